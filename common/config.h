@@ -1,0 +1,66 @@
+/* Settings of forkchatd: from defaults, the config file and the command line
+ * (in that order, flags win). `struct fc_limits` is the part that SIGHUP can
+ * change while the daemon runs; the master sends it to the workers. */
+#ifndef FC_CONFIG_H
+#define FC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FC_MAX_LISTEN 16
+#define FC_PATH_SZ 1024
+
+struct fc_listen {
+	int dialect; /* enum reg_dialect */
+	bool tls;
+	char host[256];
+	char port[16];
+};
+
+struct fc_limits {
+	uint32_t max_clients;
+	uint32_t max_per_ip;
+	uint32_t max_line;
+	int64_t ping_ms;
+	int64_t pong_ms;
+	int64_t login_timeout_ms;
+	int64_t line_timeout_ms;
+	uint64_t max_file_size;
+	uint64_t sendq_hard;
+	uint64_t sendq_soft;
+	int64_t sendq_soft_ms;
+	uint64_t worker_budget;
+	uint32_t flood_rate;  /* commands per second, 0 = off */
+	uint32_t flood_burst;
+	uint32_t flood_max_queued; /* lines waiting past this: disconnect */
+	int log_level;
+};
+
+struct fc_config {
+	bool foreground;
+	bool check_only;
+	char config_file[FC_PATH_SZ];
+	struct fc_listen listen[FC_MAX_LISTEN];
+	int nlisten;
+	int workers;
+	uint32_t max_rooms;
+	uint32_t max_users;
+	char user[64];
+	char pidfile[FC_PATH_SZ];
+	char log_file[FC_PATH_SZ];
+	char ctl_socket[FC_PATH_SZ];
+	char tls_cert[FC_PATH_SZ];
+	char tls_key[FC_PATH_SZ];
+	struct fc_limits lim;
+};
+
+void config_defaults(struct fc_config *c);
+int config_parse_listen(const char *spec, struct fc_listen *out);
+int config_set(struct fc_config *c, const char *key, const char *value,
+	       char *err, size_t errlen);
+int config_load_file(struct fc_config *c, const char *path, char *err,
+		     size_t errlen);
+int config_validate(struct fc_config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,125 @@
+/* Frames between processes: a 16-byte header and at most FRAME_MAX_PAYLOAD
+ * bytes, one frame per SOCK_SEQPACKET packet. Every received frame is checked
+ * (length, type, per-type size, strings) before anyone looks inside. */
+#ifndef FC_FRAME_H
+#define FC_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+
+#define FRAME_MAX_PAYLOAD (64 * 1024)
+
+enum frame_type {
+	/* master -> worker */
+	FR_PEER_UP = 1, /* carries an fd: socket to peer worker */
+	FR_PEER_DOWN,
+	FR_START,
+	FR_USER_GONE,
+	FR_SHUTDOWN,
+	FR_RELOAD,
+	/* worker -> master */
+	FR_READY,
+	/* worker <-> worker */
+	FR_EVENT,
+	FR_PROBE,       /* is this user's connection still alive? */
+	FR_PROBE_REPLY,
+	FR_FILE_OFFER,  /* a file will follow to target */
+	FR_FILE_DATA,
+	FR_FILE_CREDIT,
+	FR_FILE_END,    /* sender finished or aborted */
+	FR_FILE_ABORT,  /* receiver gone or refused */
+	FR_TYPE_MAX
+};
+
+struct frame_hdr {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len; /* payload bytes after the header */
+	uint16_t src_worker;
+	uint16_t src_gen;
+	uint32_t id;
+};
+_Static_assert(sizeof(struct frame_hdr) == 16, "frame header is 16 bytes");
+
+/* Kinds of chat events; each dialect renders them in its own words. */
+enum ev_kind {
+	EV_LOGIN = 1,  /* JOINED u / 710 u login */
+	EV_LOGOUT,     /* LEFT u / 711 u logout */
+	EV_BCST,       /* BCST s t / 703 s t */
+	EV_PM,         /* NPM s t / 701 s t */
+	EV_SECU,       /* 700 s t (numeric only) */
+	EV_PUBKEY,     /* PM_PUBKEY s k (okfail only) */
+	EV_SESSKEY,    /* PM_SESSIONKEY s k (okfail only) */
+	EV_EPM,        /* RECEIVE_PRIVATE_MSG s t (okfail only) */
+	EV_ROOM_MSG,   /* 702 r s t */
+	EV_ROOM_JOIN,  /* 712 r u joined */
+	EV_ROOM_LEFT,  /* 713 r u left */
+	EV_KIND_MAX
+};
+
+/* FR_EVENT payload: this struct, then text_len bytes of text. */
+struct ev_body {
+	uint16_t kind;
+	uint16_t pad;
+	int32_t target_slot; /* -1: every local user (filtered by kind) */
+	uint32_t target_conn;
+	uint32_t room;
+	uint32_t sender_slot;
+	uint32_t text_len;
+	char sender[REG_NAME_SZ];
+};
+
+/* FR_USER_GONE payload: a user of a dead worker, and the rooms it was in. */
+struct gone_body {
+	char name[REG_NAME_SZ];
+	uint8_t dialect;
+	uint8_t pad[3];
+	uint32_t nrooms;
+	/* uint32_t rooms[nrooms] follow */
+};
+
+/* FR_PEER_UP */
+struct peer_body {
+	uint16_t worker;
+	uint16_t gen;
+};
+
+/* FR_PROBE and FR_PROBE_REPLY: id in header is the asker's request id */
+struct probe_body {
+	uint32_t slot;
+	uint32_t conn_id;
+	uint32_t alive; /* reply only */
+};
+
+/* File frames: header id is the transfer id, unique per sending worker. */
+struct file_offer_body {
+	uint32_t target_slot;
+	uint32_t target_conn;
+	uint64_t size;
+	char sender[REG_NAME_SZ];
+	char filename[256];
+};
+
+struct file_credit_body {
+	uint32_t chunks;
+};
+
+struct file_end_body {
+	uint32_t ok; /* 1: every byte was sent; 0: sender aborted */
+	char why[64];
+};
+
+struct frame {
+	struct frame_hdr hdr;
+	const char *payload;
+	int fd; /* -1 unless FR_PEER_UP */
+};
+
+int frame_validate(const struct frame_hdr *h, const char *payload, size_t got,
+		   bool has_fd);
+const char *frame_type_name(uint16_t type);
+
+#endif
