@@ -36,7 +36,7 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 			    sizeof(struct file_credit_body), false},
 	[FR_FILE_END] = {"FILE_END", sizeof(struct file_end_body),
 			 sizeof(struct file_end_body), false},
-	[FR_FILE_ABORT] = {"FILE_ABORT", sizeof(struct file_end_body),
+	[FR_FILE_RESULT] = {"FILE_RESULT", sizeof(struct file_end_body),
 			   sizeof(struct file_end_body), false},
 };
 
@@ -102,7 +102,7 @@ frame_validate(const struct frame_hdr *h, const char *payload, size_t got,
 	case FR_FILE_OFFER:
 		return frame_check_offer(payload);
 	case FR_FILE_END:
-	case FR_FILE_ABORT:
+	case FR_FILE_RESULT:
 		return str_in_field(payload + 4, 64) ? 0 : -1;
 	default:
 		return 0;

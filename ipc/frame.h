@@ -30,7 +30,7 @@ enum frame_type {
 	FR_FILE_DATA,
 	FR_FILE_CREDIT,
 	FR_FILE_END,    /* sender finished or aborted */
-	FR_FILE_ABORT,  /* receiver gone or refused */
+	FR_FILE_RESULT, /* receiver side: delivered, or failed and why */
 	FR_TYPE_MAX
 };
 
@@ -68,6 +68,7 @@ struct ev_body {
 	uint32_t target_conn;
 	uint32_t room;
 	uint32_t sender_slot;
+	uint32_t sender_conn;
 	uint32_t text_len;
 	char sender[REG_NAME_SZ];
 };

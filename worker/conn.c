@@ -1,0 +1,719 @@
+/* Client connections of a worker: reading and splitting lines, the output
+ * queue with its limits, per-connection timers (heartbeat, login and line
+ * deadlines, soft output limit) and the deferred close. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "worker.h"
+
+#define READ_CHUNK (16 * 1024)
+#define READ_MAX_PER_EVENT (64 * 1024)
+#define WRITE_MAX_PER_PASS (256 * 1024)
+#define OUT_HIGH_WATER (64 * 1024)
+#define OUT_LOW_WATER (16 * 1024)
+
+static void conn_on_event(struct handler *h, uint32_t events);
+static void conn_rearm(struct conn *c);
+
+static int
+conn_table_fit(struct worker *w, int fd)
+{
+	if ((size_t)fd < w->conns_cap)
+		return 0;
+	size_t cap = w->conns_cap ? w->conns_cap : 1024;
+	while (cap <= (size_t)fd)
+		cap *= 2;
+	struct conn **t = realloc(w->conns, cap * sizeof(*t));
+	if (t == NULL)
+		return -1;
+	memset(t + w->conns_cap, 0, (cap - w->conns_cap) * sizeof(*t));
+	w->conns = t;
+	w->conns_cap = cap;
+	return 0;
+}
+
+struct conn *
+conn_new(struct worker *w, int fd, int dialect, const char *ip)
+{
+	struct conn *c;
+
+	if (conn_table_fit(w, fd) < 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->h.fn = conn_on_event;
+	c->w = w;
+	c->fd = fd;
+	c->id = ++w->next_conn_id;
+	c->dialect = (uint8_t)dialect;
+	c->slot = -1;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	linebuf_init(&c->in, w->lim.max_line - 2);
+	c->tokens = w->lim.flood_burst;
+	c->tokens_at = loop_now(w->loop);
+	if (loop_add(w->loop, fd, EPOLLIN | EPOLLRDHUP, &c->h) < 0) {
+		free(c);
+		return NULL;
+	}
+	w->conns[fd] = c;
+	w->nclients++;
+	if (w->lim.login_timeout_ms > 0) {
+		c->login_due = loop_now(w->loop) + w->lim.login_timeout_ms;
+		conn_rearm(c);
+	}
+	return c;
+}
+
+struct conn *
+conn_by_fd(struct worker *w, int fd)
+{
+	if (fd < 0 || (size_t)fd >= w->conns_cap)
+		return NULL;
+	return w->conns[fd];
+}
+
+struct conn *
+conn_by_slot(struct worker *w, uint32_t slot, uint32_t id)
+{
+	if (slot >= registry_limits(w->reg)->max_users)
+		return NULL;
+	struct conn *c = w->by_slot[slot];
+	if (c == NULL || c->id != id || c->state == CS_CLOSING)
+		return NULL;
+	return c;
+}
+
+/* ---- output ---- */
+
+static void
+conn_mark_pending(struct conn *c)
+{
+	if (c->pending)
+		return;
+	c->pending = true;
+	c->next_pending = c->w->pending_head;
+	c->w->pending_head = c;
+}
+
+static void
+conn_account(struct conn *c, size_t before)
+{
+	struct worker *w = c->w;
+
+	w->sendq_total += sendq_len(&c->out) + sendq_len(&c->held) - before;
+}
+
+/* Replies to the client's own commands: never a reason to disconnect; a
+ * client that does not read them simply stops being read (see conn_read). */
+void
+conn_reply_raw(struct conn *c, const char *p, size_t n)
+{
+	size_t before = sendq_len(&c->out) + sendq_len(&c->held);
+	struct sendq *q = files_busy(c) ? &c->held : &c->out;
+
+	if (c->state == CS_CLOSING)
+		return;
+	if (sendq_append(q, p, n) < 0) {
+		conn_close_soon(c, "out of memory");
+		return;
+	}
+	conn_account(c, before);
+	conn_mark_pending(c);
+}
+
+void
+conn_reply(struct conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	conn_reply_raw(c, buf, (size_t)n);
+}
+
+/* Traffic pushed by others: subject to the hard and soft output limits. */
+void
+conn_push(struct conn *c, const char *p, size_t n)
+{
+	const struct fc_limits *lim = &c->w->lim;
+	size_t queued = sendq_len(&c->out) + sendq_len(&c->held);
+
+	if (c->state == CS_CLOSING)
+		return;
+	if (queued + n > lim->sendq_hard) {
+		conn_close_soon(c, "sendq-hard");
+		return;
+	}
+	conn_reply_raw(c, p, n);
+	if (queued + n > lim->sendq_soft && c->soft_since == 0) {
+		c->soft_since = loop_now(c->w->loop);
+		conn_rearm(c);
+	}
+}
+
+/* File bytes go straight to the socket queue, ahead of held deliveries. */
+void
+conn_push_data(struct conn *c, const char *p, size_t n)
+{
+	size_t before = sendq_len(&c->out) + sendq_len(&c->held);
+
+	if (c->state == CS_CLOSING)
+		return;
+	if (sendq_append(&c->out, p, n) < 0) {
+		conn_close_soon(c, "out of memory");
+		return;
+	}
+	conn_account(c, before);
+	conn_mark_pending(c);
+}
+
+static void
+conn_update_events(struct conn *c)
+{
+	uint32_t ev = EPOLLRDHUP;
+
+	if (!c->in_paused)
+		ev |= EPOLLIN;
+	if (c->want_out)
+		ev |= EPOLLOUT;
+	loop_mod(c->w->loop, c->fd, ev, &c->h);
+}
+
+void
+conn_set_input(struct conn *c, bool on)
+{
+	if (c->in_paused == !on)
+		return;
+	c->in_paused = !on;
+	conn_update_events(c);
+}
+
+/* Write what is queued; arm EPOLLOUT only while bytes remain. */
+static void
+conn_write(struct conn *c)
+{
+	size_t before = sendq_len(&c->out) + sendq_len(&c->held);
+	ssize_t w = sendq_write(&c->out, c->fd, WRITE_MAX_PER_PASS);
+
+	if (w < 0) {
+		c->out.len = 0; /* nothing more can be delivered */
+		conn_account(c, before);
+		conn_close_soon(c, "write error");
+		return;
+	}
+	conn_account(c, before);
+	c->w->board->bytes_out += (uint64_t)w;
+	bool more = sendq_len(&c->out) > 0;
+	if (more != c->want_out) {
+		c->want_out = more;
+		conn_update_events(c);
+	}
+	if (sendq_len(&c->out) + sendq_len(&c->held) <= c->w->lim.sendq_soft)
+		c->soft_since = 0;
+	files_after_write(c);
+	if (c->state != CS_CLOSING && c->in_paused && c->mode == CM_LINES &&
+	    sendq_len(&c->out) < OUT_LOW_WATER)
+		conn_pump_input(c);
+}
+
+void
+conn_flush_all(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->pending_head) != NULL) {
+		w->pending_head = c->next_pending;
+		c->pending = false;
+		c->next_pending = NULL;
+		if (c->state != CS_CLOSING)
+			conn_write(c);
+	}
+}
+
+/* ---- closing ---- */
+
+void
+conn_close_soon(struct conn *c, const char *why)
+{
+	if (c->state == CS_CLOSING)
+		return;
+	if (c->state == CS_LIVE)
+		login_logout(c);
+	c->state = CS_CLOSING;
+	c->close_why = why;
+	c->next_closing = c->w->closing_head;
+	c->w->closing_head = c;
+}
+
+static void
+conn_unlink_live(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev_live)
+		c->prev_live->next_live = c->next_live;
+	else if (w->live_head == c)
+		w->live_head = c->next_live;
+	if (c->next_live)
+		c->next_live->prev_live = c->prev_live;
+	c->prev_live = c->next_live = NULL;
+}
+
+static void
+conn_destroy(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	files_conn_gone(c);
+	/* one last try to deliver a final error line */
+	if (sendq_len(&c->out) > 0)
+		(void)sendq_write(&c->out, c->fd, 4096);
+	log_debug("client closed fd=%d id=%u user=%s reason=%s", c->fd, c->id,
+		  c->name[0] ? c->name : "-", c->close_why ? c->close_why : "-");
+	w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
+	conn_unlink_live(c);
+	loop_del(w->loop, c->fd);
+	close(c->fd);
+	w->conns[c->fd] = NULL;
+	w->nclients--;
+	linebuf_free(&c->in);
+	sendq_free(&c->out);
+	sendq_free(&c->held);
+	free(c);
+}
+
+void
+conn_reap_closing(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->closing_head) != NULL) {
+		w->closing_head = c->next_closing;
+		if (c->pending) {
+			/* unlink from the pending list before freeing */
+			struct conn **pp = &w->pending_head;
+			while (*pp && *pp != c)
+				pp = &(*pp)->next_pending;
+			if (*pp)
+				*pp = c->next_pending;
+		}
+		conn_destroy(c);
+	}
+}
+
+void
+conn_close_now(struct conn *c, const char *why)
+{
+	conn_close_soon(c, why);
+	conn_reap_closing(c->w);
+}
+
+/* ---- input ---- */
+
+static void
+conn_line_too_long(struct conn *c)
+{
+	if (c->dialect == DIALECT_OKFAIL)
+		conn_reply(c, "FAIL09 Line too long");
+	else
+		conn_reply(c, "401 Line too long");
+}
+
+static bool
+conn_flood_ok(struct conn *c)
+{
+	const struct fc_limits *lim = &c->w->lim;
+	int64_t now = loop_now(c->w->loop);
+
+	if (lim->flood_rate == 0)
+		return true;
+	c->tokens += (now - c->tokens_at) * lim->flood_rate / 1000.0;
+	c->tokens_at = now;
+	if (c->tokens > lim->flood_burst)
+		c->tokens = lim->flood_burst;
+	if (c->tokens >= 1.0) {
+		c->tokens -= 1.0;
+		return true;
+	}
+	return false;
+}
+
+/* May this connection's next line be handled now? */
+static bool
+conn_can_process(struct conn *c)
+{
+	if (c->state == CS_CLOSING || c->state == CS_LOGIN_WAIT ||
+	    c->mode != CM_LINES)
+		return false;
+	if (sendq_len(&c->out) + sendq_len(&c->held) > OUT_HIGH_WATER)
+		return false;
+	return true;
+}
+
+static void
+conn_dispatch(struct conn *c, const char *line, size_t len)
+{
+	c->w->board->msgs_in++;
+	if (c->dialect == DIALECT_OKFAIL)
+		okfail_line(c, line, len);
+	else
+		numeric_line(c, line, len);
+}
+
+/* Handle complete lines already read. Returns false when it stopped early
+ * (paused), so the caller must not read more now. */
+static bool
+conn_process_lines(struct conn *c)
+{
+	const char *line;
+	size_t len;
+
+	while (conn_can_process(c)) {
+		if (!conn_flood_ok(c)) {
+			int64_t wait = 1000 / c->w->lim.flood_rate + 1;
+			conn_schedule(c, loop_now(c->w->loop) + wait);
+			return false;
+		}
+		enum line_status st = linebuf_next(&c->in, &line, &len);
+		if (st == LINE_NONE) {
+			c->tokens += c->w->lim.flood_rate ? 1.0 : 0.0;
+			return true;
+		}
+		if (st == LINE_TOOLONG)
+			conn_line_too_long(c);
+		else
+			conn_dispatch(c, line, len);
+	}
+	return false;
+}
+
+static void
+conn_track_partial(struct conn *c)
+{
+	const struct fc_limits *lim = &c->w->lim;
+
+	if (linebuf_pending(&c->in) == 0 || c->mode != CM_LINES) {
+		c->partial_since = 0;
+		return;
+	}
+	if (c->partial_since == 0 && lim->line_timeout_ms > 0) {
+		c->partial_since = loop_now(c->w->loop);
+		conn_rearm(c);
+	}
+}
+
+/* Too much unprocessed input piled up behind a paused client: a flood. */
+static bool
+conn_input_overflow(struct conn *c)
+{
+	size_t limit = (size_t)c->w->lim.flood_max_queued * 64 +
+		       c->w->lim.max_line;
+
+	return c->w->lim.flood_rate && linebuf_pending(&c->in) > limit;
+}
+
+static void
+conn_finish_input(struct conn *c)
+{
+	if (c->state == CS_CLOSING)
+		return;
+	if (conn_input_overflow(c)) {
+		if (c->dialect == DIALECT_OKFAIL)
+			conn_push(c, "DSCN Flooding\n", 14);
+		else
+			conn_push(c, "904 Flooding\n", 13);
+		conn_close_soon(c, "flood");
+		return;
+	}
+	if (linebuf_keep(&c->in) < 0)
+		conn_close_soon(c, "out of memory");
+	conn_track_partial(c);
+}
+
+/* Process what is buffered, then let the socket be read again. */
+void
+conn_pump_input(struct conn *c)
+{
+	if (c->mode == CM_UPLOAD) {
+		files_upload_input(c);
+		return;
+	}
+	bool all = conn_process_lines(c);
+	if (c->mode == CM_UPLOAD) {
+		files_upload_input(c);
+		return;
+	}
+	conn_finish_input(c);
+	if (c->state != CS_CLOSING)
+		conn_set_input(c, all && c->state != CS_LOGIN_WAIT &&
+					  c->mode == CM_LINES);
+	if (c->eof && all && c->state != CS_CLOSING)
+		conn_close_soon(c, "closed by client");
+}
+
+static void
+conn_on_eof(struct conn *c)
+{
+	const char *line;
+	size_t len;
+
+	c->eof = true;
+	if (c->mode == CM_LINES && conn_process_lines(c) &&
+	    linebuf_pending(&c->in) > 0 && c->state != CS_CLOSING) {
+		/* a last line without its terminator still counts */
+		linebuf_feed(&c->in, "\n", 1);
+		if (linebuf_next(&c->in, &line, &len) == LINE_OK)
+			conn_dispatch(c, line, len);
+	}
+	if (c->state == CS_LOGIN_WAIT || c->mode != CM_LINES) {
+		/* finish what is under way; nothing more will come */
+		if (c->mode == CM_UPLOAD)
+			files_upload_input(c);
+		conn_finish_input(c);
+		conn_set_input(c, false);
+		return;
+	}
+	conn_close_soon(c, "closed by client");
+}
+
+static void
+conn_read(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t total = 0;
+
+	while (total < READ_MAX_PER_EVENT && c->state != CS_CLOSING) {
+		if (c->mode == CM_UPLOAD) {
+			files_upload_input(c);
+			return;
+		}
+		if (!conn_can_process(c)) {
+			conn_set_input(c, false);
+			break;
+		}
+		ssize_t n = recv(c->fd, w->scratch, READ_CHUNK, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_on_eof(c);
+			return;
+		}
+		total += (size_t)n;
+		if (linebuf_feed(&c->in, w->scratch, (size_t)n) < 0) {
+			conn_close_soon(c, "out of memory");
+			return;
+		}
+		bool all = conn_process_lines(c);
+		if (c->mode == CM_UPLOAD) {
+			conn_finish_input(c);
+			files_upload_input(c);
+			return;
+		}
+		conn_finish_input(c);
+		if (!all) {
+			conn_set_input(c, false);
+			break;
+		}
+	}
+}
+
+static void
+conn_on_event(struct handler *h, uint32_t events)
+{
+	struct conn *c = (struct conn *)h;
+
+	if (c->state == CS_CLOSING)
+		return;
+	if (events & EPOLLOUT)
+		conn_write(c);
+	if (c->state == CS_CLOSING)
+		return;
+	if (events & EPOLLERR) {
+		conn_close_soon(c, "socket error");
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+		conn_read(c);
+	if (c->state != CS_CLOSING && c->in_paused && (events & EPOLLHUP))
+		conn_close_soon(c, "hang-up");
+}
+
+/* A peer worker asks whether this user is still connected (a name probe):
+ * read what the socket holds now, so that a close the kernel already saw is
+ * processed before the answer. */
+void
+conn_probe(struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (c->mode == CM_LINES && !c->in_paused)
+			conn_read(c);
+		if (c->state != CS_CLOSING)
+			conn_close_soon(c, "closed by client");
+	} else if (n > 0 && !c->in_paused) {
+		conn_read(c);
+	}
+	if (c->state == CS_CLOSING)
+		conn_reap_closing(c->w);
+}
+
+/* ---- login and timers ---- */
+
+void
+conn_on_login(struct conn *c, const struct reg_user_view *v)
+{
+	struct worker *w = c->w;
+
+	c->state = CS_LIVE;
+	c->slot = (int32_t)v->slot;
+	memcpy(c->name, v->name, sizeof(c->name));
+	w->by_slot[v->slot] = c;
+	c->next_live = w->live_head;
+	if (w->live_head)
+		w->live_head->prev_live = c;
+	w->live_head = c;
+	c->login_due = 0;
+	if (c->dialect == DIALECT_OKFAIL && w->lim.ping_ms > 0) {
+		c->next_ping = loop_now(w->loop) + w->lim.ping_ms;
+		/* more exact than the loop's cached clock */
+		c->next_ping = now_ms() + w->lim.ping_ms;
+	}
+	conn_rearm(c);
+}
+
+void
+conn_on_logout(struct conn *c)
+{
+	conn_unlink_live(c);
+	c->slot = -1;
+	c->state = CS_NEW;
+	c->next_ping = 0;
+	c->pong_due = 0;
+}
+
+static int64_t
+min_due(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void
+conn_timer(void *arg, uint64_t key, int64_t due);
+
+void
+conn_schedule(struct conn *c, int64_t due)
+{
+	if (due == 0 || (c->timer_due != 0 && c->timer_due <= due))
+		return;
+	c->timer_due = due;
+	loop_timer(c->w->loop, due, conn_timer, c->w,
+		   ((uint64_t)(uint32_t)c->fd << 32) | c->id);
+}
+
+static void
+conn_rearm(struct conn *c)
+{
+	const struct fc_limits *lim = &c->w->lim;
+	int64_t due = 0;
+
+	due = min_due(due, c->next_ping);
+	due = min_due(due, c->pong_due);
+	due = min_due(due, c->login_due);
+	if (c->partial_since && lim->line_timeout_ms)
+		due = min_due(due, c->partial_since + lim->line_timeout_ms);
+	if (c->soft_since)
+		due = min_due(due, c->soft_since + lim->sendq_soft_ms);
+	conn_schedule(c, due);
+}
+
+static void
+conn_disconnect(struct conn *c, const char *okfail_line,
+		const char *numeric_line, const char *why)
+{
+	const char *l = c->dialect == DIALECT_OKFAIL ? okfail_line
+						     : numeric_line;
+
+	if (l)
+		conn_reply_raw(c, l, strlen(l));
+	conn_close_soon(c, why);
+}
+
+static void
+conn_heartbeat(struct conn *c, int64_t now)
+{
+	if (c->pong_due && now >= c->pong_due) {
+		conn_disconnect(c, "DSCN Pong timeout\n", NULL, "pong-timeout");
+		return;
+	}
+	if (c->next_ping && now >= c->next_ping) {
+		conn_reply_raw(c, "PING\n", 5);
+		if (c->pings_out++ == 0)
+			c->pong_due = c->next_ping + c->w->lim.pong_ms;
+		while (c->next_ping <= now)
+			c->next_ping += c->w->lim.ping_ms;
+	}
+}
+
+static void
+conn_check_timers(struct conn *c, int64_t now)
+{
+	const struct fc_limits *lim = &c->w->lim;
+
+	if (c->login_due && now >= c->login_due && c->state == CS_NEW) {
+		conn_disconnect(c, "DSCN Login timeout\n",
+				"902 Login timeout\n", "login-timeout");
+		return;
+	}
+	if (c->partial_since && lim->line_timeout_ms &&
+	    now >= c->partial_since + lim->line_timeout_ms) {
+		conn_disconnect(c, "DSCN Line timeout\n", "906 Line timeout\n",
+				"line-timeout");
+		return;
+	}
+	if (c->soft_since && now >= c->soft_since + lim->sendq_soft_ms) {
+		conn_disconnect(c, "DSCN Output queue exceeded\n",
+				"903 Output queue exceeded\n", "sendq-soft");
+		return;
+	}
+	if (c->state == CS_LIVE)
+		conn_heartbeat(c, now);
+}
+
+static void
+conn_timer(void *arg, uint64_t key, int64_t due)
+{
+	struct worker *w = arg;
+	struct conn *c = conn_by_fd(w, (int)(key >> 32));
+
+	if (c == NULL || c->id != (uint32_t)key || c->timer_due != due)
+		return;
+	c->timer_due = 0;
+	if (c->state == CS_CLOSING)
+		return;
+	conn_check_timers(c, now_ms());
+	if (c->state == CS_CLOSING)
+		return;
+	if (c->in_paused && c->mode == CM_LINES && c->state != CS_LOGIN_WAIT)
+		conn_pump_input(c);
+	conn_rearm(c);
+}

@@ -1,0 +1,68 @@
+/* Output queue operations. Compaction moves the unsent tail to the front
+ * only when the free space at the front is worth it. */
+#define _GNU_SOURCE
+#include "sendq.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int
+sendq_append(struct sendq *q, const void *p, size_t n)
+{
+	if (q->head + q->len + n > q->cap && q->head > 0) {
+		memmove(q->buf, q->buf + q->head, q->len);
+		q->head = 0;
+	}
+	if (q->len + n > q->cap) {
+		size_t cap = q->cap ? q->cap : 512;
+		while (cap < q->len + n)
+			cap *= 2;
+		char *b = realloc(q->buf, cap);
+		if (b == NULL)
+			return -1;
+		q->buf = b;
+		q->cap = cap;
+	}
+	memcpy(q->buf + q->head + q->len, p, n);
+	q->len += n;
+	q->appended += n;
+	return 0;
+}
+
+/* Write at most max bytes. Returns bytes written (0 if the socket is full) or
+ * -1 when the connection is broken. */
+ssize_t
+sendq_write(struct sendq *q, int fd, size_t max)
+{
+	size_t n = q->len < max ? q->len : max;
+
+	if (n == 0)
+		return 0;
+	ssize_t w = send(fd, q->buf + q->head, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK ||
+			errno == EINTR)
+			       ? 0
+			       : -1;
+	q->head += (size_t)w;
+	q->len -= (size_t)w;
+	q->written += (uint64_t)w;
+	if (q->len == 0) {
+		/* idle clients keep no buffer */
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+		q->head = 0;
+	}
+	return w;
+}
+
+void
+sendq_free(struct sendq *q)
+{
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
+}

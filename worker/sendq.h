@@ -1,0 +1,30 @@
+/* A client's output queue: bytes waiting for the socket, in order. One
+ * contiguous buffer that grows on demand and is released when it empties, so
+ * an idle client holds none. Limits are enforced by the caller. */
+#ifndef FC_SENDQ_H
+#define FC_SENDQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sendq {
+	char *buf;
+	size_t head; /* first unsent byte */
+	size_t len;  /* bytes after head */
+	size_t cap;
+	uint64_t appended; /* bytes ever appended */
+	uint64_t written;  /* bytes ever written to the socket */
+};
+
+int sendq_append(struct sendq *q, const void *p, size_t n);
+ssize_t sendq_write(struct sendq *q, int fd, size_t max);
+void sendq_free(struct sendq *q);
+
+static inline size_t
+sendq_len(const struct sendq *q)
+{
+	return q->len;
+}
+
+#endif
