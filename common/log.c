@@ -1,7 +1,9 @@
 /* OpenBSD-style logging: log_warn appends strerror(errno), log_warnx does
  * not; fatal/fatalx are for master start-up only. Lines carry the process tag
  * so that interleaved output from the master and its workers stays readable. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "log.h"
 
 #include <errno.h>

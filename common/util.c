@@ -1,5 +1,7 @@
 /* Clock and fd helpers, and strict number parsing for flags and config. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "util.h"
 
 #include <ctype.h>

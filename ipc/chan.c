@@ -1,6 +1,8 @@
 /* Channel I/O. With SEQPACKET a frame is sent whole or not at all, so the
  * queue never holds half a frame; EAGAIN just means "queue it". */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "chan.h"
 
 #include <errno.h>

@@ -2,7 +2,9 @@
  * unlinked at once: workers inherit the mapping across fork, so nothing is
  * left in /dev/shm even when the master is killed. Derived structures (name
  * hashes, the free stack, counters) are rebuilt by the master's repair. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "registry.h"
 
 #include <errno.h>
@@ -448,6 +450,25 @@ registry_users(struct registry *r, struct reg_user_view *out, size_t cap)
 		if (atomic_load(&r->users[i].state) == SLOT_LIVE)
 			user_view(&r->users[i], i, &out[n++]);
 	shmlock_unlock(&r->h->lock);
+	qsort(out, n, sizeof(*out), view_cmp_seq);
+	return n;
+}
+
+/* The same without the lock, for the master's status answers: a torn read
+ * at worst, never a master stalled behind a stuck worker. */
+size_t
+registry_users_snapshot(struct registry *r, struct reg_user_view *out,
+			size_t cap)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < r->h->lim.max_users && n < cap; i++) {
+		if (atomic_load(&r->users[i].state) != SLOT_LIVE)
+			continue;
+		user_view(&r->users[i], i, &out[n]);
+		out[n].name[REG_NAME_SZ - 1] = '\0';
+		n++;
+	}
 	qsort(out, n, sizeof(*out), view_cmp_seq);
 	return n;
 }

@@ -71,6 +71,8 @@ int registry_lookup(struct registry *r, const char *name, size_t len,
 		    struct reg_user_view *out);
 size_t registry_users(struct registry *r, struct reg_user_view *out,
 		      size_t cap);
+size_t registry_users_snapshot(struct registry *r, struct reg_user_view *out,
+			       size_t cap);
 uint32_t registry_user_count(struct registry *r);
 
 int registry_set_key(struct registry *r, uint32_t slot, uint32_t conn_id,

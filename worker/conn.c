@@ -1,7 +1,9 @@
 /* Client connections of a worker: reading and splitting lines, the output
  * queue with its limits, per-connection timers (heartbeat, login and line
  * deadlines, soft output limit) and the deferred close. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * worker's own users and sent as one FR_EVENT frame to each peer (or to the
  * one peer that holds the target); every receiving worker renders it in the
  * dialect of each local recipient. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <string.h>
 

@@ -3,7 +3,9 @@
  * worker grants credit as bytes leave the receiver's socket queue, so memory
  * stays bounded by FILE_WINDOW chunks per transfer whatever the file size,
  * and a slow receiver slows the sender instead of filling memory. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,7 +3,9 @@
  * holder's worker has not processed it yet) is probed before a FAIL01/300:
  * the holder's worker reads that socket at once and answers, so a client
  * that reconnects at once with its name gets it back. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <string.h>
 

@@ -1,7 +1,9 @@
 /* The numeric dialect (seed 001): USER, HELP, rooms (LIRO/LIME/ROOM/JOIN/
  * LEVE/SEND), PRIV, SECU, FILE and QUIT, with 3-digit replies. Deliveries
  * caused by other users carry codes 700-713 (see fanout.c). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

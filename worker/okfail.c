@@ -1,7 +1,9 @@
 /* The okfail dialect (seed 000): INIT/IDENT/BCST/USERS/PM, the relay of
  * end-to-end encryption tokens, QUIT and the PING/PONG heartbeat. Replies
  * and error texts are those of docs/PROTOCOL.md, letter for letter. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /* Output queue operations. Compaction moves the unsent tail to the front
  * only when the free space at the front is worth it. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "sendq.h"
 
 #include <errno.h>

@@ -1,7 +1,9 @@
 /* A worker process: accepts on its own SO_REUSEPORT listeners once the
  * master says START, serves its clients in one epoll loop, and talks to the
  * master and to every other worker over SEQPACKET channels. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

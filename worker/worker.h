@@ -14,7 +14,7 @@
 #include "../ipc/frame.h"
 #include "../ipc/registry.h"
 #include "../proto/line.h"
-#include "loop.h"
+#include "../common/loop.h"
 #include "sendq.h"
 
 #define FILE_CHUNK (32 * 1024)

@@ -1,7 +1,9 @@
 /* Event loop. Timers are a binary heap of (due, fn, arg, key); an owner that
  * reschedules simply pushes again and ignores stale entries when they fire,
  * which keeps cancellation out of the heap. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "loop.h"
 
 #include <errno.h>
@@ -10,7 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "../common/util.h"
+#include "util.h"
 
 #define LOOP_EVENTS 256
 

@@ -1,0 +1,337 @@
+/* forkchatd's master: reads its settings, binds every listener, creates the
+ * shared registry, forks and supervises the workers, and shuts everything
+ * down cleanly on SIGTERM/SIGINT (or `q` on a terminal in the foreground). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "master.h"
+#include "options.h"
+
+static const char *dialect_names[] = {"okfail", "numeric"};
+
+static void
+default_ctl_path(struct fc_config *cfg)
+{
+	if (cfg->ctl_socket[0])
+		return;
+	if (geteuid() == 0)
+		snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket),
+			 "/run/forkchatd.sock");
+	else
+		snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket),
+			 "/tmp/forkchatd-%d.sock", (int)geteuid());
+}
+
+/* ---- `forkchatd status` ---- */
+
+static int
+status_client(int argc, char **argv)
+{
+	struct fc_config cfg;
+	const char *req = "status";
+	char err[512];
+
+	config_defaults(&cfg);
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			req = strcmp(req, "users json") ? "status json" : req;
+		else if (strcmp(argv[i], "--users") == 0)
+			req = "users json";
+		else if ((strcmp(argv[i], "-S") == 0 ||
+			  strcmp(argv[i], "--control-socket") == 0) &&
+			 i + 1 < argc)
+			snprintf(cfg.ctl_socket, sizeof(cfg.ctl_socket), "%s",
+				 argv[++i]);
+		else if ((strcmp(argv[i], "-c") == 0 ||
+			  strcmp(argv[i], "--config") == 0) &&
+			 i + 1 < argc) {
+			if (config_load_file(&cfg, argv[++i], err,
+					     sizeof(err)) < 0) {
+				fprintf(stderr, "forkchatd: %s\n", err);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: forkchatd status [--json] "
+					"[--users] [-S SOCKET] [-c FILE]\n");
+			return 2;
+		}
+	}
+	default_ctl_path(&cfg);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(cfg.ctl_socket) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "forkchatd: socket path too long\n");
+		return 2;
+	}
+	memcpy(sa.sun_path, cfg.ctl_socket, strlen(cfg.ctl_socket) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "forkchatd: cannot reach %s: %s\n",
+			cfg.ctl_socket, strerror(errno));
+		return 1;
+	}
+	char buf[8192];
+	int n = snprintf(buf, sizeof(buf), "%s\n", req);
+	if (write(fd, buf, (size_t)n) != n)
+		return 1;
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)r, stdout);
+	close(fd);
+	return 0;
+}
+
+/* ---- signals and stdin ---- */
+
+static void
+master_on_signal(struct handler *h, uint32_t events);
+
+static int
+master_signals(struct master *m)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sig_fd < 0)
+		return -1;
+	m->sig_h.fn = master_on_signal;
+	return loop_add(m->loop, m->sig_fd, EPOLLIN, &m->sig_h);
+}
+
+static struct master *the_master;
+
+static void
+master_reload(struct master *m)
+{
+	struct fc_config next;
+	char err[1024];
+
+	if (m->cfg.config_file[0] == '\0') {
+		log_info("SIGHUP: no config file to reload");
+		return;
+	}
+	config_defaults(&next);
+	if (config_load_file(&next, m->cfg.config_file, err, sizeof(err)) <
+		    0 ||
+	    config_validate(&next, err, sizeof(err)) < 0) {
+		log_warnx("reload failed, keeping the running settings: %s",
+			  err);
+		return;
+	}
+	if (next.workers != m->cfg.workers || next.nlisten != m->cfg.nlisten ||
+	    memcmp(next.listen, m->cfg.listen, sizeof(next.listen)) != 0)
+		log_warnx("reload: listeners and worker count need a restart");
+	m->cfg.lim = next.lim;
+	log_setlevel(m->cfg.lim.log_level);
+	supervise_broadcast(m, FR_RELOAD, &m->cfg.lim, sizeof(m->cfg.lim));
+	log_info("configuration reloaded from %s", m->cfg.config_file);
+}
+
+static void
+master_on_signal(struct handler *h, uint32_t events)
+{
+	struct master *m = the_master;
+	struct signalfd_siginfo si;
+
+	(void)h;
+	(void)events;
+	while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			supervise_reap(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			supervise_shutdown(m, "Server shutting down");
+			break;
+		case SIGHUP:
+			master_reload(m);
+			break;
+		case SIGUSR1:
+			log_reopen();
+			supervise_broadcast(m, FR_RELOAD, &m->cfg.lim,
+					    sizeof(m->cfg.lim));
+			break;
+		}
+	}
+}
+
+/* Seed 001: `q` and Enter on the server's terminal stops it. */
+static void
+master_on_stdin(struct handler *h, uint32_t events)
+{
+	struct master *m = the_master;
+	char buf[256];
+
+	(void)h;
+	(void)events;
+	ssize_t n = read(0, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		loop_del(m->loop, 0);
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strcmp(buf, "q") == 0 || strcmp(buf, "quit") == 0)
+		supervise_shutdown(m, "Server shutting down");
+	else if (buf[0])
+		fprintf(stderr, "type q and Enter to stop the server\n");
+}
+
+static void
+master_tick(void *arg, uint64_t key, int64_t due)
+{
+	struct master *m = arg;
+
+	(void)key;
+	(void)due;
+	supervise_reap(m);
+	supervise_tick(m);
+	loop_timer(m->loop, now_ms() + 200, master_tick, m, 0);
+}
+
+/* ---- start-up ---- */
+
+static void
+master_log_listeners(struct master *m)
+{
+	for (int i = 0; i < m->cfg.nlisten; i++) {
+		const struct fc_listen *l = &m->cfg.listen[i];
+		log_info("listening dialect=%s%s addr=%s:%d workers=%d",
+			 dialect_names[l->dialect], l->tls ? "+tls" : "",
+			 l->host[0] ? l->host : "*", m->ls.port[i],
+			 m->nworkers);
+	}
+}
+
+static int
+master_check_only(struct master *m)
+{
+	printf("configuration OK\n");
+	for (int i = 0; i < m->cfg.nlisten; i++)
+		printf("listen = %s%s=%s:%s\n",
+		       dialect_names[m->cfg.listen[i].dialect],
+		       m->cfg.listen[i].tls ? "+tls" : "",
+		       m->cfg.listen[i].host, m->cfg.listen[i].port);
+	printf("workers = %d\nmax-clients = %u\nmax-line = %u\n",
+	       m->cfg.workers, m->cfg.lim.max_clients, m->cfg.lim.max_line);
+	return 0;
+}
+
+static int
+master_setup(struct master *m, int *ready_fd)
+{
+	char err[1024];
+
+	if (m->cfg.pidfile[0]) {
+		m->pidfile_fd = pidfile_lock(m->cfg.pidfile);
+		if (m->pidfile_fd < 0) {
+			fprintf(stderr, "forkchatd: %s: %s\n", m->cfg.pidfile,
+				errno == EWOULDBLOCK
+					? "another forkchatd holds it"
+					: strerror(errno));
+			return 1;
+		}
+	}
+	if (listen_open(&m->ls, &m->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "forkchatd: %s\n", err);
+		return 1;
+	}
+	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
+				 m->cfg.lim.max_line};
+	m->reg = registry_create(&lim);
+	if (m->reg == NULL) {
+		fprintf(stderr, "forkchatd: shared memory: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	if (!m->cfg.foreground && daemon_detach(ready_fd) < 0) {
+		fprintf(stderr, "forkchatd: detach: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!m->cfg.foreground && m->cfg.log_file[0] == '\0')
+		log_init(1, NULL, m->cfg.lim.log_level);
+	if (m->cfg.user[0] && privdrop(m->cfg.user) < 0)
+		return 1;
+	m->loop = loop_new();
+	if (m->loop == NULL || master_signals(m) < 0)
+		return 1;
+	if (control_open(m) < 0 && m->cfg.ctl_socket[0])
+		log_warnx("running without a control socket");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct master m;
+	int ready_fd = -1;
+
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_client(argc, argv);
+	int rc = options_parse(argc, argv, &m.cfg);
+	if (rc >= 0)
+		return rc;
+	char err[1024];
+	if (config_validate(&m.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "forkchatd: %s\n", err);
+		return 2;
+	}
+	if (m.cfg.check_only)
+		return master_check_only(&m);
+	log_init(0, m.cfg.log_file, m.cfg.lim.log_level);
+	log_settag("master");
+	the_master = &m;
+	m.pidfile_fd = -1;
+	m.ctl_listen_fd = -1;
+	m.sig_fd = -1;
+	m.nworkers = m.cfg.workers;
+	m.started_ms = now_ms();
+	default_ctl_path(&m.cfg);
+	if ((rc = master_setup(&m, &ready_fd)) != 0) {
+		daemon_ready(ready_fd, rc);
+		return rc;
+	}
+	if (supervise_start(&m) < 0) {
+		daemon_ready(ready_fd, 1);
+		return 1;
+	}
+	if (m.cfg.foreground && isatty(0)) {
+		m.stdin_h.fn = master_on_stdin;
+		loop_add(m.loop, 0, EPOLLIN, &m.stdin_h);
+	}
+	master_log_listeners(&m);
+	if (m.pidfile_fd >= 0 && pidfile_write(m.pidfile_fd) < 0)
+		log_warn("pidfile %s", m.cfg.pidfile);
+	daemon_ready(ready_fd, 0);
+	loop_timer(m.loop, now_ms() + 200, master_tick, &m, 0);
+	while (!(m.stopping && supervise_all_dead(&m)))
+		if (loop_run_once(m.loop) < 0 && errno != EINTR)
+			break;
+	control_close(&m);
+	if (m.pidfile_fd >= 0)
+		unlink(m.cfg.pidfile);
+	listen_close_all(&m.ls);
+	registry_destroy(m.reg);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* The master process: its state and what its files share. The master binds,
+ * creates the registry, forks and supervises workers, and answers the
+ * control socket; it is never on the data path. */
+#ifndef FC_MASTER_H
+#define FC_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
+
+#include "../common/config.h"
+#include "../common/loop.h"
+#include "../ipc/chan.h"
+#include "../ipc/registry.h"
+#include "listen.h"
+
+#define WATCHDOG_MS 5000
+#define BACKOFF_MAX_MS 30000
+
+struct wslot {
+	struct handler h;
+	int idx;
+	pid_t pid;
+	uint16_t gen;
+	bool alive;
+	bool started;
+	bool fatal;
+	struct chan ctl;
+	int64_t started_ms;
+	int64_t respawn_at;
+	int64_t backoff_ms;
+	uint32_t restarts;
+};
+
+struct master {
+	struct fc_config cfg;
+	struct registry *reg;
+	struct listen_set ls;
+	struct loop *loop;
+	int nworkers;
+	struct wslot w[REG_MAX_WORKERS];
+	bool stopping;
+	int exit_code;
+	int64_t stop_deadline;
+	int64_t started_ms;
+	int pidfile_fd;
+	int ctl_listen_fd;
+	struct handler ctl_listen_h;
+	int sig_fd;
+	struct handler sig_h;
+	struct handler stdin_h;
+	char shutdown_why[128];
+};
+
+/* supervise.c */
+int supervise_start(struct master *m);
+void supervise_reap(struct master *m);
+void supervise_tick(struct master *m);
+void supervise_shutdown(struct master *m, const char *why);
+void supervise_broadcast(struct master *m, uint16_t type, const void *p,
+			 size_t len);
+bool supervise_all_dead(const struct master *m);
+
+/* control.c */
+int control_open(struct master *m);
+void control_close(struct master *m);
+
+/* daemon.c */
+int daemon_detach(int *ready_fd);
+void daemon_ready(int ready_fd, int status);
+int pidfile_lock(const char *path);
+int pidfile_write(int fd);
+int privdrop(const char *user);
+
+#endif

@@ -1,0 +1,207 @@
+/* forkchatd's flags. Every long option that names a setting goes through
+ * the same table as the config file (config_set), so the two never differ;
+ * flags are applied after the file, so they win. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/config.h"
+#include "options.h"
+
+#define FC_VERSION "1.0.0"
+
+static const struct option longopts[] = {
+	{"foreground", no_argument, NULL, 'f'},
+	{"config", required_argument, NULL, 'c'},
+	{"listen", required_argument, NULL, 'l'},
+	{"workers", required_argument, NULL, 'w'},
+	{"user", required_argument, NULL, 'u'},
+	{"pidfile", required_argument, NULL, 'p'},
+	{"check-config", no_argument, NULL, 't'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"max-clients", required_argument, NULL, 1},
+	{"max-per-ip", required_argument, NULL, 1},
+	{"max-line", required_argument, NULL, 1},
+	{"ping-interval", required_argument, NULL, 1},
+	{"pong-timeout", required_argument, NULL, 1},
+	{"login-timeout", required_argument, NULL, 1},
+	{"line-timeout", required_argument, NULL, 1},
+	{"max-file-size", required_argument, NULL, 1},
+	{"max-rooms", required_argument, NULL, 1},
+	{"sendq-hard", required_argument, NULL, 1},
+	{"sendq-soft", required_argument, NULL, 1},
+	{"sendq-soft-seconds", required_argument, NULL, 1},
+	{"worker-budget", required_argument, NULL, 1},
+	{"flood-rate", required_argument, NULL, 1},
+	{"flood-burst", required_argument, NULL, 1},
+	{"flood-max-queued", required_argument, NULL, 1},
+	{"log-file", required_argument, NULL, 1},
+	{"log-level", required_argument, NULL, 1},
+	{"control-socket", required_argument, NULL, 1},
+	{"tls-cert", required_argument, NULL, 1},
+	{"tls-key", required_argument, NULL, 1},
+	{NULL, 0, NULL, 0},
+};
+
+void
+options_usage(FILE *out)
+{
+	fprintf(out,
+"usage: forkchatd [options]\n"
+"       forkchatd status [--json] [-S SOCKET]\n"
+"\n"
+"A chat daemon serving the okfail and numeric line protocols.\n"
+"\n"
+"  -f, --foreground              stay in the foreground, log to stderr\n"
+"  -c, --config FILE             read settings from FILE (flags win over it)\n"
+"  -t, --check-config            check the settings, print them, exit 0 or 1\n"
+"  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is okfail or numeric\n"
+"                                (okfail+tls, numeric+tls); port 0 picks one\n"
+"  -w, --workers N               worker processes (default: one per CPU)\n"
+"      --max-clients N           connections across all workers (10000)\n"
+"      --max-per-ip N            connections from one address (0: no limit)\n"
+"      --max-line BYTES          longest line with its \\r\\n (8192)\n"
+"      --ping-interval SECONDS   okfail heartbeat (10; fractions allowed)\n"
+"      --pong-timeout SECONDS    (3; fractions allowed)\n"
+"      --login-timeout SECONDS   close connections not logged in (0: off)\n"
+"      --line-timeout SECONDS    close a client whose line never ends (60)\n"
+"      --max-file-size BYTES     largest FILE transfer (4 GiB)\n"
+"      --max-rooms N             room table size (4096)\n"
+"      --sendq-hard BYTES        output queue limit: close at once (256 KiB)\n"
+"      --sendq-soft BYTES        output queue limit held for\n"
+"      --sendq-soft-seconds S    this long: close (64 KiB, 10 s)\n"
+"      --worker-budget BYTES     all output queued in one worker (64 MiB)\n"
+"      --flood-rate N            commands per second per client (0: off)\n"
+"      --flood-burst N           burst above the rate (200)\n"
+"      --flood-max-queued N      lines waiting before a flooder is closed\n"
+"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
+"      --control-socket PATH     status socket (mode 0600)\n"
+"      --log-file FILE           log here (reopened on SIGUSR1)\n"
+"      --log-level LEVEL         error, warn, info or debug (info)\n"
+"  -v, --verbose                 log-level debug\n"
+"  -u, --user NAME               drop privileges to NAME after binding\n"
+"  -p, --pidfile FILE            write (and lock) a pidfile once serving\n"
+"  -h, --help, -V, --version\n"
+"\n"
+"Without --listen: okfail on port 1337 and numeric on port 2929.\n"
+"Signals: TERM/INT stop cleanly, HUP reloads the config, USR1 reopens the\n"
+"log. See forkchatd(8) and forkchatd.conf(5).\n");
+}
+
+/* First pass: the config file, so that flags can override it. */
+static int
+options_config_file(int argc, char **argv, struct fc_config *cfg)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *file = NULL;
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) &&
+		    i + 1 < argc)
+			file = argv[i + 1];
+		else if (strncmp(a, "--config=", 9) == 0)
+			file = a + 9;
+		else if (strncmp(a, "-c", 2) == 0 && a[2])
+			file = a + 2;
+		if (file == NULL)
+			continue;
+		char err[1024];
+		snprintf(cfg->config_file, sizeof(cfg->config_file), "%s",
+			 file);
+		if (config_load_file(cfg, file, err, sizeof(err)) < 0) {
+			fprintf(stderr, "forkchatd: %s\n", err);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int
+options_set(struct fc_config *cfg, const char *key, const char *val)
+{
+	char err[512];
+
+	if (config_set(cfg, key, val, err, sizeof(err)) < 0) {
+		fprintf(stderr, "forkchatd: --%s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* Returns -1 to go on, or an exit status (0 after --help/--version). */
+int
+options_parse(int argc, char **argv, struct fc_config *cfg)
+{
+	int ch, idx, rc;
+	bool listen_seen = false;
+
+	config_defaults(cfg);
+	if ((rc = options_config_file(argc, argv, cfg)) != 0)
+		return rc;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":fc:l:w:u:p:tvhV", longopts,
+				 &idx)) != -1) {
+		rc = 0;
+		switch (ch) {
+		case 'f':
+			cfg->foreground = true;
+			break;
+		case 'c':
+			break; /* read in the first pass */
+		case 'l':
+			if (!listen_seen)
+				cfg->nlisten = 0; /* flags replace the file's */
+			listen_seen = true;
+			rc = options_set(cfg, "listen", optarg);
+			break;
+		case 'w':
+			rc = options_set(cfg, "workers", optarg);
+			break;
+		case 'u':
+			rc = options_set(cfg, "user", optarg);
+			break;
+		case 'p':
+			rc = options_set(cfg, "pidfile", optarg);
+			break;
+		case 't':
+			cfg->check_only = true;
+			break;
+		case 'v':
+			cfg->lim.log_level = 3;
+			break;
+		case 'h':
+			options_usage(stdout);
+			return 0;
+		case 'V':
+			printf("forkchatd %s\n", FC_VERSION);
+			return 0;
+		case 1:
+			rc = options_set(cfg, longopts[idx].name, optarg);
+			break;
+		case ':':
+			fprintf(stderr, "forkchatd: option %s needs a value; "
+					"see --help\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "forkchatd: unknown option %s; see "
+					"--help\n",
+				argv[optind - 1]);
+			return 2;
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "forkchatd: unexpected argument '%s'; see "
+				"--help\n",
+			argv[optind]);
+		return 2;
+	}
+	return -1;
+}

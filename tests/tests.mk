@@ -1,0 +1,18 @@
+# Unit tests (cmocka) and bats tests; included by the top Makefile.
+
+UNIT_SRC  = $(wildcard tests/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+UNIT_LIBS = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(PROTO_SRC:%.c=$(BUILD)/%.o) \
+	    $(IPC_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tests/%: tests/%.c $(UNIT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_D)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+BATS_JOBS ?= 1
+bats: all
+	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
+		bats --print-output-on-failure bats/
