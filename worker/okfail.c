@@ -66,15 +66,19 @@ okfail_send_keys(struct conn *c)
 	struct worker *w = c->w;
 	size_t need = registry_keys(w->reg, (uint32_t)c->slot, NULL, 0);
 
-	if (need <= 0)
-		return;
-	char *buf = malloc(need);
-	if (buf == NULL)
-		return;
-	size_t n = registry_keys(w->reg, (uint32_t)c->slot, buf, need);
-	if (n <= need)
-		conn_reply_raw(c, buf, n);
-	free(buf);
+	/* keys published meanwhile can make the first size short: retry */
+	for (int tries = 0; tries < 4; tries++) {
+		char *buf = malloc(need);
+		if (buf == NULL)
+			return;
+		size_t n = registry_keys(w->reg, (uint32_t)c->slot, buf, need);
+		if (n <= need)
+			conn_reply_raw(c, buf, n);
+		free(buf);
+		if (n <= need)
+			return;
+		need = n;
+	}
 }
 
 void

@@ -502,7 +502,7 @@ worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	w.board->pid = getpid();
 	w.board->gen = w.gen;
 	chan_send(&w.ctl, FR_READY, 0, NULL, 0, NULL, 0, -1);
-	while (!w.stopping || w.closing_head || w.pending_head)
+	while (!w.stopping)
 		if (loop_run_once(w.loop) < 0)
 			break;
 	/* final flush: last lines to the clients, last frames to peers */
