@@ -14,6 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+
 #include "../common/log.h"
 #include "../common/util.h"
 #include "master.h"
@@ -119,6 +122,66 @@ master_signals(struct master *m)
 
 static struct master *the_master;
 
+static bool
+master_wants_tls(const struct fc_config *c)
+{
+	for (int i = 0; i < c->nlisten; i++)
+		if (c->listen[i].tls)
+			return true;
+	return false;
+}
+
+/* Re-read the certificate and key; on failure the old ones stay. */
+static void
+master_reload_tls(struct master *m, const struct fc_config *next)
+{
+	struct tls_pem pem;
+	char err[512];
+
+	if (!master_wants_tls(&m->cfg))
+		return;
+	if (tls_pem_load(&pem, next->tls_cert, next->tls_key, err,
+			 sizeof(err)) < 0) {
+		log_warnx("TLS reload: %s; keeping the old certificate", err);
+		return;
+	}
+	SSL_CTX *probe = tls_ctx_new(&pem, err, sizeof(err));
+	if (probe == NULL) {
+		log_warnx("TLS reload: %s; keeping the old certificate", err);
+		tls_pem_free(&pem);
+		return;
+	}
+	SSL_CTX_free(probe);
+	tls_pem_free(&m->pem);
+	m->pem = pem;
+}
+
+/* Limits, then the PEM when TLS is on (see worker_reload). */
+static void
+master_send_reload(struct master *m)
+{
+	size_t n = sizeof(m->cfg.lim);
+	uint32_t lens[2] = {(uint32_t)m->pem.cert_len,
+			    (uint32_t)m->pem.key_len};
+	size_t total = n + (m->pem.cert ? sizeof(lens) + lens[0] + lens[1] : 0);
+	char *buf = malloc(total);
+
+	if (buf == NULL || total > FRAME_MAX_PAYLOAD) {
+		free(buf);
+		supervise_broadcast(m, FR_RELOAD, &m->cfg.lim, n);
+		return;
+	}
+	memcpy(buf, &m->cfg.lim, n);
+	if (m->pem.cert) {
+		memcpy(buf + n, lens, sizeof(lens));
+		memcpy(buf + n + sizeof(lens), m->pem.cert, lens[0]);
+		memcpy(buf + n + sizeof(lens) + lens[0], m->pem.key, lens[1]);
+	}
+	supervise_broadcast(m, FR_RELOAD, buf, total);
+	OPENSSL_cleanse(buf, total);
+	free(buf);
+}
+
 static void
 master_reload(struct master *m)
 {
@@ -142,7 +205,8 @@ master_reload(struct master *m)
 		log_warnx("reload: listeners and worker count need a restart");
 	m->cfg.lim = next.lim;
 	log_setlevel(m->cfg.lim.log_level);
-	supervise_broadcast(m, FR_RELOAD, &m->cfg.lim, sizeof(m->cfg.lim));
+	master_reload_tls(m, &next);
+	master_send_reload(m);
 	log_info("configuration reloaded from %s", m->cfg.config_file);
 }
 
@@ -170,6 +234,7 @@ master_on_signal(struct handler *h, uint32_t events)
 			log_reopen();
 			supervise_broadcast(m, FR_RELOAD, &m->cfg.lim,
 					    sizeof(m->cfg.lim));
+			log_info("log reopened");
 			break;
 		}
 	}
@@ -251,6 +316,16 @@ master_setup(struct master *m, int *ready_fd)
 					: strerror(errno));
 			return 1;
 		}
+	}
+	if (master_wants_tls(&m->cfg)) {
+		SSL_CTX *probe = NULL;
+		if (tls_pem_load(&m->pem, m->cfg.tls_cert, m->cfg.tls_key, err,
+				 sizeof(err)) < 0 ||
+		    (probe = tls_ctx_new(&m->pem, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "forkchatd: %s\n", err);
+			return 2;
+		}
+		SSL_CTX_free(probe);
 	}
 	if (listen_open(&m->ls, &m->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);

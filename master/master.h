@@ -11,6 +11,7 @@
 
 #include "../common/config.h"
 #include "../common/loop.h"
+#include "../common/tlsctx.h"
 #include "../ipc/chan.h"
 #include "../ipc/registry.h"
 #include "listen.h"
@@ -51,6 +52,7 @@ struct master {
 	struct handler sig_h;
 	struct handler stdin_h;
 	char shutdown_why[128];
+	struct tls_pem pem;
 };
 
 /* supervise.c */

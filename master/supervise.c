@@ -59,7 +59,7 @@ slot_fork(struct master *m, struct wslot *s)
 		fd_set_nonblock(sv[1]);
 		int rc = worker_main(&m->cfg, m->reg, s->idx, s->gen,
 				     m->nworkers, sv[1], m->ls.fd[s->idx],
-				     m->ls.nlisten);
+				     m->ls.nlisten, &m->pem);
 		_exit(rc);
 	}
 	close(sv[1]);
@@ -197,6 +197,10 @@ slot_recover(struct master *m, struct wslot *s, pid_t pid)
 	if (registry_check(m->reg) < 0)
 		log_warnx("registry inconsistent after recovery of worker %d",
 			  s->idx);
+	if (m->stopping) {
+		free(gl.buf);
+		return;
+	}
 	supervise_broadcast(m, FR_PEER_DOWN, &pb, sizeof(pb));
 	for (size_t off = 0; off < gl.len;) {
 		size_t rec;

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "../common/log.h"
 #include "../common/util.h"
 #include "worker.h"
@@ -24,6 +26,7 @@
 #define OUT_LOW_WATER (16 * 1024)
 
 static void conn_on_event(struct handler *h, uint32_t events);
+static void conn_read(struct conn *c);
 static void conn_rearm(struct conn *c);
 
 static int
@@ -43,13 +46,32 @@ conn_table_fit(struct worker *w, int fd)
 	return 0;
 }
 
+static int
+conn_tls_new(struct worker *w, struct conn *c)
+{
+	if (w->tls_ctx == NULL || (c->ssl = SSL_new(w->tls_ctx)) == NULL)
+		return -1;
+	if (SSL_set_fd(c->ssl, c->fd) != 1) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
+	SSL_set_accept_state(c->ssl);
+	return 0;
+}
+
 struct conn *
-conn_new(struct worker *w, int fd, int dialect, const char *ip)
+conn_new(struct worker *w, int fd, int dialect, const char *ip, bool tls)
 {
 	struct conn *c;
 
 	if (conn_table_fit(w, fd) < 0 || (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->fd = fd;
+	if (tls && conn_tls_new(w, c) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->h.fn = conn_on_event;
 	c->w = w;
 	c->fd = fd;
@@ -61,6 +83,7 @@ conn_new(struct worker *w, int fd, int dialect, const char *ip)
 	c->tokens = w->lim.flood_burst;
 	c->tokens_at = loop_now(w->loop);
 	if (loop_add(w->loop, fd, EPOLLIN | EPOLLRDHUP, &c->h) < 0) {
+		SSL_free(c->ssl);
 		free(c);
 		return NULL;
 	}
@@ -90,6 +113,72 @@ conn_by_slot(struct worker *w, uint32_t slot, uint32_t id)
 	if (c == NULL || c->id != id || c->state == CS_CLOSING)
 		return NULL;
 	return c;
+}
+
+/* ---- socket I/O, plain or TLS ---- */
+
+#define IO_AGAIN (-2)
+
+/* Map an SSL result: remember which direction the TLS engine waits for, so
+ * that the event handler can resume the other operation. */
+static ssize_t
+conn_tls_result(struct conn *c, int rc, bool reading)
+{
+	int err = SSL_get_error(c->ssl, rc);
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		if (!reading)
+			c->write_wants_read = true;
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		if (reading)
+			c->read_wants_write = true;
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+/* >0 bytes, 0 end of stream, -1 error, IO_AGAIN nothing now. */
+ssize_t
+conn_io_recv(struct conn *c, void *buf, size_t n)
+{
+	if (c->ssl == NULL) {
+		ssize_t r = recv(c->fd, buf, n, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return IO_AGAIN;
+		return r;
+	}
+	c->read_wants_write = false;
+	ERR_clear_error();
+	int r = SSL_read(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n));
+	if (r > 0)
+		return r;
+	return conn_tls_result(c, r, true);
+}
+
+static ssize_t
+conn_io_send(void *arg, const void *p, size_t n)
+{
+	struct conn *c = arg;
+
+	if (c->ssl == NULL) {
+		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0)
+			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		return w;
+	}
+	c->write_wants_read = false;
+	ERR_clear_error();
+	int w = SSL_write(c->ssl, p, (int)(n > 65536 ? 65536 : n));
+	if (w > 0)
+		return w;
+	ssize_t r = conn_tls_result(c, w, false);
+	return r == IO_AGAIN ? 0 : -1;
 }
 
 /* ---- output ---- */
@@ -188,9 +277,9 @@ conn_update_events(struct conn *c)
 {
 	uint32_t ev = EPOLLRDHUP;
 
-	if (!c->in_paused)
+	if (!c->in_paused || c->write_wants_read)
 		ev |= EPOLLIN;
-	if (c->want_out)
+	if (c->want_out || c->read_wants_write)
 		ev |= EPOLLOUT;
 	loop_mod(c->w->loop, c->fd, ev, &c->h);
 }
@@ -209,7 +298,8 @@ static void
 conn_write(struct conn *c)
 {
 	size_t before = sendq_len(&c->out) + sendq_len(&c->held);
-	ssize_t w = sendq_write(&c->out, c->fd, WRITE_MAX_PER_PASS);
+	bool wanted_read = c->write_wants_read;
+	ssize_t w = sendq_write(&c->out, conn_io_send, c, WRITE_MAX_PER_PASS);
 
 	if (w < 0) {
 		c->out.len = 0; /* nothing more can be delivered */
@@ -219,8 +309,8 @@ conn_write(struct conn *c)
 	}
 	conn_account(c, before);
 	c->w->board->bytes_out += (uint64_t)w;
-	bool more = sendq_len(&c->out) > 0;
-	if (more != c->want_out) {
+	bool more = sendq_len(&c->out) > 0 && !c->write_wants_read;
+	if (more != c->want_out || wanted_read != c->write_wants_read) {
 		c->want_out = more;
 		conn_update_events(c);
 	}
@@ -283,7 +373,12 @@ conn_destroy(struct conn *c)
 	files_conn_gone(c);
 	/* one last try to deliver a final error line */
 	if (sendq_len(&c->out) > 0)
-		(void)sendq_write(&c->out, c->fd, 4096);
+		(void)sendq_write(&c->out, conn_io_send, c, 4096);
+	if (c->ssl) {
+		SSL_shutdown(c->ssl); /* best effort: never waits */
+		SSL_free(c->ssl);
+		ERR_clear_error();
+	}
 	log_debug("client closed fd=%d id=%u user=%s reason=%s", c->fd, c->id,
 		  c->name[0] ? c->name : "-", c->close_why ? c->close_why : "-");
 	w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
@@ -463,6 +558,9 @@ conn_pump_input(struct conn *c)
 	if (c->state != CS_CLOSING)
 		conn_set_input(c, all && c->state != CS_LOGIN_WAIT &&
 					  c->mode == CM_LINES);
+	/* decrypted bytes already inside OpenSSL raise no event */
+	if (c->ssl && !c->in_paused && SSL_pending(c->ssl) > 0)
+		conn_read(c);
 	if (c->eof && all && c->state != CS_CLOSING)
 		conn_close_soon(c, "closed by client");
 }
@@ -498,7 +596,9 @@ conn_read(struct conn *c)
 	struct worker *w = c->w;
 	size_t total = 0;
 
-	while (total < READ_MAX_PER_EVENT && c->state != CS_CLOSING) {
+	/* TLS may hold decrypted bytes the socket no longer signals: no cap */
+	while ((total < READ_MAX_PER_EVENT || c->ssl) &&
+	       c->state != CS_CLOSING) {
 		if (c->mode == CM_UPLOAD) {
 			files_upload_input(c);
 			return;
@@ -507,9 +607,12 @@ conn_read(struct conn *c)
 			conn_set_input(c, false);
 			break;
 		}
-		ssize_t n = recv(c->fd, w->scratch, READ_CHUNK, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		ssize_t n = conn_io_recv(c, w->scratch, READ_CHUNK);
+		if (n == IO_AGAIN) {
+			if (c->read_wants_write)
+				conn_update_events(c);
 			break;
+		}
 		if (n <= 0) {
 			conn_on_eof(c);
 			return;
@@ -540,7 +643,7 @@ conn_on_event(struct handler *h, uint32_t events)
 
 	if (c->state == CS_CLOSING)
 		return;
-	if (events & EPOLLOUT)
+	if ((events & EPOLLOUT) || ((events & EPOLLIN) && c->write_wants_read))
 		conn_write(c);
 	if (c->state == CS_CLOSING)
 		return;
@@ -548,7 +651,8 @@ conn_on_event(struct handler *h, uint32_t events)
 		conn_close_soon(c, "socket error");
 		return;
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) ||
+	    ((events & EPOLLOUT) && c->read_wants_write))
 		conn_read(c);
 	if (c->state != CS_CLOSING && c->in_paused && (events & EPOLLHUP))
 		conn_close_soon(c, "hang-up");

@@ -148,8 +148,8 @@ upload_take(struct conn *c, char *buf, size_t max)
 	}
 	if (c->eof)
 		return -1;
-	ssize_t n = recv(c->fd, buf, max, MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	ssize_t n = conn_io_recv(c, buf, max);
+	if (n == 0 || n == -1)
 		return -1;
 	return n < 0 ? 0 : n;
 }
@@ -181,7 +181,7 @@ files_upload_input(struct conn *c)
 
 	if (up == NULL || c->mode != CM_UPLOAD)
 		return;
-	while (up->remaining > 0 && done < UPLOAD_MAX_PER_CALL) {
+	while (up->remaining > 0 && (done < UPLOAD_MAX_PER_CALL || c->ssl)) {
 		if (!up->failed && up->credit == 0) {
 			conn_set_input(c, false);
 			return;

@@ -34,21 +34,18 @@ sendq_append(struct sendq *q, const void *p, size_t n)
 	return 0;
 }
 
-/* Write at most max bytes. Returns bytes written (0 if the socket is full) or
- * -1 when the connection is broken. */
+/* Write at most max bytes through wr. Returns bytes written (0 if the socket
+ * is full) or -1 when the connection is broken. */
 ssize_t
-sendq_write(struct sendq *q, int fd, size_t max)
+sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max)
 {
 	size_t n = q->len < max ? q->len : max;
 
 	if (n == 0)
 		return 0;
-	ssize_t w = send(fd, q->buf + q->head, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK ||
-			errno == EINTR)
-			       ? 0
-			       : -1;
+	ssize_t w = wr(arg, q->buf + q->head, n);
+	if (w <= 0)
+		return w;
 	q->head += (size_t)w;
 	q->len -= (size_t)w;
 	q->written += (uint64_t)w;

@@ -18,7 +18,11 @@ struct sendq {
 };
 
 int sendq_append(struct sendq *q, const void *p, size_t n);
-ssize_t sendq_write(struct sendq *q, int fd, size_t max);
+/* Writes up to n bytes; returns bytes written, 0 when it would block, -1 on
+ * a broken connection. */
+typedef ssize_t (*sendq_writer)(void *arg, const void *p, size_t n);
+
+ssize_t sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max);
 void sendq_free(struct sendq *q);
 
 static inline size_t

@@ -241,7 +241,7 @@ listener_accept_one(struct worker *w, struct listener *l, int fd,
 				"900 Server full\n");
 		return;
 	}
-	struct conn *c = conn_new(w, fd, l->dialect, ip);
+	struct conn *c = conn_new(w, fd, l->dialect, ip, l->tls);
 	if (c == NULL) {
 		listener_refuse(fd, l->dialect, "FAIL14 Server full\n",
 				"900 Server full\n");
@@ -307,6 +307,39 @@ worker_shutdown(struct worker *w, const char *why)
 	}
 }
 
+/* FR_RELOAD: new limits, then optionally "cert_len key_len cert key". */
+static void
+worker_reload(struct worker *w, const struct frame *f)
+{
+	uint32_t lens[2];
+	size_t off = sizeof(struct fc_limits);
+	char err[256];
+
+	if (f->hdr.len < off)
+		return;
+	memcpy(&w->lim, f->payload, sizeof(w->lim));
+	log_setlevel(w->lim.log_level);
+	log_reopen();
+	if (f->hdr.len < off + sizeof(lens))
+		return;
+	memcpy(lens, f->payload + off, sizeof(lens));
+	off += sizeof(lens);
+	if ((size_t)lens[0] + lens[1] != f->hdr.len - off)
+		return;
+	struct tls_pem pem = {(char *)f->payload + off, lens[0],
+			      (char *)f->payload + off + lens[0], lens[1]};
+	SSL_CTX *ctx = tls_ctx_new(&pem, err, sizeof(err));
+	if (ctx == NULL) {
+		log_warnx("TLS reload failed, keeping the old certificate: %s",
+			  err);
+		return;
+	}
+	/* live connections keep a reference to the context they started on */
+	SSL_CTX_free(w->tls_ctx);
+	w->tls_ctx = ctx;
+	log_info("TLS certificate reloaded");
+}
+
 static void
 worker_on_ctl_frame(struct worker *w, const struct frame *f)
 {
@@ -344,10 +377,7 @@ worker_on_ctl_frame(struct worker *w, const struct frame *f)
 		break;
 	}
 	case FR_RELOAD:
-		if (f->hdr.len == sizeof(struct fc_limits)) {
-			memcpy(&w->lim, f->payload, sizeof(w->lim));
-			log_setlevel(w->lim.log_level);
-		}
+		worker_reload(w, f);
 		break;
 	default:
 		log_warnx("unexpected control frame %s",
@@ -471,9 +501,28 @@ worker_signals(void)
 	sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+static int
+worker_tls_setup(struct worker *w, const struct tls_pem *pem)
+{
+	char err[256];
+
+	for (int i = 0; i < w->nlst; i++) {
+		if (!w->lst[i].tls)
+			continue;
+		w->tls_ctx = tls_ctx_new(pem, err, sizeof(err));
+		if (w->tls_ctx == NULL) {
+			log_warnx("TLS: %s", err);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 int
 worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
-	    int nworkers, int ctl_fd, const int *lfds, int nlfds)
+	    int nworkers, int ctl_fd, const int *lfds, int nlfds,
+	    const struct tls_pem *pem)
 {
 	static struct worker w;
 
@@ -492,7 +541,8 @@ worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	w.board = registry_worker(reg, (unsigned)idx);
 	chan_self(w.idx, w.gen);
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (worker_setup(&w, ctl_fd, lfds, nlfds) < 0) {
+	if (worker_setup(&w, ctl_fd, lfds, nlfds) < 0 ||
+	    worker_tls_setup(&w, pem) < 0) {
 		log_warn("worker setup failed");
 		return 3;
 	}

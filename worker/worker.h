@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openssl/ssl.h>
+
 #include "../common/config.h"
+#include "../common/tlsctx.h"
 #include "../ipc/chan.h"
 #include "../ipc/frame.h"
 #include "../ipc/registry.h"
@@ -48,6 +51,9 @@ struct conn {
 	bool want_out;      /* EPOLLOUT armed */
 	bool pending;       /* on the pending-write list */
 	bool eof;           /* peer closed its side */
+	bool read_wants_write; /* TLS: SSL_read needs the socket writable */
+	bool write_wants_read; /* TLS: SSL_write needs the socket readable */
+	SSL *ssl;           /* NULL on plain connections */
 	int32_t slot;       /* registry slot when logged in, else -1 */
 	char name[REG_NAME_SZ];
 	char pending_name[REG_NAME_SZ];
@@ -126,17 +132,19 @@ struct worker {
 	struct reg_user_view *views;
 	uint32_t *rooms_tmp;
 	struct reg_worker *board;
+	SSL_CTX *tls_ctx;
 };
 
 /* worker.c */
-int worker_main(struct fc_config *cfg, struct registry *reg, int idx,
-		int gen, int nworkers, int ctl_fd, const int *lfds, int nlfds);
+#include "worker_main.h"
 int worker_send(struct worker *w, int to, uint16_t type, uint32_t id,
 		const void *a, size_t alen, const void *b, size_t blen);
 void worker_peer_lost(struct worker *w, int idx);
 
 /* conn.c */
-struct conn *conn_new(struct worker *w, int fd, int dialect, const char *ip);
+struct conn *conn_new(struct worker *w, int fd, int dialect, const char *ip,
+		      bool tls);
+ssize_t conn_io_recv(struct conn *c, void *buf, size_t n);
 void conn_reply(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void conn_reply_raw(struct conn *c, const char *p, size_t n);
