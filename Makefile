@@ -73,7 +73,7 @@ deps:
 
 test: deps all unit bats
 
-run: all
+run: deps all
 	$(BIN)/forkchatd -f
 
 # ---- install ----
