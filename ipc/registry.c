@@ -43,6 +43,14 @@ struct reg_room {
 	char name[REG_ROOM_SZ];
 };
 
+/* Connections per client address, counted per worker so that the repair can
+ * subtract a dead worker's share. */
+struct reg_ip {
+	uint8_t addr[16];
+	uint32_t total;
+	uint16_t per_worker[REG_MAX_WORKERS];
+};
+
 struct reg_hdr {
 	uint32_t magic;
 	uint32_t version;
@@ -57,6 +65,8 @@ struct reg_hdr {
 	uint32_t user_hash_sz; /* power of two */
 	uint32_t room_hash_sz;
 	uint32_t bit_words; /* 64-bit words per room bitset */
+	uint32_t ip_hash_sz;
+	size_t off_ips;
 	size_t off_users, off_keys, off_free, off_uhash, off_rooms,
 		off_rhash, off_bits;
 	struct reg_worker workers[REG_MAX_WORKERS];
@@ -72,6 +82,7 @@ struct registry {
 	struct reg_room *rooms;
 	uint32_t *rhash;
 	_Atomic uint64_t *bits;
+	struct reg_ip *ips;
 };
 
 static size_t
@@ -122,13 +133,16 @@ registry_layout(struct reg_hdr *h, const struct reg_limits *lim)
 	h->off_rhash = off;
 	off = align64(off + sizeof(uint32_t) * h->room_hash_sz);
 	h->off_bits = off;
+	off = align64(off + sizeof(uint64_t) * h->bit_words *
+				    (size_t)lim->max_rooms);
+	h->ip_hash_sz = pow2_at_least(lim->max_users * 2);
+	h->off_ips = off;
 }
 
 static size_t
 registry_size(const struct reg_hdr *h)
 {
-	return h->off_bits +
-	       sizeof(uint64_t) * h->bit_words * (size_t)h->lim.max_rooms;
+	return h->off_ips + sizeof(struct reg_ip) * (size_t)h->ip_hash_sz;
 }
 
 static void
@@ -143,6 +157,7 @@ registry_bind(struct registry *r)
 	r->rooms = (struct reg_room *)(base + r->h->off_rooms);
 	r->rhash = (uint32_t *)(base + r->h->off_rhash);
 	r->bits = (_Atomic uint64_t *)(base + r->h->off_bits);
+	r->ips = (struct reg_ip *)(base + r->h->off_ips);
 }
 
 static void
@@ -682,6 +697,115 @@ registry_room_count(struct registry *r)
 	return __atomic_load_n(&r->h->nrooms, __ATOMIC_RELAXED);
 }
 
+/* ---- connections per address ---- */
+
+static uint32_t
+ip_home(const struct registry *r, const uint8_t *addr)
+{
+	return name_hash((const char *)addr, 16) & (r->h->ip_hash_sz - 1);
+}
+
+static long
+ip_find(struct registry *r, const uint8_t *addr, bool create)
+{
+	uint32_t mask = r->h->ip_hash_sz - 1;
+	uint32_t i = ip_home(r, addr);
+
+	for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		struct reg_ip *e = &r->ips[i];
+		if (e->total == 0) {
+			if (!create)
+				return -1;
+			memcpy(e->addr, addr, 16);
+			memset(e->per_worker, 0, sizeof(e->per_worker));
+			return (long)i;
+		}
+		if (memcmp(e->addr, addr, 16) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Backward-shift deletion of an entry whose total dropped to zero. */
+static void
+ip_remove(struct registry *r, uint32_t hole)
+{
+	uint32_t mask = r->h->ip_hash_sz - 1;
+
+	r->ips[hole].total = 0;
+	for (uint32_t j = (hole + 1) & mask; r->ips[j].total != 0;
+	     j = (j + 1) & mask) {
+		uint32_t home = ip_home(r, r->ips[j].addr);
+		bool stays = (hole <= j) ? (home > hole && home <= j)
+					 : (home > hole || home <= j);
+		if (stays)
+			continue;
+		r->ips[hole] = r->ips[j];
+		r->ips[j].total = 0;
+		hole = j;
+	}
+}
+
+/* Count one more connection from addr on worker; -EMFILE past limit. */
+int
+registry_ip_acquire(struct registry *r, const uint8_t addr[16],
+		    uint16_t worker, uint32_t limit)
+{
+	int rc = -EMFILE;
+
+	shmlock_lock(&r->h->lock);
+	long i = ip_find(r, addr, true);
+	if (i >= 0 && r->ips[i].total < limit) {
+		r->ips[i].per_worker[worker]++;
+		r->ips[i].total++;
+		rc = 0;
+	}
+	shmlock_unlock(&r->h->lock);
+	return rc;
+}
+
+void
+registry_ip_release(struct registry *r, const uint8_t addr[16],
+		    uint16_t worker)
+{
+	shmlock_lock(&r->h->lock);
+	long i = ip_find(r, addr, false);
+	if (i >= 0 && r->ips[i].per_worker[worker] > 0) {
+		r->ips[i].per_worker[worker]--;
+		if (--r->ips[i].total == 0)
+			ip_remove(r, (uint32_t)i);
+	}
+	shmlock_unlock(&r->h->lock);
+}
+
+/* Drop a dead worker's share and rebuild the table from what remains. */
+static void
+registry_ip_repair(struct registry *r, uint16_t worker)
+{
+	uint32_t n = r->h->ip_hash_sz;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct reg_ip *e = &r->ips[i];
+		if (e->total == 0)
+			continue;
+		e->per_worker[worker] = 0;
+		uint32_t t = 0;
+		for (int k = 0; k < REG_MAX_WORKERS; k++)
+			t += e->per_worker[k];
+		e->total = t;
+	}
+	/* re-insert survivors so that probing chains have no holes */
+	for (uint32_t i = 0; i < n; i++) {
+		struct reg_ip e = r->ips[i];
+		if (e.total == 0)
+			continue;
+		r->ips[i].total = 0;
+		long j = ip_find(r, e.addr, true);
+		if (j >= 0)
+			r->ips[j] = e;
+	}
+}
+
 /* ---- repair (master only) ---- */
 
 static void
@@ -765,6 +889,7 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	}
 	registry_rebuild_index(r);
 	registry_scrub_rooms(r);
+	registry_ip_repair(r, worker);
 	shmlock_unlock(&h->lock);
 	free(rooms);
 	return freed;

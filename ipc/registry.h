@@ -91,6 +91,11 @@ size_t registry_room_members(struct registry *r, uint32_t room, char *buf,
 size_t registry_rooms(struct registry *r, char *buf, size_t cap);
 uint32_t registry_room_count(struct registry *r);
 
+int registry_ip_acquire(struct registry *r, const uint8_t addr[16],
+			uint16_t worker, uint32_t limit);
+void registry_ip_release(struct registry *r, const uint8_t addr[16],
+			 uint16_t worker);
+
 int registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		     reg_gone_fn gone, void *arg);
 int registry_check(struct registry *r);

@@ -76,6 +76,7 @@ conn_new(struct worker *w, int fd, int dialect, const char *ip, bool tls)
 	c->w = w;
 	c->fd = fd;
 	c->id = ++w->next_conn_id;
+	c->counted = true;
 	c->dialect = (uint8_t)dialect;
 	c->slot = -1;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
@@ -193,12 +194,46 @@ conn_mark_pending(struct conn *c)
 	c->w->pending_head = c;
 }
 
+static void conn_budget(struct worker *w);
+
 static void
 conn_account(struct conn *c, size_t before)
 {
 	struct worker *w = c->w;
+	size_t now = sendq_len(&c->out) + sendq_len(&c->held);
 
-	w->sendq_total += sendq_len(&c->out) + sendq_len(&c->held) - before;
+	if (!c->counted)
+		return;
+	w->sendq_total += now - before;
+	if (now > before && w->sendq_total > w->lim.worker_budget)
+		conn_budget(w);
+}
+
+/* Past the worker's budget, the client with the largest queue goes first
+ * (Redis' maxmemory-clients). Its bytes stop counting at once, so one pass
+ * closes only as many clients as needed. */
+static void
+conn_budget(struct worker *w)
+{
+	while (w->sendq_total > w->lim.worker_budget) {
+		struct conn *big = NULL;
+		size_t most = 0;
+		for (size_t fd = 0; fd < w->conns_cap; fd++) {
+			struct conn *c = w->conns[fd];
+			if (c == NULL || c->state == CS_CLOSING || !c->counted)
+				continue;
+			size_t q = sendq_len(&c->out) + sendq_len(&c->held);
+			if (q > most) {
+				most = q;
+				big = c;
+			}
+		}
+		if (big == NULL)
+			return;
+		log_info("client over worker budget fd=%d user=%s queued=%zu",
+			 big->fd, big->name[0] ? big->name : "-", most);
+		conn_close_soon(big, "worker-budget");
+	}
 }
 
 /* Replies to the client's own commands: never a reason to disconnect; a
@@ -246,6 +281,9 @@ conn_push(struct conn *c, const char *p, size_t n)
 	if (c->state == CS_CLOSING)
 		return;
 	if (queued + n > lim->sendq_hard) {
+		log_info("client closed fd=%d user=%s reason=sendq-hard "
+			 "queued=%zu",
+			 c->fd, c->name[0] ? c->name : "-", queued);
 		conn_close_soon(c, "sendq-hard");
 		return;
 	}
@@ -318,7 +356,7 @@ conn_write(struct conn *c)
 		c->soft_since = 0;
 	files_after_write(c);
 	if (c->state != CS_CLOSING && c->in_paused && c->mode == CM_LINES &&
-	    sendq_len(&c->out) < OUT_LOW_WATER)
+	    !c->xoffed && sendq_len(&c->out) < OUT_LOW_WATER)
 		conn_pump_input(c);
 }
 
@@ -343,6 +381,21 @@ conn_close_soon(struct conn *c, const char *why)
 {
 	if (c->state == CS_CLOSING)
 		return;
+	if (c->counted) {
+		c->w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
+		c->counted = false;
+	}
+	if (strncmp(why, "sendq", 5) == 0 || strcmp(why, "worker-budget") == 0) {
+		/* a final line if it fits in what the socket takes now */
+		sendq_free(&c->out);
+		sendq_free(&c->held);
+		if (c->out.mid_line) /* end the cut line so ours stands alone */
+			sendq_append(&c->out, "\n", 1);
+		const char *l = c->dialect == DIALECT_OKFAIL
+					? "DSCN Output queue exceeded\n"
+					: "903 Output queue exceeded\n";
+		sendq_append(&c->out, l, strlen(l));
+	}
 	if (c->state == CS_LIVE)
 		login_logout(c);
 	c->state = CS_CLOSING;
@@ -381,7 +434,10 @@ conn_destroy(struct conn *c)
 	}
 	log_debug("client closed fd=%d id=%u user=%s reason=%s", c->fd, c->id,
 		  c->name[0] ? c->name : "-", c->close_why ? c->close_why : "-");
-	w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
+	if (c->counted)
+		w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
+	if (c->ip_counted)
+		registry_ip_release(w->reg, c->ipkey, w->idx);
 	conn_unlink_live(c);
 	loop_del(w->loop, c->fd);
 	close(c->fd);
@@ -409,6 +465,31 @@ conn_reap_closing(struct worker *w)
 				*pp = c->next_pending;
 		}
 		conn_destroy(c);
+	}
+}
+
+/* XOFF: a peer channel is over its high-water mark; stop reading every
+ * client (the chattiest senders feel it through TCP) until it drains. Peer
+ * channels themselves are always read. */
+void
+conn_xoff_all(struct worker *w, bool on)
+{
+	if (w->xoff == on)
+		return;
+	w->xoff = on;
+	log_info("%s: peer channel %s", on ? "XOFF" : "XON",
+		 on ? "above high water, pausing client input" : "drained");
+	for (size_t fd = 0; fd < w->conns_cap; fd++) {
+		struct conn *c = w->conns[fd];
+		if (c == NULL || c->state == CS_CLOSING)
+			continue;
+		if (on) {
+			c->xoffed = true;
+			conn_set_input(c, false);
+		} else if (c->xoffed) {
+			c->xoffed = false;
+			conn_pump_input(c);
+		}
 	}
 }
 
@@ -454,7 +535,7 @@ static bool
 conn_can_process(struct conn *c)
 {
 	if (c->state == CS_CLOSING || c->state == CS_LOGIN_WAIT ||
-	    c->mode != CM_LINES)
+	    c->mode != CM_LINES || c->xoffed)
 		return false;
 	if (sendq_len(&c->out) + sendq_len(&c->held) > OUT_HIGH_WATER)
 		return false;

@@ -46,6 +46,7 @@ sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max)
 	ssize_t w = wr(arg, q->buf + q->head, n);
 	if (w <= 0)
 		return w;
+	q->mid_line = q->buf[q->head + (size_t)w - 1] != '\n';
 	q->head += (size_t)w;
 	q->len -= (size_t)w;
 	q->written += (uint64_t)w;
@@ -62,6 +63,9 @@ sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max)
 void
 sendq_free(struct sendq *q)
 {
+	bool mid = q->mid_line;
+
 	free(q->buf);
 	memset(q, 0, sizeof(*q));
+	q->mid_line = mid;
 }

@@ -15,6 +15,7 @@ struct sendq {
 	size_t cap;
 	uint64_t appended; /* bytes ever appended */
 	uint64_t written;  /* bytes ever written to the socket */
+	bool mid_line;     /* the last byte written was not a newline */
 };
 
 int sendq_append(struct sendq *q, const void *p, size_t n);

@@ -241,12 +241,28 @@ listener_accept_one(struct worker *w, struct listener *l, int fd,
 				"900 Server full\n");
 		return;
 	}
+	uint8_t key[16] = {0};
+	if (ss->ss_family == AF_INET)
+		memcpy(key, &((struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(key, &((struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	if (w->lim.max_per_ip > 0 &&
+	    registry_ip_acquire(w->reg, key, w->idx, w->lim.max_per_ip) < 0) {
+		listener_refuse(fd, l->dialect,
+				"FAIL15 Too many connections from your address\n",
+				"901 Too many connections from your address\n");
+		return;
+	}
 	struct conn *c = conn_new(w, fd, l->dialect, ip, l->tls);
 	if (c == NULL) {
+		if (w->lim.max_per_ip > 0)
+			registry_ip_release(w->reg, key, w->idx);
 		listener_refuse(fd, l->dialect, "FAIL14 Server full\n",
 				"900 Server full\n");
 		return;
 	}
+	c->ip_counted = w->lim.max_per_ip > 0;
+	memcpy(c->ipkey, key, sizeof(key));
 	w->board->clients = w->nclients;
 	log_debug("client accepted fd=%d id=%u ip=%s dialect=%s", fd, c->id,
 		  ip, l->dialect == DIALECT_OKFAIL ? "okfail" : "numeric");
@@ -424,6 +440,20 @@ sig_on_event(struct handler *h, uint32_t events)
 /* ---- loop ---- */
 
 static void
+worker_check_xoff(struct worker *w)
+{
+	size_t most = 0;
+
+	for (int i = 0; i < w->nworkers; i++)
+		if (w->peers[i].up && w->peers[i].ch.queued_bytes > most)
+			most = w->peers[i].ch.queued_bytes;
+	if (!w->xoff && most > PEER_HIGH_WATER)
+		conn_xoff_all(w, true);
+	else if (w->xoff && most < PEER_LOW_WATER)
+		conn_xoff_all(w, false);
+}
+
+static void
 worker_before_sleep(void *arg)
 {
 	struct worker *w = arg;
@@ -441,6 +471,7 @@ worker_before_sleep(void *arg)
 	}
 	if (chan_pending(&w->ctl))
 		chan_flush(&w->ctl);
+	worker_check_xoff(w);
 	if (!w->accepting && w->started && !w->stopping &&
 	    loop_now(w->loop) >= w->accept_paused_until)
 		worker_accept_on(w);

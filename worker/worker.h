@@ -54,6 +54,10 @@ struct conn {
 	bool read_wants_write; /* TLS: SSL_read needs the socket writable */
 	bool write_wants_read; /* TLS: SSL_write needs the socket readable */
 	SSL *ssl;           /* NULL on plain connections */
+	bool ip_counted;    /* holds a per-address count in the registry */
+	bool counted;       /* its queues count in the worker's budget */
+	bool xoffed;        /* input paused because a peer channel is full */
+	uint8_t ipkey[16];
 	int32_t slot;       /* registry slot when logged in, else -1 */
 	char name[REG_NAME_SZ];
 	char pending_name[REG_NAME_SZ];
@@ -133,7 +137,11 @@ struct worker {
 	uint32_t *rooms_tmp;
 	struct reg_worker *board;
 	SSL_CTX *tls_ctx;
+	bool xoff;
 };
+
+#define PEER_HIGH_WATER (4u << 20)
+#define PEER_LOW_WATER (1u << 20)
 
 /* worker.c */
 #include "worker_main.h"
@@ -162,6 +170,7 @@ void conn_probe(struct conn *c);
 struct conn *conn_by_fd(struct worker *w, int fd);
 struct conn *conn_by_slot(struct worker *w, uint32_t slot, uint32_t id);
 void conn_pump_input(struct conn *c);
+void conn_xoff_all(struct worker *w, bool on);
 
 /* login.c */
 void login_begin(struct conn *c, const char *name, size_t len);
