@@ -4,6 +4,7 @@
 #ifndef FC_SENDQ_H
 #define FC_SENDQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
