@@ -756,8 +756,9 @@ conn_probe(struct conn *c)
 	} else if (n > 0 && !c->in_paused) {
 		conn_read(c);
 	}
-	if (c->state == CS_CLOSING)
-		conn_reap_closing(c->w);
+	/* no reaping here: a closing connection has already freed its name
+	 * (conn_close_soon logs out), and the caller may be on the stack of
+	 * another connection's handler */
 }
 
 /* ---- login and timers ---- */
