@@ -22,6 +22,7 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 			  FRAME_MAX_PAYLOAD, false},
 	[FR_SHUTDOWN] = {"SHUTDOWN", 0, 256, false},
 	[FR_RELOAD] = {"RELOAD", 0, FRAME_MAX_PAYLOAD, false},
+	[FR_REBUILD] = {"REBUILD", 0, 0, false},
 	[FR_READY] = {"READY", 0, 0, false},
 	[FR_EVENT] = {"EVENT", sizeof(struct ev_body), FRAME_MAX_PAYLOAD,
 		      false},

@@ -20,6 +20,7 @@ enum frame_type {
 	FR_USER_GONE,
 	FR_SHUTDOWN,
 	FR_RELOAD,
+	FR_REBUILD, /* the registry was reset: register your users again */
 	/* worker -> master */
 	FR_READY,
 	/* worker <-> worker */

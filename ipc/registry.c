@@ -895,6 +895,52 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	return freed;
 }
 
+/* Last resort after a failed check: forget every user (rooms stay, their
+ * members are cleared) and let the workers, whose connection tables are the
+ * truth, register their users again (FR_REBUILD). */
+void
+registry_reset_users(struct registry *r)
+{
+	struct reg_hdr *h = r->h;
+
+	shmlock_lock(&h->lock);
+	for (uint32_t i = 0; i < h->lim.max_users; i++) {
+		atomic_store(&r->users[i].state, SLOT_FREE);
+		r->users[i].key_len = 0;
+		r->users[i].name[0] = '\0';
+	}
+	memset((void *)r->bits, 0,
+	       sizeof(uint64_t) * h->bit_words * (size_t)h->lim.max_rooms);
+	h->epoch++;
+	registry_rebuild_index(r);
+	shmlock_unlock(&h->lock);
+}
+
+/* After a rebuild a user keeps its place in the login order. */
+void
+registry_restore_seq(struct registry *r, uint32_t slot, uint32_t conn_id,
+		     uint64_t seq)
+{
+	shmlock_lock(&r->h->lock);
+	struct reg_user *u = &r->users[slot];
+	if (atomic_load(&u->state) == SLOT_LIVE && u->conn_id == conn_id) {
+		u->seq = seq;
+		if (r->h->next_seq <= seq)
+			r->h->next_seq = seq + 1;
+	}
+	shmlock_unlock(&r->h->lock);
+}
+
+/* Test hook: break the name index the way a half-finished insert would. */
+void
+registry_debug_corrupt(struct registry *r)
+{
+	shmlock_lock(&r->h->lock);
+	memset(r->uhash, 0, sizeof(uint32_t) * r->h->user_hash_sz);
+	r->h->nusers += 7;
+	shmlock_unlock(&r->h->lock);
+}
+
 /* Consistency check for tests and after recovery: 0 when sound. */
 int
 registry_check(struct registry *r)

@@ -99,6 +99,10 @@ void registry_ip_release(struct registry *r, const uint8_t addr[16],
 int registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		     reg_gone_fn gone, void *arg);
 int registry_check(struct registry *r);
+void registry_reset_users(struct registry *r);
+void registry_restore_seq(struct registry *r, uint32_t slot, uint32_t conn_id,
+			  uint64_t seq);
+void registry_debug_corrupt(struct registry *r);
 uint64_t registry_takeovers(struct registry *r);
 
 #endif

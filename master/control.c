@@ -236,6 +236,15 @@ control_answer(struct master *m, int fd)
 		status_json(m, &o);
 	else if (strcmp(req, "users json") == 0)
 		users_json(m, &o);
+	else if (strcmp(req, "check") == 0) {
+		int bad = registry_check(m->reg);
+		supervise_check_registry(m);
+		out_printf(&o, "%s\n", bad ? "rebuilt" : "ok");
+	} else if (strcmp(req, "debug corrupt-registry") == 0 &&
+		   getenv("FORKCHATD_TEST_HOOKS")) {
+		registry_debug_corrupt(m->reg);
+		out_printf(&o, "corrupted\n");
+	}
 	else
 		out_printf(&o, "error: unknown request '%s' (status, status "
 			       "json, users json)\n",

@@ -52,6 +52,10 @@ status_client(int argc, char **argv)
 			req = strcmp(req, "users json") ? "status json" : req;
 		else if (strcmp(argv[i], "--users") == 0)
 			req = "users json";
+		else if (strcmp(argv[i], "--check") == 0)
+			req = "check";
+		else if (strcmp(argv[i], "--request") == 0 && i + 1 < argc)
+			req = argv[++i];
 		else if ((strcmp(argv[i], "-S") == 0 ||
 			  strcmp(argv[i], "--control-socket") == 0) &&
 			 i + 1 < argc)
@@ -67,7 +71,7 @@ status_client(int argc, char **argv)
 			}
 		} else {
 			fprintf(stderr, "usage: forkchatd status [--json] "
-					"[--users] [-S SOCKET] [-c FILE]\n");
+					"[--users] [--check] [-S SOCKET] [-c FILE]\n");
 			return 2;
 		}
 	}

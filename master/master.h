@@ -63,6 +63,7 @@ void supervise_shutdown(struct master *m, const char *why);
 void supervise_broadcast(struct master *m, uint16_t type, const void *p,
 			 size_t len);
 bool supervise_all_dead(const struct master *m);
+void supervise_check_registry(struct master *m);
 
 /* control.c */
 int control_open(struct master *m);

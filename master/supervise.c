@@ -186,6 +186,18 @@ gone_collect(void *arg, const char *name, uint8_t dialect,
 	gl->len += sizeof(rec) + rec;
 }
 
+/* After every recovery: a registry that fails its check is reset and
+ * rebuilt by the workers from their own connections; nobody is dropped. */
+void
+supervise_check_registry(struct master *m)
+{
+	if (registry_check(m->reg) == 0)
+		return;
+	log_warnx("registry inconsistent: rebuilding it from the workers");
+	registry_reset_users(m->reg);
+	supervise_broadcast(m, FR_REBUILD, NULL, 0);
+}
+
 static void
 slot_recover(struct master *m, struct wslot *s, pid_t pid)
 {
@@ -194,9 +206,7 @@ slot_recover(struct master *m, struct wslot *s, pid_t pid)
 
 	int n = registry_recover(m->reg, pid, (uint16_t)s->idx, gone_collect,
 				 &gl);
-	if (registry_check(m->reg) < 0)
-		log_warnx("registry inconsistent after recovery of worker %d",
-			  s->idx);
+	supervise_check_registry(m);
 	if (m->stopping) {
 		free(gl.buf);
 		return;

@@ -444,6 +444,8 @@ conn_destroy(struct conn *c)
 	w->conns[c->fd] = NULL;
 	w->nclients--;
 	linebuf_free(&c->in);
+	free(c->pubkey);
+	free(c->rooms);
 	sendq_free(&c->out);
 	sendq_free(&c->held);
 	free(c);
@@ -770,6 +772,7 @@ conn_on_login(struct conn *c, const struct reg_user_view *v)
 
 	c->state = CS_LIVE;
 	c->slot = (int32_t)v->slot;
+	c->login_seq = v->seq;
 	memcpy(c->name, v->name, sizeof(c->name));
 	w->by_slot[v->slot] = c;
 	c->next_live = w->live_head;

@@ -135,6 +135,80 @@ login_on_probe_reply(struct worker *w, const struct frame *f)
 	conn_pump_input(c);
 }
 
+/* A connection remembers its key and rooms: the registry is only an index
+ * that the worker can rebuild from its own connections. */
+void
+login_note_key(struct conn *c, const char *key, size_t len)
+{
+	char *k = realloc(c->pubkey, len);
+
+	if (k == NULL)
+		return;
+	memcpy(k, key, len);
+	c->pubkey = k;
+	c->pubkey_len = len;
+}
+
+void
+login_note_room(struct conn *c, uint32_t room, bool joined)
+{
+	if (!joined) {
+		for (size_t i = 0; i < c->nrooms; i++)
+			if (c->rooms[i] == room) {
+				c->rooms[i] = c->rooms[--c->nrooms];
+				return;
+			}
+		return;
+	}
+	if (c->nrooms == c->rooms_cap) {
+		size_t cap = c->rooms_cap ? c->rooms_cap * 2 : 4;
+		uint32_t *r = realloc(c->rooms, cap * sizeof(*r));
+		if (r == NULL)
+			return;
+		c->rooms = r;
+		c->rooms_cap = cap;
+	}
+	c->rooms[c->nrooms++] = room;
+}
+
+static void
+login_register_again(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct reg_user_view v;
+
+	memcpy(c->pending_name, c->name, sizeof(c->name));
+	if (login_claim(c, &v) < 0) {
+		/* only a corrupt table could hold a second live copy */
+		conn_close_soon(c, "duplicate after registry rebuild");
+		return;
+	}
+	c->slot = (int32_t)v.slot;
+	w->by_slot[v.slot] = c;
+	registry_restore_seq(w->reg, v.slot, c->id, c->login_seq);
+	if (c->pubkey_len)
+		registry_set_key(w->reg, v.slot, c->id, c->pubkey,
+				 c->pubkey_len);
+	for (size_t i = 0; i < c->nrooms; i++)
+		registry_room_join(w->reg, c->rooms[i], v.slot);
+}
+
+/* FR_REBUILD: the master reset the registry; our users register again. */
+void
+login_rebuild(struct worker *w)
+{
+	size_t n = 0;
+
+	for (struct conn *c = w->live_head; c; c = c->next_live)
+		if (c->slot >= 0)
+			w->by_slot[c->slot] = NULL;
+	for (struct conn *c = w->live_head, *next; c; c = next, n++) {
+		next = c->next_live;
+		login_register_again(c);
+	}
+	log_warnx("registry rebuilt: registered %zu users again", n);
+}
+
 /* Free the name and leave every room at once, then tell the others. */
 void
 login_logout(struct conn *c)
@@ -147,6 +221,7 @@ login_logout(struct conn *c)
 	registry_release(w->reg, (uint32_t)c->slot, c->id, w->rooms_tmp,
 			 &nrooms);
 	w->by_slot[c->slot] = NULL;
+	c->nrooms = 0;
 	for (size_t i = 0; i < nrooms; i++)
 		fanout_simple(w, EV_ROOM_LEFT, c, (int32_t)w->rooms_tmp[i],
 			      NULL, 0);

@@ -187,6 +187,7 @@ cmd_join(struct conn *c, const struct cmdline *cl)
 			   cl->payload);
 		return;
 	}
+	login_note_room(c, (uint32_t)room, true);
 	conn_reply(c, "200 Joined %.*s", (int)cl->payload_len, cl->payload);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
 }
@@ -205,6 +206,7 @@ cmd_leve(struct conn *c, const struct cmdline *cl)
 			   cl->payload);
 		return;
 	}
+	login_note_room(c, (uint32_t)room, false);
 	conn_reply(c, "200 Left %.*s", (int)cl->payload_len, cl->payload);
 	fanout_simple(c->w, EV_ROOM_LEFT, c, room, NULL, 0);
 }

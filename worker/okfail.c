@@ -182,6 +182,7 @@ cmd_pubkey(struct conn *c, const struct cmdline *cl)
 		say(c, F16);
 		return;
 	}
+	login_note_key(c, cl->payload, cl->payload_len);
 	say(c, "OK PM_PUBKEY");
 	fanout_simple(c->w, EV_PUBKEY, c, -1, cl->payload, cl->payload_len);
 }

@@ -395,6 +395,9 @@ worker_on_ctl_frame(struct worker *w, const struct frame *f)
 	case FR_RELOAD:
 		worker_reload(w, f);
 		break;
+	case FR_REBUILD:
+		login_rebuild(w);
+		break;
 	default:
 		log_warnx("unexpected control frame %s",
 			  frame_type_name(f->hdr.type));

@@ -58,6 +58,11 @@ struct conn {
 	bool counted;       /* its queues count in the worker's budget */
 	bool xoffed;        /* input paused because a peer channel is full */
 	uint8_t ipkey[16];
+	uint64_t login_seq;
+	char *pubkey;       /* own copies, to register again after a rebuild */
+	size_t pubkey_len;
+	uint32_t *rooms;
+	size_t nrooms, rooms_cap;
 	int32_t slot;       /* registry slot when logged in, else -1 */
 	char name[REG_NAME_SZ];
 	char pending_name[REG_NAME_SZ];
@@ -177,6 +182,9 @@ void login_begin(struct conn *c, const char *name, size_t len);
 void login_on_probe(struct worker *w, const struct frame *f);
 void login_on_probe_reply(struct worker *w, const struct frame *f);
 void login_logout(struct conn *c);
+void login_rebuild(struct worker *w);
+void login_note_key(struct conn *c, const char *key, size_t len);
+void login_note_room(struct conn *c, uint32_t room, bool joined);
 
 /* fanout.c */
 void fanout_event(struct worker *w, struct ev_body *ev, const char *text,
