@@ -345,6 +345,9 @@ slot_on_event(struct handler *h, uint32_t events)
 	struct wslot *s = (struct wslot *)h;
 	struct frame f;
 
+	/* reaped earlier in this same batch of events */
+	if (!s->alive || s->ctl.fd < 0)
+		return;
 	if (events & EPOLLOUT)
 		chan_flush(&s->ctl);
 	for (int i = 0; i < 64; i++) {

@@ -495,12 +495,6 @@ conn_xoff_all(struct worker *w, bool on)
 	}
 }
 
-void
-conn_close_now(struct conn *c, const char *why)
-{
-	conn_close_soon(c, why);
-	conn_reap_closing(c->w);
-}
 
 /* ---- input ---- */
 

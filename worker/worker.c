@@ -111,6 +111,9 @@ peer_on_event(struct handler *h, uint32_t events)
 	struct worker *w = p->w;
 	struct frame f;
 
+	/* lost earlier in this same batch of events */
+	if (!p->up || p->ch.fd < 0)
+		return;
 	if (events & EPOLLOUT) {
 		if (chan_flush(&p->ch) == CHAN_DEAD) {
 			worker_peer_lost(w, p->idx);
