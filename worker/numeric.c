@@ -258,10 +258,6 @@ static bool
 user_target(struct conn *c, const char *name, size_t len,
 	    bool numeric_only, const char *what, struct reg_user_view *to)
 {
-	if (!wire_valid_name(name, len)) {
-		say(c, "400 Invalid username");
-		return false;
-	}
 	if (registry_lookup(c->w->reg, name, len, to) < 0) {
 		conn_reply(c, "300 No such user %.*s", (int)len, name);
 		return false;
