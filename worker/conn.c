@@ -313,10 +313,12 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 static void
 conn_update_events(struct conn *c)
 {
-	uint32_t ev = EPOLLRDHUP;
+	uint32_t ev = 0;
 
+	/* a paused client must not wake us: no EPOLLIN, and no EPOLLRDHUP,
+	 * which stays raised after a half-close (EPOLLHUP always comes) */
 	if (!c->in_paused || c->write_wants_read)
-		ev |= EPOLLIN;
+		ev |= EPOLLIN | EPOLLRDHUP;
 	if (c->want_out || c->read_wants_write)
 		ev |= EPOLLOUT;
 	loop_mod(c->w->loop, c->fd, ev, &c->h);
