@@ -11,100 +11,73 @@
 #include "../common/log.h"
 #include "worker.h"
 
-/* Does a user of this dialect get this kind of event at all? */
+/* How each dialect shows each kind of event: $s sender, $t text, $r room.
+ * NULL: users of that dialect do not get it. */
+static const struct {
+	const char *okfail;
+	const char *numeric;
+} renders[EV_KIND_MAX] = {
+	[EV_LOGIN] = {"JOINED $s", "710 $s login"},
+	[EV_LOGOUT] = {"LEFT $s", "711 $s logout"},
+	[EV_BCST] = {"BCST $s $t", "703 $s $t"},
+	[EV_PM] = {"NPM $s $t", "701 $s $t"},
+	[EV_SECU] = {NULL, "700 $s $t"},
+	[EV_PUBKEY] = {"PM_PUBKEY $s $t", NULL},
+	[EV_SESSKEY] = {"PM_SESSIONKEY $s $t", NULL},
+	[EV_EPM] = {"RECEIVE_PRIVATE_MSG $s $t", NULL},
+	[EV_ROOM_MSG] = {NULL, "702 $r $s $t"},
+	[EV_ROOM_JOIN] = {NULL, "712 $r $s joined"},
+	[EV_ROOM_LEFT] = {NULL, "713 $r $s left"},
+};
+
+static const char *
+render_template(uint16_t kind, int dialect)
+{
+	if (kind == 0 || kind >= EV_KIND_MAX)
+		return NULL;
+	return dialect == DIALECT_OKFAIL ? renders[kind].okfail
+					 : renders[kind].numeric;
+}
+
 static bool
-kind_for_dialect(uint16_t kind, int dialect)
+put(char *b, size_t cap, size_t *n, const char *p, size_t len)
 {
-	switch (kind) {
-	case EV_PUBKEY:
-	case EV_SESSKEY:
-	case EV_EPM:
-		return dialect == DIALECT_OKFAIL;
-	case EV_SECU:
-	case EV_ROOM_MSG:
-	case EV_ROOM_JOIN:
-	case EV_ROOM_LEFT:
-		return dialect == DIALECT_NUMERIC;
-	default:
-		return true;
-	}
+	if (*n + len >= cap)
+		return false;
+	memcpy(b + *n, p, len);
+	*n += len;
+	return true;
 }
 
+/* Render one event line (with its \n) into b; 0 if it does not fit. */
 static size_t
-render_okfail(const struct ev_body *ev, const char *t, char *b, size_t cap)
+render(struct worker *w, const char *tmpl, const struct ev_body *ev,
+       const char *text, char *b, size_t cap)
 {
-	const char *s = ev->sender;
-	int tl = (int)ev->text_len;
-	int n = 0;
+	size_t n = 0;
+	bool ok = true;
 
-	switch (ev->kind) {
-	case EV_LOGIN:
-		n = snprintf(b, cap, "JOINED %s\n", s);
-		break;
-	case EV_LOGOUT:
-		n = snprintf(b, cap, "LEFT %s\n", s);
-		break;
-	case EV_BCST:
-		n = snprintf(b, cap, "BCST %s %.*s\n", s, tl, t);
-		break;
-	case EV_PM:
-		n = snprintf(b, cap, "NPM %s %.*s\n", s, tl, t);
-		break;
-	case EV_PUBKEY:
-		n = snprintf(b, cap, "PM_PUBKEY %s %.*s\n", s, tl, t);
-		break;
-	case EV_SESSKEY:
-		n = snprintf(b, cap, "PM_SESSIONKEY %s %.*s\n", s, tl, t);
-		break;
-	case EV_EPM:
-		n = snprintf(b, cap, "RECEIVE_PRIVATE_MSG %s %.*s\n", s, tl, t);
-		break;
-	default:
-		return 0;
+	for (const char *p = tmpl; *p && ok; p++) {
+		if (p[0] != '$' || p[1] == '\0') {
+			ok = put(b, cap, &n, p, 1);
+			continue;
+		}
+		const char *room = "?";
+		switch (*++p) {
+		case 's':
+			ok = put(b, cap, &n, ev->sender, strlen(ev->sender));
+			break;
+		case 't':
+			ok = put(b, cap, &n, text, ev->text_len);
+			break;
+		case 'r':
+			if (registry_room_name(w->reg, ev->room))
+				room = registry_room_name(w->reg, ev->room);
+			ok = put(b, cap, &n, room, strlen(room));
+			break;
+		}
 	}
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
-static size_t
-render_numeric(struct worker *w, const struct ev_body *ev, const char *t,
-	       char *b, size_t cap)
-{
-	const char *s = ev->sender;
-	const char *room = registry_room_name(w->reg, ev->room);
-	int tl = (int)ev->text_len;
-	int n = 0;
-
-	switch (ev->kind) {
-	case EV_LOGIN:
-		n = snprintf(b, cap, "710 %s login\n", s);
-		break;
-	case EV_LOGOUT:
-		n = snprintf(b, cap, "711 %s logout\n", s);
-		break;
-	case EV_BCST:
-		n = snprintf(b, cap, "703 %s %.*s\n", s, tl, t);
-		break;
-	case EV_PM:
-		n = snprintf(b, cap, "701 %s %.*s\n", s, tl, t);
-		break;
-	case EV_SECU:
-		n = snprintf(b, cap, "700 %s %.*s\n", s, tl, t);
-		break;
-	case EV_ROOM_MSG:
-		n = snprintf(b, cap, "702 %s %s %.*s\n", room ? room : "?", s,
-			     tl, t);
-		break;
-	case EV_ROOM_JOIN:
-		n = snprintf(b, cap, "712 %s %s joined\n", room ? room : "?",
-			     s);
-		break;
-	case EV_ROOM_LEFT:
-		n = snprintf(b, cap, "713 %s %s left\n", room ? room : "?", s);
-		break;
-	default:
-		return 0;
-	}
-	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+	return ok && put(b, cap, &n, "\n", 1) ? n : 0;
 }
 
 static bool
@@ -126,11 +99,10 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 	if (ev->target_slot >= 0) {
 		struct conn *c = conn_by_slot(w, (uint32_t)ev->target_slot,
 					      ev->target_conn);
-		if (c == NULL || !kind_for_dialect(ev->kind, c->dialect))
+		const char *t = c ? render_template(ev->kind, c->dialect) : NULL;
+		if (t == NULL)
 			return;
-		size_t n = c->dialect == DIALECT_OKFAIL
-				   ? render_okfail(ev, text, ob, half)
-				   : render_numeric(w, ev, text, ob, half);
+		size_t n = render(w, t, ev, text, ob, half);
 		if (n)
 			conn_push(c, ob, n);
 		w->board->msgs_out++;
@@ -143,21 +115,22 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 		if ((uint32_t)c->slot == ev->sender_slot &&
 		    c->id == ev->sender_conn)
 			continue;
-		if (!kind_for_dialect(ev->kind, c->dialect))
+		const char *t = render_template(ev->kind, c->dialect);
+		if (t == NULL)
 			continue;
 		if (is_room_kind(ev->kind) &&
 		    !registry_room_has(w->reg, ev->room, (uint32_t)c->slot))
 			continue;
 		if (c->dialect == DIALECT_OKFAIL) {
 			if (!orendered) {
-				olen = render_okfail(ev, text, ob, half);
+				olen = render(w, t, ev, text, ob, half);
 				orendered = true;
 			}
 			if (olen)
 				conn_push(c, ob, olen);
 		} else {
 			if (!nrendered) {
-				nlen = render_numeric(w, ev, text, nb, half);
+				nlen = render(w, t, ev, text, nb, half);
 				nrendered = true;
 			}
 			if (nlen)
