@@ -13,19 +13,10 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../proto/wire.h"
+#include "dispatch.h"
 #include "worker.h"
 
-struct numeric_cmd {
-	const char *word;
-	bool needs_login;
-	void (*fn)(struct conn *c, const struct cmdline *cl);
-};
-
-static void
-say(struct conn *c, const char *line)
-{
-	conn_reply(c, "%s", line);
-}
+#define say conn_say
 
 static void
 cmd_user(struct conn *c, const struct cmdline *cl)
@@ -370,7 +361,7 @@ cmd_usek(struct conn *c, const struct cmdline *cl)
 	(void)c;
 }
 
-static const struct numeric_cmd cmds[] = {
+static const struct cmd_def cmds[] = {
 	{"USER", false, cmd_user}, {"HELP", false, cmd_help},
 	{"LIRO", true, cmd_liro},  {"LIME", true, cmd_lime},
 	{"ROOM", true, cmd_room},  {"JOIN", true, cmd_join},
@@ -380,31 +371,17 @@ static const struct numeric_cmd cmds[] = {
 	{"USEK", false, cmd_usek},
 };
 
+static const struct dialect_def numeric = {
+	cmds,
+	FC_ARRAY_LEN(cmds),
+	"402 Line contains control characters",
+	"403 Line is not valid UTF-8",
+	"600 Please log in first: USER <name>",
+	"500 Unknown command",
+};
+
 void
 numeric_line(struct conn *c, const char *line, size_t len)
 {
-	struct cmdline cl;
-
-	switch (wire_check_text(line, len)) {
-	case TEXT_CTRL:
-		say(c, "402 Line contains control characters");
-		return;
-	case TEXT_UTF8:
-		say(c, "403 Line is not valid UTF-8");
-		return;
-	default:
-		break;
-	}
-	wire_split(line, len, &cl);
-	for (size_t i = 0; i < FC_ARRAY_LEN(cmds); i++) {
-		if (!wire_word_is(&cl, cmds[i].word))
-			continue;
-		if (cmds[i].needs_login && c->state != CS_LIVE) {
-			say(c, "600 Please log in first: USER <name>");
-			return;
-		}
-		cmds[i].fn(c, &cl);
-		return;
-	}
-	say(c, "500 Unknown command");
+	dispatch_line(c, &numeric, line, len);
 }

@@ -10,6 +10,7 @@
 
 #include "../common/log.h"
 #include "../proto/wire.h"
+#include "dispatch.h"
 #include "worker.h"
 
 #define F00 "FAIL00 Unknown command"
@@ -28,17 +29,7 @@
 #define F14 "FAIL14 Server full"
 #define F16 "FAIL16 Public key too long"
 
-struct okfail_cmd {
-	const char *word;
-	bool needs_login;
-	void (*fn)(struct conn *c, const struct cmdline *cl);
-};
-
-static void
-say(struct conn *c, const char *line)
-{
-	conn_reply(c, "%s", line);
-}
+#define say conn_say
 
 void
 okfail_greet(struct conn *c)
@@ -246,7 +237,15 @@ cmd_pong(struct conn *c, const struct cmdline *cl)
 	c->pong_due = 0;
 }
 
-static const struct okfail_cmd cmds[] = {
+/* Clients acknowledge relayed keys with "OK PM_PUBKEY" etc.: silently. */
+static void
+cmd_ack(struct conn *c, const struct cmdline *cl)
+{
+	if (!cl->has_payload)
+		say(c, F00);
+}
+
+static const struct cmd_def cmds[] = {
 	{"IDENT", false, cmd_ident},
 	{"BCST", true, cmd_bcst},
 	{"USERS", true, cmd_users},
@@ -256,36 +255,15 @@ static const struct okfail_cmd cmds[] = {
 	{"PRIVATE_MESSAGE", true, cmd_private},
 	{"QUIT", false, cmd_quit},
 	{"PONG", false, cmd_pong},
+	{"OK", false, cmd_ack},
+};
+
+static const struct dialect_def okfail = {
+	cmds, sizeof(cmds) / sizeof(cmds[0]), F10, F11, F03, F00,
 };
 
 void
 okfail_line(struct conn *c, const char *line, size_t len)
 {
-	struct cmdline cl;
-
-	switch (wire_check_text(line, len)) {
-	case TEXT_CTRL:
-		say(c, F10);
-		return;
-	case TEXT_UTF8:
-		say(c, F11);
-		return;
-	default:
-		break;
-	}
-	wire_split(line, len, &cl);
-	/* clients acknowledge relayed keys with "OK PM_PUBKEY" etc. */
-	if (wire_word_is(&cl, "OK") && cl.has_payload)
-		return;
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!wire_word_is(&cl, cmds[i].word))
-			continue;
-		if (cmds[i].needs_login && c->state != CS_LIVE) {
-			say(c, F03);
-			return;
-		}
-		cmds[i].fn(c, &cl);
-		return;
-	}
-	say(c, F00);
+	dispatch_line(c, &okfail, line, len);
 }
