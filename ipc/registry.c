@@ -83,6 +83,7 @@ struct registry {
 	uint32_t *rhash;
 	_Atomic uint64_t *bits;
 	struct reg_ip *ips;
+	struct reg_user_view *scratch; /* this process's own, for listings */
 };
 
 static size_t
@@ -235,6 +236,7 @@ registry_destroy(struct registry *r)
 		return;
 	if (r->h)
 		munmap(r->h, r->size);
+	free(r->scratch);
 	free(r);
 }
 
@@ -645,13 +647,18 @@ registry_room_name(struct registry *r, uint32_t room)
 	return r->rooms[room].name;
 }
 
-/* Space-separated member names in login order; returns bytes needed. */
+/* Space-separated member names in login order; returns bytes needed. The
+ * members are copied under the lock and sorted outside it. */
 size_t
 registry_room_members(struct registry *r, uint32_t room, char *buf,
 		      size_t cap)
 {
-	size_t need = 0;
+	size_t need = 0, n = 0;
 
+	if (r->scratch == NULL &&
+	    (r->scratch = calloc(r->h->lim.max_users, sizeof(*r->scratch))) ==
+		    NULL)
+		return 0;
 	shmlock_lock(&r->h->lock);
 	for (uint32_t w = 0; w < r->h->bit_words; w++) {
 		uint64_t word = atomic_load(&r->bits[(size_t)room *
@@ -660,16 +667,22 @@ registry_room_members(struct registry *r, uint32_t room, char *buf,
 		while (word) {
 			uint32_t slot = w * 64 + __builtin_ctzll(word);
 			word &= word - 1;
-			const char *n = r->users[slot].name;
-			size_t nl = strlen(n);
-			if (need + nl + 1 <= cap) {
-				buf[need] = ' ';
-				memcpy(buf + need + 1, n, nl);
-			}
-			need += nl + 1;
+			if (atomic_load(&r->users[slot].state) == SLOT_LIVE)
+				user_view(&r->users[slot], slot,
+					  &r->scratch[n++]);
 		}
 	}
 	shmlock_unlock(&r->h->lock);
+	qsort(r->scratch, n, sizeof(*r->scratch), view_cmp_seq);
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = r->scratch[i].name;
+		size_t nl = strnlen(nm, REG_NAME_SZ - 1);
+		if (need + nl + 1 <= cap) {
+			buf[need] = ' ';
+			memcpy(buf + need + 1, nm, nl);
+		}
+		need += nl + 1;
+	}
 	return need;
 }
 
@@ -880,6 +893,7 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		size_t nrooms = 0;
 		if (st == SLOT_LIVE)
 			rooms_clear_user(r, i, rooms, &nrooms);
+		u->name[REG_NAME_SZ - 1] = '\0'; /* a torn write must not leak */
 		if (st == SLOT_LIVE && gone)
 			gone(arg, u->name, u->dialect, rooms, nrooms);
 		atomic_store(&u->state, SLOT_FREE);
