@@ -176,3 +176,306 @@ fc_until() {
 		sleep 0.02
 	done
 }
+
+# ---- added for the protocol suites (okfail_*, numeric_*, cross_*, files_*) ----
+#
+#   fc_worker_clients            clients per worker slot, space-separated
+#   fc_connect_avoid NAME DIALECT W...   connect NAME (okfail: INIT read)
+#                                on a worker not in W...; sets FC_WORKER
+#   fc_login_avoid NAME DIALECT W...     the same, then log in
+#   fc_worker_field SLOT FIELD   a field (pid, up, restarts, gen) of a slot
+#   fc_daemon_pids               master and worker pids
+#   fc_rss_kb                    their summed VmRSS in KiB
+#   fc_is_san                    true when FORKCHATD is a sanitizer build
+#   fc_now_ms                    wall clock in ms (from $EPOCHREALTIME)
+#   fc_read_timed NAME           fc_read, and FC_AT = arrival time in ms
+#   FCFILE                       tests/fcfile.py (raw-byte clients)
+
+FCFILE=${FCFILE:-$BATS_TEST_DIRNAME/../tests/fcfile.py}
+# a python without a version-manager shim in front (fast start-up)
+if [ -z "${FC_PYTHON:-}" ]; then
+	FC_PYTHON=python3
+	[ -x /usr/bin/python3 ] && FC_PYTHON=/usr/bin/python3
+fi
+
+# (plain bash and sed: no interpreter start-up on a busy machine)
+fc__workers_json() {
+	fc_status_json | grep -o '{"slot":[^}]*}'
+}
+
+fc_worker_clients() {
+	local line out="" clients
+	while IFS= read -r line; do
+		clients=0
+		[[ $line =~ \"up\":true.*\"clients\":([0-9]+) ]] && clients=${BASH_REMATCH[1]}
+		out+="${out:+ }$clients"
+	done < <(fc__workers_json)
+	echo "$out"
+}
+
+fc_worker_field() {
+	fc__workers_json | sed -n "$(($1 + 1))p" |
+		sed 's/.*"'"$2"'":\([^,}]*\).*/\1/'
+}
+
+# the same answer as fc_worker_of, without python
+fc_worker_of_quick() {
+	local w
+	w=$("$FORKCHATD" status --users -S "$FC_CTL" |
+		grep -o '"name":"'"$1"'","worker":[0-9]*' | sed 's/.*://')
+	echo "${w:--1}"
+}
+
+# Which slot gained a client between two fc_worker_clients outputs (-1: none).
+fc__gained() {
+	local -a a=($1) b=($2)
+	local i
+	for i in "${!a[@]}"; do
+		if [ "${b[i]:-0}" -gt "${a[i]}" ]; then
+			echo "$i"
+			return
+		fi
+	done
+	echo -1
+}
+
+# Connect NAME on a worker that is not one of the slots given. The kernel
+# spreads connections over the workers' SO_REUSEPORT listeners, so retry:
+# connect, see which worker's client count grew, close and retry when it is
+# one to avoid. Nobody logs in meanwhile, so nobody sees JOINED/LEFT noise.
+fc_connect_avoid() {
+	local name=$1 dialect=$2 try before now slot w bad
+	shift 2
+	for try in $(seq 1 60); do
+		before=$(fc_worker_clients)
+		fc_connect "$name" "$dialect"
+		[ "$dialect" = okfail ] && fc_expect "$name" "INIT Welcome to the server!"
+		slot=-1
+		local deadline=$((SECONDS + FC_TIMEOUT))
+		while [ "$slot" = -1 ]; do
+			now=$(fc_worker_clients)
+			slot=$(fc__gained "$before" "$now")
+			[ "$slot" != -1 ] || [ $SECONDS -lt $deadline ] ||
+				fail "fc_connect_avoid: $name never showed up in the status"
+			[ "$slot" != -1 ] || sleep 0.02
+		done
+		bad=0
+		for w in "$@"; do [ "$w" = "$slot" ] && bad=1; done
+		if [ $bad = 0 ]; then
+			FC_WORKER=$slot
+			return 0
+		fi
+		fc_close "$name"
+		fc_until '[ "$(fc_worker_clients)" = "$before" ]'
+	done
+	fail "fc_connect_avoid: $name always landed on workers $*"
+}
+
+fc_login_avoid() {
+	local name=$1 dialect=$2
+	fc_connect_avoid "$@"
+	if [ "$dialect" = okfail ]; then
+		fc_send "$name" "IDENT $name"
+		fc_expect "$name" "OK IDENT $name"
+	else
+		fc_send "$name" "USER $name"
+		fc_expect "$name" "200 Welcome $name!"
+	fi
+}
+
+fc_daemon_pids() {
+	echo "$FC_PID"
+	fc__workers_json | sed 's/.*"pid":\([0-9]*\).*/\1/' | grep -v '^0$'
+}
+
+fc_rss_kb() {
+	local pid total=0 kb
+	for pid in $FC_PIDS; do
+		kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
+}
+
+fc_is_san() {
+	grep -qa __asan_init "$FORKCHATD"
+}
+
+fc_now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+fc_read_timed() {
+	fc_read "$1" "${2:-$FC_TIMEOUT}" || return 1
+	FC_AT=$(fc_now_ms)
+}
+
+# Run a fcfile.py client in the background; its events go to FILE.
+fc_file_client() {
+	local out=$1
+	shift
+	"$FC_PYTHON" "$FCFILE" "$@" >"$out" 2>&1 &
+	echo $!
+}
+
+# ---- generic helpers for the daemon tests (bats/daemon_*.bats) ----
+#
+#   fc_port_of DIALECT [LOG]     the port logged for DIALECT (okfail,
+#                                numeric, okfail+tls, numeric+tls)
+#   fc_make_cert NAME CN         self-signed cert NAME.pem + NAME.key in
+#                                $BATS_TEST_TMPDIR (SAN DNS:localhost)
+#   fc_detach_start [flags]      start a detached daemon (no -f); sets
+#                                FC_DPID, FC_DPIDFILE, FC_DLOG, FC_DCTL
+#   fc_detach_stop               TERM (then KILL) the detached daemon we
+#                                started, found through FC_DPID only
+#   fc_free_port                 a TCP port on 127.0.0.1 that was free
+
+fc_port_of() {
+	local dialect=$1 log=${2:-$FC_LOG}
+	sed -n "s/.*listening dialect=${dialect} addr=[^ ]*:\([0-9]*\) .*/\1/p" "$log" | head -1
+}
+
+fc_make_cert() {
+	local name=$1 cn=$2
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$cn" \
+		-addext "subjectAltName=DNS:localhost" \
+		-keyout "$BATS_TEST_TMPDIR/$name.key" \
+		-out "$BATS_TEST_TMPDIR/$name.pem" 2>/dev/null ||
+		fail "openssl req failed"
+}
+
+fc_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+FC_DPID=
+fc_detach_start() {
+	local dir=$BATS_TEST_TMPDIR
+	FC_DPIDFILE=${FC_DPIDFILE:-$dir/detached.pid}
+	FC_DLOG=${FC_DLOG:-$dir/detached.log}
+	FC_DCTL=${FC_DCTL:-$dir/detached.sock}
+	"$FORKCHATD" -w "${FC_WORKERS:-3}" \
+		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
+		--control-socket "$FC_DCTL" --pidfile "$FC_DPIDFILE" \
+		--log-file "$FC_DLOG" "$@" </dev/null
+	local rc=$?
+	if [ $rc -eq 0 ] && [ -s "$FC_DPIDFILE" ]; then
+		FC_DPID=$(cat "$FC_DPIDFILE")
+	fi
+	return $rc
+}
+
+fc_detach_stop() {
+	[ -n "$FC_DPID" ] || return 0
+	kill -TERM "$FC_DPID" 2>/dev/null || true
+	local deadline=$((SECONDS + 10))
+	while kill -0 "$FC_DPID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+		sleep 0.02
+	done
+	kill -KILL "$FC_DPID" 2>/dev/null || true
+	FC_DPID=
+}
+
+# ---- added for the robustness suites (robust_*) ----
+#
+#   fc_tools                     build the load tools (tests/tools.mk) once;
+#                                sets FCLOAD (build/tools/fcload), FCCHAOS
+#   fc_scale NORMAL SAN          NORMAL, or SAN under a sanitizer build
+#   fc_alive_any PIDS...         true while any of the pids exists
+#   fc_fd_count PID              open descriptors of PID
+#   fc_kv KEY LINE               the value of KEY=VALUE in a summary line
+#   fc_first_line_from SRC PORT  connect from address SRC, print the first
+#                                line the server sends (or EOF / TIMEOUT)
+
+FC_ROOT=${FC_ROOT:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+FCLOAD=${FCLOAD:-$FC_ROOT/build/tools/fcload}
+FCCHAOS=${FCCHAOS:-$FC_ROOT/tests/fcchaos.py}
+
+fc_tools() {
+	if [ ! -x "$FCLOAD" ] || [ "$FC_ROOT/tests/fcload.c" -nt "$FCLOAD" ]; then
+		(cd "$FC_ROOT" && make -s -f tests/tools.mk tools) >&2 ||
+			fail "cannot build the load tools"
+	fi
+}
+
+fc_scale() {
+	if fc_is_san; then echo "$2"; else echo "$1"; fi
+}
+
+fc_alive_any() {
+	local p
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+fc_fd_count() {
+	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+fc_kv() {
+	local re="(^| )$1=([^ ]*)"
+	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[2]}"
+}
+
+fc_first_line_from() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket()
+s.settimeout(5)
+s.bind((sys.argv[1], 0))
+s.connect(("127.0.0.1", int(sys.argv[2])))
+buf = b""
+try:
+    while b"\n" not in buf:
+        b = s.recv(4096)
+        if not b:
+            break
+        buf += b
+except socket.timeout:
+    print("TIMEOUT")
+    sys.exit(0)
+print(buf.split(b"\n")[0].decode(errors="replace") if b"\n" in buf else "EOF")
+PY
+}
+
+# fc_pm_rtt A B [N]: log in okfail users A and B, send N (50) PMs from A to
+# B one after another and print "max=MS avg=MS" of the round trip (sent ->
+# NPM read). Timed in python: bash under bats adds tens of ms per command.
+fc_pm_rtt() {
+	python3 - "$OKPORT" "$1" "$2" "${3:-50}" <<'PY'
+import socket, sys, time
+port, a, b, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+deadline = time.monotonic() + 60
+def conn(name):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(f"IDENT {name}\n".encode())
+    return s, f
+def until(f, prefix):
+    while time.monotonic() < deadline:
+        l = f.readline()
+        if not l:
+            sys.exit(f"closed while waiting for {prefix}")
+        if l.startswith(prefix.encode()):
+            return
+        if l == b"PING\n":
+            pass
+    sys.exit(f"deadline waiting for {prefix}")
+sa, fa = conn(a); until(fa, f"OK IDENT {a}")
+sb, fb = conn(b); until(fb, f"OK IDENT {b}")
+rt = []
+for i in range(n):
+    t = time.monotonic()
+    sa.sendall(f"PM {b} r{i}\n".encode())
+    until(fb, f"NPM {a} r{i}")
+    rt.append((time.monotonic() - t) * 1000)
+    until(fa, f"OK PM {b} r{i}")
+sa.sendall(b"QUIT\n"); sb.sendall(b"QUIT\n")
+print(f"max={max(rt):.0f} avg={sum(rt)/len(rt):.1f}")
+PY
+}

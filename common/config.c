@@ -187,9 +187,34 @@ config_set_num(struct fc_config *c, const struct key_def *k, const char *v)
 	return 0;
 }
 
-int
-config_set(struct fc_config *c, const char *key, const char *value,
-	   char *err, size_t errlen)
+/* A relative path is taken relative to `base` (the config file's folder)
+ * or, on the command line, to the working directory: the daemon chdirs to
+ * / when it detaches and re-opens these files later (SIGHUP, SIGUSR1). */
+static int
+config_abs_path(const char *value, const char *base, char *out, size_t size)
+{
+	char cwd[FC_PATH_SZ];
+
+	if (value[0] == '\0' || value[0] == '/') {
+		if (strlen(value) >= size)
+			return -1;
+		memcpy(out, value, strlen(value) + 1);
+		return 0;
+	}
+	if (base == NULL) {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return -1;
+		base = cwd;
+	}
+	int n = snprintf(out, size, "%s%s%s", base,
+			 base[0] && base[strlen(base) - 1] == '/' ? "" : "/",
+			 value);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int
+config_set_in(struct fc_config *c, const char *key, const char *value,
+	      const char *base, char *err, size_t errlen)
 {
 	const struct key_def *k = config_key(key);
 
@@ -210,6 +235,15 @@ config_set(struct fc_config *c, const char *key, const char *value,
 		return 0;
 	}
 	if (k->type == K_STR) {
+		if (k->off != C(user)) {
+			if (config_abs_path(value, base, (char *)c + k->off,
+					    k->size) < 0) {
+				snprintf(err, errlen, "%s: path too long",
+					 key);
+				return -1;
+			}
+			return 0;
+		}
 		if (strlen(value) >= k->size) {
 			snprintf(err, errlen, "%s: value too long", key);
 			return -1;
@@ -233,6 +267,13 @@ config_set(struct fc_config *c, const char *key, const char *value,
 	return 0;
 }
 
+int
+config_set(struct fc_config *c, const char *key, const char *value,
+	   char *err, size_t errlen)
+{
+	return config_set_in(c, key, value, NULL, err, errlen);
+}
+
 static char *
 trim(char *s)
 {
@@ -250,12 +291,21 @@ config_load_file(struct fc_config *c, const char *path, char *err,
 		 size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[4096], msg[512];
+	char line[4096], msg[512], base[FC_PATH_SZ];
 	int lineno = 0;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	/* relative paths inside the file: relative to the file's folder */
+	char *real = realpath(path, NULL);
+	base[0] = '\0';
+	if (real) {
+		char *slash = strrchr(real, '/');
+		snprintf(base, sizeof(base), "%.*s",
+			 slash == real ? 1 : (int)(slash - real), real);
+		free(real);
 	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
@@ -273,8 +323,9 @@ config_load_file(struct fc_config *c, const char *path, char *err,
 			return -1;
 		}
 		*eq = '\0';
-		if (config_set(c, trim(s), trim(eq + 1), msg, sizeof(msg)) <
-		    0) {
+		if (config_set_in(c, trim(s), trim(eq + 1),
+				  base[0] ? base : NULL, msg,
+				  sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
 			fclose(f);
 			return -1;

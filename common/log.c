@@ -118,7 +118,7 @@ log_vemit(int level, const char *fmt, va_list ap, const char *err)
 	void fn(const char *fmt, ...)                                          \
 	{                                                                      \
 		va_list ap;                                                    \
-		const char *e = witherr ? strerror(errno) : NULL;              \
+		const char *e = (witherr) ? strerror(errno) : NULL;            \
 		va_start(ap, fmt);                                             \
 		log_vemit(lvl, fmt, ap, e);                                    \
 		va_end(ap);                                                    \

@@ -104,6 +104,9 @@ chan_enqueue(struct chan *c, const struct iovec *iov, int iovcnt, int fd)
 	m->fd = fd >= 0 ? dup(fd) : -1;
 	size_t off = 0;
 	for (int i = 0; i < iovcnt; i++) {
+		/* an absent part is (NULL, 0): memcpy must not see NULL */
+		if (iov[i].iov_len == 0)
+			continue;
 		memcpy(m->data + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}

@@ -54,13 +54,13 @@ options_usage(FILE *out)
 {
 	fprintf(out,
 "usage: forkchatd [options]\n"
-"       forkchatd status [--json] [-S SOCKET]\n"
+"       forkchatd status [--json|--users] [-S SOCKET] [-c FILE]\n"
 "\n"
 "A chat daemon serving the okfail and numeric line protocols.\n"
 "\n"
 "  -f, --foreground              stay in the foreground, log to stderr\n"
 "  -c, --config FILE             read settings from FILE (flags win over it)\n"
-"  -t, --check-config            check the settings, print them, exit 0 or 1\n"
+"  -t, --check-config            check the settings, print them, exit 0 or 2\n"
 "  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is okfail or numeric\n"
 "                                (okfail+tls, numeric+tls); port 0 picks one\n"
 "  -w, --workers N               worker processes (default: one per CPU)\n"
@@ -94,30 +94,40 @@ options_usage(FILE *out)
 "log. See forkchatd(8) and forkchatd.conf(5).\n");
 }
 
-/* First pass: the config file, so that flags can override it. */
+/* First pass: the config file, so that flags can override it. getopt
+ * itself finds -c (also inside "-fc FILE", as "-cFILE" or "--config=FILE"),
+ * so an option's value that happens to read "-c" is never taken for it.
+ * Errors are left to the second pass. The path is made absolute: the
+ * daemon chdirs to / and re-reads the file on SIGHUP. */
 static int
 options_config_file(int argc, char **argv, struct fc_config *cfg)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *file = NULL;
-		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) &&
-		    i + 1 < argc)
-			file = argv[i + 1];
-		else if (strncmp(a, "--config=", 9) == 0)
-			file = a + 9;
-		else if (strncmp(a, "-c", 2) == 0 && a[2])
-			file = a + 2;
-		if (file == NULL)
+	int ch, idx;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":fc:l:w:u:p:tvhV", longopts,
+				 &idx)) != -1) {
+		if (ch != 'c')
 			continue;
 		char err[1024];
+		char *abs = realpath(optarg, NULL);
 		snprintf(cfg->config_file, sizeof(cfg->config_file), "%s",
-			 file);
-		if (config_load_file(cfg, file, err, sizeof(err)) < 0) {
-			fprintf(stderr, "forkchatd: %s\n", err);
+			 abs ? abs : optarg);
+		free(abs);
+		if (config_load_file(cfg, cfg->config_file, err,
+				     sizeof(err)) < 0) {
+			/* name the file as the user spelled it */
+			if (strncmp(err, cfg->config_file,
+				    strlen(cfg->config_file)) == 0)
+				fprintf(stderr, "forkchatd: %s%s\n", optarg,
+					err + strlen(cfg->config_file));
+			else
+				fprintf(stderr, "forkchatd: %s\n", err);
 			return 2;
 		}
 	}
+	optind = 0; /* full reset for the second pass */
 	return 0;
 }
 

@@ -61,6 +61,9 @@ linebuf_feed(struct linebuf *lb, const char *p, size_t n)
 static void
 linebuf_advance(struct linebuf *lb, size_t n)
 {
+	/* data is NULL after keep() released everything: NULL + 0 is UB */
+	if (n == 0)
+		return;
 	lb->data += n;
 	lb->len -= n;
 }

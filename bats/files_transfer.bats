@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# numeric FILE transfer, docs/PROTOCOL.md ("File transfer"). Small files are
+# checked byte for byte from bash; large and timing-sensitive ones use the
+# raw-byte clients of tests/fcfile.py, whose events the tests wait on.
+
+load helpers
+
+setup() {
+	BG=()
+	FC_WORKERS=3 fc_start --ping-interval 3600
+}
+
+teardown() {
+	local p
+	for p in "${BG[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	fc_stop
+}
+
+# read exactly N raw bytes from NAME into FC_RAW
+read_raw() {
+	local LC_ALL=C
+	FC_RAW=
+	IFS= read -r -N "$2" -t "$FC_TIMEOUT" -u "${FC_FD[$1]}" FC_RAW ||
+		fail "$1: fewer than $2 raw bytes came"
+}
+
+# start a fcfile.py client; its events go to OUT; waits for READY
+client() {
+	local out=$1
+	shift
+	BG+=($(fc_file_client "$out" "$@"))
+	fc_until "grep -qx READY '$out' || grep -q 'LOGIN-FAILED\\|TIMEOUT\\|EOF' '$out'"
+	grep -qx READY "$out" || fail "client $*: $(cat "$out")"
+}
+
+# wait until OUT has the exact line LINE
+ev() {
+	fc_until "grep -qxF -- '$2' '$1'" || true
+	grep -qxF -- "$2" "$1" || fail "'$2' not in $1: $(cat "$1")"
+}
+
+# line number of LINE in OUT
+at() {
+	grep -nxF -- "$2" "$1" | head -1 | cut -d: -f1
+}
+
+@test "file.ready + file.header + file.done: a 1-byte file, 100 at once, 102 then the byte, 200 to the sender" {
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	fc_send ann "FILE bob one.bin 1"
+	fc_expect ann "100 Ready: send 1 bytes"
+	fc_expect_silent ann 0.1
+	fc_send_raw ann 'Z'
+	fc_expect bob "102 one.bin 1 ann"
+	read_raw bob 1
+	[ "$FC_RAW" = Z ] || fail "got '$FC_RAW'"
+	fc_expect ann "200 File one.bin delivered to bob"
+	# lines again afterwards, both sides
+	fc_send ann "PRIV bob after"
+	fc_expect ann "200 Sent to bob"
+	fc_expect bob "701 ann after"
+}
+
+@test "file.zero: a 0-byte file: 100, 102 <name> 0, 200" {
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	fc_send ann "FILE bob empty.txt 0"
+	fc_expect ann "100 Ready: send 0 bytes"
+	fc_expect ann "200 File empty.txt delivered to bob"
+	fc_expect bob "102 empty.txt 0 ann"
+	fc_send ann "PRIV bob next"
+	fc_expect ann "200 Sent to bob"
+	fc_expect bob "701 ann next"
+}
+
+@test "file.done: raw bytes are not lines; a command pipelined after them is answered after the 200" {
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	fc_send ann "FILE bob bin.dat 11"
+	fc_expect ann "100 Ready: send 11 bytes"
+	fc_send_raw ann 'a\r\nb\x01\xffQUIT\nLIRO\n'
+	fc_expect bob "102 bin.dat 11 ann"
+	read_raw bob 11
+	[ "$FC_RAW" = $'a\r\nb\x01\xffQUIT\n' ] || fail "bytes changed: '$FC_RAW'"
+	fc_expect ann "200 File bin.dat delivered to bob"
+	fc_expect ann "200 ROOMS"
+}
+
+@test "file.offer: usage, size, self, unknown user and okfail recipient errors; no byte expected after them" {
+	fc_login alice
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	fc_send ann "FILE bob"
+	fc_expect ann "400 Usage: FILE <user> <filename> <size>"
+	fc_send ann "FILE bob f.txt"
+	fc_expect ann "400 Usage: FILE <user> <filename> <size>"
+	fc_send ann "FILE bob f.txt 1 2"
+	fc_expect ann "400 Usage: FILE <user> <filename> <size>"
+	fc_send ann "FILE bob f.txt ten"
+	fc_expect ann "400 Invalid file size"
+	fc_send ann "FILE bob f.txt -1"
+	fc_expect ann "400 Invalid file size"
+	fc_send ann "FILE zed f.txt 1"
+	fc_expect ann "300 No such user zed"
+	fc_send ann "FILE ann f.txt 1"
+	fc_expect ann "400 Cannot send files to yourself"
+	fc_send ann "FILE alice f.txt 1"
+	fc_expect ann "301 alice cannot receive files (okfail client)"
+	fc_send ann "LIRO"
+	fc_expect ann "200 ROOMS"
+	fc_expect_silent bob 0.1
+	fc_expect_silent alice 0.05
+}
+
+@test "file.name: '/', '..' and '.' in file names are refused with 400, nothing reaches the receiver" {
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	local n
+	for n in a/b /etc/passwd .. ../x a..b . x/ ...; do
+		fc_send ann "FILE bob $n 1"
+		fc_expect ann "400 Invalid file name: a base name, no / or .."
+	done
+	fc_send_raw ann 'FILE bob a\tb 1\n'
+	fc_expect ann "400 Invalid file name: a base name, no / or .."
+	fc_send ann "FILE bob .hidden 1"
+	fc_expect ann "100 Ready: send 1 bytes"
+	fc_send_raw ann 'x'
+	fc_expect ann "200 File .hidden delivered to bob"
+	fc_expect bob "102 .hidden 1 ann"
+	read_raw bob 1
+	fc_expect_silent bob 0.1
+}
+
+@test "file.limit: --max-file-size enforced before any byte flows; exactly the limit is allowed" {
+	fc_stop
+	fc_start --max-file-size 1000
+	fc_login_numeric bob
+	fc_login_numeric ann
+	fc_expect bob "710 ann login"
+	fc_send ann "FILE bob big.bin 1001"
+	fc_expect ann "400 File too large (limit 1000 bytes)"
+	fc_send ann "LIRO"
+	fc_expect ann "200 ROOMS"
+	fc_expect_silent bob 0.15
+	fc_send ann "FILE bob ok.bin 1000"
+	fc_expect ann "100 Ready: send 1000 bytes"
+	fc_send_raw ann "$(printf 'x%.0s' $(seq 1 999))\n"
+	fc_expect bob "102 ok.bin 1000 ann"
+	fc_expect bob "$(printf 'x%.0s' $(seq 1 999))"
+	fc_expect ann "200 File ok.bin delivered to bob"
+}
+
+# start receiver bob and sender ann (held before FILE by GO) on different
+# workers, proven with fc_worker_of; extra receiver flags in RECV_FLAGS
+apart_pair() {
+	local src=$1 fname=$2 rw sw try
+	client "$T/recv" recv "$NUMPORT" bob "${RECV_FLAGS[@]}"
+	rw=$(fc_worker_of_quick bob)
+	for try in $(seq 1 40); do
+		rm -f "$T/send"
+		client "$T/send" send "$NUMPORT" ann bob "$fname" "$src" --go "$T/go"
+		sw=$(fc_worker_of_quick ann)
+		[ "$sw" != "$rw" ] && break
+		kill "${BG[-1]}"
+		wait "${BG[-1]}" 2>/dev/null || true
+		fc_until '[ "$(fc_worker_of_quick ann)" = -1 ]'
+	done
+	[ "$(fc_worker_of bob)" != "$(fc_worker_of ann)" ] || fail "not apart"
+}
+
+@test "file.cross-worker: 64 MiB between two workers (proven apart) arrives with an identical sha256" {
+	T=$BATS_TEST_TMPDIR
+	head -c $((64 << 20)) /dev/urandom >"$T/big"
+	local sum
+	sum=$(sha256sum "$T/big" | cut -d' ' -f1)
+	RECV_FLAGS=(--files 1)
+	apart_pair "$T/big" big.bin
+	touch "$T/go"
+	FC_TIMEOUT=60 ev "$T/send" "LINE 200 File big.bin delivered to bob"
+	ev "$T/send" "LINE 100 Ready: send $((64 << 20)) bytes"
+	ev "$T/recv" "HEADER big.bin $((64 << 20)) ann"
+	ev "$T/recv" "FILE big.bin $((64 << 20)) ann $sum"
+}
+
+@test "file.memory: daemon RSS stays bounded while 64 MiB flow through a slow reader" {
+	T=$BATS_TEST_TMPDIR
+	local size=$((64 << 20)) limit=4096 base max=0 rss
+	# ASan keeps freed chunks in quarantine and has its own heap overhead
+	fc_is_san && limit=32768
+	head -c $size /dev/urandom >"$T/big"
+	RECV_FLAGS=(--files 1 --rate 40000000 --rcvbuf 65536)
+	apart_pair "$T/big" slow.bin
+	FC_PIDS=$(fc_daemon_pids)
+	base=$(fc_rss_kb)
+	touch "$T/go"
+	ev "$T/recv" "HEADER slow.bin $size ann"
+	local deadline=$((SECONDS + 60))
+	until grep -q '^FILE ' "$T/recv"; do
+		rss=$(fc_rss_kb)
+		[ "$rss" -gt "$max" ] && max=$rss
+		[ $SECONDS -lt $deadline ] || fail "transfer did not finish: $(cat "$T/recv")"
+		sleep 0.05
+	done
+	ev "$T/recv" "FILE slow.bin $size ann $(sha256sum "$T/big" | cut -d' ' -f1)"
+	echo "# RSS base ${base} KiB, max ${max} KiB, growth $((max - base)) KiB" >&3
+	[ $((max - base)) -lt $limit ] ||
+		fail "daemon RSS grew by $((max - base)) KiB (limit $limit KiB)"
+}
+
+@test "file.sender-gone: the sender vanishes mid-file: the receiver's connection is closed" {
+	T=$BATS_TEST_TMPDIR
+	head -c 1000000 /dev/urandom >"$T/src"
+	RECV_FLAGS=(--files 1)
+	client "$T/recv" recv "$NUMPORT" bob --files 1
+	client "$T/send" send "$NUMPORT" ann bob part.bin "$T/src" --part 100000 --close
+	ev "$T/send" "LINE 100 Ready: send 1000000 bytes"
+	ev "$T/send" "DONE"
+	ev "$T/recv" "HEADER part.bin 1000000 ann"
+	ev "$T/recv" "EOF"
+	! grep -q '^FILE' "$T/recv" || fail "a whole file arrived: $(cat "$T/recv")"
+}
+
+@test "file.receiver-gone: the receiver vanishes mid-file: 101 to the sender at once, rest discarded, next command works" {
+	T=$BATS_TEST_TMPDIR
+	head -c 1000000 /dev/urandom >"$T/src"
+	client "$T/recv" recv "$NUMPORT" bob --files 1 --close-after 50000
+	client "$T/send" send "$NUMPORT" ann bob gone.bin "$T/src" --part 200000 --until "101" --then "LIRO"
+	ev "$T/recv" "HEADER gone.bin 1000000 ann"
+	ev "$T/recv" "CLOSED 50000"
+	ev "$T/send" "LINE 101 File transfer failed: receiver gone"
+	ev "$T/send" "SENT 800000"
+	ev "$T/send" "LINE 200 ROOMS"
+	ev "$T/send" "DONE"
+	[ "$(at "$T/send" "LINE 101 File transfer failed: receiver gone")" -lt "$(at "$T/send" "SENT 800000")" ] ||
+		fail "101 came only after the rest: $(cat "$T/send")"
+	! grep -q '^LINE 200 File' "$T/send" || fail "a 200 after the 101"
+}
+
+@test "file.queue: a second file to a busy receiver gets 100 at once and arrives after the first, both intact, in order" {
+	T=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$T/f1"
+	head -c 100000 /dev/urandom >"$T/f2"
+	client "$T/recv" recv "$NUMPORT" bob --files 2 --go "$T/go"
+	client "$T/s1" send "$NUMPORT" ann bob first.bin "$T/f1"
+	ev "$T/recv" "HEADER first.bin 300000 ann"
+	client "$T/s2" send "$NUMPORT" cid bob second.bin "$T/f2"
+	ev "$T/s2" "LINE 100 Ready: send 100000 bytes"
+	ev "$T/s2" "SENT 100000"
+	! grep -q "HEADER second.bin" "$T/recv" || fail "second file started early"
+	touch "$T/go"
+	ev "$T/recv" "FILE second.bin 100000 cid $(sha256sum "$T/f2" | cut -d' ' -f1)"
+	ev "$T/recv" "FILE first.bin 300000 ann $(sha256sum "$T/f1" | cut -d' ' -f1)"
+	[ "$(at "$T/recv" "FILE first.bin 300000 ann $(sha256sum "$T/f1" | cut -d' ' -f1)")" -lt \
+		"$(at "$T/recv" "HEADER second.bin 100000 cid")" ] || fail "out of order: $(cat "$T/recv")"
+	ev "$T/s1" "LINE 200 File first.bin delivered to bob"
+	ev "$T/s2" "LINE 200 File second.bin delivered to bob"
+}
+
+@test "file.hold: a PRIV sent to the receiver during the transfer arrives after the file's bytes" {
+	T=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$T/f1"
+	client "$T/recv" recv "$NUMPORT" bob --files 1 --lines 2 --go "$T/go"
+	fc_login_numeric cid
+	ev "$T/recv" "LINE 710 cid login"
+	client "$T/s1" send "$NUMPORT" ann bob held.bin "$T/f1"
+	ev "$T/recv" "HEADER held.bin 300000 ann"
+	fc_send cid "PRIV bob during the file"
+	fc_expect cid "200 Sent to bob"
+	fc_send cid "QUIT"
+	fc_expect_closed cid
+	touch "$T/go"
+	ev "$T/recv" "LINE 701 cid during the file"
+	ev "$T/recv" "LINE 711 cid logout"
+	local f
+	f=$(at "$T/recv" "FILE held.bin 300000 ann $(sha256sum "$T/f1" | cut -d' ' -f1)")
+	[ -n "$f" ] || fail "file corrupt or missing: $(cat "$T/recv")"
+	[ "$f" -lt "$(at "$T/recv" "LINE 701 cid during the file")" ] ||
+		fail "the PRIV overtook the file: $(cat "$T/recv")"
+	ev "$T/s1" "LINE 200 File held.bin delivered to bob"
+}

@@ -1,0 +1,25 @@
+# bench/bench.mk: benchmark targets, included from the top Makefile.
+#   make bench          build loadgen and limit into build/bench/
+#   make bench-smoke    every scenario at small sizes (< 1 min), fails on loss
+#   make bench-compare  full comparison (bench/run.sh full), ~25 min
+
+BENCH_DIR    = build/bench
+BENCH_CFLAGS = -O2 -g -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror
+
+$(BENCH_DIR)/loadgen: bench/loadgen.c bench/lg_util.c bench/lg_util.h
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/loadgen.c bench/lg_util.c
+
+$(BENCH_DIR)/limit: bench/limit.c
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/limit.c
+
+bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit
+
+bench-smoke: all bench
+	bash bench/run.sh smoke
+
+bench-compare: all bench
+	bash bench/run.sh full
+
+.PHONY: bench bench-smoke bench-compare

@@ -1,0 +1,405 @@
+/* forkchat: the terminal client. Options, the poll loop over standard input
+ * and the server socket, protocol detection, login, and the dispatcher that
+ * sends typed commands one at a time (each waits for its reply, so output
+ * stays in the order of the input). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "client.h"
+
+#define FORKCHAT_VERSION "forkchat 1.0"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: forkchat [options] HOST PORT\n"
+	      "  -P, --protocol okfail|numeric  default: okfail if the server "
+	      "greets with INIT, else numeric\n"
+	      "  -n, --name NAME                log in as NAME (else ask)\n"
+	      "      --download-dir DIR         where received files go "
+	      "(default: .)\n"
+	      "  -h, --help                     this text\n"
+	      "  -V, --version                  print the version\n",
+	      f);
+}
+
+static int
+parse_args(struct client *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"protocol", required_argument, NULL, 'P'},
+		{"name", required_argument, NULL, 'n'},
+		{"download-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "P:n:hV", opts, NULL)) != -1) {
+		if (ch == 'P' && strcmp(optarg, "okfail") == 0)
+			c->dialect = D_OKFAIL;
+		else if (ch == 'P' && strcmp(optarg, "numeric") == 0)
+			c->dialect = D_NUMERIC;
+		else if (ch == 'P') {
+			fprintf(stderr, "forkchat: unknown protocol '%s' "
+					"(okfail or numeric)\n", optarg);
+			return 2;
+		} else if (ch == 'n')
+			c->opt_name = optarg;
+		else if (ch == 'd')
+			c->dldir = optarg;
+		else if (ch == 'h') {
+			usage(stdout);
+			exit(0);
+		} else if (ch == 'V') {
+			puts(FORKCHAT_VERSION);
+			exit(0);
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	c->host = argv[optind];
+	c->port = argv[optind + 1];
+	return 0;
+}
+
+/* ---- login and dispatch ---- */
+
+static bool
+fifo_has_user_command(struct client *c)
+{
+	for (size_t i = 0; i < c->fcount; i++)
+		if (c->fifo[(c->fhead + i) % FC_ARRAY_LEN(c->fifo)].kind !=
+		    P_INTERNAL)
+			return true;
+	return false;
+}
+
+static char *
+inq_pop(struct client *c)
+{
+	if (c->inq_head == c->inq_len)
+		return NULL;
+	return c->inq[c->inq_head++];
+}
+
+static void
+send_login(struct client *c, const char *name)
+{
+	snprintf(c->name, sizeof(c->name), "%.*s", FC_NAME_MAX, name);
+	if (c->dialect == D_OKFAIL)
+		ok_send_login(c, name);
+	else
+		num_send_login(c, name);
+}
+
+/* okfail logs in after INIT; numeric at once. A name given with -n is
+ * tried first; after a refusal the name is asked for (read from the input
+ * in script mode, where a failed -n name ends the session). */
+static void
+login_step(struct client *c)
+{
+	if (c->logged_in || c->detecting || fifo_has_user_command(c) ||
+	    (c->dialect == D_OKFAIL && !c->greeted))
+		return;
+	if (c->opt_name) {
+		send_login(c, c->opt_name);
+		c->opt_name = NULL;
+		c->name_from_opt = true;
+		return;
+	}
+	if (c->name_from_opt && !c->interactive) {
+		ui_error(c, "login as %s refused", c->name);
+		session_end(c, 1);
+		return;
+	}
+	char *line = inq_pop(c);
+	if (line == NULL)
+		return;
+	c->name_from_opt = false;
+	send_login(c, line);
+	free(line);
+}
+
+static void
+user_command(struct client *c, char *line)
+{
+	size_t n = strlen(line);
+	struct cmdline cl;
+
+	wire_split(line, n, &cl);
+	if (n == 0)
+		return;
+	if (wire_word_is(&cl, "HELP") &&
+	    (c->interactive || c->dialect == D_OKFAIL)) {
+		ui_help(c);
+		return;
+	}
+	bool handled = c->dialect == D_OKFAIL ? ok_command(c, line, n)
+					      : num_command(c, line, n);
+	if (!handled) {
+		net_sendf(c, "%s", line);
+		fifo_push(c, P_USER, NULL, NULL);
+	}
+}
+
+static bool
+can_dispatch(struct client *c)
+{
+	return c->logged_in && !c->quit_sent && !c->closed && !c->done &&
+	       c->held_text == NULL && !c->up.open &&
+	       !fifo_has_user_command(c);
+}
+
+static void
+dispatch(struct client *c)
+{
+	login_step(c);
+	while (can_dispatch(c)) {
+		char *line = inq_pop(c);
+		if (line == NULL)
+			break;
+		user_command(c, line);
+		free(line);
+	}
+}
+
+/* Script mode ends once the input is over and nothing is outstanding. */
+static bool
+script_finished(struct client *c)
+{
+	if (c->interactive || !c->stdin_eof || c->inq_head != c->inq_len)
+		return false;
+	if (!c->logged_in && c->fcount == 0 && !c->detecting) {
+		if (c->dialect == D_NUMERIC || c->greeted) {
+			ui_error(c, "input ended before a login succeeded");
+			c->status = 1;
+			return true;
+		}
+		return false;
+	}
+	return c->fcount == 0 && c->held_text == NULL && !c->up.open &&
+	       !c->down.active && !c->quit_sent;
+}
+
+/* ---- server input ---- */
+
+static void
+choose_dialect(struct client *c, const char *line, size_t n)
+{
+	c->detecting = false;
+	bool ok = (n >= 4 && strncmp(line, "INIT", 4) == 0) ||
+		  (n >= 4 && strncmp(line, "FAIL", 4) == 0);
+	c->dialect = ok ? D_OKFAIL : D_NUMERIC;
+	ui_set_prompt(c);
+}
+
+static void
+route_line(struct client *c, const char *line, size_t n)
+{
+	if (c->detecting)
+		choose_dialect(c, line, n);
+	if (c->dialect == D_OKFAIL)
+		ok_on_line(c, line, n);
+	else
+		num_on_line(c, line, n);
+}
+
+static void
+process_lines(struct client *c)
+{
+	const char *line;
+	size_t n;
+	enum line_status st;
+
+	while (!c->done && (st = linebuf_next(&c->lb, &line, &n)) != LINE_NONE) {
+		if (st == LINE_TOOLONG) {
+			ui_error(c, "over-long line from the server skipped");
+			continue;
+		}
+		route_line(c, line, n);
+		if (c->down.active) {
+			/* the raw file bytes follow the 102 line directly */
+			size_t k = xfer_take(c, c->lb.data, c->lb.len);
+			c->lb.data += k;
+			c->lb.len -= k;
+			c->lb.skip_lf = false;
+		}
+	}
+}
+
+static void
+on_server_closed(struct client *c)
+{
+	c->closed = true;
+	if (c->down.active)
+		ui_error(c, "connection closed in the middle of file %s",
+			 c->down.name);
+	if (c->quit_sent && !c->dscn && !c->down.active) {
+		session_end(c, 0);
+		return;
+	}
+	if (!c->dscn)
+		ui_error(c, "connection closed by the server");
+	session_end(c, 1);
+}
+
+static void
+on_readable(struct client *c)
+{
+	char buf[65536];
+	ssize_t r = read(c->fd, buf, sizeof(buf));
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		if (r < 0)
+			ui_error(c, "connection lost: %s", strerror(errno));
+		on_server_closed(c);
+		return;
+	}
+	size_t off = c->down.active ? xfer_take(c, buf, (size_t)r) : 0;
+	if (off < (size_t)r && linebuf_feed(&c->lb, buf + off, (size_t)r - off)) {
+		ui_error(c, "out of memory");
+		session_end(c, 1);
+		return;
+	}
+	process_lines(c);
+	linebuf_keep(&c->lb);
+}
+
+/* ---- the loop ---- */
+
+static int
+poll_timeout(struct client *c, int64_t now)
+{
+	int64_t t = 1000;
+	if (c->detecting)
+		t = c->detect_deadline - now;
+	if (c->held_text && c->held_deadline - now < t)
+		t = c->held_deadline - now;
+	if ((c->up.streaming || c->down.active) && c->interactive && t > 100)
+		t = 100;
+	return t < 0 ? 0 : (int)t;
+}
+
+static void
+on_timers(struct client *c)
+{
+	int64_t now = now_ms();
+	if (c->detecting && now >= c->detect_deadline) {
+		c->detecting = false;
+		c->dialect = D_NUMERIC;
+		ui_set_prompt(c);
+	}
+	if (c->dialect == D_OKFAIL)
+		ok_timers(c, now);
+	xfer_tick(c);
+}
+
+static void
+loop_once(struct client *c)
+{
+	struct pollfd p[2] = {
+		{.fd = c->stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN},
+		{.fd = c->fd, .events = POLLIN},
+	};
+	if (c->out.len > 0 || c->up.streaming)
+		p[1].events |= POLLOUT;
+	if (poll(p, 2, poll_timeout(c, now_ms())) < 0 && errno != EINTR) {
+		ui_error(c, "poll: %s", strerror(errno));
+		session_end(c, 1);
+		return;
+	}
+	if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+		on_readable(c);
+	if (!c->done && (p[1].revents & POLLOUT)) {
+		if (net_flush(c) == 0 && c->out.len == 0 && c->up.streaming)
+			xfer_pump_upload(c);
+	}
+	if (!c->done && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		ui_read_stdin(c);
+	if (!c->done)
+		on_timers(c);
+}
+
+static void
+run(struct client *c)
+{
+	while (!c->done) {
+		dispatch(c);
+		if (c->done)
+			break;
+		if (script_finished(c))
+			break;
+		loop_once(c);
+	}
+	net_flush(c);
+}
+
+static int
+open_download_dir(struct client *c)
+{
+	c->dirfd = open(c->dldir ? c->dldir : ".", O_RDONLY | O_DIRECTORY |
+						       O_CLOEXEC);
+	if (c->dirfd < 0) {
+		fprintf(stderr, "forkchat: download dir %s: %s\n",
+			c->dldir ? c->dldir : ".", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct client cl;
+	struct client *c = &cl;
+
+	int rc = parse_args(c, argc, argv);
+	if (rc != 0)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	if (open_download_dir(c) < 0)
+		return 1;
+	if (fc_identity_new(&c->id) != 0) {
+		fprintf(stderr, "forkchat: cannot create a key pair\n");
+		return 1;
+	}
+	c->fd = net_connect(c->host, c->port);
+	if (c->fd < 0)
+		return 1;
+	linebuf_init(&c->lb, CL_MAX_LINE);
+	linebuf_init(&c->inlb, 1 << 20);
+	c->down.fd = -1;
+	c->up.fd = -1;
+	c->detecting = c->dialect == D_AUTO;
+	c->detect_deadline = now_ms() + CL_DETECT_MS;
+	ui_init(c);
+	run(c);
+	ui_close(c);
+	close(c->fd);
+	ok_free(c);
+	fc_secu_clear(&c->secu);
+	fc_identity_free(&c->id);
+	linebuf_free(&c->lb);
+	linebuf_free(&c->inlb);
+	free(c->out.buf);
+	for (size_t i = c->inq_head; i < c->inq_len; i++)
+		free(c->inq[i]);
+	free(c->inq);
+	return c->status;
+}

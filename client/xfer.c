@@ -1,0 +1,285 @@
+/* numeric file transfer. Upload: FILE <user> <base> <size>, wait for 100,
+ * then sendfile() the bytes. Download: after "102 name size sender" exactly
+ * size raw bytes follow in the stream; they go to a new file in the
+ * download folder under a safe base name, never overwriting anything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "client.h"
+
+#define SEND_CHUNK (4u << 20)
+
+static void
+progress_start(struct progress *pg, const char *verb, const char *name,
+	       uint64_t total)
+{
+	memset(pg, 0, sizeof(*pg));
+	snprintf(pg->label, sizeof(pg->label), "%s %.40s", verb, name);
+	pg->total = total;
+	pg->start_ms = now_ms();
+}
+
+/* ---- upload ---- */
+
+/* The wire name is the base name with spaces made '_' (the server splits
+ * FILE's arguments on spaces). */
+static bool
+wire_file_name(const char *path, char *out, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	if (n == 0 || n >= cap || strcmp(base, "..") == 0 ||
+	    strcmp(base, ".") == 0 || wire_check_text(base, n) != TEXT_OK)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = base[i] == ' ' || base[i] == '\t' ? '_' : base[i];
+	return strstr(out, "..") == NULL;
+}
+
+bool
+xfer_start_upload(struct client *c, const char *peer, const char *path)
+{
+	struct upload *up = &c->up;
+	struct stat st;
+	if (!wire_file_name(path, up->name, sizeof(up->name))) {
+		ui_error(c, "%s: not a usable file name", path);
+		return false;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ui_error(c, "%s: %s", path,
+			 fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	up->fd = fd;
+	up->open = true;
+	up->streaming = up->replied = false;
+	up->off = 0;
+	up->size = (uint64_t)st.st_size;
+	net_sendf(c, "FILE %s %s %" PRIu64, peer, up->name, up->size);
+	fifo_push(c, P_FILE, peer, NULL);
+	return true;
+}
+
+static void
+upload_close(struct client *c)
+{
+	struct upload *up = &c->up;
+	if (up->fd >= 0)
+		close(up->fd);
+	up->fd = -1;
+	up->open = up->streaming = false;
+	ui_progress_end(c, &up->pg);
+}
+
+/* 100: the server is ready for the bytes. */
+void
+xfer_on_ready(struct client *c)
+{
+	struct upload *up = &c->up;
+	if (!up->open || up->streaming)
+		return;
+	progress_start(&up->pg, "send", up->name, up->size);
+	up->streaming = up->size > 0;
+	if (up->streaming)
+		ui_progress(c, &up->pg, true);
+}
+
+int
+xfer_pump_upload(struct client *c)
+{
+	struct upload *up = &c->up;
+	while (up->streaming) {
+		uint64_t left = up->size - (uint64_t)up->off;
+		ssize_t w = sendfile(c->fd, up->fd, &up->off,
+				     left < SEND_CHUNK ? left : SEND_CHUNK);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (w <= 0) {
+			/* the file shrank or the socket broke: the declared
+			 * size can no longer be honoured, so the stream is lost */
+			ui_error(c, "sending %s failed: %s", up->name,
+				 w < 0 ? strerror(errno) : "file shrank");
+			session_end(c, 1);
+			return -1;
+		}
+		up->pg.done = (uint64_t)up->off;
+		if ((uint64_t)up->off == up->size)
+			up->streaming = false;
+	}
+	ui_progress(c, &up->pg, !up->streaming);
+	if (!up->streaming && up->replied)
+		upload_close(c);
+	return 0;
+}
+
+/* The final reply (200, 101, or an error instead of 100) has come. A 101
+ * can arrive mid-file: the declared bytes are still owed, so keep going. */
+void
+xfer_finish_upload(struct client *c)
+{
+	c->up.replied = true;
+	if (!c->up.streaming)
+		upload_close(c);
+}
+
+/* ---- download ---- */
+
+/* A received name becomes a plain base name inside the download folder:
+ * '/', "..", controls and non-UTF-8 are refused; leading dots become '_'
+ * so nothing hidden (.bashrc, .ssh) is ever created. */
+bool
+xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
+{
+	size_t n = strlen(in);
+	*why = NULL;
+	if (n == 0 || n + 8 > cap || n > 200)
+		*why = "empty or too long name";
+	else if (strchr(in, '/') || strchr(in, '\\'))
+		*why = "name contains a slash";
+	else if (strstr(in, ".."))
+		*why = "name contains ..";
+	else if (wire_check_text(in, n) != TEXT_OK || strchr(in, '\t'))
+		*why = "name contains control characters or is not UTF-8";
+	for (size_t i = 0; *why == NULL && i + 1 < n; i++)
+		if ((unsigned char)in[i] == 0xC2 &&
+		    (unsigned char)in[i + 1] < 0xA0)
+			*why = "name contains control characters";
+	if (*why)
+		return false;
+	size_t i = 0;
+	for (; in[i] == '.'; i++)
+		out[i] = '_';
+	memcpy(out + i, in + i, n - i + 1);
+	return true;
+}
+
+/* O_EXCL: never overwrite; on a clash try name.1, name.2 ... */
+static int
+create_unique(struct client *c, const char *base, char *saved, size_t cap)
+{
+	for (int k = 0; k < 10000; k++) {
+		if (k == 0)
+			snprintf(saved, cap, "%s", base);
+		else
+			snprintf(saved, cap, "%s.%d", base, k);
+		int fd = openat(c->dirfd, saved,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					O_CLOEXEC,
+				0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static void
+download_done(struct client *c)
+{
+	struct download *d = &c->down;
+	char buf[CL_MAX_LINE], human[CL_MAX_LINE];
+	const char *dir = c->dldir ? c->dldir : ".";
+
+	d->active = false;
+	ui_progress_end(c, &d->pg);
+	if (d->fd >= 0 && close(d->fd) < 0 && d->why[0] == '\0')
+		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+	d->fd = -1;
+	if (d->why[0]) {
+		ui_error(c, "file %s (%" PRIu64 " bytes) from %s refused: %s",
+			 d->name, d->size, d->sender, d->why);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "102 %s %" PRIu64 " %s saved %s/%s",
+		 d->name, d->size, d->sender, dir, d->saved);
+	snprintf(human, sizeof(human),
+		 "* file %s (%" PRIu64 " bytes) from %s saved as %s/%s",
+		 d->name, d->size, d->sender, dir, d->saved);
+	ui_show(c, S_INFO, buf, human);
+}
+
+void
+xfer_start_download(struct client *c, const char *name, uint64_t size,
+		    const char *sender)
+{
+	struct download *d = &c->down;
+	char safe[256];
+	const char *why;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	d->active = true;
+	d->size = d->left = size;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->sender, sizeof(d->sender), "%s", sender);
+	progress_start(&d->pg, "recv", name, size);
+	if (!xfer_safe_name(name, safe, sizeof(safe), &why))
+		snprintf(d->why, sizeof(d->why), "%s", why);
+	else if ((d->fd = create_unique(c, safe, d->saved,
+					sizeof(d->saved))) < 0)
+		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+	if (size == 0)
+		download_done(c);
+	else
+		ui_progress(c, &d->pg, true);
+}
+
+static void
+write_all(struct client *c, const char *p, size_t n)
+{
+	struct download *d = &c->down;
+	while (n > 0 && d->fd >= 0) {
+		ssize_t w = write(d->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			/* keep consuming the stream, but drop the partial file */
+			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+			close(d->fd);
+			unlinkat(c->dirfd, d->saved, 0);
+			d->fd = -1;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Consume up to the rest of the current file from p; returns bytes used. */
+size_t
+xfer_take(struct client *c, const char *p, size_t n)
+{
+	struct download *d = &c->down;
+	if (!d->active)
+		return 0;
+	size_t k = n < d->left ? n : (size_t)d->left;
+	write_all(c, p, k);
+	d->left -= k;
+	d->pg.done = d->size - d->left;
+	if (d->left == 0)
+		download_done(c);
+	else
+		ui_progress(c, &d->pg, false);
+	return k;
+}
+
+void
+xfer_tick(struct client *c)
+{
+	if (c->up.streaming)
+		ui_progress(c, &c->up.pg, false);
+	if (c->down.active)
+		ui_progress(c, &c->down.pg, false);
+}

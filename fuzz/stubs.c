@@ -1,0 +1,286 @@
+/* Fuzz-only stand-ins for the parts of a worker that okfail.c and numeric.c
+ * call (replies, login, fanout, file upload), so the real dispatch runs
+ * without a loop, sockets or peers; the registry is the real one. Every stub
+ * checks what it is handed, and fuzz_dialect_run() checks every reply line.
+ * Nothing here is linked into forkchatd. */
+#include "stubs.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../proto/wire.h"
+
+#define NCONN 3
+#define MAX_USERS 8
+#define MAX_ROOMS 6
+#define KEY_MAX 64
+
+static struct worker W;
+static struct conn conns[NCONN];
+static struct reg_user_view views[MAX_USERS];
+static char out[NCONN][1 << 16];
+static size_t outlen[NCONN];
+
+static void
+check(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz check failed: %s\n", what);
+		abort();
+	}
+}
+
+/* Same formatting and truncation as conn_reply() in worker/conn.c. */
+void
+conn_reply(struct conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	conn_reply_raw(c, buf, (size_t)n);
+}
+
+void
+conn_reply_raw(struct conn *c, const char *p, size_t n)
+{
+	size_t i = (size_t)(c - conns);
+
+	check(i < NCONN, "reply to an unknown connection");
+	if (c->state == CS_CLOSING)
+		return;
+	if (outlen[i] + n > sizeof(out[i]))
+		n = sizeof(out[i]) - outlen[i];
+	memcpy(out[i] + outlen[i], p, n);
+	outlen[i] += n;
+}
+
+void
+conn_close_soon(struct conn *c, const char *why)
+{
+	(void)why;
+	if (c->state == CS_LIVE) {
+		registry_release(W.reg, (uint32_t)c->slot, c->id, NULL, NULL);
+		c->slot = -1;
+	}
+	c->state = CS_CLOSING;
+}
+
+void
+login_begin(struct conn *c, const char *name, size_t len)
+{
+	struct reg_user_view v;
+
+	check(c->state == CS_NEW, "login_begin on a connection not new");
+	check(wire_valid_name(name, len), "login_begin with a bad name");
+	memcpy(c->pending_name, name, len);
+	c->pending_name[len] = '\0';
+	int rc = registry_claim(W.reg, c->pending_name, c->dialect, W.idx,
+				W.gen, c->id, &v);
+	if (rc == 0) {
+		c->state = CS_LIVE;
+		c->slot = (int32_t)v.slot;
+		memcpy(c->name, v.name, sizeof(c->name));
+	}
+	if (c->dialect == DIALECT_OKFAIL)
+		okfail_login_result(c, rc);
+	else
+		numeric_login_result(c, rc);
+}
+
+static void
+check_event(struct conn *from, uint16_t kind, const char *text, size_t len)
+{
+	check(from->state == CS_LIVE, "event from a user not logged in");
+	check(kind > 0 && kind < EV_KIND_MAX, "event kind");
+	check(len == 0 || text != NULL, "event text");
+	check(len < FRAME_MAX_PAYLOAD, "event text too long for a frame");
+	check(wire_check_text(text ? text : "", len) == TEXT_OK,
+	      "event text has bytes the line check refuses");
+}
+
+void
+fanout_simple(struct worker *w, uint16_t kind, struct conn *from,
+	      int32_t room, const char *text, size_t len)
+{
+	check(w == &W, "worker");
+	check_event(from, kind, text, len);
+	if (kind == EV_ROOM_MSG || kind == EV_ROOM_JOIN ||
+	    kind == EV_ROOM_LEFT)
+		check(room >= 0 && (uint32_t)room < registry_room_count(w->reg),
+		      "room event for a room that does not exist");
+	else
+		check(room == -1, "room on a non-room event");
+}
+
+void
+fanout_to(struct worker *w, uint16_t kind, struct conn *from,
+	  const struct reg_user_view *to, const char *text, size_t len)
+{
+	check(w == &W, "worker");
+	check_event(from, kind, text, len);
+	check(len > 0, "private event without text");
+	check(to->slot != (uint32_t)from->slot, "private event to oneself");
+	check(to->slot < MAX_USERS, "target slot");
+}
+
+void
+files_start_upload(struct conn *c, const struct reg_user_view *to,
+		   const char *fname, uint64_t size)
+{
+	size_t fl = strlen(fname);
+
+	check(c->state == CS_LIVE, "upload from a user not logged in");
+	check(to->slot != (uint32_t)c->slot, "upload to oneself");
+	check(to->dialect == DIALECT_NUMERIC, "upload to okfail");
+	check(fl > 0 && fl < 256, "file name length");
+	check(strchr(fname, '/') == NULL && strstr(fname, "..") == NULL,
+	      "file name with a path");
+	check(wire_check_text(fname, fl) == TEXT_OK, "file name bytes");
+	check(size <= W.lim.max_file_size, "file size");
+}
+
+/* Every reply is whole lines of relayable text (TAB allowed). */
+static void
+check_output(size_t i)
+{
+	const char *p = out[i];
+	size_t n = outlen[i];
+
+	if (n == sizeof(out[i]))
+		return; /* clipped by this stub */
+	check(n == 0 || p[n - 1] == '\n', "reply does not end a line");
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = (size_t)(nl - p);
+		enum text_check t = wire_check_text(p, len);
+#ifdef FUZZ_ALLOW_TRUNCATED_UTF8
+		/* conn_reply() cuts at 1022 bytes, maybe inside a character */
+		if (t == TEXT_UTF8 && len == 1022)
+			t = TEXT_OK;
+#endif
+		check(t == TEXT_OK, "reply line is not clean text");
+		p += len + 1;
+		n -= len + 1;
+	}
+	outlen[i] = 0;
+}
+
+static void
+world_init(uint8_t dialect)
+{
+	static struct reg_limits lim = {MAX_USERS, MAX_ROOMS, KEY_MAX};
+	static bool logs;
+
+	if (!logs) {
+		log_init(0, "/dev/null", LOG_LVL_ERR);
+		logs = true;
+	}
+	memset(&W, 0, sizeof(W));
+	W.idx = 0;
+	W.gen = 1;
+	W.lim.max_file_size = 1 << 20;
+	W.lim.max_line = 8192;
+	W.reg = registry_create(&lim);
+	check(W.reg != NULL, "registry_create");
+	W.views = views;
+	for (size_t i = 0; i < NCONN; i++) {
+		memset(&conns[i], 0, sizeof(conns[i]));
+		conns[i].w = &W;
+		conns[i].fd = (int)i + 10;
+		conns[i].id = (uint32_t)i + 1;
+		conns[i].dialect = dialect;
+		conns[i].state = CS_NEW;
+		conns[i].slot = -1;
+		outlen[i] = 0;
+	}
+	/* one user of each dialect on another worker, and a room */
+	struct reg_user_view v;
+	check(registry_claim(W.reg, "okuser", DIALECT_OKFAIL, 1, 1, 100, &v) ==
+		      0,
+	      "claim okuser");
+	check(registry_set_key(W.reg, v.slot, 100, "KEYOK", 5) == 0, "key");
+	check(registry_claim(W.reg, "numuser", DIALECT_NUMERIC, 1, 1, 101,
+			     &v) == 0,
+	      "claim numuser");
+	check(registry_room_create(W.reg, "lobby", 5) == 0, "room");
+	check(registry_room_join(W.reg, 0, v.slot) == 0, "join");
+}
+
+/* Lines of the input go to connection 0; a line "@1" or "@2" switches to
+ * another connection (so that two users can talk to each other). Each line
+ * is handed over in an exactly sized heap copy. */
+void
+fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
+		 void (*line_fn)(struct conn *, const char *, size_t),
+		 void (*parse_fn)(const char *, size_t))
+{
+	struct linebuf lb;
+	const char *line;
+	size_t len;
+	size_t cur = 0;
+
+	world_init(dialect);
+	linebuf_init(&lb, 8192 - 2); /* max-line default */
+	if (linebuf_feed(&lb, (const char *)data, size) < 0)
+		abort();
+	/* the caller hands a final unterminated line over too */
+	for (int last = 0; last < 2; last++) {
+		enum line_status st;
+		while ((st = linebuf_next(&lb, &line, &len)) != LINE_NONE) {
+			if (st != LINE_OK)
+				continue;
+			if (len == 2 && line[0] == '@' && line[1] >= '0' &&
+			    line[1] < '0' + NCONN) {
+				cur = (size_t)(line[1] - '0');
+				continue;
+			}
+			char *copy = malloc(len ? len : 1);
+			if (copy == NULL)
+				abort();
+			memcpy(copy, line, len);
+			if (parse_fn)
+				parse_fn(copy, len);
+			if (conns[cur].state != CS_CLOSING)
+				line_fn(&conns[cur], copy, len);
+			free(copy);
+			check_output(cur);
+		}
+		/* as conn_on_eof() does: a last line without terminator */
+		if (last == 0 && linebuf_pending(&lb) > 0 &&
+		    (linebuf_keep(&lb) < 0 || linebuf_feed(&lb, "\n", 1) < 0))
+			abort();
+	}
+	linebuf_free(&lb);
+	check(registry_check(W.reg) == 0, "registry_check after the run");
+	registry_destroy(W.reg);
+	W.reg = NULL;
+}
+
+/* login.c keeps a copy of the user's key and rooms for rebuilding the
+ * registry; here only the arguments are checked. */
+void
+login_note_key(struct conn *c, const char *key, size_t len)
+{
+	check(c->state == CS_LIVE, "key noted for a user not logged in");
+	check(len > 0 && len <= KEY_MAX && key != NULL, "noted key length");
+}
+
+void
+login_note_room(struct conn *c, uint32_t room, bool joined)
+{
+	(void)joined;
+	check(c->state == CS_LIVE, "room noted for a user not logged in");
+	check(room < registry_room_count(W.reg), "noted room");
+}
