@@ -257,18 +257,31 @@ conn_reply_raw(struct conn *c, const char *p, size_t n)
 void
 conn_reply(struct conn *c, const char *fmt, ...)
 {
-	char buf[1024];
+	char small[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	conn_reply_raw(c, buf, (size_t)n);
+	if ((size_t)n < sizeof(small) - 1) {
+		small[n++] = '\n';
+		conn_reply_raw(c, small, (size_t)n);
+		return;
+	}
+	/* a long reply (echoed text): format it again at its full size */
+	char *big = malloc((size_t)n + 2);
+	if (big == NULL) {
+		conn_close_soon(c, "out of memory");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	big[n++] = '\n';
+	conn_reply_raw(c, big, (size_t)n);
+	free(big);
 }
 
 /* Traffic pushed by others: subject to the hard and soft output limits. */
