@@ -65,8 +65,12 @@ $(BIN)/forkchat: $(C_OBJ)
 
 -include $(D_OBJ:.o=.d) $(C_OBJ:.o=.d)
 
-# ---- tests ----
+# ---- tests, tools, fuzzing, lint, benchmarks ----
 include tests/tests.mk
+include tests/tools.mk
+include fuzz/fuzz.mk
+include lint.mk
+include bench/bench.mk
 
 deps:
 	@sh tests/deps.sh
