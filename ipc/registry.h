@@ -35,9 +35,10 @@ struct reg_user_view {
 	char name[REG_NAME_SZ];
 };
 
-/* One slot per worker, written only by that worker (no lock needed). */
+/* One slot per worker, written only by that worker (no lock needed), each
+ * on its own cache lines so that workers do not slow each other down. */
 struct reg_worker {
-	int32_t pid;
+	_Alignas(128) int32_t pid;
 	uint32_t gen;
 	int64_t heartbeat_ms;
 	uint32_t clients;

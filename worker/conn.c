@@ -361,7 +361,7 @@ conn_write(struct conn *c)
 		return;
 	}
 	conn_account(c, before);
-	c->w->board->bytes_out += (uint64_t)w;
+	c->w->stats.bytes_out += (uint64_t)w;
 	bool more = sendq_len(&c->out) > 0 && !c->write_wants_read;
 	if (more != c->want_out || wanted_read != c->write_wants_read) {
 		c->want_out = more;
@@ -556,7 +556,7 @@ conn_can_process(struct conn *c)
 static void
 conn_dispatch(struct conn *c, const char *line, size_t len)
 {
-	c->w->board->msgs_in++;
+	c->w->stats.msgs_in++;
 	if (c->dialect == DIALECT_OKFAIL)
 		okfail_line(c, line, len);
 	else

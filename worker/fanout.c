@@ -105,7 +105,7 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 		size_t n = render(w, t, ev, text, ob, half);
 		if (n)
 			conn_push(c, ob, n);
-		w->board->msgs_out++;
+		w->stats.msgs_out++;
 		return;
 	}
 	for (struct conn *c = w->live_head, *next; c; c = next) {
@@ -136,7 +136,7 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 			if (nlen)
 				conn_push(c, nb, nlen);
 		}
-		w->board->msgs_out++;
+		w->stats.msgs_out++;
 	}
 }
 

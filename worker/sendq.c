@@ -5,6 +5,8 @@
 #endif
 #include "sendq.h"
 
+#define SENDQ_KEEP 4096
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +53,14 @@ sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max)
 	q->len -= (size_t)w;
 	q->written += (uint64_t)w;
 	if (q->len == 0) {
-		/* idle clients keep no buffer */
-		free(q->buf);
-		q->buf = NULL;
-		q->cap = 0;
+		/* an active client keeps a small buffer (no malloc per loop
+		 * pass); a big one goes back at once */
 		q->head = 0;
+		if (q->cap > SENDQ_KEEP) {
+			free(q->buf);
+			q->buf = NULL;
+			q->cap = 0;
+		}
 	}
 	return w;
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -197,6 +198,9 @@ listener_emfile(struct worker *w, struct listener *l)
 		if (fd >= 0)
 			close(fd);
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* fanout frees and allocates in waves: do not hand the heap back to
+	 * the kernel after every wave, only past 16 MiB of free memory */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	}
 	log_warnx("out of file descriptors; pausing accept for 100ms");
 	w->accept_paused_until = loop_now(w->loop) + 100;
@@ -485,6 +489,9 @@ worker_before_sleep(void *arg)
 	__atomic_store_n(&w->board->heartbeat_ms, now, __ATOMIC_RELAXED);
 	w->board->clients = w->nclients;
 	w->board->sendq_bytes = w->sendq_total;
+	w->board->msgs_in = w->stats.msgs_in;
+	w->board->msgs_out = w->stats.msgs_out;
+	w->board->bytes_out = w->stats.bytes_out;
 }
 
 static int
@@ -578,6 +585,9 @@ worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	w.board = registry_worker(reg, (unsigned)idx);
 	chan_self(w.idx, w.gen);
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* fanout frees and allocates in waves: do not hand the heap back to
+	 * the kernel after every wave, only past 16 MiB of free memory */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	if (worker_setup(&w, ctl_fd, lfds, nlfds) < 0 ||
 	    worker_tls_setup(&w, pem) < 0) {
 		log_warn("worker setup failed");

@@ -143,6 +143,9 @@ struct worker {
 	struct reg_worker *board;
 	SSL_CTX *tls_ctx;
 	bool xoff;
+	struct {
+		uint64_t msgs_in, msgs_out, bytes_out;
+	} stats; /* published to the scoreboard once per loop pass */
 };
 
 #define PEER_HIGH_WATER (4u << 20)
