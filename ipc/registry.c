@@ -526,6 +526,9 @@ registry_keys(struct registry *r, uint32_t except_slot, char *buf, size_t cap)
 {
 	size_t need = 0;
 
+	/* most logins happen where nobody published a key: skip the scan */
+	if (__atomic_load_n(&r->h->key_bytes, __ATOMIC_RELAXED) == 0)
+		return 0;
 	shmlock_lock(&r->h->lock);
 	need = r->h->key_bytes + (size_t)r->h->nusers * (12 + REG_NAME_SZ);
 	if (need > cap) {

@@ -57,6 +57,9 @@ okfail_send_keys(struct conn *c)
 	struct worker *w = c->w;
 	size_t need = registry_keys(w->reg, (uint32_t)c->slot, NULL, 0);
 
+	if (need == 0)
+		return;
+
 	/* keys published meanwhile can make the first size short: retry */
 	for (int tries = 0; tries < 4; tries++) {
 		char *buf = malloc(need);
