@@ -6,6 +6,7 @@ load helpers
 
 setup() {
 	fc_tools
+	fc_san_lean
 }
 
 # Workers' pids from the status (no master).
@@ -19,7 +20,8 @@ worker_pids() {
 	FC_WORKERS=5 fc_start
 	local out
 	out=$(python3 "$FCCHAOS" storm --ok "$OKPORT" --num "$NUMPORT" --ctl "$FC_CTL" \
-		--safe 0,1 --targets 2,3,4 --kills 30 --lanes "$(fc_scale 12 6)" --seconds 120)
+		--safe 0,1 --targets 2,3,4 --kills 30 --lanes "$(fc_scale 12 6)" --seconds 120 \
+		--rss-limit-kb "$(fc_scale 65536 262144)")
 	echo "storm: $out" >&3
 	[ "$(fc_kv ok "$out")" = 1 ] || fail "$out"
 	[ "$(fc_kv kills "$out")" -ge 30 ] || fail "$out"
@@ -31,7 +33,7 @@ worker_pids() {
 }
 
 @test "robust: SIGSTOP of a worker: the watchdog kills and replaces it within ~6 s, its users are announced gone, others chat on" {
-	fc_start
+	fc_start --ping-interval 120
 	fc_login alice
 	local w=$(fc_worker_of alice)
 	fc_login_avoid bob okfail "$w"
@@ -72,11 +74,11 @@ worker_pids() {
 	wait "$master" 2>/dev/null || true
 	FC_PID=
 	local t0=$(fc_now_ms)
-	FC_TIMEOUT=5 fc_until '! fc_alive_any '"$workers"
+	FC_TIMEOUT=8 fc_until '! fc_alive_any '"$workers"
 	echo "workers gone $(($(fc_now_ms) - t0)) ms after the master's death" >&3
-	fc_wait_for alice "DSCN Server shutting down"
+	FC_TIMEOUT=8 fc_wait_for alice "DSCN Server shutting down"
 	fc_expect_closed alice
-	fc_wait_for bob "DSCN Server shutting down"
+	FC_TIMEOUT=8 fc_wait_for bob "DSCN Server shutting down"
 	fc_expect_closed bob
 	fc_expect_closed carol
 	# nothing left in /dev/shm for this daemon

@@ -7,6 +7,7 @@ load helpers
 
 setup() {
 	fc_tools
+	fc_san_lean
 }
 
 status_clients() {
@@ -93,7 +94,7 @@ status_clients() {
 }
 
 @test "robust: --flood-rate delays a burst but drops nothing, and does not slow another pair" {
-	fc_start --flood-rate 20 --flood-burst 10
+	fc_start --flood-rate 20 --flood-burst 10 --ping-interval 120
 	fc_login alice
 	fc_login bob
 	fc_expect alice "JOINED bob"
@@ -221,7 +222,7 @@ PY
 	fc_until '[ "$(status_clients)" = 0 ]'
 	local rss0=$(fc_rss_kb) fds0=""
 	for p in $FC_PIDS; do fds0+="$(fc_fd_count "$p") "; done
-	cycles=$(fc_scale 2000 1000)
+	cycles=2000
 	out=$("$FCLOAD" churn "$OKPORT" -n "$NUMPORT" -c "$cycles" -C 6 -P c)
 	echo "churn: $out" >&3
 	[ "$(fc_kv cycles "$out")" = "$cycles" ] || fail "$out"

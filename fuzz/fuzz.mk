@@ -16,10 +16,8 @@ FUZZ_CFLAGS   = -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra \
 		-Wno-string-concatenation \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
-# conn_reply() in worker/conn.c cuts a reply at 1022 bytes, possibly inside
-# a UTF-8 sequence; the dialect harnesses tolerate exactly that case until it
-# is fixed (make fuzz FUZZ_KNOWN= to see it fail).
-FUZZ_KNOWN   ?= -DFUZZ_ALLOW_TRUNCATED_UTF8
+# extra defines for the dialect harnesses (none needed now)
+FUZZ_KNOWN   ?=
 
 FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_frame
 FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)

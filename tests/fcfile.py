@@ -92,7 +92,15 @@ class Conn:
     def send(self, b):
         if isinstance(b, str):
             b = b.encode()
-        self.s.sendall(b)
+        # flow control may hold a large send back: block, within the deadline
+        self.s.settimeout(max(0.1, self.deadline - time.monotonic()))
+        try:
+            self.s.sendall(b)
+        except socket.timeout:
+            out("TIMEOUT")
+            sys.exit(1)
+        finally:
+            self.s.settimeout(0.1)
 
     def login(self, name):
         self.send("USER %s\n" % name)

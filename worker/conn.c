@@ -411,8 +411,9 @@ conn_close_soon(struct conn *c, const char *why)
 					: "903 Output queue exceeded\n";
 		sendq_append(&c->out, l, strlen(l));
 	}
-	if (c->state == CS_LIVE)
-		login_logout(c);
+	/* the logout (and its LEFT broadcast) waits for conn_destroy: we may
+	 * be inside a fanout loop right now, whose render buffer it would
+	 * overwrite */
 	c->state = CS_CLOSING;
 	c->close_why = why;
 	c->next_closing = c->w->closing_head;
@@ -438,6 +439,7 @@ conn_destroy(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	login_logout(c);
 	files_conn_gone(c);
 	/* one last try to deliver a final error line */
 	if (sendq_len(&c->out) > 0)
@@ -574,9 +576,11 @@ conn_process_lines(struct conn *c)
 	while (conn_can_process(c)) {
 		if (!conn_flood_ok(c)) {
 			int64_t wait = 1000 / c->w->lim.flood_rate + 1;
+			c->throttled = true;
 			conn_schedule(c, loop_now(c->w->loop) + wait);
 			return false;
 		}
+		c->throttled = false;
 		enum line_status st = linebuf_next(&c->in, &line, &len);
 		if (st == LINE_NONE) {
 			c->tokens += c->w->lim.flood_rate ? 1.0 : 0.0;
@@ -648,7 +652,8 @@ conn_pump_input(struct conn *c)
 	}
 	conn_finish_input(c);
 	if (c->state != CS_CLOSING)
-		conn_set_input(c, all && c->state != CS_LOGIN_WAIT &&
+		conn_set_input(c, (all || c->throttled) &&
+					  c->state != CS_LOGIN_WAIT &&
 					  c->mode == CM_LINES);
 	/* decrypted bytes already inside OpenSSL raise no event */
 	if (c->ssl && !c->in_paused && SSL_pending(c->ssl) > 0)
@@ -721,7 +726,9 @@ conn_read(struct conn *c)
 			return;
 		}
 		conn_finish_input(c);
-		if (!all) {
+		/* a client held back by the rate limit is still read, up to
+		 * the flood limit, so that a flood is seen as one */
+		if (!all && !c->throttled) {
 			conn_set_input(c, false);
 			break;
 		}
@@ -767,9 +774,10 @@ conn_probe(struct conn *c)
 	} else if (n > 0 && !c->in_paused) {
 		conn_read(c);
 	}
-	/* no reaping here: a closing connection has already freed its name
-	 * (conn_close_soon logs out), and the caller may be on the stack of
-	 * another connection's handler */
+	/* free the name now, as the asker needs, but do not reap: the caller
+	 * may be on the stack of another connection's handler */
+	if (c->state == CS_CLOSING)
+		login_logout(c);
 }
 
 /* ---- login and timers ---- */
@@ -802,7 +810,8 @@ conn_on_logout(struct conn *c)
 {
 	conn_unlink_live(c);
 	c->slot = -1;
-	c->state = CS_NEW;
+	if (c->state != CS_CLOSING)
+		c->state = CS_NEW;
 	c->next_ping = 0;
 	c->pong_due = 0;
 }
@@ -913,7 +922,9 @@ conn_timer(void *arg, uint64_t key, int64_t due)
 	conn_check_timers(c, now_ms());
 	if (c->state == CS_CLOSING)
 		return;
-	if (c->in_paused && c->mode == CM_LINES && c->state != CS_LOGIN_WAIT)
+	if ((c->in_paused || c->throttled) && c->mode == CM_LINES &&
+	    c->state != CS_LOGIN_WAIT)
 		conn_pump_input(c);
-	conn_rearm(c);
+	if (c->state != CS_CLOSING)
+		conn_rearm(c);
 }

@@ -216,7 +216,7 @@ login_logout(struct conn *c)
 	struct worker *w = c->w;
 	size_t nrooms = 0;
 
-	if (c->state != CS_LIVE || c->slot < 0)
+	if (c->slot < 0)
 		return;
 	registry_release(w->reg, (uint32_t)c->slot, c->id, w->rooms_tmp,
 			 &nrooms);

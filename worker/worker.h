@@ -57,6 +57,7 @@ struct conn {
 	bool ip_counted;    /* holds a per-address count in the registry */
 	bool counted;       /* its queues count in the worker's budget */
 	bool xoffed;        /* input paused because a peer channel is full */
+	bool throttled;     /* the rate limit holds its next line back */
 	uint8_t ipkey[16];
 	uint64_t login_seq;
 	char *pubkey;       /* own copies, to register again after a rebuild */
