@@ -25,7 +25,8 @@ listen_resolve(const struct fc_listen *l, const char *port,
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res;
-	const char *host = l->host[0] && strcmp(l->host, "*") ? l->host : NULL;
+	const char *host =
+		l->host[0] && strcmp(l->host, "*") != 0 ? l->host : NULL;
 
 	if (host == NULL)
 		hints.ai_family = AF_INET;
@@ -68,6 +69,7 @@ listen_port_of(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
 	if (ss.ss_family == AF_INET6)

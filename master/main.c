@@ -135,6 +135,20 @@ master_wants_tls(const struct fc_config *c)
 	return false;
 }
 
+static bool
+same_listeners(const struct fc_config *a, const struct fc_config *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (int i = 0; i < a->nlisten; i++) {
+		const struct fc_listen *x = &a->listen[i], *y = &b->listen[i];
+		if (x->dialect != y->dialect || x->tls != y->tls ||
+		    strcmp(x->host, y->host) != 0 || strcmp(x->port, y->port) != 0)
+			return false;
+	}
+	return true;
+}
+
 /* Re-read the certificate and key; on failure the old ones stay. */
 static void
 master_reload_tls(struct master *m, const struct fc_config *next)
@@ -204,8 +218,7 @@ master_reload(struct master *m)
 			  err);
 		return;
 	}
-	if (next.workers != m->cfg.workers || next.nlisten != m->cfg.nlisten ||
-	    memcmp(next.listen, m->cfg.listen, sizeof(next.listen)) != 0)
+	if (next.workers != m->cfg.workers || !same_listeners(&next, &m->cfg))
 		log_warnx("reload: listeners and worker count need a restart");
 	m->cfg.lim = next.lim;
 	log_setlevel(m->cfg.lim.log_level);

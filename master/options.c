@@ -5,9 +5,11 @@
 #define _GNU_SOURCE
 #endif
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/config.h"
 #include "options.h"
@@ -212,6 +214,23 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 				"--help\n",
 			argv[optind]);
 		return 2;
+	}
+	/* The privilege drop happens after detaching, where an error only
+	 * reaches the log: check the user while stderr still works. */
+	if (cfg->user[0]) {
+		struct passwd *pw = getpwnam(cfg->user);
+		if (pw == NULL) {
+			fprintf(stderr, "forkchatd: no such user '%s'\n",
+				cfg->user);
+			return 2;
+		}
+		if (!cfg->check_only && geteuid() != 0 &&
+		    geteuid() != pw->pw_uid) {
+			fprintf(stderr, "forkchatd: --user %s needs to start "
+					"as root\n",
+				cfg->user);
+			return 1;
+		}
 	}
 	return -1;
 }

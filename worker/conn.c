@@ -37,10 +37,11 @@ conn_table_fit(struct worker *w, int fd)
 	size_t cap = w->conns_cap ? w->conns_cap : 1024;
 	while (cap <= (size_t)fd)
 		cap *= 2;
-	struct conn **t = realloc(w->conns, cap * sizeof(*t));
+	struct conn **t = realloc(w->conns, cap * sizeof(struct conn *));
 	if (t == NULL)
 		return -1;
-	memset(t + w->conns_cap, 0, (cap - w->conns_cap) * sizeof(*t));
+	memset(t + w->conns_cap, 0,
+	       (cap - w->conns_cap) * sizeof(struct conn *));
 	w->conns = t;
 	w->conns_cap = cap;
 	return 0;

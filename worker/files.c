@@ -494,10 +494,13 @@ files_conn_gone(struct conn *c)
 	}
 	while (c->rx_head) {
 		struct rx *r = c->rx_head;
+		c->rx_head = r->next_q; /* unlink from c whatever r->c says */
+		r->c = NULL;
 		send_result(w, r->src_worker, r->id, false, "receiver gone");
 		rx_unlink(w, r);
 		free(r);
 	}
+	c->rx_tail = NULL;
 }
 
 /* A peer worker died: its transfers end here too. */

@@ -285,7 +285,7 @@ listener_on_event(struct handler *h, uint32_t events)
 
 	(void)events;
 	for (int i = 0; i < ACCEPT_PER_EVENT && w->accepting; i++) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = {0};
 		socklen_t len = sizeof(ss);
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -505,7 +505,7 @@ worker_setup(struct worker *w, int ctl_fd, const int *lfds, int nlfds)
 	w->scratch = malloc(w->scratch_cap);
 	w->render_cap = 2 * (FRAME_MAX_PAYLOAD + 512);
 	w->render = malloc(w->render_cap);
-	w->by_slot = calloc(max_users, sizeof(*w->by_slot));
+	w->by_slot = calloc(max_users, sizeof(struct conn *));
 	w->views = calloc(max_users, sizeof(*w->views));
 	w->rooms_tmp = calloc(max_rooms + 1, sizeof(*w->rooms_tmp));
 	if (!w->loop || !w->scratch || !w->render || !w->by_slot ||
