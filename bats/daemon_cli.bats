@@ -127,7 +127,8 @@ conf() {
 	sed -n 's/^#\([a-z-]* = .*\)$/\1/p' "$sample" >"$BATS_TEST_TMPDIR/all.conf"
 	run -0 --separate-stderr "$FORKCHATD" -t -c "$BATS_TEST_TMPDIR/all.conf"
 	# ... naming every long option that is a setting
-	local key
+	local key help
+	help=$("$FORKCHATD" --help)
 	for key in listen workers max-clients max-per-ip max-line ping-interval \
 		pong-timeout login-timeout line-timeout max-file-size max-rooms \
 		sendq-hard sendq-soft sendq-soft-seconds worker-budget flood-rate \
@@ -135,7 +136,7 @@ conf() {
 		control-socket tls-cert tls-key; do
 		grep -q "^$key = " "$BATS_TEST_TMPDIR/all.conf" ||
 			fail "sample config lacks $key"
-		[[ $("$FORKCHATD" --help) == *"--$key"* ]] || [ "$key" = listen ] ||
+		[[ $help == *"--$key"* ]] || [ "$key" = listen ] ||
 			[ "$key" = workers ] || [ "$key" = user ] || [ "$key" = pidfile ] ||
 			fail "--help lacks --$key"
 	done
@@ -144,7 +145,7 @@ conf() {
 @test "cli: an unusable port is one line on stderr and exit 1, no daemon left" {
 	local port=$(fc_free_port)
 	# hold the port with a listening socket of our own
-	python3 -c '
+	"$FC_PY" -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)

@@ -315,7 +315,7 @@ fc_read_timed() {
 fc_file_client() {
 	local out=$1
 	shift
-	"$FC_PYTHON" "$FCFILE" "$@" >"$out" 2>&1 &
+	"$FC_PYTHON" "$FCFILE" "$@" >"$out" 2>&1 3>&- &
 	echo $!
 }
 
@@ -323,13 +323,19 @@ fc_file_client() {
 #
 #   fc_port_of DIALECT [LOG]     the port logged for DIALECT (okfail,
 #                                numeric, okfail+tls, numeric+tls)
-#   fc_make_cert NAME CN         self-signed cert NAME.pem + NAME.key in
-#                                $BATS_TEST_TMPDIR (SAN DNS:localhost)
+#   fc_make_cert NAME CN [DIR]   self-signed cert NAME.pem + NAME.key in
+#                                DIR (default $BATS_TEST_TMPDIR; SAN
+#                                DNS:localhost)
 #   fc_detach_start [flags]      start a detached daemon (no -f); sets
 #                                FC_DPID, FC_DPIDFILE, FC_DLOG, FC_DCTL
+#   fc_detach_vars               set those three paths only
 #   fc_detach_stop               TERM (then KILL) the detached daemon we
 #                                started, found through FC_DPID only
 #   fc_free_port                 a TCP port on 127.0.0.1 that was free
+#   FC_PY                        a python3 that starts fast (/usr/bin/python3
+#                                rather than a pyenv shim, when it exists)
+
+FC_PY=${FC_PY:-$(command -v /usr/bin/python3 || command -v python3)}
 
 fc_port_of() {
 	local dialect=$1 log=${2:-$FC_LOG}
@@ -337,24 +343,29 @@ fc_port_of() {
 }
 
 fc_make_cert() {
-	local name=$1 cn=$2
+	local name=$1 cn=$2 dir=${3:-$BATS_TEST_TMPDIR}
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$cn" \
 		-addext "subjectAltName=DNS:localhost" \
-		-keyout "$BATS_TEST_TMPDIR/$name.key" \
-		-out "$BATS_TEST_TMPDIR/$name.pem" 2>/dev/null ||
+		-keyout "$dir/$name.key" -out "$dir/$name.pem" 2>/dev/null ||
 		fail "openssl req failed"
 }
 
 fc_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$FC_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 FC_DPID=
-fc_detach_start() {
+# The paths fc_detach_start uses (call it first when fc_detach_start runs
+# under `run`, a subshell).
+fc_detach_vars() {
 	local dir=$BATS_TEST_TMPDIR
 	FC_DPIDFILE=${FC_DPIDFILE:-$dir/detached.pid}
 	FC_DLOG=${FC_DLOG:-$dir/detached.log}
 	FC_DCTL=${FC_DCTL:-$dir/detached.sock}
+}
+
+fc_detach_start() {
+	fc_detach_vars
 	"$FORKCHATD" -w "${FC_WORKERS:-3}" \
 		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
 		--control-socket "$FC_DCTL" --pidfile "$FC_DPIDFILE" \
@@ -367,6 +378,14 @@ fc_detach_start() {
 }
 
 fc_detach_stop() {
+	# a test that failed before it read the pidfile: take the pid from
+	# it, but only if that process is the daemon started with this pidfile
+	if [ -z "$FC_DPID" ] && [ -n "${FC_DPIDFILE:-}" ] && [ -s "$FC_DPIDFILE" ]; then
+		local p
+		p=$(cat "$FC_DPIDFILE")
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+			grep -qF -- "--pidfile $FC_DPIDFILE " && FC_DPID=$p
+	fi
 	[ -n "$FC_DPID" ] || return 0
 	kill -TERM "$FC_DPID" 2>/dev/null || true
 	local deadline=$((SECONDS + 10))
@@ -478,4 +497,13 @@ for i in range(n):
 sa.sendall(b"QUIT\n"); sb.sendall(b"QUIT\n")
 print(f"max={max(rt):.0f} avg={sum(rt)/len(rt):.1f}")
 PY
+}
+
+# Under a sanitizer build, a smaller ASan quarantine keeps RSS figures
+# meaningful (use-after-free is still caught within the quarantine).
+fc_san_lean() {
+	if fc_is_san; then
+		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+	fi
+	return 0
 }

@@ -48,12 +48,25 @@ shmlock_sleep(struct shmlock *l)
 	(void)sem_clockwait(&l->wake, CLOCK_MONOTONIC, &ts);
 }
 
+static int64_t
+shmlock_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 void
 shmlock_lock(struct shmlock *l)
 {
 	/* getpid() is cached per process; a forked child refreshes it */
 	pid_t self = getpid();
-	int64_t waited = 0;
+	struct timespec t0;
+	bool warned = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	lock_self = self;
 	for (;;) {
@@ -73,9 +86,11 @@ shmlock_lock(struct shmlock *l)
 		}
 		shmlock_sleep(l);
 		atomic_fetch_sub(&l->waiters, 1);
-		if (++waited == 40)
+		if (!warned && shmlock_ms_since(&t0) >= 2000) {
+			warned = true;
 			log_warnx("registry lock held by pid %d for 2s",
 				  (int)atomic_load(&l->owner));
+		}
 	}
 }
 
@@ -88,7 +103,11 @@ shmlock_unlock(struct shmlock *l)
 		    &l->owner, &expected, 0, memory_order_release,
 		    memory_order_relaxed))
 		return; /* taken over by the master: it is not ours any more */
-	if (atomic_load(&l->waiters) > 0)
+	/* one pending wake-up is enough: posts for waiters that got the lock
+	 * without sleeping must not pile up and turn sleeps into spins */
+	int pending = 0;
+	if (atomic_load(&l->waiters) > 0 && sem_getvalue(&l->wake, &pending) == 0 &&
+	    pending <= 0)
 		sem_post(&l->wake);
 }
 

@@ -210,10 +210,26 @@ master_reload(struct master *m)
 		log_info("SIGHUP: no config file to reload");
 		return;
 	}
+	/* defaults, the file, then the command line again: flags still win;
+	 * relative paths on the command line mean what they meant at start */
 	config_defaults(&next);
-	if (config_load_file(&next, m->cfg.config_file, err, sizeof(err)) <
-		    0 ||
-	    config_validate(&next, err, sizeof(err)) < 0) {
+	if (config_load_file(&next, m->cfg.config_file, err, sizeof(err)) < 0) {
+		log_warnx("reload failed, keeping the running settings: %s",
+			  err);
+		return;
+	}
+	if (chdir(m->start_cwd) < 0)
+		log_warn("reload: chdir %s", m->start_cwd);
+	int rc = options_parse(m->argc, m->argv, &next);
+	if (!m->cfg.foreground && chdir("/") < 0)
+		log_warn("reload: chdir /");
+	if (rc >= 0) {
+		log_warnx("reload failed, keeping the running settings: bad "
+			  "configuration (check it with forkchatd -t -c %s)",
+			  m->cfg.config_file);
+		return;
+	}
+	if (config_validate(&next, err, sizeof(err)) < 0) {
 		log_warnx("reload failed, keeping the running settings: %s",
 			  err);
 		return;
@@ -383,6 +399,10 @@ main(int argc, char **argv)
 	int rc = options_parse(argc, argv, &m.cfg);
 	if (rc >= 0)
 		return rc;
+	m.argc = argc;
+	m.argv = argv;
+	if (getcwd(m.start_cwd, sizeof(m.start_cwd)) == NULL)
+		strcpy(m.start_cwd, "/");
 	char err[1024];
 	if (config_validate(&m.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);

@@ -27,6 +27,7 @@ struct wslot {
 	bool alive;
 	bool started;
 	bool fatal;
+	bool ctl_dead_logged;
 	struct chan ctl;
 	int64_t started_ms;
 	int64_t respawn_at;
@@ -53,6 +54,9 @@ struct master {
 	struct handler stdin_h;
 	char shutdown_why[128];
 	struct tls_pem pem;
+	int argc; /* kept for SIGHUP: the command line is applied again */
+	char **argv;
+	char start_cwd[1024];
 };
 
 /* supervise.c */

@@ -67,6 +67,7 @@ slot_fork(struct master *m, struct wslot *s)
 	chan_open(&s->ctl, sv[0]);
 	s->pid = pid;
 	s->alive = true;
+	s->ctl_dead_logged = false;
 	s->started = false;
 	s->started_ms = now_ms();
 	s->h.fn = slot_on_event;
@@ -84,8 +85,11 @@ slot_send(struct wslot *s, uint16_t type, const void *p, size_t len, int fd)
 {
 	if (!s->alive)
 		return;
-	if (chan_send(&s->ctl, type, 0, p, len, NULL, 0, fd) != CHAN_OK)
+	if (chan_send(&s->ctl, type, 0, p, len, NULL, 0, fd) == CHAN_OK)
+		return;
+	if (!s->ctl_dead_logged)
 		log_warnx("control channel to worker %d is gone", s->idx);
+	s->ctl_dead_logged = true;
 }
 
 /* OpenBSD's proc_open: one socketpair per pair of live workers. */

@@ -476,6 +476,9 @@ conn_reap_closing(struct worker *w)
 
 	while ((c = w->closing_head) != NULL) {
 		w->closing_head = c->next_closing;
+		/* a mass logout is long work, not a hang: tell the watchdog */
+		__atomic_store_n(&w->board->heartbeat_ms, now_ms(),
+				 __ATOMIC_RELAXED);
 		if (c->pending) {
 			/* unlink from the pending list before freeing */
 			struct conn **pp = &w->pending_head;

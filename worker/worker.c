@@ -132,6 +132,9 @@ peer_on_event(struct handler *h, uint32_t events)
 		}
 		if (rc == CHAN_OK && f.hdr.src_worker == p->idx)
 			worker_dispatch(w, &f);
+		if ((i & 63) == 63)
+			__atomic_store_n(&w->board->heartbeat_ms, now_ms(),
+					 __ATOMIC_RELAXED);
 		if (!p->up)
 			return;
 	}
@@ -343,6 +346,10 @@ worker_reload(struct worker *w, const struct frame *f)
 	memcpy(&w->lim, f->payload, sizeof(w->lim));
 	log_setlevel(w->lim.log_level);
 	log_reopen();
+	/* open connections follow the new line limit at once */
+	for (size_t fd = 0; fd < w->conns_cap; fd++)
+		if (w->conns[fd])
+			w->conns[fd]->in.max_content = w->lim.max_line - 2;
 	if (f->hdr.len < off + sizeof(lens))
 		return;
 	memcpy(lens, f->payload + off, sizeof(lens));

@@ -20,8 +20,8 @@
 #include "../common/loop.h"
 #include "sendq.h"
 
-#define FILE_CHUNK (32 * 1024)
-#define FILE_WINDOW 8 /* chunks in flight per transfer */
+#define FILE_CHUNK (60 * 1024) /* fits a 64 KiB frame */
+#define FILE_WINDOW 8 /* chunks in flight per transfer: 480 KiB */
 
 enum conn_state {
 	CS_NEW,       /* connected, not logged in */
