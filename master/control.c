@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -74,6 +75,15 @@ control_open(struct master *m)
 	m->ctl_listen_h.fn = control_on_accept;
 	loop_add(m->loop, m->ctl_listen_fd, EPOLLIN, &m->ctl_listen_h);
 	return 0;
+}
+
+void
+control_chown(struct master *m, const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw && chown(m->cfg.ctl_socket, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("chown %s", m->cfg.ctl_socket);
 }
 
 void

@@ -378,13 +378,17 @@ master_setup(struct master *m, int *ready_fd)
 	}
 	if (!m->cfg.foreground && m->cfg.log_file[0] == '\0')
 		log_init(1, NULL, m->cfg.lim.log_level);
-	if (m->cfg.user[0] && privdrop(m->cfg.user) < 0)
-		return 1;
 	m->loop = loop_new();
 	if (m->loop == NULL || master_signals(m) < 0)
 		return 1;
+	/* the socket is made while still root (its folder may be /run), then
+	 * handed to the user the daemon runs as */
 	if (control_open(m) < 0 && m->cfg.ctl_socket[0])
 		log_warnx("running without a control socket");
+	if (m->cfg.user[0] && m->ctl_listen_fd >= 0)
+		control_chown(m, m->cfg.user);
+	if (m->cfg.user[0] && privdrop(m->cfg.user) < 0)
+		return 1;
 	return 0;
 }
 

@@ -72,6 +72,7 @@ void supervise_check_registry(struct master *m);
 /* control.c */
 int control_open(struct master *m);
 void control_close(struct master *m);
+void control_chown(struct master *m, const char *user);
 
 /* daemon.c */
 int daemon_detach(int *ready_fd);
