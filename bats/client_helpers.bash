@@ -16,11 +16,22 @@
 load helpers
 
 RELAY=$BATS_TEST_DIRNAME/../tests/relay.py
+# the system python starts in 0.1 s; a pyenv shim can take seconds
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 declare -gA CL_PID=() CL_FD=()
 CL_STATUS=
 RELAY_PID=
 
 cl_out() { echo "$BATS_TEST_TMPDIR/$1.out"; }
+
+# In a child: close the other clients' fifo ends, or a client would never
+# see the end of its input while another child holds the writer open.
+_cl_close_fds() {
+	local f
+	for f in "${CL_FD[@]}"; do
+		exec {f}>&-
+	done
+}
 
 cl_start() {
 	local name=$1 fd
@@ -29,7 +40,11 @@ cl_start() {
 	rm -f "$dir/$name.in"
 	mkfifo "$dir/$name.in"
 	: >"$dir/$name.out"
-	"$FORKCHAT" "$@" <"$dir/$name.in" >"$dir/$name.out" 2>"$dir/$name.err" &
+	(
+		_cl_close_fds
+		exec "$FORKCHAT" "$@" <"$dir/$name.in" >"$dir/$name.out" \
+			2>"$dir/$name.err"
+	) &
 	CL_PID[$name]=$!
 	exec {fd}>"$dir/$name.in"
 	CL_FD[$name]=$fd
@@ -83,7 +98,7 @@ cl_wait_exit() {
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ $SECONDS -ge $deadline ]; then
 			cl_dump "$name"
-			fail "$name did not exit"
+			fail "$name did not exit"; return 1
 		fi
 		sleep 0.02
 	done
@@ -131,8 +146,11 @@ cl_relay_start() {
 	shift
 	local pf=$BATS_TEST_TMPDIR/relay.port
 	rm -f "$pf"
-	python3 "$RELAY" --to "127.0.0.1:$port" --log "$BATS_TEST_TMPDIR/relay" \
-		--port-file "$pf" "$@" &
+	(
+		_cl_close_fds
+		exec "$PYTHON" "$RELAY" --to "127.0.0.1:$port" \
+			--log "$BATS_TEST_TMPDIR/relay" --port-file "$pf" "$@"
+	) &
 	RELAY_PID=$!
 	_relay_wait_port "$pf"
 }
@@ -141,8 +159,11 @@ cl_relay_start() {
 cl_fake_start() {
 	local pf=$BATS_TEST_TMPDIR/fake.port
 	rm -f "$pf"
-	python3 "$RELAY" --fake "$1" --log "$BATS_TEST_TMPDIR/fake" \
-		--port-file "$pf" &
+	(
+		_cl_close_fds
+		exec "$PYTHON" "$RELAY" --fake "$1" \
+			--log "$BATS_TEST_TMPDIR/fake" --port-file "$pf"
+	) &
 	RELAY_PID=$!
 	_relay_wait_port "$pf"
 }

@@ -103,7 +103,7 @@ OK PM bob just us"
 	grep -qx 'OK IDENT alice2' "$(cl_out ask)"
 	grep -qx 'OK BCST ok' "$(cl_out ask)"
 	cl_start n -P numeric 127.0.0.1 "$NUMPORT"
-	cl_send n "alice2"
+	cl_send n "alice"
 	cl_send n "nora"
 	cl_end n
 	[ "$CL_STATUS" -eq 0 ]

@@ -97,8 +97,10 @@ at() {
 	fc_login_numeric bob
 	fc_login_numeric ann
 	fc_expect bob "710 ann login"
+	fc_send ann "FILE"
+	fc_expect ann "400 Invalid parameters"
 	fc_send ann "FILE bob"
-	fc_expect ann "400 Usage: FILE <user> <filename> <size>"
+	fc_expect ann "400 Invalid parameters"
 	fc_send ann "FILE bob f.txt"
 	fc_expect ann "400 Usage: FILE <user> <filename> <size>"
 	fc_send ann "FILE bob f.txt 1 2"
@@ -116,6 +118,7 @@ at() {
 	fc_send ann "LIRO"
 	fc_expect ann "200 ROOMS"
 	fc_expect_silent bob 0.1
+	fc_wait_for alice "JOINED ann"
 	fc_expect_silent alice 0.05
 }
 
@@ -273,7 +276,7 @@ apart_pair() {
 	client "$T/s1" send "$NUMPORT" ann bob held.bin "$T/f1"
 	ev "$T/recv" "HEADER held.bin 300000 ann"
 	fc_send cid "PRIV bob during the file"
-	fc_expect cid "200 Sent to bob"
+	fc_wait_for cid "200 Sent to bob"
 	fc_send cid "QUIT"
 	fc_expect_closed cid
 	touch "$T/go"

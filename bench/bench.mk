@@ -3,6 +3,8 @@
 #   make bench-smoke    every scenario at small sizes (< 1 min), fails on loss
 #   make bench-compare  full comparison (bench/run.sh full), ~25 min
 
+# keep the including Makefile's default goal whatever line includes us
+BENCH_SAVED_GOAL := $(.DEFAULT_GOAL)
 BENCH_DIR    = build/bench
 BENCH_CFLAGS = -O2 -g -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror
 
@@ -23,3 +25,5 @@ bench-compare: all bench
 	bash bench/run.sh full
 
 .PHONY: bench bench-smoke bench-compare
+
+.DEFAULT_GOAL := $(BENCH_SAVED_GOAL)

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# bench/run.sh: runs every benchmark scenario against forkchatd, ngircd,
-# InspIRCd and bench/limit, interleaved. `smoke`: small sizes, < 1 min, exits
-# non-zero on loss or failure. `full`: 3 repetitions, results in bench/out/,
-# tables via bench/summarize.py, plots in docs/bench/, perf profiles.
+# bench/run.sh smoke|full|latency: every scenario against forkchatd, ngircd,
+# InspIRCd and bench/limit, interleaved; results in bench/out/, plots in
+# docs/bench/ (see docs/BENCHMARKS.md). smoke exits non-zero on any loss.
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +24,8 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM # exit (and so clean up) instead of carrying on
 
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
 
@@ -185,7 +185,9 @@ smoke() {
 
 full_rep() { # rep
 	local r=$1 n s fan=(forkchatd forkchatd-numeric ngircd inspircd limit limit-write)
-	for n in 100 300 1000 3000; do
+	# 3000 only with BENCH_BIG=1: ngircd alone needs minutes to join 3000
+	# clients to one channel (every JOIN goes to every member)
+	for n in 100 300 1000 ${BENCH_BIG:+3000}; do
 		for s in "${fan[@]}"; do
 			run "$r" "$s" --scenario fanout --clients "$n" --duration 3
 		done
@@ -209,11 +211,19 @@ full_rep() { # rep
 	run_copy "$r" $((1 << 30))
 }
 
+latency_rep() { # rep: fanout below the loadgen's saturation (100k deliveries/s)
+	local s
+	for s in forkchatd forkchatd-numeric ngircd inspircd limit; do
+		run "$1" "$s" --scenario fanout --clients 1000 --duration 3 --rate 100 --window 64 \
+			--cdf "$OUT/cdf-fanout100-$s-$1.txt"
+	done
+}
+
 main() {
 	ulimit -n "$(ulimit -Hn)"
 	[ -x "$LG" ] && [ -x "$LIM" ] && [ -x "$FC" ] || { echo "run: make && make bench first" >&2; exit 2; }
 	install_deps
-	log "mode=$MODE out=$OUT nofile=$(ulimit -n) cpus=$(nproc)"
+	log "mode=$MODE out=$OUT nofile=$(ulimit -n) cpus=$(nproc) commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) forkchatd-md5=$(md5sum <"$FC" | cut -c1-8) load=$(cut -d" " -f1-3 /proc/loadavg)"
 	start_forkchatd
 	start_ngircd
 	start_inspircd
@@ -221,6 +231,8 @@ main() {
 	start_limit write
 	if [ "$MODE" = smoke ]; then
 		smoke
+	elif [ "$MODE" = latency ]; then
+		for r in 1 2 3; do latency_rep "$r"; done
 	else
 		for r in 1 2 3; do log "repetition $r"; full_rep "$r"; done
 		profile

@@ -79,10 +79,10 @@ def fanout_tables(rows, out):
 
 
 def rate_tables(rows, out):
-    for scen, title in (("fanout", "Room fanout at a fixed 1000 msgs/s (1000 clients, 10 senders)"),
+    for scen, title in (("fanout", "Room fanout at a fixed rate (1000 clients, 10 senders)"),
                         ("pm", "Private messages between random pairs, 1000 clients")):
         lines = []
-        for rate in ("full", "1000"):
+        for rate in ("full", "1000", "100"):
             for s in SERVERS:
                 rs = pick(rows, scenario=scen, rate=rate, clients=1000, server=s)
                 if rs and not (scen == "fanout" and rate == "full"):
@@ -151,6 +151,8 @@ def targets(rows, base, out):
 
 
 def plot_fanout(rows, sizes, outdir, plotdir):
+    if not sizes:
+        return
     dat = os.path.join(outdir, "fanout_vs_clients.dat")
     present = [s for s in SERVERS if pick(rows, scenario="fanout", rate="full", server=s)]
     with open(dat, "w") as f:
@@ -178,11 +180,12 @@ def plot_cdf(outdir, plotdir, scen):
     plots = ", ".join("'%s' using 1:2 with lines lw 2 title '%s'" % (f, s) for s, f in files)
     gnuplot("""set terminal pngcairo size 900,560 noenhanced
 set output '%s/latency_cdf_%s.png'
-set title '%s at 1000 msgs/s, 1000 clients: delivery latency CDF (repetition 1)'
+set title '%s, 1000 clients: delivery latency CDF (repetition 1)'
 set xlabel 'latency (µs, log)'; set ylabel 'fraction of deliveries'; set logscale x; set grid
 set key bottom right; set yrange [0:1]
 plot %s
-""" % (plotdir, scen, "Room fanout" if scen == "fanout" else "Private messages", plots))
+""" % (plotdir, scen, {"fanout": "Room fanout at 1000 msgs/s", "pm": "Private messages at 1000 msgs/s",
+                       "fanout100": "Room fanout at 100 msgs/s"}[scen], plots))
 
 
 def gnuplot(script):
@@ -202,7 +205,7 @@ def main():
     other_tables(rows, out)
     targets(rows, base, out)
     plot_fanout(rows, sizes, outdir, plotdir)
-    for scen in ("fanout", "pm"):
+    for scen in ("fanout", "pm", "fanout100"):
         plot_cdf(outdir, plotdir, scen)
     print("\n".join(out))
     for p in sorted(glob.glob(os.path.join(outdir, "perf-*.txt"))):

@@ -76,6 +76,13 @@ struct outbuf {
 
 struct client {
 	int fd;
+	/* TLS (tls.c): ssl is NULL on a plain connection */
+	bool tls, tls_insecure;
+	const char *tls_ca;
+	struct ssl_ctx_st *ssl_ctx;
+	struct ssl_st *ssl;
+	bool tls_rd_wants_out, tls_wr_wants_in;
+	char tls_err[160];
 	enum dialect dialect;
 	bool interactive, color;
 	const char *host, *port, *opt_name, *dldir;
@@ -119,11 +126,20 @@ int net_connect(const char *host, const char *port);
 void net_sendf(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int net_flush(struct client *c);
+int out_reserve(struct outbuf *o, size_t need);
 void fifo_push(struct client *c, enum pkind k, const char *peer,
 	       const char *text);
 struct pending *fifo_head(struct client *c);
 void fifo_pop(struct client *c);
 void session_end(struct client *c, int status);
+
+/* tls.c: every socket read and write, plain or TLS */
+int tls_start(struct client *c);
+void tls_end(struct client *c);
+ssize_t conn_read(struct client *c, void *buf, size_t n);
+ssize_t conn_write(struct client *c, const void *buf, size_t n);
+bool conn_pending(struct client *c);
+const char *conn_strerror(struct client *c, int err);
 
 /* ui.c */
 enum style {

@@ -26,9 +26,31 @@ usage(FILE *f)
 	      "  -n, --name NAME                log in as NAME (else ask)\n"
 	      "      --download-dir DIR         where received files go "
 	      "(default: .)\n"
+	      "      --tls                      connect with TLS (1.2 or later), "
+	      "verifying the\n"
+	      "                                 server against the system CA "
+	      "store and HOST\n"
+	      "      --tls-ca FILE              trust the CA or certificate(s) "
+	      "in FILE instead\n"
+	      "                                 (implies --tls)\n"
+	      "      --insecure                 TLS without any verification "
+	      "(implies --tls)\n"
 	      "  -h, --help                     this text\n"
 	      "  -V, --version                  print the version\n",
 	      f);
+}
+
+/* long-only options: values outside the range of short ones */
+enum { OPT_TLS = 256, OPT_TLS_CA, OPT_INSECURE };
+
+static void
+tls_option(struct client *c, int ch)
+{
+	c->tls = true;
+	if (ch == OPT_TLS_CA)
+		c->tls_ca = optarg;
+	else if (ch == OPT_INSECURE)
+		c->tls_insecure = true;
 }
 
 static int
@@ -38,6 +60,9 @@ parse_args(struct client *c, int argc, char **argv)
 		{"protocol", required_argument, NULL, 'P'},
 		{"name", required_argument, NULL, 'n'},
 		{"download-dir", required_argument, NULL, 'd'},
+		{"tls", no_argument, NULL, OPT_TLS},
+		{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+		{"insecure", no_argument, NULL, OPT_INSECURE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -56,6 +81,8 @@ parse_args(struct client *c, int argc, char **argv)
 			c->opt_name = optarg;
 		else if (ch == 'd')
 			c->dldir = optarg;
+		else if (ch >= OPT_TLS && ch <= OPT_INSECURE)
+			tls_option(c, ch);
 		else if (ch == 'h') {
 			usage(stdout);
 			exit(0);
@@ -69,6 +96,12 @@ parse_args(struct client *c, int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		usage(stderr);
+		return 2;
+	}
+	if (c->tls_ca && c->tls_insecure) {
+		/* asking for a trust anchor and for no checks is a mistake */
+		fprintf(stderr, "forkchat: --tls-ca and --insecure exclude "
+				"each other\n");
 		return 2;
 	}
 	c->host = argv[optind];
@@ -183,7 +216,9 @@ script_finished(struct client *c)
 {
 	if (c->interactive || !c->stdin_eof || c->inq_head != c->inq_len)
 		return false;
-	if (!c->logged_in && c->fcount == 0 && !c->detecting) {
+	if (c->detecting)
+		return false; /* the greeting decides what is owed (a -n login) */
+	if (!c->logged_in && c->fcount == 0) {
 		if (c->dialect == D_NUMERIC || c->greeted) {
 			ui_error(c, "input ended before a login succeeded");
 			c->status = 1;
@@ -261,13 +296,14 @@ static void
 on_readable(struct client *c)
 {
 	char buf[65536];
-	ssize_t r = read(c->fd, buf, sizeof(buf));
+	ssize_t r = conn_read(c, buf, sizeof(buf));
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r <= 0) {
 		if (r < 0)
-			ui_error(c, "connection lost: %s", strerror(errno));
+			ui_error(c, "connection lost: %s",
+				 conn_strerror(c, errno));
 		on_server_closed(c);
 		return;
 	}
@@ -287,6 +323,8 @@ static int
 poll_timeout(struct client *c, int64_t now)
 {
 	int64_t t = 1000;
+	if (conn_pending(c))
+		return 0; /* buffered in OpenSSL: no poll event will come */
 	if (c->detecting)
 		t = c->detect_deadline - now;
 	if (c->held_text && c->held_deadline - now < t)
@@ -310,6 +348,22 @@ on_timers(struct client *c)
 	xfer_tick(c);
 }
 
+/* TLS may need to write to go on reading, or read to go on writing: a
+ * socket event then serves the other direction. */
+static bool
+can_read(struct client *c, short rev)
+{
+	return (rev & (POLLIN | POLLHUP | POLLERR)) || conn_pending(c) ||
+	       (c->tls_rd_wants_out && (rev & POLLOUT));
+}
+
+static bool
+can_write(struct client *c, short rev)
+{
+	return (rev & (POLLOUT | POLLERR)) ||
+	       (c->tls_wr_wants_in && (rev & (POLLIN | POLLHUP)));
+}
+
 static void
 loop_once(struct client *c)
 {
@@ -317,16 +371,17 @@ loop_once(struct client *c)
 		{.fd = c->stdin_eof ? -1 : STDIN_FILENO, .events = POLLIN},
 		{.fd = c->fd, .events = POLLIN},
 	};
-	if (c->out.len > 0 || c->up.streaming)
+	bool writing = c->out.len > 0 || c->up.streaming;
+	if ((writing && !c->tls_wr_wants_in) || c->tls_rd_wants_out)
 		p[1].events |= POLLOUT;
 	if (poll(p, 2, poll_timeout(c, now_ms())) < 0 && errno != EINTR) {
 		ui_error(c, "poll: %s", strerror(errno));
 		session_end(c, 1);
 		return;
 	}
-	if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+	if (can_read(c, p[1].revents))
 		on_readable(c);
-	if (!c->done && (p[1].revents & POLLOUT)) {
+	if (!c->done && writing && can_write(c, p[1].revents)) {
 		if (net_flush(c) == 0 && c->out.len == 0 && c->up.streaming)
 			xfer_pump_upload(c);
 	}
@@ -382,6 +437,12 @@ main(int argc, char **argv)
 	c->fd = net_connect(c->host, c->port);
 	if (c->fd < 0)
 		return 1;
+	if (c->tls && tls_start(c) < 0) {
+		tls_end(c);
+		close(c->fd);
+		fc_identity_free(&c->id);
+		return 1;
+	}
 	linebuf_init(&c->lb, CL_MAX_LINE);
 	linebuf_init(&c->inlb, 1 << 20);
 	c->down.fd = -1;
@@ -391,6 +452,7 @@ main(int argc, char **argv)
 	ui_init(c);
 	run(c);
 	ui_close(c);
+	tls_end(c);
 	close(c->fd);
 	ok_free(c);
 	fc_secu_clear(&c->secu);

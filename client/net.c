@@ -47,7 +47,7 @@ net_connect(const char *host, const char *port)
 	return fd;
 }
 
-static int
+int
 out_reserve(struct outbuf *o, size_t need)
 {
 	if (o->len + need <= o->cap)
@@ -89,7 +89,7 @@ net_flush(struct client *c)
 {
 	size_t off = 0;
 	while (off < c->out.len) {
-		ssize_t w = write(c->fd, c->out.buf + off, c->out.len - off);
+		ssize_t w = conn_write(c, c->out.buf + off, c->out.len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)

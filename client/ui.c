@@ -62,6 +62,16 @@ style_color(enum style st)
 	return col[st];
 }
 
+/* libedit's refresh starts where the cursor is: go back to column 0 and
+ * clear first, so a changed prompt never leaves the old one behind. */
+static void
+redraw(void)
+{
+	fputs("\r\033[K", stdout);
+	fflush(stdout);
+	rl_forced_update_display();
+}
+
 static void
 on_typed_line(char *line)
 {
@@ -143,7 +153,7 @@ ui_set_prompt(struct client *c)
 	if (!c->interactive || c->stdin_eof)
 		return;
 	rl_set_prompt(prompt_buf);
-	rl_forced_update_display();
+	redraw();
 }
 
 void
@@ -163,7 +173,7 @@ ui_show(struct client *c, enum style st, const char *script,
 	printf("\r\033[K%s%s%s\n", on, buf, *on ? "\033[0m" : "");
 	fflush(stdout);
 	if (!c->stdin_eof)
-		rl_forced_update_display();
+		redraw();
 }
 
 void

@@ -1,5 +1,6 @@
 /* numeric file transfer. Upload: FILE <user> <base> <size>, wait for 100,
- * then sendfile() the bytes. Download: after "102 name size sender" exactly
+ * then sendfile() the bytes (over TLS, which sendfile cannot do: pread()
+ * chunks passed through the output buffer to SSL_write). Download: after "102 name size sender" exactly
  * size raw bytes follow in the stream; they go to a new file in the
  * download folder under a safe base name, never overwriting anything. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "client.h"
 
 #define SEND_CHUNK (4u << 20)
+#define TLS_CHUNK (64u << 10) /* a few TLS records per chunk */
 
 static void
 progress_start(struct progress *pg, const char *verb, const char *name,
@@ -96,22 +98,73 @@ xfer_on_ready(struct client *c)
 		ui_progress(c, &up->pg, true);
 }
 
+/* One chunk of the file into the (empty) output buffer, whose flush then
+ * handles TLS's partial writes and retries. Returns bytes read, or -1. */
+static ssize_t
+tls_load_chunk(struct client *c)
+{
+	struct upload *up = &c->up;
+	uint64_t left = up->size - (uint64_t)up->off;
+	size_t want = left < TLS_CHUNK ? (size_t)left : TLS_CHUNK;
+	if (out_reserve(&c->out, want) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ssize_t r = pread(up->fd, c->out.buf + c->out.len, want, up->off);
+	if (r > 0) {
+		c->out.len += (size_t)r;
+		up->off += r;
+	}
+	return r;
+}
+
+static void
+upload_broken(struct client *c, const char *why)
+{
+	/* the file shrank or the socket broke: the declared size can no
+	 * longer be honoured, so the stream is lost */
+	ui_error(c, "sending %s failed: %s", c->up.name, why);
+	session_end(c, 1);
+}
+
+/* Stop once the socket is full (bytes left in the output buffer). */
+static int
+pump_tls(struct client *c)
+{
+	struct upload *up = &c->up;
+	while (up->streaming && c->out.len == 0) {
+		ssize_t r = tls_load_chunk(c);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			upload_broken(c, r < 0 ? strerror(errno) : "file shrank");
+			return -1;
+		}
+		if ((uint64_t)up->off == up->size)
+			up->streaming = false;
+		if (net_flush(c) < 0) {
+			upload_broken(c, conn_strerror(c, errno));
+			return -1;
+		}
+	}
+	up->pg.done = (uint64_t)up->off - c->out.len;
+	return 0;
+}
+
 int
 xfer_pump_upload(struct client *c)
 {
 	struct upload *up = &c->up;
-	while (up->streaming) {
+	if (c->ssl != NULL && pump_tls(c) < 0)
+		return -1;
+	while (up->streaming && c->ssl == NULL) {
 		uint64_t left = up->size - (uint64_t)up->off;
 		ssize_t w = sendfile(c->fd, up->fd, &up->off,
 				     left < SEND_CHUNK ? left : SEND_CHUNK);
 		if (w < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (w <= 0) {
-			/* the file shrank or the socket broke: the declared
-			 * size can no longer be honoured, so the stream is lost */
-			ui_error(c, "sending %s failed: %s", up->name,
-				 w < 0 ? strerror(errno) : "file shrank");
-			session_end(c, 1);
+			upload_broken(c, w < 0 ? strerror(errno) : "file shrank");
 			return -1;
 		}
 		up->pg.done = (uint64_t)up->off;

@@ -324,6 +324,24 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 	conn_mark_pending(c);
 }
 
+/* Deliveries that waited behind a file go out now, in order. */
+void
+conn_release_held(struct conn *c)
+{
+	size_t before = sendq_len(&c->out) + sendq_len(&c->held);
+
+	if (sendq_len(&c->held) == 0)
+		return;
+	if (sendq_append(&c->out, c->held.buf + c->held.head,
+			 sendq_len(&c->held)) < 0) {
+		conn_close_soon(c, "out of memory");
+		return;
+	}
+	sendq_free(&c->held);
+	conn_account(c, before);
+	conn_mark_pending(c);
+}
+
 static void
 conn_update_events(struct conn *c)
 {

@@ -333,16 +333,6 @@ rx_activate(struct worker *w, struct rx *r)
 	rx_grant(w, r);
 }
 
-/* Deliveries that waited behind the file go out now, in order. */
-static void
-rx_release_held(struct conn *c)
-{
-	if (sendq_len(&c->held) == 0)
-		return;
-	sendq_append(&c->out, c->held.buf + c->held.head, c->held.len);
-	sendq_free(&c->held);
-}
-
 static void
 rx_try_complete(struct worker *w, struct rx *r)
 {
@@ -354,7 +344,7 @@ rx_try_complete(struct worker *w, struct rx *r)
 	send_result(w, r->src_worker, r->id, true, "");
 	rx_unlink(w, r);
 	free(r);
-	rx_release_held(c);
+	conn_release_held(c);
 	if (c->rx_head)
 		rx_activate(w, c->rx_head);
 }

@@ -167,6 +167,7 @@ void conn_reply(struct conn *c, const char *fmt, ...)
 void conn_reply_raw(struct conn *c, const char *p, size_t n);
 void conn_push(struct conn *c, const char *p, size_t n);
 void conn_push_data(struct conn *c, const char *p, size_t n);
+void conn_release_held(struct conn *c);
 void conn_close_soon(struct conn *c, const char *why);
 void conn_flush_all(struct worker *w);
 void conn_reap_closing(struct worker *w);
