@@ -39,7 +39,7 @@ setup() {
 	fc_expect_silent alice 0.15
 }
 
-@test "okfail.ident.invalid: FAIL02 for missing, short, long, bad-char and space-prefixed names (frame.payload)" {
+@test "okfail.ident.invalid + name.user: FAIL02 for missing, short, long, bad-char and space-prefixed names (frame.payload)" {
 	fc_connect a okfail
 	fc_expect a "INIT Welcome to the server!"
 	local n

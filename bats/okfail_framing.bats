@@ -43,7 +43,7 @@ rep() { printf "%${2}s" "" | tr ' ' "$1"; }
 	fc_expect alice "OK BCST c"
 }
 
-@test "frame.pipeline: many commands in one write are all answered, in order, once" {
+@test "frame.pipeline + frame.nodelay: many commands in one write are all answered, in order, once" {
 	fc_login bob
 	fc_connect a okfail
 	fc_expect a "INIT Welcome to the server!"

@@ -137,8 +137,6 @@ status_clients() {
 }
 
 @test "robust: flooding megabytes with the default --flood-max-queued: DSCN Flooding and a close" {
-	[ "${FC_RUN_KNOWN_BUGS:-0}" = 1 ] ||
-		skip "daemon bug: input is paused before flood-max-queued*64+max-line bytes can pile up (>16 KiB), so Flooding never fires with the default 1000 (FC_RUN_KNOWN_BUGS=1 runs it)"
 	fc_start --flood-rate 5 --flood-burst 5
 	fc_login alice
 	python3 - "$OKPORT" <<'PY' &

@@ -45,8 +45,6 @@ flood_run() {
 }
 
 @test "robust: when a slow reader is dropped mid-broadcast the other receivers still get every line intact and in order" {
-	[ "${FC_RUN_KNOWN_BUGS:-0}" = 1 ] ||
-		skip "daemon bug: fanout_local's render buffer is overwritten by the LEFT of a client dropped mid-fanout (FC_RUN_KNOWN_BUGS=1 runs it)"
 	fc_start
 	flood_run "$(fc_scale 6000000 3000000)"
 	[ "$(fc_kv order_errors "$FLOOD")" = 0 ] || fail "lines out of order or mangled: $FLOOD"

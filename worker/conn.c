@@ -453,6 +453,83 @@ conn_unlink_live(struct conn *c)
 	c->prev_live = c->next_live = NULL;
 }
 
+/* Closing while the client still sends makes the kernel answer with a
+ * reset, and a reset throws away what the client has not read yet (our
+ * final line). So, as nginx's lingering close does: send FIN, then keep
+ * reading and dropping for up to LINGER_MS or until the client closes. */
+#define LINGER_MS 2000
+
+struct lingerer {
+	struct handler h;
+	struct worker *w;
+	int fd;
+};
+
+static void
+linger_end(struct lingerer *l)
+{
+	if (l->w->lingering[l->fd] == l)
+		l->w->lingering[l->fd] = NULL;
+	loop_del(l->w->loop, l->fd);
+	close(l->fd);
+	free(l);
+}
+
+static void
+linger_on_event(struct handler *h, uint32_t events)
+{
+	struct lingerer *l = (struct lingerer *)h;
+	char sink[4096];
+
+	(void)events;
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(l->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			linger_end(l);
+			return;
+		}
+	}
+}
+
+static void
+linger_timeout(void *arg, uint64_t key, int64_t due)
+{
+	struct worker *w = arg;
+	struct lingerer *l = w->lingering[key % LINGER_SLOTS];
+
+	(void)due;
+	/* the slot holds the newest linger of that fd, if still open */
+	if (l && (uint64_t)l->fd == key)
+		linger_end(l);
+}
+
+static void
+conn_linger_close(struct worker *w, int fd)
+{
+	struct lingerer *l = calloc(1, sizeof(*l));
+
+	shutdown(fd, SHUT_WR);
+	if (l == NULL || (size_t)fd >= LINGER_SLOTS ||
+	    w->lingering[fd] != NULL) {
+		free(l);
+		close(fd);
+		return;
+	}
+	l->h.fn = linger_on_event;
+	l->w = w;
+	l->fd = fd;
+	if (loop_add(w->loop, fd, EPOLLIN | EPOLLRDHUP, &l->h) < 0) {
+		free(l);
+		close(fd);
+		return;
+	}
+	w->lingering[fd] = l;
+	loop_timer(w->loop, loop_now(w->loop) + LINGER_MS, linger_timeout, w,
+		   (uint64_t)fd);
+}
+
 static void
 conn_destroy(struct conn *c)
 {
@@ -476,7 +553,7 @@ conn_destroy(struct conn *c)
 		registry_ip_release(w->reg, c->ipkey, w->idx);
 	conn_unlink_live(c);
 	loop_del(w->loop, c->fd);
-	close(c->fd);
+	conn_linger_close(w, c->fd);
 	w->conns[c->fd] = NULL;
 	w->nclients--;
 	linebuf_free(&c->in);

@@ -515,8 +515,9 @@ worker_setup(struct worker *w, int ctl_fd, const int *lfds, int nlfds)
 	w->by_slot = calloc(max_users, sizeof(struct conn *));
 	w->views = calloc(max_users, sizeof(*w->views));
 	w->rooms_tmp = calloc(max_rooms + 1, sizeof(*w->rooms_tmp));
+	w->lingering = calloc(LINGER_SLOTS, sizeof(struct linger *));
 	if (!w->loop || !w->scratch || !w->render || !w->by_slot ||
-	    !w->views || !w->rooms_tmp)
+	    !w->views || !w->rooms_tmp || !w->lingering)
 		return -1;
 	if (chan_open(&w->ctl, ctl_fd) < 0)
 		return -1;

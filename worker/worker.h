@@ -38,6 +38,7 @@ enum conn_mode {
 
 struct upload;
 struct rx;
+struct lingerer;
 
 struct conn {
 	struct handler h;
@@ -144,11 +145,13 @@ struct worker {
 	struct reg_worker *board;
 	SSL_CTX *tls_ctx;
 	bool xoff;
+	struct lingerer **lingering; /* by fd: closed clients still drained */
 	struct {
 		uint64_t msgs_in, msgs_out, bytes_out;
 	} stats; /* published to the scoreboard once per loop pass */
 };
 
+#define LINGER_SLOTS 65536
 #define PEER_HIGH_WATER (4u << 20)
 #define PEER_LOW_WATER (1u << 20)
 
