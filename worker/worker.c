@@ -515,7 +515,7 @@ worker_setup(struct worker *w, int ctl_fd, const int *lfds, int nlfds)
 	w->by_slot = calloc(max_users, sizeof(struct conn *));
 	w->views = calloc(max_users, sizeof(*w->views));
 	w->rooms_tmp = calloc(max_rooms + 1, sizeof(*w->rooms_tmp));
-	w->lingering = calloc(LINGER_SLOTS, sizeof(struct linger *));
+	w->lingering = calloc(LINGER_SLOTS, sizeof(struct lingerer *));
 	if (!w->loop || !w->scratch || !w->render || !w->by_slot ||
 	    !w->views || !w->rooms_tmp || !w->lingering)
 		return -1;
