@@ -3,7 +3,8 @@
 UNIT_SRC  = $(wildcard tests/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 UNIT_LIBS = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(PROTO_SRC:%.c=$(BUILD)/%.o) \
-	    $(IPC_SRC:%.c=$(BUILD)/%.o) $(CRYPTO_SRC:%.c=$(BUILD)/%.o)
+	    $(IPC_SRC:%.c=$(BUILD)/%.o) $(CRYPTO_SRC:%.c=$(BUILD)/%.o) \
+	    $(BUILD)/worker/sendq.o
 
 $(BUILD)/tests/%: tests/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)

@@ -316,10 +316,18 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 
 	if (c->state == CS_CLOSING)
 		return;
-	if (sendq_append(&c->out, p, n) < 0) {
-		conn_close_soon(c, "out of memory");
+	/* over TLS a retried write must see the same bytes at the same
+	 * place: those always go through the queue */
+	ssize_t w = c->ssl ? sendq_append(&c->out, p, n)
+			   : sendq_put(&c->out, p, n, conn_io_send, c);
+	if (w < 0) {
+		c->out.len = 0;
+		conn_account(c, before);
+		conn_close_soon(c, c->ssl ? "out of memory" : "write error");
 		return;
 	}
+	if (c->ssl == NULL)
+		c->w->stats.bytes_out += (uint64_t)w;
 	conn_account(c, before);
 	conn_mark_pending(c);
 }

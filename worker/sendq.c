@@ -36,6 +36,31 @@ sendq_append(struct sendq *q, const void *p, size_t n)
 	return 0;
 }
 
+/* Bulk bytes (file chunks): when nothing is queued, write them straight
+ * from the caller's buffer and queue only what the socket did not take,
+ * which saves a copy per chunk. Returns bytes written, or -1 when the
+ * connection is broken (nothing is queued then). */
+ssize_t
+sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr,
+	  void *arg)
+{
+	ssize_t w = 0;
+
+	if (q->len == 0 && n > 0) {
+		w = wr(arg, p, n);
+		if (w < 0)
+			return -1;
+		if (w > 0)
+			q->mid_line = ((const char *)p)[w - 1] != '\n';
+	}
+	q->appended += (uint64_t)w;
+	q->written += (uint64_t)w;
+	if ((size_t)w < n &&
+	    sendq_append(q, (const char *)p + w, n - (size_t)w) < 0)
+		return -1;
+	return w;
+}
+
 /* Write at most max bytes through wr. Returns bytes written (0 if the socket
  * is full) or -1 when the connection is broken. */
 ssize_t

@@ -24,6 +24,8 @@ int sendq_append(struct sendq *q, const void *p, size_t n);
  * a broken connection. */
 typedef ssize_t (*sendq_writer)(void *arg, const void *p, size_t n);
 
+ssize_t sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr,
+		  void *arg);
 ssize_t sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max);
 void sendq_free(struct sendq *q);
 

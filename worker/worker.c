@@ -201,9 +201,6 @@ listener_emfile(struct worker *w, struct listener *l)
 		if (fd >= 0)
 			close(fd);
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	/* fanout frees and allocates in waves: do not hand the heap back to
-	 * the kernel after every wave, only past 16 MiB of free memory */
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	}
 	log_warnx("out of file descriptors; pausing accept for 100ms");
 	w->accept_paused_until = loop_now(w->loop) + 100;
