@@ -46,7 +46,7 @@ ifneq ($(CLIENT_SRC),)
 TARGETS += $(BIN)/forkchat
 endif
 
-.PHONY: all test unit bats run install uninstall clean lint fuzz bench \
+.PHONY: all test unit bats run install uninstall clean lint format format-check fuzz bench \
 	bench-smoke bench-compare deps format
 
 all: $(TARGETS)
@@ -103,8 +103,17 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/forkchat/forkchatd.conf.sample \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/forkchatd.service
 
+FORMAT_SRC = $(wildcard common/*.[ch] proto/*.[ch] ipc/*.[ch] worker/*.[ch] \
+	master/*.[ch] client/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch])
+
+# make format rewrites the sources; make format-check (part of lint) fails
+# on any file that clang-format would change
 format:
-	clang-format -i $(D_SRC) $(CLIENT_SRC) $(wildcard */*.h)
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	@echo "clang-format ... $(sort $(dir $(FORMAT_SRC)))"
+	@clang-format --dry-run -Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build bin

@@ -1,5 +1,5 @@
 # Static analysis; included by the top Makefile (include lint.mk).
-#   make lint    cppcheck, then clang-tidy (checks in .clang-tidy); fails on
+#   make lint    clang-format check, cppcheck, then clang-tidy (checks in .clang-tidy); fails on
 #                any finding. Suppress a reviewed false positive in place:
 #                cppcheck: // cppcheck-suppress <id>   clang-tidy: // NOLINT(<check>)
 
@@ -20,6 +20,7 @@ TIDY_CFLAGS = -std=c17 -D_GNU_SOURCE -Wall -Wextra $(LINT_INC)
 # report (without its "N warnings generated" chatter) is kept in build/
 lint:
 	@mkdir -p build; rc=0; \
+	$(MAKE) -s format-check || rc=1; \
 	echo "$(CPPCHECK) ... $(LINT_DIRS)"; \
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(LINT_SRC) || rc=1; \
 	echo "$(CLANG_TIDY) ... $(LINT_DIRS)"; \

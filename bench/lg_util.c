@@ -14,14 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t now_ns(void)
+uint64_t
+now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static unsigned bucket_of(uint64_t v)
+static unsigned
+bucket_of(uint64_t v)
 {
 	if (v < 128)
 		return (unsigned)v;
@@ -32,7 +34,8 @@ static unsigned bucket_of(uint64_t v)
 	return 128u + (e - 7u) * 64u + sub;
 }
 
-static uint64_t bucket_top(unsigned i)
+static uint64_t
+bucket_top(unsigned i)
 {
 	if (i < 128)
 		return i;
@@ -40,7 +43,8 @@ static uint64_t bucket_top(unsigned i)
 	return (((uint64_t)sub + 1) << (e - 6)) - 1;
 }
 
-void hist_add(struct hist *h, uint64_t v)
+void
+hist_add(struct hist *h, uint64_t v)
 {
 	h->n[bucket_of(v)]++;
 	h->count++;
@@ -48,7 +52,8 @@ void hist_add(struct hist *h, uint64_t v)
 		h->max = v;
 }
 
-uint64_t hist_pct(const struct hist *h, double pct)
+uint64_t
+hist_pct(const struct hist *h, double pct)
 {
 	if (!h->count)
 		return 0;
@@ -63,7 +68,8 @@ uint64_t hist_pct(const struct hist *h, double pct)
 	return h->max;
 }
 
-void hist_write_cdf(const struct hist *h, FILE *f)
+void
+hist_write_cdf(const struct hist *h, FILE *f)
 {
 	uint64_t acc = 0;
 	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
@@ -75,7 +81,8 @@ void hist_write_cdf(const struct hist *h, FILE *f)
 	}
 }
 
-void raise_nofile(long want)
+void
+raise_nofile(long want)
 {
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
@@ -86,11 +93,14 @@ void raise_nofile(long want)
 		return;
 	rl.rlim_cur = (long)rl.rlim_max < want ? rl.rlim_max : (rlim_t)want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || (long)rl.rlim_cur < want)
-		fprintf(stderr, "loadgen: RLIMIT_NOFILE is %ld, wanted %ld\n", (long)rl.rlim_cur, want);
+		fprintf(stderr, "loadgen: RLIMIT_NOFILE is %ld, wanted %ld\n",
+			(long)rl.rlim_cur, want);
 }
 
-/* Value in KiB of "key:" in /proc/PID/<file> (status, smaps_rollup); -1 if absent. */
-long proc_field_kib(int pid, const char *file, const char *key)
+/* Value in KiB of "key:" in /proc/PID/<file> (status, smaps_rollup); -1 if
+ * absent. */
+long
+proc_field_kib(int pid, const char *file, const char *key)
 {
 	char path[64], line[256];
 	size_t kl = strlen(key);
@@ -109,7 +119,8 @@ long proc_field_kib(int pid, const char *file, const char *key)
 }
 
 /* The "mem" field of the TCP line of /proc/net/sockstat, in pages. */
-long sock_tcp_mem_pages(void)
+long
+sock_tcp_mem_pages(void)
 {
 	char line[256];
 	long v = -1;
@@ -125,7 +136,8 @@ long sock_tcp_mem_pages(void)
 	return v;
 }
 
-int parse_pids(const char *s, int *pids, int max)
+int
+parse_pids(const char *s, int *pids, int max)
 {
 	int n = 0;
 	while (s && *s && n < max) {
@@ -141,7 +153,8 @@ int parse_pids(const char *s, int *pids, int max)
 
 /* Inode of the server-side socket whose peer is our (local port) and whose
  * local port is the server port, from /proc/net/tcp. */
-static unsigned long peer_inode(unsigned lport, unsigned rport)
+static unsigned long
+peer_inode(unsigned lport, unsigned rport)
 {
 	char line[512];
 	unsigned long ino = 0;
@@ -163,7 +176,8 @@ static unsigned long peer_inode(unsigned lport, unsigned rport)
 	return ino;
 }
 
-static int pid_holds(int pid, unsigned long ino)
+static int
+pid_holds(int pid, unsigned long ino)
 {
 	char dir[64], path[320], target[64], want[64];
 	snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
@@ -187,14 +201,16 @@ static int pid_holds(int pid, unsigned long ino)
 
 /* Index in pids of the process (preferring later entries: workers after the
  * master) holding the server side of our connection fd; -1 if unknown. */
-int worker_of_fd(int fd, const int *pids, int npids)
+int
+worker_of_fd(int fd, const int *pids, int npids)
 {
 	struct sockaddr_in me, peer;
 	socklen_t l1 = sizeof me, l2 = sizeof peer;
 	if (getsockname(fd, (struct sockaddr *)&me, &l1) ||
 	    getpeername(fd, (struct sockaddr *)&peer, &l2))
 		return -1;
-	unsigned long ino = peer_inode(ntohs(me.sin_port), ntohs(peer.sin_port));
+	unsigned long ino =
+		peer_inode(ntohs(me.sin_port), ntohs(peer.sin_port));
 	if (!ino)
 		return -1;
 	for (int i = npids - 1; i >= 0; i--)

@@ -31,7 +31,8 @@ struct client {
 static struct client *cl[MAXFD];
 static int logged[MAXFD], nlogged, dirty[MAXFD], ndirty, coalesce, ep;
 
-static void drop(int fd)
+static void
+drop(int fd)
 {
 	struct client *c = cl[fd];
 	if (!c)
@@ -48,7 +49,8 @@ static void drop(int fd)
 	close(fd);
 }
 
-static void append(int fd, const char *s, size_t n)
+static void
+append(int fd, const char *s, size_t n)
 {
 	struct client *c = cl[fd];
 	if (c->outlen + n > c->outcap) {
@@ -60,12 +62,14 @@ static void append(int fd, const char *s, size_t n)
 }
 
 /* Write as much queued output as the socket takes; 0 ok, -1 dead. */
-static int flush(int fd)
+static int
+flush(int fd)
 {
 	struct client *c = cl[fd];
 	uint32_t off = 0;
 	while (off < c->outlen) {
-		ssize_t w = send(fd, c->out + off, c->outlen - off, MSG_NOSIGNAL);
+		ssize_t w =
+			send(fd, c->out + off, c->outlen - off, MSG_NOSIGNAL);
 		if (w > 0)
 			off += (uint32_t)w;
 		else if (w < 0 && errno == EINTR)
@@ -81,7 +85,8 @@ static int flush(int fd)
 }
 
 /* Queue one line for fd: write now (write mode, nothing queued) or batch. */
-static void put(int fd, const char *s, size_t n)
+static void
+put(int fd, const char *s, size_t n)
 {
 	struct client *c = cl[fd];
 	if (coalesce) {
@@ -101,23 +106,27 @@ static void put(int fd, const char *s, size_t n)
 		append(fd, s + w, n - (size_t)w);
 }
 
-static void broadcast(int fd, const char *text, size_t tl)
+static void
+broadcast(int fd, const char *text, size_t tl)
 {
 	struct client *c = cl[fd];
 	char line[INBUF + 64];
 	int n = snprintf(line, sizeof line, "OK BCST %.*s\n", (int)tl, text);
 	put(fd, line, (size_t)n);
-	n = snprintf(line, sizeof line, "BCST %s %.*s\n", c->name, (int)tl, text);
+	n = snprintf(line, sizeof line, "BCST %s %.*s\n", c->name, (int)tl,
+		     text);
 	for (int i = 0; i < nlogged; i++)
 		if (logged[i] != fd)
 			put(logged[i], line, (size_t)n);
 }
 
-static void command(int fd, char *l, size_t len)
+static void
+command(int fd, char *l, size_t len)
 {
 	struct client *c = cl[fd];
 	char buf[128];
-	if (len > 6 && !memcmp(l, "IDENT ", 6) && !c->logged && len - 6 < sizeof c->name) {
+	if (len > 6 && !memcmp(l, "IDENT ", 6) && !c->logged &&
+	    len - 6 < sizeof c->name) {
 		memcpy(c->name, l + 6, len - 6);
 		c->name[len - 6] = 0;
 		c->logged = 1;
@@ -132,7 +141,8 @@ static void command(int fd, char *l, size_t len)
 	}
 }
 
-static void on_read(int fd)
+static void
+on_read(int fd)
 {
 	for (;;) {
 		struct client *c = cl[fd];
@@ -159,23 +169,28 @@ static void on_read(int fd)
 	}
 }
 
-static void on_accept(int ls)
+static void
+on_accept(int ls)
 {
 	int fd, one = 1;
-	while ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0) {
 		if (fd >= MAXFD) {
 			close(fd);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		cl[fd] = calloc(1, sizeof(struct client));
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP, .data.fd = fd};
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT |
+						   EPOLLET | EPOLLRDHUP,
+					 .data.fd = fd};
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 		put(fd, "INIT Welcome to the server!\n", 28);
 	}
 }
 
-static void flush_dirty(void)
+static void
+flush_dirty(void)
 {
 	for (int i = 0; i < ndirty; i++) {
 		int fd = dirty[i];
@@ -188,9 +203,11 @@ static void flush_dirty(void)
 	ndirty = 0;
 }
 
-static int listen_on(int port)
+static int
+listen_on(int port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(0x7f000001u)};
 	socklen_t sl = sizeof sa;
 	int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -205,7 +222,8 @@ static int listen_on(int port)
 	return ls;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int port = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -231,9 +249,12 @@ int main(int argc, char **argv)
 			int fd = evs[i].data.fd;
 			if (fd == ls)
 				on_accept(ls);
-			else if (cl[fd] && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			else if (cl[fd] &&
+				 (evs[i].events &
+				  (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 				on_read(fd);
-			if (fd != ls && cl[fd] && (evs[i].events & EPOLLOUT) && cl[fd]->outlen && flush(fd))
+			if (fd != ls && cl[fd] && (evs[i].events & EPOLLOUT) &&
+			    cl[fd]->outlen && flush(fd))
 				drop(fd);
 		}
 		flush_dirty();

@@ -27,11 +27,20 @@
 
 enum dia { D_OKFAIL, D_NUMERIC, D_IRC };
 enum scen { SC_FANOUT, SC_PM, SC_LOGIN, SC_IDLE, SC_FILE, SC_COPY };
-enum cst { ST_FREE, ST_CONNECTING, ST_LOGIN, ST_JOIN, ST_READY, ST_RAW, ST_DEAD };
+enum cst {
+	ST_FREE,
+	ST_CONNECTING,
+	ST_LOGIN,
+	ST_JOIN,
+	ST_READY,
+	ST_RAW,
+	ST_DEAD
+};
 
 struct conn {
 	int fd, idx;
-	uint8_t st, replies, skip, file_role; /* file_role: 1 sender, 2 receiver */
+	uint8_t st, replies, skip,
+		file_role; /* file_role: 1 sender, 2 receiver */
 	uint32_t inlen, outlen;
 	uint64_t t_start, raw_left, raw_off;
 	char *out;
@@ -71,7 +80,8 @@ static struct {
 	uint8_t scratch[PATSZ];
 } g;
 
-static void warn(const char *fmt, ...)
+static void
+warn(const char *fmt, ...)
 {
 	static int shown;
 	if (shown++ > 20)
@@ -84,7 +94,8 @@ static void warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void name_of(int i, char *buf, size_t n)
+static void
+name_of(int i, char *buf, size_t n)
 {
 	snprintf(buf, n, "b%s%05d", g.tag, i);
 }
@@ -93,7 +104,8 @@ static void name_of(int i, char *buf, size_t n)
 
 static void flush_out(struct conn *c);
 
-static void queue_out(struct conn *c, const char *s, size_t n)
+static void
+queue_out(struct conn *c, const char *s, size_t n)
 {
 	if (!c->out)
 		c->out = malloc(OUTBUF);
@@ -105,7 +117,8 @@ static void queue_out(struct conn *c, const char *s, size_t n)
 	c->outlen += (uint32_t)n;
 }
 
-static void sendf(struct conn *c, const char *fmt, ...)
+static void
+sendf(struct conn *c, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -116,7 +129,8 @@ static void sendf(struct conn *c, const char *fmt, ...)
 	flush_out(c);
 }
 
-static void conn_dead(struct conn *c, const char *why)
+static void
+conn_dead(struct conn *c, const char *why)
 {
 	if (c->st == ST_DEAD || c->st == ST_FREE)
 		return;
@@ -131,11 +145,13 @@ static void conn_dead(struct conn *c, const char *why)
 	c->st = ST_DEAD;
 }
 
-static void flush_out(struct conn *c)
+static void
+flush_out(struct conn *c)
 {
 	uint32_t off = 0;
 	while (off < c->outlen) {
-		ssize_t w = send(c->fd, c->out + off, c->outlen - off, MSG_NOSIGNAL);
+		ssize_t w = send(c->fd, c->out + off, c->outlen - off,
+				 MSG_NOSIGNAL);
 		if (w > 0) {
 			off += (uint32_t)w;
 			continue;
@@ -154,16 +170,19 @@ static void flush_out(struct conn *c)
 
 /* ---- connection setup and login ---- */
 
-static int need_join(void)
+static int
+need_join(void)
 {
 	return g.o.scen == SC_FANOUT && g.o.dia != D_OKFAIL;
 }
 
-static void start_connect(int i)
+static void
+start_connect(int i)
 {
 	struct conn *c = &g.c[i];
 	struct sockaddr_in src = {.sin_family = AF_INET}, dst = src;
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1,
+	    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	c->idx = i;
 	c->t_start = now_ns();
 	c->fd = fd;
@@ -178,19 +197,24 @@ static void start_connect(int i)
 		warn("bind: %s", strerror(errno));
 	dst.sin_addr.s_addr = htonl(0x7f000001u);
 	dst.sin_port = htons((uint16_t)g.o.port);
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP, .data.u64 = (uint64_t)i};
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET |
+					   EPOLLRDHUP,
+				 .data.u64 = (uint64_t)i};
 	epoll_ctl(g.ep, EPOLL_CTL_ADD, fd, &ev);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof dst) && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&dst, sizeof dst) &&
+	    errno != EINPROGRESS)
 		conn_dead(c, strerror(errno));
 }
 
-static void connect_more(void)
+static void
+connect_more(void)
 {
 	while (g.next_connect < g.n && g.pending < g.o.conc)
 		start_connect(g.next_connect++);
 }
 
-static void send_login(struct conn *c)
+static void
+send_login(struct conn *c)
 {
 	char nm[16];
 	name_of(c->idx, nm, sizeof nm);
@@ -203,7 +227,8 @@ static void send_login(struct conn *c)
 		sendf(c, "NICK %s\r\nUSER %s 0 * :bench\r\n", nm, nm);
 }
 
-static void on_connected(struct conn *c)
+static void
+on_connected(struct conn *c)
 {
 	int err = 0;
 	socklen_t l = sizeof err;
@@ -214,7 +239,8 @@ static void on_connected(struct conn *c)
 		send_login(c);
 }
 
-static void mark_ready(struct conn *c, uint64_t now)
+static void
+mark_ready(struct conn *c, uint64_t now)
 {
 	c->st = ST_READY;
 	g.ready++;
@@ -224,7 +250,8 @@ static void mark_ready(struct conn *c, uint64_t now)
 	connect_more();
 }
 
-static void logged_in(struct conn *c, uint64_t now)
+static void
+logged_in(struct conn *c, uint64_t now)
 {
 	if (!need_join()) {
 		mark_ready(c, now);
@@ -238,9 +265,11 @@ static void logged_in(struct conn *c, uint64_t now)
 		sendf(c, "JOIN #bench\r\n");
 }
 
-static int code_of(const char *l, size_t len)
+static int
+code_of(const char *l, size_t len)
 {
-	if (len < 3 || l[0] < '0' || l[0] > '9' || l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9')
+	if (len < 3 || l[0] < '0' || l[0] > '9' || l[1] < '0' || l[1] > '9' ||
+	    l[2] < '0' || l[2] > '9')
 		return -1;
 	if (len > 3 && l[3] != ' ' && l[3] != '-')
 		return -1;
@@ -248,7 +277,8 @@ static int code_of(const char *l, size_t len)
 }
 
 /* IRC: numeric of ":server 001 nick ..." or -1. */
-static int irc_code(const char *l, size_t len)
+static int
+irc_code(const char *l, size_t len)
 {
 	if (!len || l[0] != ':')
 		return -1;
@@ -258,7 +288,8 @@ static int irc_code(const char *l, size_t len)
 	return code_of(sp + 1, len - (size_t)(sp + 1 - l));
 }
 
-static void login_line(struct conn *c, const char *l, size_t len, uint64_t now)
+static void
+login_line(struct conn *c, const char *l, size_t len, uint64_t now)
 {
 	int code;
 	if (g.o.dia == D_OKFAIL) {
@@ -276,12 +307,14 @@ static void login_line(struct conn *c, const char *l, size_t len, uint64_t now)
 		code = irc_code(l, len);
 		if (code == 1)
 			logged_in(c, now);
-		else if (code == 433 || code == 432 || (len >= 5 && !memcmp(l, "ERROR", 5)))
+		else if (code == 433 || code == 432 ||
+			 (len >= 5 && !memcmp(l, "ERROR", 5)))
 			conn_dead(c, "irc login refused");
 	}
 }
 
-static void join_line(struct conn *c, const char *l, size_t len, uint64_t now)
+static void
+join_line(struct conn *c, const char *l, size_t len, uint64_t now)
 {
 	if (g.o.dia == D_NUMERIC) {
 		int code = code_of(l, len);
@@ -303,7 +336,8 @@ static void join_line(struct conn *c, const char *l, size_t len, uint64_t now)
 
 /* ---- message tracking ---- */
 
-static uint64_t parse_u64(const char **pp)
+static uint64_t
+parse_u64(const char **pp)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
@@ -313,7 +347,8 @@ static uint64_t parse_u64(const char **pp)
 	return v;
 }
 
-static void advance(struct sender *s)
+static void
+advance(struct sender *s)
 {
 	uint32_t k = (uint32_t)g.o.window, moved = 0;
 	while (s->done < s->sent && s->ring[s->done % k] >= g.expect) {
@@ -327,7 +362,8 @@ static void advance(struct sender *s)
 	}
 }
 
-static void deliver(struct conn *c, const char *p, uint64_t now)
+static void
+deliver(struct conn *c, const char *p, uint64_t now)
 {
 	uint32_t sid = (uint32_t)parse_u64(&p), seq = 0;
 	uint64_t ts = 0;
@@ -365,7 +401,8 @@ static void deliver(struct conn *c, const char *p, uint64_t now)
 
 /* ---- file transfer (numeric FILE) ---- */
 
-static void raw_consume(struct conn *c, const char *p, size_t n, uint64_t now)
+static void
+raw_consume(struct conn *c, const char *p, size_t n, uint64_t now)
 {
 	if (n > c->raw_left)
 		n = c->raw_left;
@@ -380,10 +417,12 @@ static void raw_consume(struct conn *c, const char *p, size_t n, uint64_t now)
 	}
 }
 
-static void raw_read(struct conn *c)
+static void
+raw_read(struct conn *c)
 {
 	for (;;) {
-		ssize_t r = read(c->fd, g.scratch, c->raw_left < PATSZ ? c->raw_left : PATSZ);
+		ssize_t r = read(c->fd, g.scratch,
+				 c->raw_left < PATSZ ? c->raw_left : PATSZ);
 		if (r > 0) {
 			raw_consume(c, (char *)g.scratch, (size_t)r, now_ns());
 			if (c->st != ST_RAW)
@@ -399,7 +438,8 @@ static void raw_read(struct conn *c)
 }
 
 /* Write pattern bytes from *off until *left is 0 or the socket is full. */
-static int pump_bytes(int fd, uint64_t *off, uint64_t *left)
+static int
+pump_bytes(int fd, uint64_t *off, uint64_t *left)
 {
 	while (*left) {
 		size_t n = *left < PATSZ ? (size_t)*left : PATSZ;
@@ -416,7 +456,8 @@ static int pump_bytes(int fd, uint64_t *off, uint64_t *left)
 	return 0;
 }
 
-static void file_pump(struct conn *c)
+static void
+file_pump(struct conn *c)
 {
 	if (c->file_role != 1 || !g.file_t100 || !c->raw_left)
 		return;
@@ -424,7 +465,8 @@ static void file_pump(struct conn *c)
 		conn_dead(c, "file send failed");
 }
 
-static void file_line(struct conn *c, const char *l, size_t len, uint64_t now)
+static void
+file_line(struct conn *c, const char *l, size_t len, uint64_t now)
 {
 	int code = code_of(l, len);
 	if (c->file_role == 1 && code == 100 && !g.file_t100) {
@@ -446,7 +488,8 @@ static void file_line(struct conn *c, const char *l, size_t len, uint64_t now)
 
 /* ---- line dispatch ---- */
 
-static void on_line(struct conn *c, char *l, size_t len, uint64_t now)
+static void
+on_line(struct conn *c, char *l, size_t len, uint64_t now)
 {
 	if (len && l[len - 1] == '\r')
 		l[--len] = 0;
@@ -473,7 +516,8 @@ static void on_line(struct conn *c, char *l, size_t len, uint64_t now)
 		file_line(c, l, len, now);
 }
 
-static void process_lines(struct conn *c, uint64_t now)
+static void
+process_lines(struct conn *c, uint64_t now)
 {
 	char *p = c->in, *end = c->in + c->inlen, *nl;
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
@@ -498,7 +542,8 @@ static void process_lines(struct conn *c, uint64_t now)
 	}
 }
 
-static void on_readable(struct conn *c)
+static void
+on_readable(struct conn *c)
 {
 	while (c->st != ST_DEAD) {
 		if (c->st == ST_RAW) {
@@ -523,7 +568,8 @@ static void on_readable(struct conn *c)
 
 static void mark_sender_dirty(int conn_idx);
 
-static void dispatch(struct epoll_event *ev)
+static void
+dispatch(struct epoll_event *ev)
 {
 	struct conn *c = &g.c[ev->data.u64];
 	if (c->st == ST_CONNECTING) {
@@ -542,7 +588,8 @@ static void dispatch(struct epoll_event *ev)
 	}
 }
 
-static void loop_once(int timeout_ms)
+static void
+loop_once(int timeout_ms)
 {
 	struct epoll_event evs[512];
 	int n = epoll_wait(g.ep, evs, 512, timeout_ms);
@@ -552,44 +599,53 @@ static void loop_once(int timeout_ms)
 
 /* ---- phases ---- */
 
-static int setup_clients(void)
+static int
+setup_clients(void)
 {
 	uint64_t deadline = now_ns() + (uint64_t)(g.o.setup_timeout * 1e9);
 	connect_more();
 	while (g.ready + g.failed < g.n && now_ns() < deadline)
 		loop_once(10);
 	if (g.ready < g.n)
-		warn("setup: %d of %d clients ready, %d failed", g.ready, g.n, g.failed);
+		warn("setup: %d of %d clients ready, %d failed", g.ready, g.n,
+		     g.failed);
 	return g.ready == g.n;
 }
 
 /* Read until no byte arrived for quiet_ms (presence notices etc.). */
-static void drain(int quiet_ms)
+static void
+drain(int quiet_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)(g.o.drain_timeout * 1e9);
 	g.t_last_rx = now_ns();
-	while (now_ns() - g.t_last_rx < (uint64_t)quiet_ms * 1000000ull && now_ns() < deadline)
+	while (now_ns() - g.t_last_rx < (uint64_t)quiet_ms * 1000000ull &&
+	       now_ns() < deadline)
 		loop_once(quiet_ms / 4 + 1);
 }
 
-static int fmt_msg(char *buf, struct sender *s, uint64_t now)
+static int
+fmt_msg(char *buf, struct sender *s, uint64_t now)
 {
 	char tn[16], text[600];
-	int n = snprintf(text, sizeof text, "~T%d:%u:%llu", (int)(s - g.s), s->sent,
-			 (unsigned long long)now);
+	int n = snprintf(text, sizeof text, "~T%d:%u:%llu", (int)(s - g.s),
+			 s->sent, (unsigned long long)now);
 	while (n < g.o.size && n < (int)sizeof text - 1)
 		text[n++] = 'x';
 	text[n] = 0;
 	name_of(s->target, tn, sizeof tn);
 	int pm = g.o.scen == SC_PM;
 	if (g.o.dia == D_OKFAIL)
-		return pm ? sprintf(buf, "PM %s %s\n", tn, text) : sprintf(buf, "BCST %s\n", text);
+		return pm ? sprintf(buf, "PM %s %s\n", tn, text)
+			  : sprintf(buf, "BCST %s\n", text);
 	if (g.o.dia == D_NUMERIC)
-		return pm ? sprintf(buf, "PRIV %s %s\n", tn, text) : sprintf(buf, "SEND bench %s\n", text);
-	return pm ? sprintf(buf, "PRIVMSG %s :%s\r\n", tn, text) : sprintf(buf, "PRIVMSG #bench :%s\r\n", text);
+		return pm ? sprintf(buf, "PRIV %s %s\n", tn, text)
+			  : sprintf(buf, "SEND bench %s\n", text);
+	return pm ? sprintf(buf, "PRIVMSG %s :%s\r\n", tn, text)
+		  : sprintf(buf, "PRIVMSG #bench :%s\r\n", text);
 }
 
-static int send_msg(struct sender *s, uint64_t now)
+static int
+send_msg(struct sender *s, uint64_t now)
 {
 	struct conn *c = &g.c[s->conn];
 	if (c->st != ST_READY || OUTBUF - c->outlen < 800)
@@ -599,7 +655,8 @@ static int send_msg(struct sender *s, uint64_t now)
 	return 1;
 }
 
-static void mark_sender_dirty(int conn_idx)
+static void
+mark_sender_dirty(int conn_idx)
 {
 	if (!g.s || (g.o.scen != SC_FANOUT && g.o.scen != SC_PM))
 		return;
@@ -613,21 +670,24 @@ static void mark_sender_dirty(int conn_idx)
 }
 
 /* Full speed: every sender whose window moved sends until K are in flight. */
-static void top_up_dirty(uint64_t now)
+static void
+top_up_dirty(uint64_t now)
 {
 	while (g.ndirty) {
 		struct sender *s = &g.s[g.dirty[--g.ndirty]];
 		s->dirty = 0;
 		if (now >= g.t_end)
 			continue;
-		while (s->sent - s->done < (uint32_t)g.o.window && send_msg(s, now))
+		while (s->sent - s->done < (uint32_t)g.o.window &&
+		       send_msg(s, now))
 			;
 		flush_out(&g.c[s->conn]);
 	}
 }
 
 /* Fixed rate: each sender sends what its schedule says is due (window caps). */
-static void send_due(uint64_t now)
+static void
+send_due(uint64_t now)
 {
 	double per = g.o.rate / g.ns, el = (double)(now - g.t0) / 1e9;
 	g.ndirty = 0;
@@ -636,30 +696,37 @@ static void send_due(uint64_t now)
 		s->dirty = 0;
 		uint32_t due = (uint32_t)(el * per + (double)i / g.ns);
 		int any = 0;
-		while (s->sent < due && s->sent - s->done < (uint32_t)g.o.window && send_msg(s, now))
+		while (s->sent < due &&
+		       s->sent - s->done < (uint32_t)g.o.window &&
+		       send_msg(s, now))
 			any = 1;
 		if (any)
 			flush_out(&g.c[s->conn]);
 	}
 }
 
-static int all_done(void)
+static int
+all_done(void)
 {
 	for (int i = 0; i < g.ns; i++)
-		if (g.s[i].done < g.s[i].sent && g.c[g.s[i].conn].st == ST_READY)
+		if (g.s[i].done < g.s[i].sent &&
+		    g.c[g.s[i].conn].st == ST_READY)
 			return 0;
 	return 1;
 }
 
-static void make_senders(void)
+static void
+make_senders(void)
 {
-	g.ns = g.o.scen == SC_PM ? g.n : (g.o.senders < g.n ? g.o.senders : g.n);
+	g.ns = g.o.scen == SC_PM ? g.n
+				 : (g.o.senders < g.n ? g.o.senders : g.n);
 	g.s = calloc((size_t)g.ns, sizeof *g.s);
 	g.dirty = calloc((size_t)g.ns, sizeof *g.dirty);
 	int *perm = malloc(sizeof(int) * (size_t)g.n);
 	for (int i = 0; i < g.n; i++)
 		perm[i] = i;
-	for (int i = g.n - 1; i > 0; i--) { /* random cyclic order: a derangement */
+	for (int i = g.n - 1; i > 0;
+	     i--) { /* random cyclic order: a derangement */
 		int j = rand() % (i + 1), t = perm[i];
 		perm[i] = perm[j];
 		perm[j] = t;
@@ -671,7 +738,8 @@ static void make_senders(void)
 		struct sender *s = &g.s[i];
 		s->conn = i; /* sender i is client i */
 		s->ring = calloc((size_t)g.o.window, sizeof *s->ring);
-		s->next_at = calloc(g.o.scen == SC_PM ? 1 : (size_t)g.n, sizeof *s->next_at);
+		s->next_at = calloc(g.o.scen == SC_PM ? 1 : (size_t)g.n,
+				    sizeof *s->next_at);
 		if (!g.c[s->conn].out)
 			g.c[s->conn].out = malloc(OUTBUF);
 	}
@@ -679,7 +747,8 @@ static void make_senders(void)
 	g.expect = g.o.scen == SC_PM ? 1 : (uint32_t)(g.n - 1);
 }
 
-static void count_tail_losses(void)
+static void
+count_tail_losses(void)
 {
 	for (int i = 0; i < g.ns; i++) {
 		struct sender *s = &g.s[i];
@@ -693,7 +762,8 @@ static void count_tail_losses(void)
 	}
 }
 
-static void run_traffic(void)
+static void
+run_traffic(void)
 {
 	make_senders();
 	g.t0 = now_ns();
@@ -714,7 +784,8 @@ static void run_traffic(void)
 
 /* ---- memory ---- */
 
-static void mem_sample(long *rss, long *pss)
+static void
+mem_sample(long *rss, long *pss)
 {
 	*rss = *pss = 0;
 	for (int i = 0; i < g.o.npids; i++) {
@@ -727,9 +798,13 @@ static void mem_sample(long *rss, long *pss)
 
 /* ---- scenarios ---- */
 
-static void print_common(const char *extra)
+static void
+print_common(const char *extra)
 {
-	double el = (double)((g.t_last_deliv > g.t0 ? g.t_last_deliv : g.t_end) - g.t0) / 1e9;
+	double el =
+		(double)((g.t_last_deliv > g.t0 ? g.t_last_deliv : g.t_end) -
+			 g.t0) /
+		1e9;
 	uint64_t sent = 0;
 	for (int i = 0; i < g.ns; i++)
 		sent += g.s[i].sent;
@@ -738,20 +813,25 @@ static void print_common(const char *extra)
 		snprintf(rate, sizeof rate, "%g", g.o.rate);
 	else
 		snprintf(rate, sizeof rate, "full");
-	printf("RESULT scenario=%s server=%s clients=%d senders=%d rate=%s window=%d"
-	       " msgs=%llu msgs_per_s=%.0f deliveries=%llu deliveries_per_s=%.0f"
+	printf("RESULT scenario=%s server=%s clients=%d senders=%d rate=%s "
+	       "window=%d"
+	       " msgs=%llu msgs_per_s=%.0f deliveries=%llu "
+	       "deliveries_per_s=%.0f"
 	       " p50_us=%.1f p99_us=%.1f max_us=%.1f lost=%llu reordered=%llu"
 	       " misdelivered=%llu errors=%llu%s\n",
-	       g.o.scen == SC_PM ? "pm" : "fanout", g.o.server, g.n, g.ns, rate, g.o.window,
-	       (unsigned long long)sent, (double)sent / g.o.duration,
-	       (unsigned long long)g.deliveries, el > 0 ? (double)g.deliveries / el : 0,
-	       (double)hist_pct(&g.lat, 50) / 1e3, (double)hist_pct(&g.lat, 99) / 1e3,
-	       (double)g.lat.max / 1e3, (unsigned long long)g.lost,
-	       (unsigned long long)g.reordered, (unsigned long long)g.misdelivered,
-	       (unsigned long long)g.errors, extra);
+	       g.o.scen == SC_PM ? "pm" : "fanout", g.o.server, g.n, g.ns, rate,
+	       g.o.window, (unsigned long long)sent,
+	       (double)sent / g.o.duration, (unsigned long long)g.deliveries,
+	       el > 0 ? (double)g.deliveries / el : 0,
+	       (double)hist_pct(&g.lat, 50) / 1e3,
+	       (double)hist_pct(&g.lat, 99) / 1e3, (double)g.lat.max / 1e3,
+	       (unsigned long long)g.lost, (unsigned long long)g.reordered,
+	       (unsigned long long)g.misdelivered, (unsigned long long)g.errors,
+	       extra);
 }
 
-static int scen_traffic(void)
+static int
+scen_traffic(void)
 {
 	if (!setup_clients())
 		return 1;
@@ -766,22 +846,28 @@ static int scen_traffic(void)
 			fclose(f);
 		}
 	}
-	return g.lost || g.reordered || g.errors || g.misdelivered || !g.deliveries;
+	return g.lost || g.reordered || g.errors || g.misdelivered ||
+	       !g.deliveries;
 }
 
-static int scen_login(void)
+static int
+scen_login(void)
 {
 	int ok = setup_clients();
 	double el = (double)(g.t_last_ready - g.t_first_conn) / 1e9;
-	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d elapsed_s=%.3f"
-	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 errors=%llu\n",
-	       g.o.server, g.n, g.ready, g.failed, el, el > 0 ? g.ready / el : 0,
-	       (double)hist_pct(&g.login, 50) / 1e3, (double)hist_pct(&g.login, 99) / 1e3,
-	       (double)g.login.max / 1e3, (unsigned long long)g.errors);
+	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d "
+	       "elapsed_s=%.3f"
+	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 "
+	       "errors=%llu\n",
+	       g.o.server, g.n, g.ready, g.failed, el,
+	       el > 0 ? g.ready / el : 0, (double)hist_pct(&g.login, 50) / 1e3,
+	       (double)hist_pct(&g.login, 99) / 1e3, (double)g.login.max / 1e3,
+	       (unsigned long long)g.errors);
 	return !ok;
 }
 
-static int scen_idle(void)
+static int
+scen_idle(void)
 {
 	long rss0, pss0, rss, pss, sock0 = sock_tcp_mem_pages(), sock;
 	mem_sample(&rss0, &pss0);
@@ -792,8 +878,10 @@ static int scen_idle(void)
 	long pg = sysconf(_SC_PAGESIZE) / 1024;
 	double total = (double)(pss + sock * pg) * 1024.0;
 	double delta = (double)(pss - pss0 + (sock - sock0) * pg) * 1024.0;
-	printf("RESULT scenario=idle server=%s clients=%d ready=%d rss_kib=%ld pss_kib=%ld"
-	       " sock_kib=%ld base_pss_kib=%ld base_sock_kib=%ld bytes_per_client=%.0f"
+	printf("RESULT scenario=idle server=%s clients=%d ready=%d rss_kib=%ld "
+	       "pss_kib=%ld"
+	       " sock_kib=%ld base_pss_kib=%ld base_sock_kib=%ld "
+	       "bytes_per_client=%.0f"
 	       " delta_bytes_per_client=%.0f lost=0 errors=%llu\n",
 	       g.o.server, g.n, g.ready, rss, pss, sock * pg, pss0, sock0 * pg,
 	       g.ready ? total / g.ready : 0, g.ready ? delta / g.ready : 0,
@@ -802,13 +890,15 @@ static int scen_idle(void)
 }
 
 /* Two clients served by different workers (if --pids tells us the workers). */
-static void pick_file_pair(int *a, int *b)
+static void
+pick_file_pair(int *a, int *b)
 {
 	int w[64];
 	*a = 0;
 	*b = 1;
 	for (int i = 0; i < g.n && i < 64; i++)
-		w[i] = g.o.npids ? worker_of_fd(g.c[i].fd, g.o.pids, g.o.npids) : -1;
+		w[i] = g.o.npids ? worker_of_fd(g.c[i].fd, g.o.pids, g.o.npids)
+				 : -1;
 	for (int i = 0; i < g.n && i < 64; i++)
 		for (int j = 0; j < g.n && j < 64; j++)
 			if (w[i] >= 0 && w[j] >= 0 && w[i] != w[j]) {
@@ -819,23 +909,28 @@ static void pick_file_pair(int *a, int *b)
 	warn("file: could not place the two clients on different workers");
 }
 
-static void file_wait(uint64_t deadline)
+static void
+file_wait(uint64_t deadline)
 {
 	uint64_t next_sample = 0;
-	while (!g.file_fail && now_ns() < deadline && !(g.file_tdone && g.file_tack)) {
+	while (!g.file_fail && now_ns() < deadline &&
+	       !(g.file_tdone && g.file_tack)) {
 		loop_once(20);
 		uint64_t now = now_ns();
 		if (now >= next_sample) {
 			long rss, pss;
 			mem_sample(&rss, &pss);
-			g.peak_rss = (uint64_t)rss > g.peak_rss ? (uint64_t)rss : g.peak_rss;
-			g.peak_pss = (uint64_t)pss > g.peak_pss ? (uint64_t)pss : g.peak_pss;
+			g.peak_rss = (uint64_t)rss > g.peak_rss ? (uint64_t)rss
+								: g.peak_rss;
+			g.peak_pss = (uint64_t)pss > g.peak_pss ? (uint64_t)pss
+								: g.peak_pss;
 			next_sample = now + 50000000ull;
 		}
 	}
 }
 
-static int scen_file(void)
+static int
+scen_file(void)
 {
 	if (!setup_clients())
 		return 1;
@@ -848,11 +943,15 @@ static int scen_file(void)
 	name_of(b, nm, sizeof nm);
 	long rss0, pss0;
 	mem_sample(&rss0, &pss0);
-	sendf(&g.c[a], "FILE %s bench.bin %llu\n", nm, (unsigned long long)g.o.file_size);
+	sendf(&g.c[a], "FILE %s bench.bin %llu\n", nm,
+	      (unsigned long long)g.o.file_size);
 	file_wait(now_ns() + 600000000000ull);
-	double el = g.file_tdone ? (double)(g.file_tdone - g.file_t100) / 1e9 : 0;
-	printf("RESULT scenario=file server=%s size=%llu elapsed_s=%.3f mb_per_s=%.1f"
-	       " base_rss_kib=%ld peak_rss_kib=%llu peak_pss_kib=%llu corrupt=%llu"
+	double el =
+		g.file_tdone ? (double)(g.file_tdone - g.file_t100) / 1e9 : 0;
+	printf("RESULT scenario=file server=%s size=%llu elapsed_s=%.3f "
+	       "mb_per_s=%.1f"
+	       " base_rss_kib=%ld peak_rss_kib=%llu peak_pss_kib=%llu "
+	       "corrupt=%llu"
 	       " lost=%d errors=%llu\n",
 	       g.o.server, (unsigned long long)g.o.file_size, el,
 	       el > 0 ? (double)g.o.file_size / el / 1048576.0 : 0, rss0,
@@ -863,13 +962,17 @@ static int scen_file(void)
 }
 
 /* Plain TCP copy over loopback inside this process, as the file baseline. */
-static int scen_copy(void)
+static int
+scen_copy(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001u)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(0x7f000001u)};
 	socklen_t sl = sizeof sa;
-	int ls = socket(AF_INET, SOCK_STREAM, 0), w = socket(AF_INET, SOCK_STREAM, 0);
+	int ls = socket(AF_INET, SOCK_STREAM, 0),
+	    w = socket(AF_INET, SOCK_STREAM, 0);
 	if (bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 1) ||
-	    getsockname(ls, (struct sockaddr *)&sa, &sl) || connect(w, (struct sockaddr *)&sa, sizeof sa))
+	    getsockname(ls, (struct sockaddr *)&sa, &sl) ||
+	    connect(w, (struct sockaddr *)&sa, sizeof sa))
 		return perror("copy setup"), 1;
 	struct conn *r = &g.c[0];
 	r->fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK);
@@ -888,26 +991,32 @@ static int scen_copy(void)
 			epoll_wait(g.ep, evs, 4, left ? 0 : 10);
 	}
 	double el = (double)(g.file_tdone - t0) / 1e9;
-	printf("RESULT scenario=copy server=tcp size=%llu elapsed_s=%.3f mb_per_s=%.1f corrupt=%llu lost=0\n",
-	       (unsigned long long)g.o.file_size, el, (double)g.o.file_size / el / 1048576.0,
+	printf("RESULT scenario=copy server=tcp size=%llu elapsed_s=%.3f "
+	       "mb_per_s=%.1f corrupt=%llu lost=0\n",
+	       (unsigned long long)g.o.file_size, el,
+	       (double)g.o.file_size / el / 1048576.0,
 	       (unsigned long long)g.file_bad);
 	return g.file_bad != 0;
 }
 
 /* ---- options ---- */
 
-static void usage(void)
+static void
+usage(void)
 {
 	fputs("usage: loadgen --scenario fanout|pm|login|idle|file|copy\n"
 	      "  --dialect okfail|numeric|irc  --port P  --server LABEL\n"
 	      "  --clients N --senders S --rate MSGS_PER_S(0=full) --window K\n"
 	      "  --duration S --size TEXTBYTES --src-addrs N --conc C\n"
 	      "  --pids P1,P2,.. (daemon processes, for idle/file memory)\n"
-	      "  --file-size BYTES --cdf FILE --setup-timeout S --drain-timeout S\n", stderr);
+	      "  --file-size BYTES --cdf FILE --setup-timeout S "
+	      "--drain-timeout S\n",
+	      stderr);
 	exit(2);
 }
 
-static int pick(const char *v, const char *const *names, int n)
+static int
+pick(const char *v, const char *const *names, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (!strcmp(v, names[i]))
@@ -916,51 +1025,100 @@ static int pick(const char *v, const char *const *names, int n)
 	return -1;
 }
 
-static void parse_opts(int argc, char **argv)
+static void
+parse_opts(int argc, char **argv)
 {
-	static const char *const scen[] = {"fanout", "pm", "login", "idle", "file", "copy"};
+	static const char *const scen[] = {"fanout", "pm",   "login",
+					   "idle",   "file", "copy"};
 	static const char *const dia[] = {"okfail", "numeric", "irc"};
 	static const struct option lo[] = {
-		{"scenario", 1, 0, 'S'}, {"dialect", 1, 0, 'd'}, {"port", 1, 0, 'p'},
-		{"server", 1, 0, 'n'}, {"clients", 1, 0, 'c'}, {"senders", 1, 0, 's'},
-		{"rate", 1, 0, 'r'}, {"window", 1, 0, 'k'}, {"duration", 1, 0, 't'},
-		{"size", 1, 0, 'z'}, {"src-addrs", 1, 0, 'a'}, {"conc", 1, 0, 'C'},
-		{"pids", 1, 0, 'P'}, {"file-size", 1, 0, 'F'}, {"cdf", 1, 0, 'o'},
-		{"setup-timeout", 1, 0, 'T'}, {"drain-timeout", 1, 0, 'D'}, {0, 0, 0, 0}};
+		{"scenario", 1, 0, 'S'},      {"dialect", 1, 0, 'd'},
+		{"port", 1, 0, 'p'},          {"server", 1, 0, 'n'},
+		{"clients", 1, 0, 'c'},       {"senders", 1, 0, 's'},
+		{"rate", 1, 0, 'r'},          {"window", 1, 0, 'k'},
+		{"duration", 1, 0, 't'},      {"size", 1, 0, 'z'},
+		{"src-addrs", 1, 0, 'a'},     {"conc", 1, 0, 'C'},
+		{"pids", 1, 0, 'P'},          {"file-size", 1, 0, 'F'},
+		{"cdf", 1, 0, 'o'},           {"setup-timeout", 1, 0, 'T'},
+		{"drain-timeout", 1, 0, 'D'}, {0, 0, 0, 0}};
 	struct opts *o = &g.o;
-	*o = (struct opts){.clients = 100, .senders = 10, .window = 16, .duration = 5,
-			   .nsrc = 4, .conc = 256, .setup_timeout = 120, .drain_timeout = 120,
-			   .file_size = 1ull << 30, .server = "?"};
+	*o = (struct opts){.clients = 100,
+			   .senders = 10,
+			   .window = 16,
+			   .duration = 5,
+			   .nsrc = 4,
+			   .conc = 256,
+			   .setup_timeout = 120,
+			   .drain_timeout = 120,
+			   .file_size = 1ull << 30,
+			   .server = "?"};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'S': o->scen = pick(optarg, scen, 6); break;
-		case 'd': o->dia = pick(optarg, dia, 3); break;
-		case 'p': o->port = atoi(optarg); break;
-		case 'n': o->server = optarg; break;
-		case 'c': o->clients = atoi(optarg); break;
-		case 's': o->senders = atoi(optarg); break;
-		case 'r': o->rate = atof(optarg); break;
-		case 'k': o->window = atoi(optarg); break;
-		case 't': o->duration = atof(optarg); break;
-		case 'z': o->size = atoi(optarg); break;
-		case 'a': o->nsrc = atoi(optarg); break;
-		case 'C': o->conc = atoi(optarg); break;
-		case 'P': o->npids = parse_pids(optarg, o->pids, MAXPIDS); break;
-		case 'F': o->file_size = strtoull(optarg, NULL, 10); break;
-		case 'o': o->cdf = optarg; break;
-		case 'T': o->setup_timeout = atof(optarg); break;
-		case 'D': o->drain_timeout = atof(optarg); break;
-		default: usage();
+		case 'S':
+			o->scen = pick(optarg, scen, 6);
+			break;
+		case 'd':
+			o->dia = pick(optarg, dia, 3);
+			break;
+		case 'p':
+			o->port = atoi(optarg);
+			break;
+		case 'n':
+			o->server = optarg;
+			break;
+		case 'c':
+			o->clients = atoi(optarg);
+			break;
+		case 's':
+			o->senders = atoi(optarg);
+			break;
+		case 'r':
+			o->rate = atof(optarg);
+			break;
+		case 'k':
+			o->window = atoi(optarg);
+			break;
+		case 't':
+			o->duration = atof(optarg);
+			break;
+		case 'z':
+			o->size = atoi(optarg);
+			break;
+		case 'a':
+			o->nsrc = atoi(optarg);
+			break;
+		case 'C':
+			o->conc = atoi(optarg);
+			break;
+		case 'P':
+			o->npids = parse_pids(optarg, o->pids, MAXPIDS);
+			break;
+		case 'F':
+			o->file_size = strtoull(optarg, NULL, 10);
+			break;
+		case 'o':
+			o->cdf = optarg;
+			break;
+		case 'T':
+			o->setup_timeout = atof(optarg);
+			break;
+		case 'D':
+			o->drain_timeout = atof(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
-	if ((!o->port && o->scen != SC_COPY) || o->clients < 1 || o->window < 1 || o->nsrc < 1)
+	if ((!o->port && o->scen != SC_COPY) || o->clients < 1 ||
+	    o->window < 1 || o->nsrc < 1)
 		usage();
 	if (o->scen == SC_FILE && o->clients < 2)
 		o->clients = 8;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	parse_opts(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
@@ -977,10 +1135,15 @@ int main(int argc, char **argv)
 	g.ep = epoll_create1(EPOLL_CLOEXEC);
 	switch (g.o.scen) {
 	case SC_FANOUT:
-	case SC_PM: return scen_traffic();
-	case SC_LOGIN: return scen_login();
-	case SC_IDLE: return scen_idle();
-	case SC_FILE: return scen_file();
-	default: return scen_copy();
+	case SC_PM:
+		return scen_traffic();
+	case SC_LOGIN:
+		return scen_login();
+	case SC_IDLE:
+		return scen_idle();
+	case SC_FILE:
+		return scen_file();
+	default:
+		return scen_copy();
 	}
 }

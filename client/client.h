@@ -13,7 +13,7 @@
 #include "../proto/line.h"
 #include "../proto/wire.h"
 
-#define CL_MAX_LINE 8192   /* the server's default line limit */
+#define CL_MAX_LINE 8192 /* the server's default line limit */
 #define CL_KEY_WAIT_MS 5000
 #define CL_DETECT_MS 1000
 
@@ -143,7 +143,14 @@ const char *conn_strerror(struct client *c, int err);
 
 /* ui.c */
 enum style {
-	S_PLAIN, S_REPLY, S_ERROR, S_INFO, S_CHAT, S_PRIV, S_E2E, S_PRESENCE
+	S_PLAIN,
+	S_REPLY,
+	S_ERROR,
+	S_INFO,
+	S_CHAT,
+	S_PRIV,
+	S_E2E,
+	S_PRESENCE
 };
 void ui_init(struct client *c);
 void ui_close(struct client *c);

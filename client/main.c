@@ -26,7 +26,8 @@ usage(FILE *f)
 	      "  -n, --name NAME                log in as NAME (else ask)\n"
 	      "      --download-dir DIR         where received files go "
 	      "(default: .)\n"
-	      "      --tls                      connect with TLS (1.2 or later), "
+	      "      --tls                      connect with TLS (1.2 or "
+	      "later), "
 	      "verifying the\n"
 	      "                                 server against the system CA "
 	      "store and HOST\n"
@@ -74,8 +75,10 @@ parse_args(struct client *c, int argc, char **argv)
 		else if (ch == 'P' && strcmp(optarg, "numeric") == 0)
 			c->dialect = D_NUMERIC;
 		else if (ch == 'P') {
-			fprintf(stderr, "forkchat: unknown protocol '%s' "
-					"(okfail or numeric)\n", optarg);
+			fprintf(stderr,
+				"forkchat: unknown protocol '%s' "
+				"(okfail or numeric)\n",
+				optarg);
 			return 2;
 		} else if (ch == 'n')
 			c->opt_name = optarg;
@@ -193,8 +196,7 @@ static bool
 can_dispatch(struct client *c)
 {
 	return c->logged_in && !c->quit_sent && !c->closed && !c->done &&
-	       c->held_text == NULL && !c->up.open &&
-	       !fifo_has_user_command(c);
+	       c->held_text == NULL && !c->up.open && !fifo_has_user_command(c);
 }
 
 static void
@@ -217,7 +219,8 @@ script_finished(struct client *c)
 	if (c->interactive || !c->stdin_eof || c->inq_head != c->inq_len)
 		return false;
 	if (c->detecting)
-		return false; /* the greeting decides what is owed (a -n login) */
+		return false; /* the greeting decides what is owed (a -n login)
+			       */
 	if (!c->logged_in && c->fcount == 0) {
 		if (c->dialect == D_NUMERIC || c->greeted) {
 			ui_error(c, "input ended before a login succeeded");
@@ -260,7 +263,8 @@ process_lines(struct client *c)
 	size_t n;
 	enum line_status st;
 
-	while (!c->done && (st = linebuf_next(&c->lb, &line, &n)) != LINE_NONE) {
+	while (!c->done &&
+	       (st = linebuf_next(&c->lb, &line, &n)) != LINE_NONE) {
 		if (st == LINE_TOOLONG) {
 			ui_error(c, "over-long line from the server skipped");
 			continue;
@@ -308,7 +312,8 @@ on_readable(struct client *c)
 		return;
 	}
 	size_t off = c->down.active ? xfer_take(c, buf, (size_t)r) : 0;
-	if (off < (size_t)r && linebuf_feed(&c->lb, buf + off, (size_t)r - off)) {
+	if (off < (size_t)r &&
+	    linebuf_feed(&c->lb, buf + off, (size_t)r - off)) {
 		ui_error(c, "out of memory");
 		session_end(c, 1);
 		return;
@@ -408,8 +413,8 @@ run(struct client *c)
 static int
 open_download_dir(struct client *c)
 {
-	c->dirfd = open(c->dldir ? c->dldir : ".", O_RDONLY | O_DIRECTORY |
-						       O_CLOEXEC);
+	c->dirfd = open(c->dldir ? c->dldir : ".",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0) {
 		fprintf(stderr, "forkchat: download dir %s: %s\n",
 			c->dldir ? c->dldir : ".", strerror(errno));

@@ -37,8 +37,8 @@ net_connect(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fprintf(stderr, "forkchat: cannot connect to %s:%s: %s\n",
-			host, port, strerror(err));
+		fprintf(stderr, "forkchat: cannot connect to %s:%s: %s\n", host,
+			port, strerror(err));
 		return -1;
 	}
 	int one = 1;

@@ -41,8 +41,10 @@ usek_command(struct client *c, const char *key)
 		return;
 	}
 	if (c->interactive)
-		ui_show(c, S_INFO, "* SECU key set (it never leaves this "
-				   "client)", NULL);
+		ui_show(c, S_INFO,
+			"* SECU key set (it never leaves this "
+			"client)",
+			NULL);
 }
 
 static void
@@ -60,8 +62,8 @@ secu_command(struct client *c, char *payload)
 		return;
 	}
 	size_t n = strlen(text);
-	size_t toklen = 4 * ((FC_SALT_LEN + FC_NONCE_LEN + n + FC_TAG_LEN +
-			      2) / 3);
+	size_t toklen =
+		4 * ((FC_SALT_LEN + FC_NONCE_LEN + n + FC_TAG_LEN + 2) / 3);
 	if (toklen + strlen(user) + 6 > CL_MAX_LINE - 2) {
 		ui_error(c, "message too long once encrypted; not sent");
 		return;
@@ -150,13 +152,17 @@ on_secure(struct client *c, char *rest, const char *l)
 	size_t n;
 	split_arg(rest, &user, &tok);
 	if (!c->secu.set) {
-		ui_error(c, "secure message from %s, but no SECU key is set "
-			    "(USEK <keyword>): not readable", user);
+		ui_error(c,
+			 "secure message from %s, but no SECU key is set "
+			 "(USEK <keyword>): not readable",
+			 user);
 		return;
 	}
 	if (fc_secu_open(&c->secu, tok, &pt, &n) != 0) {
-		ui_error(c, "secure message from %s could not be decrypted "
-			    "with the current key (wrong key?)", user);
+		ui_error(c,
+			 "secure message from %s could not be decrypted "
+			 "with the current key (wrong key?)",
+			 user);
 		return;
 	}
 	char buf[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];

@@ -87,8 +87,10 @@ send_session_key(struct client *c, struct peer *p)
 	char *tok;
 	if (fc_random(p->out, FC_KEY_LEN) != 0 ||
 	    fc_wrap_session(p->pub, p->out, &tok) != 0) {
-		ui_error(c, "cannot encrypt a session key for %s (bad public "
-			    "key?)", p->name);
+		ui_error(c,
+			 "cannot encrypt a session key for %s (bad public "
+			 "key?)",
+			 p->name);
 		return false;
 	}
 	net_sendf(c, "PM_SESSIONKEY %s %s", p->name, tok);
@@ -148,8 +150,7 @@ private_command(struct client *c, char *payload)
 	if (send_private(c, peer, text))
 		return;
 	/* wait for the key; further commands wait behind this one */
-	snprintf(c->held_peer, sizeof(c->held_peer), "%.*s", FC_NAME_MAX,
-		 peer);
+	snprintf(c->held_peer, sizeof(c->held_peer), "%.*s", FC_NAME_MAX, peer);
 	c->held_text = strdup(text);
 	c->held_deadline = now_ms() + CL_KEY_WAIT_MS;
 }
@@ -168,8 +169,8 @@ ok_command(struct client *c, const char *line, size_t n)
 	}
 	if (wire_word_is(&cl, "PM_PUBKEY") || wire_word_is(&cl, "OK") ||
 	    wire_word_is(&cl, "PM_SESSIONKEY")) {
-		ui_error(c, "%.*s is sent by the client itself", (int)cl.word_len,
-			 cl.word);
+		ui_error(c, "%.*s is sent by the client itself",
+			 (int)cl.word_len, cl.word);
 		return true;
 	}
 	if (wire_word_is(&cl, "QUIT")) {
@@ -185,8 +186,9 @@ void
 ok_timers(struct client *c, int64_t now)
 {
 	if (c->held_text && now >= c->held_deadline) {
-		ui_error(c, "no public key for %s within %d s (not logged in, "
-			    "or not an okfail client); message not sent",
+		ui_error(c,
+			 "no public key for %s within %d s (not logged in, "
+			 "or not an okfail client); message not sent",
 			 c->held_peer, CL_KEY_WAIT_MS / 1000);
 		release_held(c);
 	}
@@ -210,8 +212,7 @@ on_login_reply(struct client *c, const char *l, bool ok)
 }
 
 static void
-on_privmsg_reply(struct client *c, const char *l, bool ok,
-		 struct pending *p)
+on_privmsg_reply(struct client *c, const char *l, bool ok, struct pending *p)
 {
 	char buf[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];
 	if (!ok) {
@@ -298,13 +299,17 @@ on_private(struct client *c, char *rest)
 	split_arg(rest, &user, &tok);
 	struct peer *p = peer_find(c, user, false);
 	if (p == NULL || !p->in_ok) {
-		ui_error(c, "encrypted message from %s, but no session key "
-			    "from %s: not readable", user, user);
+		ui_error(c,
+			 "encrypted message from %s, but no session key "
+			 "from %s: not readable",
+			 user, user);
 		return;
 	}
 	if (fc_open(p->in, tok, &pt, &n) != 0) {
-		ui_error(c, "encrypted message from %s failed to decrypt "
-			    "(tampered or wrong key)", user);
+		ui_error(c,
+			 "encrypted message from %s failed to decrypt "
+			 "(tampered or wrong key)",
+			 user);
 		return;
 	}
 	char buf[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];

@@ -88,8 +88,9 @@ ssl_set_peer_name(struct client *c)
 		return 0;
 	if (SSL_set_tlsext_host_name(c->ssl, c->host) != 1)
 		return -1;
-	return c->tls_insecure ? 0 : SSL_set1_host(c->ssl, c->host) == 1 ? 0
-									  : -1;
+	return c->tls_insecure                       ? 0
+	       : SSL_set1_host(c->ssl, c->host) == 1 ? 0
+						     : -1;
 }
 
 static void
@@ -97,14 +98,16 @@ report_handshake_failure(struct client *c, int ret, int err)
 {
 	long vr = SSL_get_verify_result(c->ssl);
 	if (!c->tls_insecure && vr != X509_V_OK) {
-		fprintf(stderr, "forkchat: TLS: certificate verify failed: %s\n",
+		fprintf(stderr,
+			"forkchat: TLS: certificate verify failed: %s\n",
 			X509_verify_cert_error_string(vr));
 		ERR_clear_error();
 		return;
 	}
 	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
 		/* ret 0: the peer closed mid-handshake, e.g. not a TLS port */
-		fprintf(stderr, "forkchat: TLS: handshake with %s:%s failed: %s\n",
+		fprintf(stderr,
+			"forkchat: TLS: handshake with %s:%s failed: %s\n",
 			c->host, c->port,
 			ret == 0 || errno == 0 ? "connection closed (not a TLS "
 						 "server?)"
@@ -137,9 +140,12 @@ handshake(struct client *c)
 			.fd = c->fd,
 			.events = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 		};
-		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR)) {
-			fprintf(stderr, "forkchat: TLS: handshake with %s:%s "
-					"timed out\n", c->host, c->port);
+		if (left <= 0 ||
+		    (poll(&p, 1, (int)left) < 0 && errno != EINTR)) {
+			fprintf(stderr,
+				"forkchat: TLS: handshake with %s:%s "
+				"timed out\n",
+				c->host, c->port);
 			return -1;
 		}
 	}

@@ -31,7 +31,8 @@ ui_sanitize(const char *in, size_t n, char *out, size_t cap)
 			k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
 			bool ok = i + k <= n &&
 				  wire_check_text(in + i, k) == TEXT_OK &&
-				  !(ch == 0xC2 && (unsigned char)in[i + 1] < 0xA0);
+				  !(ch == 0xC2 &&
+				    (unsigned char)in[i + 1] < 0xA0);
 			if (!ok)
 				k = 0;
 		}
@@ -54,10 +55,14 @@ static const char *
 style_color(enum style st)
 {
 	static const char *col[] = {
-		[S_PLAIN] = "",		 [S_REPLY] = "\033[2m",
-		[S_ERROR] = "\033[1;31m", [S_INFO] = "\033[36m",
-		[S_CHAT] = "",		 [S_PRIV] = "\033[35m",
-		[S_E2E] = "\033[32m",	 [S_PRESENCE] = "\033[33m",
+		[S_PLAIN] = "",
+		[S_REPLY] = "\033[2m",
+		[S_ERROR] = "\033[1;31m",
+		[S_INFO] = "\033[36m",
+		[S_CHAT] = "",
+		[S_PRIV] = "\033[35m",
+		[S_E2E] = "\033[32m",
+		[S_PRESENCE] = "\033[33m",
 	};
 	return col[st];
 }
@@ -129,8 +134,8 @@ progress_text(const struct progress *pg, char *out, size_t cap)
 	for (int i = 0; i < 20; i++)
 		bar[i] = i < pct / 5 ? '#' : '.';
 	bar[20] = '\0';
-	long eta = rate > 0 ? (long)((double)(pg->total - pg->done) / rate)
-			    : -1;
+	long eta =
+		rate > 0 ? (long)((double)(pg->total - pg->done) / rate) : -1;
 	snprintf(out, cap, "[%s %s %3d%% %.1f/%.1f MiB %.1f MiB/s ETA %lds] ",
 		 pg->label, bar, pct, (double)pg->done / mib,
 		 (double)pg->total / mib, rate / mib, eta < 0 ? 0 : eta);
@@ -157,8 +162,7 @@ ui_set_prompt(struct client *c)
 }
 
 void
-ui_show(struct client *c, enum style st, const char *script,
-	const char *human)
+ui_show(struct client *c, enum style st, const char *script, const char *human)
 {
 	char buf[CL_MAX_LINE * 4 + 64];
 	const char *text = c->interactive && human ? human : script;

@@ -1,8 +1,9 @@
 /* numeric file transfer. Upload: FILE <user> <base> <size>, wait for 100,
  * then sendfile() the bytes (over TLS, which sendfile cannot do: pread()
- * chunks passed through the output buffer to SSL_write). Download: after "102 name size sender" exactly
- * size raw bytes follow in the stream; they go to a new file in the
- * download folder under a safe base name, never overwriting anything. */
+ * chunks passed through the output buffer to SSL_write). Download: after "102
+ * name size sender" exactly size raw bytes follow in the stream; they go to a
+ * new file in the download folder under a safe base name, never overwriting
+ * anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -137,7 +138,8 @@ pump_tls(struct client *c)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			upload_broken(c, r < 0 ? strerror(errno) : "file shrank");
+			upload_broken(c,
+				      r < 0 ? strerror(errno) : "file shrank");
 			return -1;
 		}
 		if ((uint64_t)up->off == up->size)
@@ -164,7 +166,8 @@ xfer_pump_upload(struct client *c)
 		if (w < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (w <= 0) {
-			upload_broken(c, w < 0 ? strerror(errno) : "file shrank");
+			upload_broken(c,
+				      w < 0 ? strerror(errno) : "file shrank");
 			return -1;
 		}
 		up->pg.done = (uint64_t)up->off;
@@ -255,8 +258,8 @@ download_done(struct client *c)
 			 d->name, d->size, d->sender, d->why);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "102 %s %" PRIu64 " %s saved %s/%s",
-		 d->name, d->size, d->sender, dir, d->saved);
+	snprintf(buf, sizeof(buf), "102 %s %" PRIu64 " %s saved %s/%s", d->name,
+		 d->size, d->sender, dir, d->saved);
 	snprintf(human, sizeof(human),
 		 "* file %s (%" PRIu64 " bytes) from %s saved as %s/%s",
 		 d->name, d->size, d->sender, dir, d->saved);
@@ -280,8 +283,8 @@ xfer_start_download(struct client *c, const char *name, uint64_t size,
 	progress_start(&d->pg, "recv", name, size);
 	if (!xfer_safe_name(name, safe, sizeof(safe), &why))
 		snprintf(d->why, sizeof(d->why), "%s", why);
-	else if ((d->fd = create_unique(c, safe, d->saved,
-					sizeof(d->saved))) < 0)
+	else if ((d->fd = create_unique(c, safe, d->saved, sizeof(d->saved))) <
+		 0)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	if (size == 0)
 		download_done(c);
@@ -298,7 +301,8 @@ write_all(struct client *c, const char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			/* keep consuming the stream, but drop the partial file */
+			/* keep consuming the stream, but drop the partial file
+			 */
 			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 			close(d->fd);
 			unlinkat(c->dirfd, d->saved, 0);

@@ -20,7 +20,7 @@ struct key_def {
 	const char *name;
 	enum key_type type;
 	size_t off;
-	size_t size;  /* for strings */
+	size_t size; /* for strings */
 	uint64_t min, max;
 };
 
@@ -238,8 +238,7 @@ config_set_in(struct fc_config *c, const char *key, const char *value,
 		if (k->off != C(user)) {
 			if (config_abs_path(value, base, (char *)c + k->off,
 					    k->size) < 0) {
-				snprintf(err, errlen, "%s: path too long",
-					 key);
+				snprintf(err, errlen, "%s: path too long", key);
 				return -1;
 			}
 			return 0;
@@ -268,8 +267,8 @@ config_set_in(struct fc_config *c, const char *key, const char *value,
 }
 
 int
-config_set(struct fc_config *c, const char *key, const char *value,
-	   char *err, size_t errlen)
+config_set(struct fc_config *c, const char *key, const char *value, char *err,
+	   size_t errlen)
 {
 	return config_set_in(c, key, value, NULL, err, errlen);
 }

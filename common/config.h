@@ -31,7 +31,7 @@ struct fc_limits {
 	uint64_t sendq_soft;
 	int64_t sendq_soft_ms;
 	uint64_t worker_budget;
-	uint32_t flood_rate;  /* commands per second, 0 = off */
+	uint32_t flood_rate; /* commands per second, 0 = off */
 	uint32_t flood_burst;
 	uint32_t flood_max_queued; /* lines waiting past this: disconnect */
 	int log_level;

@@ -44,8 +44,7 @@ log_reopen(void)
 {
 	if (lg.file[0] == '\0')
 		return 0;
-	int fd = open(lg.file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		      0640);
+	int fd = open(lg.file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
 	if (lg.fd > 2)

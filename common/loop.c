@@ -89,8 +89,7 @@ heap_swap(struct timer *a, struct timer *b)
 }
 
 int
-loop_timer(struct loop *l, int64_t due_ms, timer_fn fn, void *arg,
-	   uint64_t key)
+loop_timer(struct loop *l, int64_t due_ms, timer_fn fn, void *arg, uint64_t key)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;

@@ -15,8 +15,8 @@ struct tls_pem {
 	size_t key_len;
 };
 
-int tls_pem_load(struct tls_pem *p, const char *cert_file,
-		 const char *key_file, char *err, size_t errlen);
+int tls_pem_load(struct tls_pem *p, const char *cert_file, const char *key_file,
+		 char *err, size_t errlen);
 void tls_pem_free(struct tls_pem *p);
 SSL_CTX *tls_ctx_new(const struct tls_pem *p, char *err, size_t errlen);
 

@@ -64,7 +64,8 @@ nul_in(const char *p, size_t n)
 static void
 recheck(const struct frame_hdr *h, const char *p, size_t got, bool fd)
 {
-	if (got != sizeof(*h) + h->len || h->type == 0 || h->type >= FR_TYPE_MAX)
+	if (got != sizeof(*h) + h->len || h->type == 0 ||
+	    h->type >= FR_TYPE_MAX)
 		abort();
 	if (fd != (h->type == FR_PEER_UP))
 		abort();

@@ -14,7 +14,7 @@
 #include "../proto/line.h"
 
 struct ev {
-	int st;         /* LINE_OK or LINE_TOOLONG */
+	int st;          /* LINE_OK or LINE_TOOLONG */
 	size_t off, len; /* LINE_OK: content, as an offset into out[] */
 };
 
@@ -162,7 +162,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	for (size_t i = 0; i < got.n; i++) {
-		if (got.v[i].st != want.v[i].st || got.v[i].len != want.v[i].len ||
+		if (got.v[i].st != want.v[i].st ||
+		    got.v[i].len != want.v[i].len ||
 		    memcmp(got.bytes + got.v[i].off, want.bytes + want.v[i].off,
 			   got.v[i].len) != 0) {
 			fprintf(stderr, "max=%zu: event %zu differs\n", max, i);

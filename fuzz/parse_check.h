@@ -13,12 +13,12 @@
 
 #include "../proto/wire.h"
 
-#define PCHECK(c)                                                          \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "parse check failed: %s\n", #c);   \
-			abort();                                           \
-		}                                                          \
+#define PCHECK(c)                                                              \
+	do {                                                                   \
+		if (!(c)) {                                                    \
+			fprintf(stderr, "parse check failed: %s\n", #c);       \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* Well-formed UTF-8 per Unicode 15, Table 3-7. */
@@ -89,7 +89,7 @@ ref_span(const char *s, size_t n, const char *set, size_t lo, size_t hi)
 	return true;
 }
 
-#define NAME_SET                                                           \
+#define NAME_SET                                                               \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 
 static void

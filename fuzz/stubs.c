@@ -112,13 +112,12 @@ check_event(struct conn *from, uint16_t kind, const char *text, size_t len)
 }
 
 void
-fanout_simple(struct worker *w, uint16_t kind, struct conn *from,
-	      int32_t room, const char *text, size_t len)
+fanout_simple(struct worker *w, uint16_t kind, struct conn *from, int32_t room,
+	      const char *text, size_t len)
 {
 	check(w == &W, "worker");
 	check_event(from, kind, text, len);
-	if (kind == EV_ROOM_MSG || kind == EV_ROOM_JOIN ||
-	    kind == EV_ROOM_LEFT)
+	if (kind == EV_ROOM_MSG || kind == EV_ROOM_JOIN || kind == EV_ROOM_LEFT)
 		check(room >= 0 && (uint32_t)room < registry_room_count(w->reg),
 		      "room event for a room that does not exist");
 	else

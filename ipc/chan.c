@@ -131,9 +131,8 @@ chan_send(struct chan *c, uint16_t type, uint32_t id, const void *a,
 			      .src_worker = self_worker,
 			      .src_gen = self_gen,
 			      .id = id};
-	struct iovec iov[3] = {{&h, sizeof(h)},
-			       {(void *)a, alen},
-			       {(void *)b, blen}};
+	struct iovec iov[3] = {
+		{&h, sizeof(h)}, {(void *)a, alen}, {(void *)b, blen}};
 
 	if (c->fd < 0 || alen + blen > FRAME_MAX_PAYLOAD)
 		return CHAN_DEAD;

@@ -7,9 +7,9 @@
 
 struct frame_rule {
 	const char *name;
-	size_t min;   /* payload bytes at least */
-	size_t max;   /* and at most */
-	bool fd;      /* carries a descriptor */
+	size_t min; /* payload bytes at least */
+	size_t max; /* and at most */
+	bool fd;    /* carries a descriptor */
 };
 
 static const struct frame_rule rules[FR_TYPE_MAX] = {
@@ -38,7 +38,7 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 	[FR_FILE_END] = {"FILE_END", sizeof(struct file_end_body),
 			 sizeof(struct file_end_body), false},
 	[FR_FILE_RESULT] = {"FILE_RESULT", sizeof(struct file_end_body),
-			   sizeof(struct file_end_body), false},
+			    sizeof(struct file_end_body), false},
 };
 
 static bool

@@ -25,9 +25,9 @@ enum frame_type {
 	FR_READY,
 	/* worker <-> worker */
 	FR_EVENT,
-	FR_PROBE,       /* is this user's connection still alive? */
+	FR_PROBE, /* is this user's connection still alive? */
 	FR_PROBE_REPLY,
-	FR_FILE_OFFER,  /* a file will follow to target */
+	FR_FILE_OFFER, /* a file will follow to target */
 	FR_FILE_DATA,
 	FR_FILE_CREDIT,
 	FR_FILE_END,    /* sender finished or aborted */
@@ -47,17 +47,17 @@ _Static_assert(sizeof(struct frame_hdr) == 16, "frame header is 16 bytes");
 
 /* Kinds of chat events; each dialect renders them in its own words. */
 enum ev_kind {
-	EV_LOGIN = 1,  /* JOINED u / 710 u login */
-	EV_LOGOUT,     /* LEFT u / 711 u logout */
-	EV_BCST,       /* BCST s t / 703 s t */
-	EV_PM,         /* NPM s t / 701 s t */
-	EV_SECU,       /* 700 s t (numeric only) */
-	EV_PUBKEY,     /* PM_PUBKEY s k (okfail only) */
-	EV_SESSKEY,    /* PM_SESSIONKEY s k (okfail only) */
-	EV_EPM,        /* RECEIVE_PRIVATE_MSG s t (okfail only) */
-	EV_ROOM_MSG,   /* 702 r s t */
-	EV_ROOM_JOIN,  /* 712 r u joined */
-	EV_ROOM_LEFT,  /* 713 r u left */
+	EV_LOGIN = 1, /* JOINED u / 710 u login */
+	EV_LOGOUT,    /* LEFT u / 711 u logout */
+	EV_BCST,      /* BCST s t / 703 s t */
+	EV_PM,        /* NPM s t / 701 s t */
+	EV_SECU,      /* 700 s t (numeric only) */
+	EV_PUBKEY,    /* PM_PUBKEY s k (okfail only) */
+	EV_SESSKEY,   /* PM_SESSIONKEY s k (okfail only) */
+	EV_EPM,       /* RECEIVE_PRIVATE_MSG s t (okfail only) */
+	EV_ROOM_MSG,  /* 702 r s t */
+	EV_ROOM_JOIN, /* 712 r u joined */
+	EV_ROOM_LEFT, /* 713 r u left */
 	EV_KIND_MAX
 };
 

@@ -67,8 +67,8 @@ struct reg_hdr {
 	uint32_t bit_words; /* 64-bit words per room bitset */
 	uint32_t ip_hash_sz;
 	size_t off_ips;
-	size_t off_users, off_keys, off_free, off_uhash, off_rooms,
-		off_rhash, off_bits;
+	size_t off_users, off_keys, off_free, off_uhash, off_rooms, off_rhash,
+		off_bits;
 	struct reg_worker workers[REG_MAX_WORKERS];
 };
 
@@ -134,8 +134,8 @@ registry_layout(struct reg_hdr *h, const struct reg_limits *lim)
 	h->off_rhash = off;
 	off = align64(off + sizeof(uint32_t) * h->room_hash_sz);
 	h->off_bits = off;
-	off = align64(off + sizeof(uint64_t) * h->bit_words *
-				    (size_t)lim->max_rooms);
+	off = align64(off +
+		      sizeof(uint64_t) * h->bit_words * (size_t)lim->max_rooms);
 	h->ip_hash_sz = pow2_at_least(lim->max_users * 2);
 	h->off_ips = off;
 }
@@ -381,7 +381,8 @@ rooms_clear_user(struct registry *r, uint32_t slot, uint32_t *rooms_out,
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < r->h->nrooms; i++) {
-		_Atomic uint64_t *word = &r->bits[(size_t)i * r->h->bit_words + w];
+		_Atomic uint64_t *word =
+			&r->bits[(size_t)i * r->h->bit_words + w];
 		if (!(atomic_load(word) & bit))
 			continue;
 		atomic_fetch_and(word, ~bit);
@@ -546,8 +547,8 @@ registry_keys(struct registry *r, uint32_t except_slot, char *buf, size_t cap)
 		memcpy(buf + need + 10, u->name, nl);
 		buf[need + 10 + nl] = ' ';
 		need += 11 + nl;
-		memcpy(buf + need,
-		       r->keys + (size_t)i * r->h->lim.key_max, u->key_len);
+		memcpy(buf + need, r->keys + (size_t)i * r->h->lim.key_max,
+		       u->key_len);
 		need += u->key_len;
 		buf[need++] = '\n';
 	}
@@ -653,8 +654,7 @@ registry_room_name(struct registry *r, uint32_t room)
 /* Space-separated member names in login order; returns bytes needed. The
  * members are copied under the lock and sorted outside it. */
 size_t
-registry_room_members(struct registry *r, uint32_t room, char *buf,
-		      size_t cap)
+registry_room_members(struct registry *r, uint32_t room, char *buf, size_t cap)
 {
 	size_t need = 0, n = 0;
 
@@ -664,9 +664,8 @@ registry_room_members(struct registry *r, uint32_t room, char *buf,
 		return 0;
 	shmlock_lock(&r->h->lock);
 	for (uint32_t w = 0; w < r->h->bit_words; w++) {
-		uint64_t word = atomic_load(&r->bits[(size_t)room *
-							     r->h->bit_words +
-						     w]);
+		uint64_t word = atomic_load(
+			&r->bits[(size_t)room * r->h->bit_words + w]);
 		while (word) {
 			uint32_t slot = w * 64 + __builtin_ctzll(word);
 			word &= word - 1;
@@ -764,8 +763,8 @@ ip_remove(struct registry *r, uint32_t hole)
 
 /* Count one more connection from addr on worker; -EMFILE past limit. */
 int
-registry_ip_acquire(struct registry *r, const uint8_t addr[16],
-		    uint16_t worker, uint32_t limit)
+registry_ip_acquire(struct registry *r, const uint8_t addr[16], uint16_t worker,
+		    uint32_t limit)
 {
 	int rc = -EMFILE;
 
@@ -781,8 +780,7 @@ registry_ip_acquire(struct registry *r, const uint8_t addr[16],
 }
 
 void
-registry_ip_release(struct registry *r, const uint8_t addr[16],
-		    uint16_t worker)
+registry_ip_release(struct registry *r, const uint8_t addr[16], uint16_t worker)
 {
 	shmlock_lock(&r->h->lock);
 	long i = ip_find(r, addr, false);
@@ -896,7 +894,8 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		size_t nrooms = 0;
 		if (st == SLOT_LIVE)
 			rooms_clear_user(r, i, rooms, &nrooms);
-		u->name[REG_NAME_SZ - 1] = '\0'; /* a torn write must not leak */
+		u->name[REG_NAME_SZ - 1] =
+			'\0'; /* a torn write must not leak */
 		if (st == SLOT_LIVE && gone)
 			gone(arg, u->name, u->dialect, rooms, nrooms);
 		atomic_store(&u->state, SLOT_FREE);
@@ -976,8 +975,8 @@ registry_check(struct registry *r)
 		if (atomic_load(&u->state) != SLOT_LIVE)
 			continue;
 		live++;
-		long pos = hash_find(r, r->uhash, h->user_hash_sz,
-				     user_name_of, u->name, strlen(u->name));
+		long pos = hash_find(r, r->uhash, h->user_hash_sz, user_name_of,
+				     u->name, strlen(u->name));
 		if (pos < 0 || r->uhash[pos] - 1 != i)
 			bad++;
 	}

@@ -99,15 +99,15 @@ shmlock_unlock(struct shmlock *l)
 {
 	int32_t expected = lock_self;
 
-	if (!atomic_compare_exchange_strong_explicit(
-		    &l->owner, &expected, 0, memory_order_release,
-		    memory_order_relaxed))
+	if (!atomic_compare_exchange_strong_explicit(&l->owner, &expected, 0,
+						     memory_order_release,
+						     memory_order_relaxed))
 		return; /* taken over by the master: it is not ours any more */
 	/* one pending wake-up is enough: posts for waiters that got the lock
 	 * without sleeping must not pile up and turn sleeps into spins */
 	int pending = 0;
-	if (atomic_load(&l->waiters) > 0 && sem_getvalue(&l->wake, &pending) == 0 &&
-	    pending <= 0)
+	if (atomic_load(&l->waiters) > 0 &&
+	    sem_getvalue(&l->wake, &pending) == 0 && pending <= 0)
 		sem_post(&l->wake);
 }
 

@@ -159,8 +159,7 @@ status_text(struct master *m, struct out *o)
 		   (long long)up);
 	out_printf(o, "users %u, rooms %u, clients %llu, active files %llu\n",
 		   registry_user_count(m->reg), registry_room_count(m->reg),
-		   (unsigned long long)t.clients,
-		   (unsigned long long)t.files);
+		   (unsigned long long)t.clients, (unsigned long long)t.files);
 	out_printf(o, "messages in %llu, deliveries %llu, bytes out %llu\n",
 		   (unsigned long long)t.msgs_in,
 		   (unsigned long long)t.msgs_out,
@@ -189,11 +188,9 @@ status_json(struct master *m, struct out *o)
 		   "\"lock_takeovers\":%llu,\"workers\":[",
 		   (int)getpid(), (long long)(now_ms() - m->started_ms) / 1000,
 		   registry_user_count(m->reg), registry_room_count(m->reg),
-		   (unsigned long long)t.clients,
-		   (unsigned long long)t.msgs_in,
+		   (unsigned long long)t.clients, (unsigned long long)t.msgs_in,
 		   (unsigned long long)t.msgs_out,
-		   (unsigned long long)t.bytes_out,
-		   (unsigned long long)t.files,
+		   (unsigned long long)t.bytes_out, (unsigned long long)t.files,
 		   (unsigned long long)registry_takeovers(m->reg));
 	for (int k = 0; k < m->nworkers; k++) {
 		struct reg_worker *b = registry_worker(m->reg, (unsigned)k);
@@ -222,9 +219,11 @@ users_json(struct master *m, struct out *o)
 
 	out_printf(o, "[");
 	for (size_t i = 0; i < n; i++)
-		out_printf(o, "%s{\"name\":\"%s\",\"worker\":%u,\"dialect\":\"%s\"}",
-			   i ? "," : "", v[i].name, v[i].worker,
-			   v[i].dialect ? "numeric" : "okfail");
+		out_printf(
+			o,
+			"%s{\"name\":\"%s\",\"worker\":%u,\"dialect\":\"%s\"}",
+			i ? "," : "", v[i].name, v[i].worker,
+			v[i].dialect ? "numeric" : "okfail");
 	out_printf(o, "]\n");
 	free(v);
 }
@@ -254,10 +253,10 @@ control_answer(struct master *m, int fd)
 		   getenv("FORKCHATD_TEST_HOOKS")) {
 		registry_debug_corrupt(m->reg);
 		out_printf(&o, "corrupted\n");
-	}
-	else
-		out_printf(&o, "error: unknown request '%s' (status, status "
-			       "json, users json)\n",
+	} else
+		out_printf(&o,
+			   "error: unknown request '%s' (status, status "
+			   "json, users json)\n",
 			   req);
 	for (size_t off = 0; off < o.len;) {
 		ssize_t w = send(fd, o.buf + off, o.len - off, MSG_NOSIGNAL);
@@ -271,9 +270,9 @@ control_answer(struct master *m, int fd)
 static void
 control_on_accept(struct handler *h, uint32_t events)
 {
-	struct master *m = (struct master *)((char *)h -
-					     offsetof(struct master,
-						      ctl_listen_h));
+	struct master *m =
+		(struct master *)((char *)h -
+				  offsetof(struct master, ctl_listen_h));
 	(void)events;
 	for (;;) {
 		int fd = accept4(m->ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC);

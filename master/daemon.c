@@ -118,8 +118,8 @@ privdrop(const char *user)
 		log_warnx("--user %s needs to start as root", user);
 		return -1;
 	}
-	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid,
-						       pw->pw_gid) < 0 ||
+	if (setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
 		log_warn("dropping privileges to %s", user);
 		return -1;

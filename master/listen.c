@@ -46,8 +46,8 @@ static int
 listen_socket(const struct sockaddr_storage *ss, socklen_t len, bool reuse)
 {
 	int one = 1;
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
+	int fd = socket(ss->ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
@@ -78,8 +78,8 @@ listen_port_of(int fd)
 }
 
 static int
-listen_one(struct listen_set *ls, int i, const struct fc_listen *l,
-	   char *err, size_t errlen)
+listen_one(struct listen_set *ls, int i, const struct fc_listen *l, char *err,
+	   size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -103,8 +103,7 @@ listen_one(struct listen_set *ls, int i, const struct fc_listen *l,
 			/* port 0: the others join the port the first got */
 			ls->port[i] = listen_port_of(fd);
 			snprintf(port, sizeof(port), "%d", ls->port[i]);
-			if (listen_resolve(l, port, &ss, &len, err, errlen) <
-			    0)
+			if (listen_resolve(l, port, &ss, &len, err, errlen) < 0)
 				return -1;
 		}
 	}

@@ -14,8 +14,8 @@ struct listen_set {
 	int port[FC_MAX_LISTEN];
 };
 
-int listen_open(struct listen_set *ls, const struct fc_config *cfg,
-		char *err, size_t errlen);
+int listen_open(struct listen_set *ls, const struct fc_config *cfg, char *err,
+		size_t errlen);
 void listen_close_all(struct listen_set *ls);
 void listen_close_except(struct listen_set *ls, int worker);
 

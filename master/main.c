@@ -70,8 +70,9 @@ status_client(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			fprintf(stderr, "usage: forkchatd status [--json] "
-					"[--users] [--check] [-S SOCKET] [-c FILE]\n");
+			fprintf(stderr,
+				"usage: forkchatd status [--json] "
+				"[--users] [--check] [-S SOCKET] [-c FILE]\n");
 			return 2;
 		}
 	}
@@ -101,8 +102,7 @@ status_client(int argc, char **argv)
 
 /* ---- signals and stdin ---- */
 
-static void
-master_on_signal(struct handler *h, uint32_t events);
+static void master_on_signal(struct handler *h, uint32_t events);
 
 static int
 master_signals(struct master *m)
@@ -143,7 +143,8 @@ same_listeners(const struct fc_config *a, const struct fc_config *b)
 	for (int i = 0; i < a->nlisten; i++) {
 		const struct fc_listen *x = &a->listen[i], *y = &b->listen[i];
 		if (x->dialect != y->dialect || x->tls != y->tls ||
-		    strcmp(x->host, y->host) != 0 || strcmp(x->port, y->port) != 0)
+		    strcmp(x->host, y->host) != 0 ||
+		    strcmp(x->port, y->port) != 0)
 			return false;
 	}
 	return true;

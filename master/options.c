@@ -55,45 +55,70 @@ void
 options_usage(FILE *out)
 {
 	fprintf(out,
-"usage: forkchatd [options]\n"
-"       forkchatd status [--json|--users] [-S SOCKET] [-c FILE]\n"
-"\n"
-"A chat daemon serving the okfail and numeric line protocols.\n"
-"\n"
-"  -f, --foreground              stay in the foreground, log to stderr\n"
-"  -c, --config FILE             read settings from FILE (flags win over it)\n"
-"  -t, --check-config            check the settings, print them, exit 0 or 2\n"
-"  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is okfail or numeric\n"
-"                                (okfail+tls, numeric+tls); port 0 picks one\n"
-"  -w, --workers N               worker processes (default: one per CPU)\n"
-"      --max-clients N           connections across all workers (10000)\n"
-"      --max-per-ip N            connections from one address (0: no limit)\n"
-"      --max-line BYTES          longest line with its \\r\\n (8192)\n"
-"      --ping-interval SECONDS   okfail heartbeat (10; fractions allowed)\n"
-"      --pong-timeout SECONDS    (3; fractions allowed)\n"
-"      --login-timeout SECONDS   close connections not logged in (0: off)\n"
-"      --line-timeout SECONDS    close a client whose line never ends (60)\n"
-"      --max-file-size BYTES     largest FILE transfer (4 GiB)\n"
-"      --max-rooms N             room table size (4096)\n"
-"      --sendq-hard BYTES        output queue limit: close at once (256 KiB)\n"
-"      --sendq-soft BYTES        output queue limit held for\n"
-"      --sendq-soft-seconds S    this long: close (64 KiB, 10 s)\n"
-"      --worker-budget BYTES     all output queued in one worker (64 MiB)\n"
-"      --flood-rate N            commands per second per client (0: off)\n"
-"      --flood-burst N           burst above the rate (200)\n"
-"      --flood-max-queued N      lines waiting before a flooder is closed\n"
-"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
-"      --control-socket PATH     status socket (mode 0600)\n"
-"      --log-file FILE           log here (reopened on SIGUSR1)\n"
-"      --log-level LEVEL         error, warn, info or debug (info)\n"
-"  -v, --verbose                 log-level debug\n"
-"  -u, --user NAME               drop privileges to NAME after binding\n"
-"  -p, --pidfile FILE            write (and lock) a pidfile once serving\n"
-"  -h, --help, -V, --version\n"
-"\n"
-"Without --listen: okfail on port 1337 and numeric on port 2929.\n"
-"Signals: TERM/INT stop cleanly, HUP reloads the config, USR1 reopens the\n"
-"log. See forkchatd(8) and forkchatd.conf(5).\n");
+		"usage: forkchatd [options]\n"
+		"       forkchatd status [--json|--users] [-S SOCKET] [-c "
+		"FILE]\n"
+		"\n"
+		"A chat daemon serving the okfail and numeric line protocols.\n"
+		"\n"
+		"  -f, --foreground              stay in the foreground, log "
+		"to stderr\n"
+		"  -c, --config FILE             read settings from FILE "
+		"(flags win over it)\n"
+		"  -t, --check-config            check the settings, print "
+		"them, exit 0 or 2\n"
+		"  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is "
+		"okfail or numeric\n"
+		"                                (okfail+tls, numeric+tls); "
+		"port 0 picks one\n"
+		"  -w, --workers N               worker processes (default: "
+		"one per CPU)\n"
+		"      --max-clients N           connections across all "
+		"workers (10000)\n"
+		"      --max-per-ip N            connections from one address "
+		"(0: no limit)\n"
+		"      --max-line BYTES          longest line with its \\r\\n "
+		"(8192)\n"
+		"      --ping-interval SECONDS   okfail heartbeat (10; "
+		"fractions allowed)\n"
+		"      --pong-timeout SECONDS    (3; fractions allowed)\n"
+		"      --login-timeout SECONDS   close connections not logged "
+		"in (0: off)\n"
+		"      --line-timeout SECONDS    close a client whose line "
+		"never ends (60)\n"
+		"      --max-file-size BYTES     largest FILE transfer (4 "
+		"GiB)\n"
+		"      --max-rooms N             room table size (4096)\n"
+		"      --sendq-hard BYTES        output queue limit: close at "
+		"once (256 KiB)\n"
+		"      --sendq-soft BYTES        output queue limit held for\n"
+		"      --sendq-soft-seconds S    this long: close (64 KiB, 10 "
+		"s)\n"
+		"      --worker-budget BYTES     all output queued in one "
+		"worker (64 MiB)\n"
+		"      --flood-rate N            commands per second per "
+		"client (0: off)\n"
+		"      --flood-burst N           burst above the rate (200)\n"
+		"      --flood-max-queued N      lines waiting before a "
+		"flooder is closed\n"
+		"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
+		"      --control-socket PATH     status socket (mode 0600)\n"
+		"      --log-file FILE           log here (reopened on "
+		"SIGUSR1)\n"
+		"      --log-level LEVEL         error, warn, info or debug "
+		"(info)\n"
+		"  -v, --verbose                 log-level debug\n"
+		"  -u, --user NAME               drop privileges to NAME after "
+		"binding\n"
+		"  -p, --pidfile FILE            write (and lock) a pidfile "
+		"once serving\n"
+		"  -h, --help, -V, --version\n"
+		"\n"
+		"Without --listen: okfail on port 1337 and numeric on port "
+		"2929.\n"
+		"Signals: TERM/INT stop cleanly, HUP reloads the config, USR1 "
+		"reopens the\n"
+		"log. See forkchatd(8) and forkchatd.conf(5).\n");
 }
 
 /* First pass: the config file, so that flags can override it. getopt
@@ -117,8 +142,8 @@ options_config_file(int argc, char **argv, struct fc_config *cfg)
 		snprintf(cfg->config_file, sizeof(cfg->config_file), "%s",
 			 abs ? abs : optarg);
 		free(abs);
-		if (config_load_file(cfg, cfg->config_file, err,
-				     sizeof(err)) < 0) {
+		if (config_load_file(cfg, cfg->config_file, err, sizeof(err)) <
+		    0) {
 			/* name the file as the user spelled it */
 			if (strncmp(err, cfg->config_file,
 				    strlen(cfg->config_file)) == 0)
@@ -196,13 +221,15 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 			rc = options_set(cfg, longopts[idx].name, optarg);
 			break;
 		case ':':
-			fprintf(stderr, "forkchatd: option %s needs a value; "
-					"see --help\n",
+			fprintf(stderr,
+				"forkchatd: option %s needs a value; "
+				"see --help\n",
 				argv[optind - 1]);
 			return 2;
 		default:
-			fprintf(stderr, "forkchatd: unknown option %s; see "
-					"--help\n",
+			fprintf(stderr,
+				"forkchatd: unknown option %s; see "
+				"--help\n",
 				argv[optind - 1]);
 			return 2;
 		}
@@ -210,8 +237,9 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 			return rc;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "forkchatd: unexpected argument '%s'; see "
-				"--help\n",
+		fprintf(stderr,
+			"forkchatd: unexpected argument '%s'; see "
+			"--help\n",
 			argv[optind]);
 		return 2;
 	}
@@ -226,8 +254,9 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 		}
 		if (!cfg->check_only && geteuid() != 0 &&
 		    geteuid() != pw->pw_uid) {
-			fprintf(stderr, "forkchatd: --user %s needs to start "
-					"as root\n",
+			fprintf(stderr,
+				"forkchatd: --user %s needs to start "
+				"as root\n",
 				cfg->user);
 			return 1;
 		}

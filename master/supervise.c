@@ -145,8 +145,7 @@ supervise_start(struct master *m)
 }
 
 void
-supervise_broadcast(struct master *m, uint16_t type, const void *p,
-		    size_t len)
+supervise_broadcast(struct master *m, uint16_t type, const void *p, size_t len)
 {
 	for (int k = 0; k < m->nworkers; k++)
 		slot_send(&m->w[k], type, p, len, -1);
@@ -307,8 +306,8 @@ supervise_tick(struct master *m)
 		if (chan_pending(&s->ctl) && chan_flush(&s->ctl) == CHAN_DEAD)
 			continue;
 		struct reg_worker *b = registry_worker(m->reg, (unsigned)k);
-		int64_t beat = __atomic_load_n(&b->heartbeat_ms,
-					       __ATOMIC_RELAXED);
+		int64_t beat =
+			__atomic_load_n(&b->heartbeat_ms, __ATOMIC_RELAXED);
 		if (!m->stopping && now - beat > WATCHDOG_MS) {
 			log_warnx("worker %d (pid %d) unresponsive for %lldms, "
 				  "killing",

@@ -89,20 +89,20 @@ fc_random(unsigned char *buf, size_t n)
 /* ---- AES-256-GCM over a byte layout nonce || ciphertext || tag ---- */
 
 static int
-gcm_seal(const unsigned char *key, const char *aad, const void *pt,
-	 size_t n, unsigned char *out)
+gcm_seal(const unsigned char *key, const char *aad, const void *pt, size_t n,
+	 unsigned char *out)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int len, ok = ctx != NULL && n < INT32_MAX &&
 		      fc_random(out, FC_NONCE_LEN) == 0;
 
-	ok = ok && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key,
-				      out) == 1;
-	ok = ok && EVP_EncryptUpdate(ctx, NULL, &len,
-				     (const unsigned char *)aad,
-				     (int)strlen(aad)) == 1;
-	ok = ok && EVP_EncryptUpdate(ctx, out + FC_NONCE_LEN, &len, pt,
-				     (int)n) == 1;
+	ok = ok &&
+	     EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1;
+	ok = ok &&
+	     EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
+			       (int)strlen(aad)) == 1;
+	ok = ok &&
+	     EVP_EncryptUpdate(ctx, out + FC_NONCE_LEN, &len, pt, (int)n) == 1;
 	ok = ok && EVP_EncryptFinal_ex(ctx, out + FC_NONCE_LEN + n, &len) == 1;
 	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, FC_TAG_LEN,
 				       out + FC_NONCE_LEN + n) == 1;
@@ -121,11 +121,11 @@ gcm_open(const unsigned char *key, const char *aad, const unsigned char *in,
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int len, ok = ctx != NULL;
 
-	ok = ok && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key,
-				      in) == 1;
-	ok = ok && EVP_DecryptUpdate(ctx, NULL, &len,
-				     (const unsigned char *)aad,
-				     (int)strlen(aad)) == 1;
+	ok = ok &&
+	     EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1;
+	ok = ok &&
+	     EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
+			       (int)strlen(aad)) == 1;
 	ok = ok && EVP_DecryptUpdate(ctx, out, &len, in + FC_NONCE_LEN,
 				     (int)ctlen) == 1;
 	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FC_TAG_LEN,
@@ -145,8 +145,8 @@ gcm_open(const unsigned char *key, const char *aad, const unsigned char *in,
  * nonce, and base64 the whole. */
 static int
 seal_token(const unsigned char *key, const char *aad,
-	   const unsigned char *prefix, size_t plen, const void *pt,
-	   size_t n, char **token)
+	   const unsigned char *prefix, size_t plen, const void *pt, size_t n,
+	   char **token)
 {
 	size_t total = plen + FC_NONCE_LEN + n + FC_TAG_LEN;
 	unsigned char *raw = malloc(total);
@@ -274,8 +274,8 @@ derive_wrap_key(EVP_PKEY *mine, EVP_PKEY *peer, const unsigned char *salt,
 		 EVP_PKEY_derive(dh, shared, &slen) == 1;
 	EVP_PKEY_CTX_free(dh);
 
-	EVP_PKEY_CTX *kdf = ok ? EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL)
-			       : NULL;
+	EVP_PKEY_CTX *kdf =
+		ok ? EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL) : NULL;
 	ok = kdf && EVP_PKEY_derive_init(kdf) == 1 &&
 	     EVP_PKEY_CTX_set_hkdf_md(kdf, EVP_sha256()) == 1 &&
 	     EVP_PKEY_CTX_set1_hkdf_salt(kdf, salt, 2 * FC_PUB_LEN) == 1 &&
@@ -303,8 +303,8 @@ fc_wrap_session(const char *peer_pub_b64, const unsigned char key[FC_KEY_LEN],
 {
 	unsigned char *praw = NULL, salt[2 * FC_PUB_LEN], wk[FC_KEY_LEN];
 	size_t plen = 0;
-	int rc = fc_b64_decode(peer_pub_b64, strlen(peer_pub_b64), &praw,
-			       &plen);
+	int rc =
+		fc_b64_decode(peer_pub_b64, strlen(peer_pub_b64), &praw, &plen);
 	if (rc != 0)
 		return rc;
 	EVP_PKEY *peer = pub_from_raw(praw, plen);
@@ -315,8 +315,8 @@ fc_wrap_session(const char *peer_pub_b64, const unsigned char key[FC_KEY_LEN],
 		rc = derive_wrap_key(eph, peer, salt, wk);
 	}
 	if (rc == 0)
-		rc = seal_token(wk, AAD_WRAP, salt, FC_PUB_LEN, key,
-				FC_KEY_LEN, token);
+		rc = seal_token(wk, AAD_WRAP, salt, FC_PUB_LEN, key, FC_KEY_LEN,
+				token);
 	OPENSSL_cleanse(wk, sizeof(wk));
 	EVP_PKEY_free(eph);
 	EVP_PKEY_free(peer);
@@ -403,8 +403,7 @@ fc_secu_seal(struct fc_secu *s, const void *pt, size_t n, char **token)
 {
 	if (!s->set)
 		return FC_CRYPTO_EAUTH;
-	return seal_token(s->key, AAD_SECU, s->salt, FC_SALT_LEN, pt, n,
-			  token);
+	return seal_token(s->key, AAD_SECU, s->salt, FC_SALT_LEN, pt, n, token);
 }
 
 /* The salt comes from the token: a sender's USEK salt is derived once and

@@ -9,11 +9,11 @@
 
 #include <openssl/evp.h>
 
-#define FC_KEY_LEN 32     /* session keys and derived keys */
-#define FC_PUB_LEN 32     /* raw X25519 public key */
-#define FC_NONCE_LEN 12   /* AES-GCM nonce */
-#define FC_TAG_LEN 16     /* AES-GCM tag */
-#define FC_SALT_LEN 16    /* PBKDF2 salt carried in SECU tokens */
+#define FC_KEY_LEN 32   /* session keys and derived keys */
+#define FC_PUB_LEN 32   /* raw X25519 public key */
+#define FC_NONCE_LEN 12 /* AES-GCM nonce */
+#define FC_TAG_LEN 16   /* AES-GCM tag */
+#define FC_SALT_LEN 16  /* PBKDF2 salt carried in SECU tokens */
 #define FC_PBKDF2_ITER 100000
 
 enum fc_crypto_err {
@@ -50,8 +50,8 @@ int fc_unwrap_session(const struct fc_identity *id, const char *token,
  * plaintext is NUL-terminated (the NUL is not counted in *n). */
 int fc_seal(const unsigned char key[FC_KEY_LEN], const void *pt, size_t n,
 	    char **token);
-int fc_open(const unsigned char key[FC_KEY_LEN], const char *token,
-	    char **pt, size_t *n);
+int fc_open(const unsigned char key[FC_KEY_LEN], const char *token, char **pt,
+	    size_t *n);
 
 /* numeric SECU: a keyword set by USEK, stretched with PBKDF2-HMAC-SHA256.
  * The sender's salt is drawn once per USEK; the receiver caches the key

@@ -10,13 +10,13 @@
 enum line_status { LINE_NONE, LINE_OK, LINE_TOOLONG };
 
 struct linebuf {
-	char *own;         /* owned copy of unparsed bytes, or NULL */
+	char *own; /* owned copy of unparsed bytes, or NULL */
 	size_t own_cap;
-	const char *data;  /* unparsed bytes: in own, or borrowed */
+	const char *data; /* unparsed bytes: in own, or borrowed */
 	size_t len;
 	size_t max_content; /* longest accepted line, terminator excluded */
-	bool skip_lf;      /* last line ended in \r: a leading \n belongs to it */
-	bool discarding;   /* inside an over-long line, skipping to its end */
+	bool skip_lf;    /* last line ended in \r: a leading \n belongs to it */
+	bool discarding; /* inside an over-long line, skipping to its end */
 };
 
 void linebuf_init(struct linebuf *lb, size_t max_content);

@@ -12,11 +12,11 @@
 #define FC_ROOM_MAX 32
 
 struct cmdline {
-	const char *word;   /* command word, not NUL-terminated */
+	const char *word; /* command word, not NUL-terminated */
 	size_t word_len;
 	const char *payload; /* everything after the first space, untrimmed */
 	size_t payload_len;
-	bool has_payload;    /* a space followed the command word */
+	bool has_payload; /* a space followed the command word */
 };
 
 enum text_check { TEXT_OK, TEXT_CTRL, TEXT_UTF8 };

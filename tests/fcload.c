@@ -127,8 +127,7 @@ lc_fill(struct lconn *c)
 		if (c->buf == NULL)
 			die("%s", "out of memory");
 	}
-	ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len,
-			 MSG_DONTWAIT);
+	ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 	if (n > 0) {
 		c->len += (size_t)n;
 		return 1;
@@ -353,21 +352,32 @@ cmd_flood(int port, int nrecv, long bytes, int linelen, const char *pids,
 					else if (strncmp(l, "FAIL", 4) == 0 ||
 						 strncmp(l, "DSCN", 4) == 0)
 						fails++;
-				} else if (strncmp(l, "BCST fl_send ", 13) == 0) {
+				} else if (strncmp(l, "BCST fl_send ", 13) ==
+					   0) {
 					long s = atol(l + 13);
 					c->count++;
-					if (s != c->next_seq && c->order_errors++ < 3)
-						fprintf(stderr, "%s: expected seq %ld, got '%.60s'\n",
-							c->name, c->next_seq, l);
+					if (s != c->next_seq &&
+					    c->order_errors++ < 3)
+						fprintf(stderr,
+							"%s: expected seq %ld, "
+							"got '%.60s'\n",
+							c->name, c->next_seq,
+							l);
 					c->next_seq = s + 1;
 				} else if (strncmp(l, "DSCN", 4) == 0) {
 					c->dscn = true;
-				} else if (getenv("FCLOAD_DEBUG") && (!strncmp(l, "JOINED ", 7) || !strncmp(l, "LEFT ", 5))) {
-					fprintf(stderr, "%s: presence '%.80s'\n", c->name, l);
+				} else if (getenv("FCLOAD_DEBUG") &&
+					   (!strncmp(l, "JOINED ", 7) ||
+					    !strncmp(l, "LEFT ", 5))) {
+					fprintf(stderr,
+						"%s: presence '%.80s'\n",
+						c->name, l);
 				} else if (strncmp(l, "JOINED ", 7) &&
 					   strncmp(l, "LEFT ", 5)) {
 					if (other_r++ < 3)
-						fprintf(stderr, "%s: unexpected '%.60s'\n",
+						fprintf(stderr,
+							"%s: unexpected "
+							"'%.60s'\n",
 							c->name, l);
 				}
 			}
@@ -423,10 +433,11 @@ cmd_flood(int port, int nrecv, long bytes, int linelen, const char *pids,
 			cmin = r[i].count;
 	}
 	printf("total=%ld sent=%ld ok=%ld fail=%ld recv_min=%ld recv_max=%ld "
-	       "count_min=%ld order_errors=%ld receivers_lost=%d other_lines=%ld slow=%s "
+	       "count_min=%ld order_errors=%ld receivers_lost=%d "
+	       "other_lines=%ld slow=%s "
 	       "rss_base=%ld rss_max=%ld rss_end=%ld elapsed=%.2f\n",
-	       total, seq, oks, fails, rmin, rmax, cmin, order, lost_recv, other_r,
-	       slow_state, base, maxrss, rss_end, elapsed);
+	       total, seq, oks, fails, rmin, rmax, cmin, order, lost_recv,
+	       other_r, slow_state, base, maxrss, rss_end, elapsed);
 	return 0;
 }
 
@@ -456,8 +467,8 @@ cmd_hold(int port, int nidle, int nhalf, double secs, const char *stop)
 		set_nonblock(fds[i]);
 		opened++;
 		if (i >= nidle)
-			(void)!send(fds[i], "BCST half a line",
-				    16, MSG_NOSIGNAL);
+			(void)!send(fds[i], "BCST half a line", 16,
+				    MSG_NOSIGNAL);
 	}
 	printf("READY opened=%d\n", opened);
 	fflush(stdout);
@@ -468,8 +479,8 @@ cmd_hold(int port, int nidle, int nhalf, double secs, const char *stop)
 		for (int i = 0; i < n; i++) {
 			if (fds[i] < 0 || dead[i])
 				continue;
-			ssize_t r = recv(fds[i], junk, sizeof(junk),
-					 MSG_DONTWAIT);
+			ssize_t r =
+				recv(fds[i], junk, sizeof(junk), MSG_DONTWAIT);
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
 				dead[i] = true;
 				closed++;
@@ -706,7 +717,9 @@ cmd_churn(int port, int numport, int cycles, int lanes, const char *prefix)
 	double t0 = now_s();
 
 	for (int i = 0; i < lanes; i++) {
-		ln[i] = (struct lane){.id = i, .port = port, .numport = numport,
+		ln[i] = (struct lane){.id = i,
+				      .port = port,
+				      .numport = numport,
 				      .cycles = cycles / lanes +
 						(i < cycles % lanes),
 				      .prefix = prefix};
@@ -750,20 +763,47 @@ main(int argc, char **argv)
 	optind = 3;
 	while ((opt = getopt(argc, argv, "r:b:L:p:t:i:h:s:n:c:C:P:S:")) != -1) {
 		switch (opt) {
-		case 'r': nrecv = atoi(optarg); break;
-		case 'b': bytes = atol(optarg); break;
-		case 'L': linelen = atoi(optarg); break;
-		case 'p': pids = optarg; break;
-		case 't': secs = atof(optarg); break;
-		case 'i': nidle = atoi(optarg); break;
-		case 'h': nhalf = atoi(optarg); break;
-		case 's': stop = optarg; break;
-		case 'n': numport = atoi(optarg); break;
-		case 'c': conns = cycles = atoi(optarg); break;
-		case 'C': lanes = atoi(optarg); break;
-		case 'P': prefix = optarg; break;
-		case 'S': seed = (unsigned)atol(optarg); break;
-		default: return 2;
+		case 'r':
+			nrecv = atoi(optarg);
+			break;
+		case 'b':
+			bytes = atol(optarg);
+			break;
+		case 'L':
+			linelen = atoi(optarg);
+			break;
+		case 'p':
+			pids = optarg;
+			break;
+		case 't':
+			secs = atof(optarg);
+			break;
+		case 'i':
+			nidle = atoi(optarg);
+			break;
+		case 'h':
+			nhalf = atoi(optarg);
+			break;
+		case 's':
+			stop = optarg;
+			break;
+		case 'n':
+			numport = atoi(optarg);
+			break;
+		case 'c':
+			conns = cycles = atoi(optarg);
+			break;
+		case 'C':
+			lanes = atoi(optarg);
+			break;
+		case 'P':
+			prefix = optarg;
+			break;
+		case 'S':
+			seed = (unsigned)atol(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (strcmp(mode, "flood") == 0)

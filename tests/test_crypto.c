@@ -15,10 +15,10 @@
 static void
 test_b64_vectors(void **state)
 {
-	static const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba",
-				      "foobar"};
-	static const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
-				    "Zm9vYmE=", "Zm9vYmFy"};
+	static const char *plain[] = {"",     "f",     "fo",    "foo",
+				      "foob", "fooba", "foobar"};
+	static const char *enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+				    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	for (size_t i = 0; i < 7; i++) {
 		char *s;
 		assert_int_equal(fc_b64_encode((const unsigned char *)plain[i],
@@ -41,8 +41,9 @@ test_b64_vectors(void **state)
 static void
 test_b64_rejects(void **state)
 {
-	static const char *bad[] = {"", "Zg=", "Zg=a", "Z===", "Zm 9v",
-				    "Zm9v\n", "Zm9*", "=Zm9", "Zg==Zg=="};
+	static const char *bad[] = {"",     "Zg=",   "Zg=a",
+				    "Z===", "Zm 9v", "Zm9v\n",
+				    "Zm9*", "=Zm9",  "Zg==Zg=="};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		unsigned char *d;
 		size_t n;

@@ -157,9 +157,8 @@ test_validate_length_and_type(void **state)
 	assert_int_equal(validate(mk(FR_USER_GONE, &pr, 8), false), -1);
 	static char big[FRAME_MAX_PAYLOAD + 1];
 	struct frame_hdr h = {.type = FR_FILE_DATA, .len = sizeof(big)};
-	assert_int_equal(frame_validate(&h, big, sizeof(h) + sizeof(big),
-					false),
-			 -1);
+	assert_int_equal(
+		frame_validate(&h, big, sizeof(h) + sizeof(big), false), -1);
 	static char shutdown[300];
 	assert_int_equal(validate(mk(FR_SHUTDOWN, shutdown, 257), false), -1);
 	/* unknown types */
@@ -238,9 +237,8 @@ test_validate_event(void **state)
 		ev = ev_ok(lens[i]);
 		memcpy(buf, &ev, sizeof(ev));
 		memcpy(buf + sizeof(ev), "hello", 5);
-		assert_int_equal(validate(mk(FR_EVENT, buf, sizeof(ev) + 5),
-					  false),
-				 -1);
+		assert_int_equal(
+			validate(mk(FR_EVENT, buf, sizeof(ev) + 5), false), -1);
 	}
 	/* USER_GONE: nrooms must match the bytes that follow */
 	struct gone_body g;
@@ -251,9 +249,9 @@ test_validate_event(void **state)
 		g.nrooms = counts[i];
 		memcpy(buf, &g, sizeof(g));
 		memset(buf + sizeof(g), 0, 8);
-		assert_int_equal(validate(mk(FR_USER_GONE, buf, sizeof(g) + 8),
-					  false),
-				 -1);
+		assert_int_equal(
+			validate(mk(FR_USER_GONE, buf, sizeof(g) + 8), false),
+			-1);
 	}
 }
 
@@ -264,9 +262,8 @@ pair(struct chan *a, struct chan *b)
 {
 	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK,
-				    0, sv),
-			 0);
+	assert_int_equal(
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
 	assert_int_equal(chan_open(a, sv[0]), 0);
 	assert_int_equal(chan_open(b, sv[1]), 0);
 }
@@ -282,9 +279,9 @@ test_chan_round_trip(void **state)
 	pair(&a, &b);
 	chan_self(3, 7);
 	assert_int_equal(chan_recv(&b, &f), CHAN_AGAIN);
-	assert_int_equal(chan_send(&a, FR_EVENT, 42, &ev, sizeof(ev), "hello",
-				   5, -1),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_EVENT, 42, &ev, sizeof(ev), "hello", 5, -1),
+		CHAN_OK);
 	assert_false(chan_pending(&a));
 	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
 	assert_int_equal(f.hdr.type, FR_EVENT);
@@ -303,12 +300,12 @@ test_chan_round_trip(void **state)
 	assert_int_equal(f.hdr.len, 0);
 	/* too big to send */
 	static char big[FRAME_MAX_PAYLOAD];
-	assert_int_equal(chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), "x",
-				   1, -1),
-			 CHAN_DEAD);
-	assert_int_equal(chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), NULL,
-				   0, -1),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), "x", 1, -1),
+		CHAN_DEAD);
+	assert_int_equal(
+		chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), NULL, 0, -1),
+		CHAN_OK);
 	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
 	assert_int_equal(f.hdr.len, FRAME_MAX_PAYLOAD);
 	/* a malformed frame is dropped and counted */
@@ -352,7 +349,8 @@ test_chan_queue_when_full(void **state)
 	}
 	assert_true(a.queued_msgs >= 21);
 	assert_int_equal(a.queued_bytes,
-			 a.queued_msgs * (sizeof(struct frame_hdr) + sizeof(data)));
+			 a.queued_msgs *
+				 (sizeof(struct frame_hdr) + sizeof(data)));
 	assert_int_equal(chan_flush(&a), CHAN_AGAIN);
 	/* drain: read what is there, push more, until all arrived in order */
 	int rounds = 0;
@@ -405,9 +403,9 @@ test_chan_fd_passing(void **state)
 	(void)state;
 	pair(&a, &b);
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0,
-				   p[0]),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0, p[0]),
+		CHAN_OK);
 	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
 	assert_int_equal(f.hdr.type, FR_PEER_UP);
 	assert_int_not_equal(f.fd, p[0]);
@@ -415,9 +413,9 @@ test_chan_fd_passing(void **state)
 	close(f.fd);
 
 	/* an fd on a frame type that carries none: refused and closed */
-	assert_int_equal(chan_send(&a, FR_PEER_DOWN, 0, &pb, sizeof(pb), NULL,
-				   0, p[0]),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_PEER_DOWN, 0, &pb, sizeof(pb), NULL, 0, p[0]),
+		CHAN_OK);
 	int probe = dup(0);
 	close(probe);
 	assert_int_equal(chan_recv(&b, &f), CHAN_BAD);
@@ -425,9 +423,9 @@ test_chan_fd_passing(void **state)
 	assert_int_equal(probe2, probe); /* nothing leaked */
 	close(probe2);
 	/* PEER_UP without its fd: refused */
-	assert_int_equal(chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0,
-				   -1),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0, -1),
+		CHAN_OK);
 	assert_int_equal(chan_recv(&b, &f), CHAN_BAD);
 
 	/* from the queue: the sender may close its fd right after sending */
@@ -436,9 +434,9 @@ test_chan_fd_passing(void **state)
 		chan_send(&a, FR_FILE_DATA, 0, data, sizeof(data), NULL, 0, -1);
 	int q[2];
 	assert_int_equal(pipe(q), 0);
-	assert_int_equal(chan_send(&a, FR_PEER_UP, 77, &pb, sizeof(pb), NULL, 0,
-				   q[0]),
-			 CHAN_OK);
+	assert_int_equal(
+		chan_send(&a, FR_PEER_UP, 77, &pb, sizeof(pb), NULL, 0, q[0]),
+		CHAN_OK);
 	close(q[0]);
 	int seen = 0;
 	for (int rounds = 0; !seen && rounds < 100000; rounds++) {

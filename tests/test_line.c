@@ -163,7 +163,9 @@ test_many_lines_one_feed(void **state)
 	(void)state;
 	for (int i = 0; i < 1000; i++)
 		n += (size_t)snprintf(big + n, sizeof(big) - n, "l%d%s", i,
-				      i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\n" : "\r");
+				      i % 3 == 0   ? "\r\n"
+				      : i % 3 == 1 ? "\n"
+						   : "\r");
 	linebuf_init(&lb, 16);
 	assert_int_equal(linebuf_feed(&lb, big, n), 0);
 	for (int i = 0; i < 1000; i++) {

@@ -122,17 +122,16 @@ test_claim_lookup_release(void **state)
 	struct reg_user_view v, w;
 
 	(void)state;
-	assert_int_equal(registry_claim(r, "alice", DIALECT_OKFAIL, 2, 5, 77,
-					&v),
-			 0);
+	assert_int_equal(
+		registry_claim(r, "alice", DIALECT_OKFAIL, 2, 5, 77, &v), 0);
 	mirror_ok(r, &v);
 	assert_int_equal(v.worker_gen, 5);
 	assert_int_equal(v.dialect, DIALECT_OKFAIL);
 	assert_int_equal(registry_user_count(r), 1);
 	/* the same name again: -EEXIST and the holder described */
-	assert_int_equal(registry_claim(r, "alice", DIALECT_NUMERIC, 3, 1, 9,
-					&w),
-			 -EEXIST);
+	assert_int_equal(
+		registry_claim(r, "alice", DIALECT_NUMERIC, 3, 1, 9, &w),
+		-EEXIST);
 	assert_int_equal(w.slot, v.slot);
 	assert_int_equal(w.worker, 2);
 	assert_int_equal(w.conn_id, 77);
@@ -203,8 +202,7 @@ test_users_full(void **state)
 	claim(r, "u_one", 0, 0, 1);
 	uint32_t two = claim(r, "u_two", 0, 0, 2);
 	claim(r, "u_three", 0, 0, 3);
-	assert_int_equal(registry_claim(r, "u_four", 0, 0, 1, 4, &v),
-			 -ENOSPC);
+	assert_int_equal(registry_claim(r, "u_four", 0, 0, 1, 4, &v), -ENOSPC);
 	/* a duplicate still says EEXIST when full */
 	assert_int_equal(registry_claim(r, "u_two", 0, 0, 1, 4, &v), -EEXIST);
 	registry_release(r, two, 2, NULL, NULL);
@@ -330,8 +328,7 @@ test_rooms(void **state)
 	uint32_t z = claim(r, "zed", 1, 0, 2);
 	assert_true(z >= 64);
 	assert_int_equal(registry_room_join(r, (uint32_t)lobby, a), 0);
-	assert_int_equal(registry_room_join(r, (uint32_t)lobby, a),
-			 -EALREADY);
+	assert_int_equal(registry_room_join(r, (uint32_t)lobby, a), -EALREADY);
 	assert_int_equal(registry_room_join(r, (uint32_t)lobby, z), 0);
 	assert_int_equal(registry_room_join(r, (uint32_t)dev, z), 0);
 	assert_true(registry_room_has(r, (uint32_t)lobby, a));
@@ -343,8 +340,7 @@ test_rooms(void **state)
 	n = registry_room_members(r, (uint32_t)lobby, buf, sizeof(buf));
 	assert_int_equal(n, strlen(" alice zed"));
 	assert_memory_equal(buf, " alice zed", n);
-	assert_int_equal(registry_room_members(r, (uint32_t)lobby, NULL, 0),
-			 n);
+	assert_int_equal(registry_room_members(r, (uint32_t)lobby, NULL, 0), n);
 	assert_int_equal(registry_room_leave(r, (uint32_t)lobby, a), 0);
 	assert_int_equal(registry_room_leave(r, (uint32_t)lobby, a), -ENOENT);
 	assert_false(registry_room_has(r, (uint32_t)lobby, a));
@@ -387,9 +383,8 @@ test_release_clears_rooms(void **state)
 	assert_int_equal(c, a);
 	for (int i = r0; i <= r2; i++)
 		assert_false(registry_room_has(r, (uint32_t)i, c));
-	assert_int_equal(registry_room_members(r, (uint32_t)r2, buf,
-					       sizeof(buf)),
-			 4);
+	assert_int_equal(
+		registry_room_members(r, (uint32_t)r2, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, " bob", 4);
 	(void)r1;
 	registry_destroy(r);
@@ -511,8 +506,7 @@ test_recover_frees_dead_worker(void **state)
 /* Fork a "worker" that takes the registry lock, runs fn on the tables and
  * dies with the lock held; returns its (reaped) pid. */
 static pid_t
-die_holding_lock(struct registry *r, void (*fn)(struct m_registry *),
-		 int sig)
+die_holding_lock(struct registry *r, void (*fn)(struct m_registry *), int sig)
 {
 	pid_t pid = fork();
 
@@ -586,8 +580,8 @@ recover_after(void (*fn)(struct m_registry *), int sig, int want_freed)
 	int room = registry_room_create(r, "lobby", 5);
 	uint32_t keep = claim(r, "keeper", DIALECT_NUMERIC, 3, 1);
 	uint32_t dora = claim(r, "dora", DIALECT_NUMERIC, 4, 2);
-	mirror_ok(r, &(struct reg_user_view){.slot = dora, .conn_id = 2,
-					      .name = "dora"});
+	mirror_ok(r, &(struct reg_user_view){
+			     .slot = dora, .conn_id = 2, .name = "dora"});
 	registry_room_join(r, (uint32_t)room, keep);
 	registry_room_join(r, (uint32_t)room, dora);
 

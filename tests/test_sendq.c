@@ -142,12 +142,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_put_direct_when_empty),
-	    cmocka_unit_test(test_put_partial_queues_the_rest),
-	    cmocka_unit_test(test_put_behind_queued_bytes_keeps_order),
-	    cmocka_unit_test(test_put_full_socket_queues_all),
-	    cmocka_unit_test(test_put_broken_socket),
-	    cmocka_unit_test(test_write_respects_max_and_releases_big_buffers),
+		cmocka_unit_test(test_put_direct_when_empty),
+		cmocka_unit_test(test_put_partial_queues_the_rest),
+		cmocka_unit_test(test_put_behind_queued_bytes_keeps_order),
+		cmocka_unit_test(test_put_full_socket_queues_all),
+		cmocka_unit_test(test_put_broken_socket),
+		cmocka_unit_test(
+			test_write_respects_max_and_releases_big_buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Proves ipc/shmlock.c: lock/unlock by pid, that the master takes the lock
  * back from an owner that died holding it (by _exit or SIGKILL, also with a
  * waiter queued), and a kill -9 storm: 4 processes contend while the parent
- * SIGKILLs one every 1-3 ms, recovers and respawns it; the lock never wedges. */
+ * SIGKILLs one every 1-3 ms, recovers and respawns it; the lock never wedges.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -349,9 +350,8 @@ test_kill9_storm(void **state)
 	print_message("storm: %u kills, %u takeovers, %u repairs of a half "
 		      "done mutation, %llu increments, slowest recovery %lld "
 		      "ms, %u over %d ms\n",
-		      kills, takeovers, repairs,
-		      (unsigned long long)s->counter, (long long)worst, late,
-		      STORM_WEDGE_MS);
+		      kills, takeovers, repairs, (unsigned long long)s->counter,
+		      (long long)worst, late, STORM_WEDGE_MS);
 	assert_true(late <= 2);
 	assert_int_equal(s->counter, s->shadow);
 	assert_int_equal(shmlock_owner(&s->lock), 0);

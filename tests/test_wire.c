@@ -104,7 +104,7 @@ test_names(void **state)
 		{"abc", true},
 		{"ab", false},
 		{"", false},
-		{"abcdefghijklmn", true},  /* 14 */
+		{"abcdefghijklmn", true},   /* 14 */
 		{"abcdefghijklmno", false}, /* 15 */
 		{"Bob_42", true},
 		{"___", true},
@@ -139,7 +139,7 @@ test_rooms(void **state)
 		{"", false},
 		{"#general", true},
 		{"dev.ops-2_x", true},
-		{"12345678901234567890123456789012", true},  /* 32 */
+		{"12345678901234567890123456789012", true},   /* 32 */
 		{"123456789012345678901234567890123", false}, /* 33 */
 		{"a b", false},
 		{"a/b", false},

@@ -427,7 +427,8 @@ conn_close_soon(struct conn *c, const char *why)
 		c->w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
 		c->counted = false;
 	}
-	if (strncmp(why, "sendq", 5) == 0 || strcmp(why, "worker-budget") == 0) {
+	if (strncmp(why, "sendq", 5) == 0 ||
+	    strcmp(why, "worker-budget") == 0) {
 		/* a final line if it fits in what the socket takes now */
 		sendq_free(&c->out);
 		sendq_free(&c->held);
@@ -554,7 +555,8 @@ conn_destroy(struct conn *c)
 		ERR_clear_error();
 	}
 	log_debug("client closed fd=%d id=%u user=%s reason=%s", c->fd, c->id,
-		  c->name[0] ? c->name : "-", c->close_why ? c->close_why : "-");
+		  c->name[0] ? c->name : "-",
+		  c->close_why ? c->close_why : "-");
 	if (c->counted)
 		w->sendq_total -= sendq_len(&c->out) + sendq_len(&c->held);
 	if (c->ip_counted)
@@ -618,7 +620,6 @@ conn_xoff_all(struct worker *w, bool on)
 		}
 	}
 }
-
 
 /* ---- input ---- */
 
@@ -720,8 +721,8 @@ conn_track_partial(struct conn *c)
 static bool
 conn_input_overflow(struct conn *c)
 {
-	size_t limit = (size_t)c->w->lim.flood_max_queued * 64 +
-		       c->w->lim.max_line;
+	size_t limit =
+		(size_t)c->w->lim.flood_max_queued * 64 + c->w->lim.max_line;
 
 	return c->w->lim.flood_rate && linebuf_pending(&c->in) > limit;
 }
@@ -933,8 +934,7 @@ min_due(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static void
-conn_timer(void *arg, uint64_t key, int64_t due);
+static void conn_timer(void *arg, uint64_t key, int64_t due);
 
 void
 conn_schedule(struct conn *c, int64_t due)
@@ -966,8 +966,8 @@ static void
 conn_disconnect(struct conn *c, const char *okfail_line,
 		const char *numeric_line, const char *why)
 {
-	const char *l = c->dialect == DIALECT_OKFAIL ? okfail_line
-						     : numeric_line;
+	const char *l =
+		c->dialect == DIALECT_OKFAIL ? okfail_line : numeric_line;
 
 	if (l)
 		conn_reply_raw(c, l, strlen(l));

@@ -99,7 +99,8 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 	if (ev->target_slot >= 0) {
 		struct conn *c = conn_by_slot(w, (uint32_t)ev->target_slot,
 					      ev->target_conn);
-		const char *t = c ? render_template(ev->kind, c->dialect) : NULL;
+		const char *t =
+			c ? render_template(ev->kind, c->dialect) : NULL;
 		if (t == NULL)
 			return;
 		size_t n = render(w, t, ev, text, ob, half);
@@ -168,8 +169,8 @@ ev_from(struct ev_body *ev, uint16_t kind, const struct conn *from)
 
 /* An event from a local user to everyone (or to a room's members). */
 void
-fanout_simple(struct worker *w, uint16_t kind, struct conn *from,
-	      int32_t room, const char *text, size_t len)
+fanout_simple(struct worker *w, uint16_t kind, struct conn *from, int32_t room,
+	      const char *text, size_t len)
 {
 	struct ev_body ev;
 

@@ -75,8 +75,8 @@ send_end(struct worker *w, struct upload *up, bool ok, const char *why)
 	struct file_end_body e = {.ok = ok};
 
 	snprintf(e.why, sizeof(e.why), "%s", why);
-	worker_send(w, up->to_worker, FR_FILE_END, up->id, &e, sizeof(e),
-		    NULL, 0);
+	worker_send(w, up->to_worker, FR_FILE_END, up->id, &e, sizeof(e), NULL,
+		    0);
 }
 
 /* ---- sender side ---- */
@@ -186,8 +186,8 @@ files_upload_input(struct conn *c)
 			conn_set_input(c, false);
 			return;
 		}
-		size_t want = up->remaining < FILE_CHUNK ? up->remaining
-							 : FILE_CHUNK;
+		size_t want =
+			up->remaining < FILE_CHUNK ? up->remaining : FILE_CHUNK;
 		ssize_t n = upload_take(c, w->scratch, want);
 		if (n < 0) {
 			if (!up->failed)

@@ -25,7 +25,8 @@ cmd_user(struct conn *c, const struct cmdline *cl)
 		say(c, "300 You are already logged in");
 		return;
 	}
-	if (!cl->has_payload || !wire_valid_name(cl->payload, cl->payload_len)) {
+	if (!cl->has_payload ||
+	    !wire_valid_name(cl->payload, cl->payload_len)) {
 		say(c, "400 Invalid username: 3-14 letters, digits or _");
 		return;
 	}
@@ -54,7 +55,8 @@ static const char *help_lines[] = {
 	"200-SEND <room> <text>   send to a room",
 	"200-PRIV <user> <text>   private message",
 	"200-SECU <user> <cipher> encrypted message (the client encrypts)",
-	"200-FILE <user> <name> <size>  send a file: wait for 100, then the bytes",
+	"200-FILE <user> <name> <size>  send a file: wait for 100, then the "
+	"bytes",
 	"200-USEK <key>           client-side: set the SECU key",
 	"200-HELP                 this list",
 	"200 QUIT                 leave",
@@ -115,7 +117,8 @@ cmd_liro(struct conn *c, const struct cmdline *cl)
 static bool
 room_param(struct conn *c, const struct cmdline *cl)
 {
-	if (!cl->has_payload || !wire_valid_room(cl->payload, cl->payload_len)) {
+	if (!cl->has_payload ||
+	    !wire_valid_room(cl->payload, cl->payload_len)) {
 		say(c, "400 Invalid room name: 1-32 of A-Z a-z 0-9 _ # . -");
 		return false;
 	}
@@ -190,8 +193,8 @@ cmd_leve(struct conn *c, const struct cmdline *cl)
 	int room = room_lookup(c, cl->payload, cl->payload_len);
 	if (room < 0)
 		return;
-	if (registry_room_leave(c->w->reg, (uint32_t)room,
-				(uint32_t)c->slot) < 0) {
+	if (registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
+	    0) {
 		conn_reply(c, "300 Not in room %.*s", (int)cl->payload_len,
 			   cl->payload);
 		return;
@@ -245,8 +248,8 @@ cmd_send(struct conn *c, const struct cmdline *cl)
 /* Resolve the target user of PRIV/SECU/FILE: 400 for oneself, 300 when
  * unknown, 301 when its dialect cannot receive this. */
 static bool
-user_target(struct conn *c, const char *name, size_t len,
-	    bool numeric_only, const char *what, struct reg_user_view *to)
+user_target(struct conn *c, const char *name, size_t len, bool numeric_only,
+	    const char *what, struct reg_user_view *to)
 {
 	if (registry_lookup(c->w->reg, name, len, to) < 0) {
 		conn_reply(c, "300 No such user %.*s", (int)len, name);
@@ -317,8 +320,7 @@ cmd_file(struct conn *c, const struct cmdline *cl)
 	size_t fl = wire_next_arg(rest, rl, &off);
 	const char *sz = rest + off;
 	size_t szl = rl - off;
-	if (fl == 0 || szl == 0 || szl >= sizeof(num) ||
-	    memchr(sz, ' ', szl)) {
+	if (fl == 0 || szl == 0 || szl >= sizeof(num) || memchr(sz, ' ', szl)) {
 		say(c, "400 Usage: FILE <user> <filename> <size>");
 		return;
 	}

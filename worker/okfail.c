@@ -44,7 +44,8 @@ cmd_ident(struct conn *c, const struct cmdline *cl)
 		say(c, F04);
 		return;
 	}
-	if (!cl->has_payload || !wire_valid_name(cl->payload, cl->payload_len)) {
+	if (!cl->has_payload ||
+	    !wire_valid_name(cl->payload, cl->payload_len)) {
 		say(c, F02);
 		return;
 	}

@@ -41,8 +41,7 @@ sendq_append(struct sendq *q, const void *p, size_t n)
  * which saves a copy per chunk. Returns bytes written, or -1 when the
  * connection is broken (nothing is queued then). */
 ssize_t
-sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr,
-	  void *arg)
+sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr, void *arg)
 {
 	ssize_t w = 0;
 

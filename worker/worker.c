@@ -48,8 +48,8 @@ peer_update(struct peer *p)
 /* Send a frame to worker `to` (ourselves included, through a loopback
  * channel). Frames to a peer that is down are dropped: its users are gone. */
 int
-worker_send(struct worker *w, int to, uint16_t type, uint32_t id,
-	    const void *a, size_t alen, const void *b, size_t blen)
+worker_send(struct worker *w, int to, uint16_t type, uint32_t id, const void *a,
+	    size_t alen, const void *b, size_t blen)
 {
 	if (to < 0 || to >= w->nworkers)
 		return -1;
@@ -241,8 +241,8 @@ listener_accept_one(struct worker *w, struct listener *l, int fd,
 		inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr, ip,
 			  sizeof(ip));
 	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr,
-			  ip, sizeof(ip));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr, ip,
+			  sizeof(ip));
 	if (worker_total_clients(w) >= w->lim.max_clients) {
 		listener_refuse(fd, l->dialect, "FAIL14 Server full\n",
 				"900 Server full\n");
@@ -255,9 +255,10 @@ listener_accept_one(struct worker *w, struct listener *l, int fd,
 		memcpy(key, &((struct sockaddr_in6 *)ss)->sin6_addr, 16);
 	if (w->lim.max_per_ip > 0 &&
 	    registry_ip_acquire(w->reg, key, w->idx, w->lim.max_per_ip) < 0) {
-		listener_refuse(fd, l->dialect,
-				"FAIL15 Too many connections from your address\n",
-				"901 Too many connections from your address\n");
+		listener_refuse(
+			fd, l->dialect,
+			"FAIL15 Too many connections from your address\n",
+			"901 Too many connections from your address\n");
 		return;
 	}
 	struct conn *c = conn_new(w, fd, l->dialect, ip, l->tls);
@@ -271,8 +272,8 @@ listener_accept_one(struct worker *w, struct listener *l, int fd,
 	c->ip_counted = w->lim.max_per_ip > 0;
 	memcpy(c->ipkey, key, sizeof(key));
 	w->board->clients = w->nclients;
-	log_debug("client accepted fd=%d id=%u ip=%s dialect=%s", fd, c->id,
-		  ip, l->dialect == DIALECT_OKFAIL ? "okfail" : "numeric");
+	log_debug("client accepted fd=%d id=%u ip=%s dialect=%s", fd, c->id, ip,
+		  l->dialect == DIALECT_OKFAIL ? "okfail" : "numeric");
 	if (l->dialect == DIALECT_OKFAIL)
 		okfail_greet(c);
 }
@@ -513,8 +514,8 @@ worker_setup(struct worker *w, int ctl_fd, const int *lfds, int nlfds)
 	w->views = calloc(max_users, sizeof(*w->views));
 	w->rooms_tmp = calloc(max_rooms + 1, sizeof(*w->rooms_tmp));
 	w->lingering = calloc(LINGER_SLOTS, sizeof(struct lingerer *));
-	if (!w->loop || !w->scratch || !w->render || !w->by_slot ||
-	    !w->views || !w->rooms_tmp || !w->lingering)
+	if (!w->loop || !w->scratch || !w->render || !w->by_slot || !w->views ||
+	    !w->rooms_tmp || !w->lingering)
 		return -1;
 	if (chan_open(&w->ctl, ctl_fd) < 0)
 		return -1;
@@ -541,7 +542,8 @@ worker_signals(void)
 	sigset_t set;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN); /* the terminal's ^C is the master's to act on */
+	signal(SIGINT,
+	       SIG_IGN); /* the terminal's ^C is the master's to act on */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	sigemptyset(&set);

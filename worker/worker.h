@@ -21,18 +21,18 @@
 #include "sendq.h"
 
 #define FILE_CHUNK (60 * 1024) /* fits a 64 KiB frame */
-#define FILE_WINDOW 8 /* chunks in flight per transfer: 480 KiB */
+#define FILE_WINDOW 8          /* chunks in flight per transfer: 480 KiB */
 
 enum conn_state {
-	CS_NEW,       /* connected, not logged in */
+	CS_NEW,        /* connected, not logged in */
 	CS_LOGIN_WAIT, /* IDENT/USER waits for a name probe on another worker */
-	CS_LIVE,      /* logged in */
-	CS_CLOSING,   /* marked; closed at the end of the loop pass */
+	CS_LIVE,       /* logged in */
+	CS_CLOSING,    /* marked; closed at the end of the loop pass */
 };
 
 enum conn_mode {
-	CM_LINES,   /* reading commands */
-	CM_UPLOAD,  /* reading the raw bytes of a FILE */
+	CM_LINES,     /* reading commands */
+	CM_UPLOAD,    /* reading the raw bytes of a FILE */
 	CM_WAIT_FILE, /* upload done, waiting for 200/101 */
 };
 
@@ -48,30 +48,30 @@ struct conn {
 	uint8_t dialect;
 	uint8_t state;
 	uint8_t mode;
-	bool in_paused;     /* EPOLLIN off: output above low water, or flow */
-	bool want_out;      /* EPOLLOUT armed */
-	bool pending;       /* on the pending-write list */
-	bool eof;           /* peer closed its side */
+	bool in_paused; /* EPOLLIN off: output above low water, or flow */
+	bool want_out;  /* EPOLLOUT armed */
+	bool pending;   /* on the pending-write list */
+	bool eof;       /* peer closed its side */
 	bool read_wants_write; /* TLS: SSL_read needs the socket writable */
 	bool write_wants_read; /* TLS: SSL_write needs the socket readable */
-	SSL *ssl;           /* NULL on plain connections */
-	bool ip_counted;    /* holds a per-address count in the registry */
-	bool counted;       /* its queues count in the worker's budget */
-	bool xoffed;        /* input paused because a peer channel is full */
-	bool throttled;     /* the rate limit holds its next line back */
+	SSL *ssl;              /* NULL on plain connections */
+	bool ip_counted;       /* holds a per-address count in the registry */
+	bool counted;          /* its queues count in the worker's budget */
+	bool xoffed;           /* input paused because a peer channel is full */
+	bool throttled;        /* the rate limit holds its next line back */
 	uint8_t ipkey[16];
 	uint64_t login_seq;
-	char *pubkey;       /* own copies, to register again after a rebuild */
+	char *pubkey; /* own copies, to register again after a rebuild */
 	size_t pubkey_len;
 	uint32_t *rooms;
 	size_t nrooms, rooms_cap;
-	int32_t slot;       /* registry slot when logged in, else -1 */
+	int32_t slot; /* registry slot when logged in, else -1 */
 	char name[REG_NAME_SZ];
 	char pending_name[REG_NAME_SZ];
 	char ip[48];
 	struct linebuf in;
 	struct sendq out;
-	struct sendq held;  /* deliveries waiting behind a file */
+	struct sendq held; /* deliveries waiting behind a file */
 	int64_t next_ping;
 	int64_t pong_due;
 	uint32_t pings_out;
@@ -79,10 +79,10 @@ struct conn {
 	int64_t partial_since;
 	int64_t soft_since;
 	int64_t timer_due;
-	double tokens;      /* flood bucket */
+	double tokens; /* flood bucket */
 	int64_t tokens_at;
 	const char *close_why;
-	struct upload *up;  /* our FILE upload, if any */
+	struct upload *up;            /* our FILE upload, if any */
 	struct rx *rx_head, *rx_tail; /* files to us, the first one active */
 	struct conn *next_pending;
 	struct conn *prev_live, *next_live;
@@ -136,9 +136,9 @@ struct worker {
 	uint32_t next_xfer_id;
 	struct upload *uploads;
 	struct rx *rxs;
-	char *scratch;     /* read buffer, one per worker */
+	char *scratch; /* read buffer, one per worker */
 	size_t scratch_cap;
-	char *render;      /* line rendering buffer */
+	char *render; /* line rendering buffer */
 	size_t render_cap;
 	struct reg_user_view *views;
 	uint32_t *rooms_tmp;
@@ -196,8 +196,7 @@ void login_note_room(struct conn *c, uint32_t room, bool joined);
 /* fanout.c */
 void fanout_event(struct worker *w, struct ev_body *ev, const char *text,
 		  int to_worker);
-void fanout_local(struct worker *w, const struct ev_body *ev,
-		  const char *text);
+void fanout_local(struct worker *w, const struct ev_body *ev, const char *text);
 void fanout_on_frame(struct worker *w, const struct frame *f);
 void fanout_user_gone(struct worker *w, const struct frame *f);
 void fanout_simple(struct worker *w, uint16_t kind, struct conn *from,

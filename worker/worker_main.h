@@ -7,8 +7,8 @@
 #include "../common/tlsctx.h"
 #include "../ipc/registry.h"
 
-int worker_main(struct fc_config *cfg, struct registry *reg, int idx,
-		int gen, int nworkers, int ctl_fd, const int *lfds, int nlfds,
+int worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
+		int nworkers, int ctl_fd, const int *lfds, int nlfds,
 		const struct tls_pem *pem);
 
 #endif
