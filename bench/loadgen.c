@@ -813,10 +813,8 @@ print_common(const char *extra)
 		snprintf(rate, sizeof rate, "%g", g.o.rate);
 	else
 		snprintf(rate, sizeof rate, "full");
-	printf("RESULT scenario=%s server=%s clients=%d senders=%d rate=%s "
-	       "window=%d"
-	       " msgs=%llu msgs_per_s=%.0f deliveries=%llu "
-	       "deliveries_per_s=%.0f"
+	printf("RESULT scenario=%s server=%s clients=%d senders=%d rate=%s window=%d"
+	       " msgs=%llu msgs_per_s=%.0f deliveries=%llu deliveries_per_s=%.0f"
 	       " p50_us=%.1f p99_us=%.1f max_us=%.1f lost=%llu reordered=%llu"
 	       " misdelivered=%llu errors=%llu%s\n",
 	       g.o.scen == SC_PM ? "pm" : "fanout", g.o.server, g.n, g.ns, rate,
@@ -855,10 +853,8 @@ scen_login(void)
 {
 	int ok = setup_clients();
 	double el = (double)(g.t_last_ready - g.t_first_conn) / 1e9;
-	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d "
-	       "elapsed_s=%.3f"
-	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 "
-	       "errors=%llu\n",
+	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d elapsed_s=%.3f"
+	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 errors=%llu\n",
 	       g.o.server, g.n, g.ready, g.failed, el,
 	       el > 0 ? g.ready / el : 0, (double)hist_pct(&g.login, 50) / 1e3,
 	       (double)hist_pct(&g.login, 99) / 1e3, (double)g.login.max / 1e3,
@@ -878,10 +874,8 @@ scen_idle(void)
 	long pg = sysconf(_SC_PAGESIZE) / 1024;
 	double total = (double)(pss + sock * pg) * 1024.0;
 	double delta = (double)(pss - pss0 + (sock - sock0) * pg) * 1024.0;
-	printf("RESULT scenario=idle server=%s clients=%d ready=%d rss_kib=%ld "
-	       "pss_kib=%ld"
-	       " sock_kib=%ld base_pss_kib=%ld base_sock_kib=%ld "
-	       "bytes_per_client=%.0f"
+	printf("RESULT scenario=idle server=%s clients=%d ready=%d rss_kib=%ld pss_kib=%ld"
+	       " sock_kib=%ld base_pss_kib=%ld base_sock_kib=%ld bytes_per_client=%.0f"
 	       " delta_bytes_per_client=%.0f lost=0 errors=%llu\n",
 	       g.o.server, g.n, g.ready, rss, pss, sock * pg, pss0, sock0 * pg,
 	       g.ready ? total / g.ready : 0, g.ready ? delta / g.ready : 0,
@@ -948,10 +942,8 @@ scen_file(void)
 	file_wait(now_ns() + 600000000000ull);
 	double el =
 		g.file_tdone ? (double)(g.file_tdone - g.file_t100) / 1e9 : 0;
-	printf("RESULT scenario=file server=%s size=%llu elapsed_s=%.3f "
-	       "mb_per_s=%.1f"
-	       " base_rss_kib=%ld peak_rss_kib=%llu peak_pss_kib=%llu "
-	       "corrupt=%llu"
+	printf("RESULT scenario=file server=%s size=%llu elapsed_s=%.3f mb_per_s=%.1f"
+	       " base_rss_kib=%ld peak_rss_kib=%llu peak_pss_kib=%llu corrupt=%llu"
 	       " lost=%d errors=%llu\n",
 	       g.o.server, (unsigned long long)g.o.file_size, el,
 	       el > 0 ? (double)g.o.file_size / el / 1048576.0 : 0, rss0,
@@ -991,8 +983,7 @@ scen_copy(void)
 			epoll_wait(g.ep, evs, 4, left ? 0 : 10);
 	}
 	double el = (double)(g.file_tdone - t0) / 1e9;
-	printf("RESULT scenario=copy server=tcp size=%llu elapsed_s=%.3f "
-	       "mb_per_s=%.1f corrupt=%llu lost=0\n",
+	printf("RESULT scenario=copy server=tcp size=%llu elapsed_s=%.3f mb_per_s=%.1f corrupt=%llu lost=0\n",
 	       (unsigned long long)g.o.file_size, el,
 	       (double)g.o.file_size / el / 1048576.0,
 	       (unsigned long long)g.file_bad);
@@ -1009,8 +1000,7 @@ usage(void)
 	      "  --clients N --senders S --rate MSGS_PER_S(0=full) --window K\n"
 	      "  --duration S --size TEXTBYTES --src-addrs N --conc C\n"
 	      "  --pids P1,P2,.. (daemon processes, for idle/file memory)\n"
-	      "  --file-size BYTES --cdf FILE --setup-timeout S "
-	      "--drain-timeout S\n",
+	      "  --file-size BYTES --cdf FILE --setup-timeout S --drain-timeout S\n",
 	      stderr);
 	exit(2);
 }

@@ -359,8 +359,7 @@ cmd_flood(int port, int nrecv, long bytes, int linelen, const char *pids,
 					if (s != c->next_seq &&
 					    c->order_errors++ < 3)
 						fprintf(stderr,
-							"%s: expected seq %ld, "
-							"got '%.60s'\n",
+							"%s: expected seq %ld, got '%.60s'\n",
 							c->name, c->next_seq,
 							l);
 					c->next_seq = s + 1;
@@ -376,8 +375,7 @@ cmd_flood(int port, int nrecv, long bytes, int linelen, const char *pids,
 					   strncmp(l, "LEFT ", 5)) {
 					if (other_r++ < 3)
 						fprintf(stderr,
-							"%s: unexpected "
-							"'%.60s'\n",
+							"%s: unexpected '%.60s'\n",
 							c->name, l);
 				}
 			}
@@ -433,8 +431,7 @@ cmd_flood(int port, int nrecv, long bytes, int linelen, const char *pids,
 			cmin = r[i].count;
 	}
 	printf("total=%ld sent=%ld ok=%ld fail=%ld recv_min=%ld recv_max=%ld "
-	       "count_min=%ld order_errors=%ld receivers_lost=%d "
-	       "other_lines=%ld slow=%s "
+	       "count_min=%ld order_errors=%ld receivers_lost=%d other_lines=%ld slow=%s "
 	       "rss_base=%ld rss_max=%ld rss_end=%ld elapsed=%.2f\n",
 	       total, seq, oks, fails, rmin, rmax, cmin, order, lost_recv,
 	       other_r, slow_state, base, maxrss, rss_end, elapsed);

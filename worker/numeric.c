@@ -55,8 +55,7 @@ static const char *help_lines[] = {
 	"200-SEND <room> <text>   send to a room",
 	"200-PRIV <user> <text>   private message",
 	"200-SECU <user> <cipher> encrypted message (the client encrypts)",
-	"200-FILE <user> <name> <size>  send a file: wait for 100, then the "
-	"bytes",
+	"200-FILE <user> <name> <size>  send a file: wait for 100, then the bytes",
 	"200-USEK <key>           client-side: set the SECU key",
 	"200-HELP                 this list",
 	"200 QUIT                 leave",
