@@ -20,6 +20,7 @@
 #include "worker.h"
 
 #define READ_CHUNK (16 * 1024)
+_Static_assert(READ_CHUNK <= FILE_CHUNK, "a read must fit the scratch buffer");
 #define READ_MAX_PER_EVENT (64 * 1024)
 #define WRITE_MAX_PER_PASS (256 * 1024)
 #define OUT_HIGH_WATER (64 * 1024)

@@ -506,7 +506,7 @@ worker_setup(struct worker *w, int ctl_fd, const int *lfds, int nlfds)
 	size_t max_rooms = registry_limits(w->reg)->max_rooms;
 
 	w->loop = loop_new();
-	w->scratch_cap = 64 * 1024;
+	w->scratch_cap = FILE_CHUNK; /* a file chunk or a socket read */
 	w->scratch = malloc(w->scratch_cap);
 	w->render_cap = 2 * (FRAME_MAX_PAYLOAD + 512);
 	w->render = malloc(w->render_cap);

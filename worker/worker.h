@@ -22,6 +22,7 @@
 
 #define FILE_CHUNK (60 * 1024) /* fits a 64 KiB frame */
 #define FILE_WINDOW 8          /* chunks in flight per transfer: 480 KiB */
+_Static_assert(FILE_CHUNK <= FRAME_MAX_PAYLOAD, "a chunk must fit a frame");
 
 enum conn_state {
 	CS_NEW,        /* connected, not logged in */
