@@ -473,6 +473,7 @@ struct lingerer {
 	struct handler h;
 	struct worker *w;
 	int fd;
+	uint32_t serial; /* tells this linger's timer from an older one's */
 };
 
 static void
@@ -507,11 +508,13 @@ static void
 linger_timeout(void *arg, uint64_t key, int64_t due)
 {
 	struct worker *w = arg;
-	struct lingerer *l = w->lingering[key % LINGER_SLOTS];
+	uint32_t fd = (uint32_t)key;
+	struct lingerer *l = fd < LINGER_SLOTS ? w->lingering[fd] : NULL;
 
 	(void)due;
-	/* the slot holds the newest linger of that fd, if still open */
-	if (l && (uint64_t)l->fd == key)
+	/* the fd may have lingered and closed before, and linger again now:
+	 * only this linger's own timer may end it */
+	if (l && l->serial == (uint32_t)(key >> 32))
 		linger_end(l);
 }
 
@@ -535,9 +538,11 @@ conn_linger_close(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
+	static uint32_t next_serial;
+	l->serial = ++next_serial;
 	w->lingering[fd] = l;
 	loop_timer(w->loop, loop_now(w->loop) + LINGER_MS, linger_timeout, w,
-		   (uint64_t)fd);
+		   (uint64_t)l->serial << 32 | (uint32_t)fd);
 }
 
 static void
