@@ -162,3 +162,32 @@ assert_apart() {
 	fc_expect vic "200 MEMBERS r1 nobs"
 	fc_wait_for obs "JOINED vic"
 }
+
+@test "workers: 90 connections are shared by all 3 workers (each serves at least 10)" {
+	# SO_REUSEPORT hashes each connection to one worker's listener; with
+	# 90 connections a worker left with fewer than 10 would mean the
+	# listeners are not shared (odds of that by chance: below 1e-6).
+	run "$FC_PYTHON" - "$OKPORT" "$FORKCHATD" "$FC_CTL" <<'PY'
+import json, socket, subprocess, sys
+port, fcd, ctl = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+socks = []
+for _ in range(90):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    f = s.makefile("rb")
+    line = f.readline()
+    assert line.startswith(b"INIT"), line
+    socks.append((s, f))
+st = json.loads(subprocess.check_output([fcd, "status", "--json", "-S", ctl]))
+print(" ".join(str(w["clients"]) for w in st["workers"] if w["up"]))
+PY
+	[ "$status" -eq 0 ] || fail "client script failed: $output"
+	echo "clients per worker: $output"
+	local -a per=($output)
+	[ "${#per[@]}" -eq 3 ] || fail "expected 3 workers, got: $output"
+	local n total=0
+	for n in "${per[@]}"; do
+		[ "$n" -ge 10 ] || fail "a worker serves only $n of 90: $output"
+		total=$((total + n))
+	done
+	[ "$total" -eq 90 ] || fail "the workers count $total clients, not 90: $output"
+}
