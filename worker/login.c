@@ -222,9 +222,12 @@ login_logout(struct conn *c)
 			 &nrooms);
 	w->by_slot[c->slot] = NULL;
 	c->nrooms = 0;
-	for (size_t i = 0; i < nrooms; i++)
+	/* when the server stops, everyone gets DSCN or a close instead */
+	bool tell = !w->server_stopping;
+	for (size_t i = 0; tell && i < nrooms; i++)
 		fanout_simple(w, EV_ROOM_LEFT, c, (int32_t)w->rooms_tmp[i],
 			      NULL, 0);
 	conn_on_logout(c);
-	fanout_simple(w, EV_LOGOUT, c, -1, NULL, 0);
+	if (tell)
+		fanout_simple(w, EV_LOGOUT, c, -1, NULL, 0);
 }

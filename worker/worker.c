@@ -314,12 +314,15 @@ worker_accept_on(struct worker *w)
 /* ---- master ---- */
 
 static void
-worker_shutdown(struct worker *w, const char *why)
+worker_shutdown(struct worker *w, const char *why, bool whole_server)
 {
 	char line[300];
 	int n = snprintf(line, sizeof(line), "DSCN %s\n", why);
 
 	w->stopping = true;
+	/* when every worker stops, logouts are not announced: each user gets
+	 * its own DSCN, and LEFT lines would only race ahead of it */
+	w->server_stopping = whole_server;
 	for (size_t fd = 0; fd < w->conns_cap; fd++) {
 		struct conn *c = w->conns[fd];
 		if (c == NULL || c->state == CS_CLOSING)
@@ -401,7 +404,7 @@ worker_on_ctl_frame(struct worker *w, const struct frame *f)
 		char why[257];
 		memcpy(why, f->payload, f->hdr.len);
 		why[f->hdr.len] = '\0';
-		worker_shutdown(w, why[0] ? why : "Server shutting down");
+		worker_shutdown(w, why[0] ? why : "Server shutting down", true);
 		break;
 	}
 	case FR_RELOAD:
@@ -432,7 +435,7 @@ ctl_on_event(struct handler *h, uint32_t events)
 		if (rc == CHAN_DEAD) {
 			log_warnx("master gone; shutting down");
 			loop_del(w->loop, w->ctl.fd);
-			worker_shutdown(w, "Server shutting down");
+			worker_shutdown(w, "Server shutting down", false);
 			return;
 		}
 		if (rc == CHAN_OK)
@@ -449,7 +452,8 @@ sig_on_event(struct handler *h, uint32_t events)
 	(void)events;
 	while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
 		if (si.ssi_signo == SIGTERM)
-			worker_shutdown(the_worker, "Server shutting down");
+			worker_shutdown(the_worker, "Server shutting down",
+					false);
 }
 
 /* ---- loop ---- */

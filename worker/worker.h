@@ -123,6 +123,7 @@ struct worker {
 	int nlst;
 	bool accepting;
 	bool stopping;
+	bool server_stopping; /* the master stops every worker */
 	bool started;
 	int64_t accept_paused_until;
 	struct conn **conns; /* by fd */
