@@ -156,6 +156,8 @@ void ui_init(struct client *c);
 void ui_close(struct client *c);
 void ui_show(struct client *c, enum style st, const char *script,
 	     const char *human);
+void ui_show_decrypted(struct client *c, const char *code, const char *tag,
+		       const char *user, char *pt, size_t n);
 void ui_showf(struct client *c, enum style st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ui_error(struct client *c, const char *fmt, ...)

@@ -165,13 +165,8 @@ on_secure(struct client *c, char *rest, const char *l)
 			 user);
 		return;
 	}
-	char buf[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];
-	snprintf(buf, sizeof(buf), "700 %s %s", user, pt);
-	snprintf(human, sizeof(human), "[secure from %s] %s", user, pt);
-	ui_show(c, S_E2E, buf, human);
 	(void)l;
-	OPENSSL_cleanse(pt, n);
-	free(pt);
+	ui_show_decrypted(c, "700", "secure", user, pt, n);
 }
 
 static void

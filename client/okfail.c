@@ -312,12 +312,7 @@ on_private(struct client *c, char *rest)
 			 user);
 		return;
 	}
-	char buf[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];
-	snprintf(buf, sizeof(buf), "RECEIVE_PRIVATE_MSG %s %s", user, pt);
-	snprintf(human, sizeof(human), "[e2e from %s] %s", user, pt);
-	ui_show(c, S_E2E, buf, human);
-	OPENSSL_cleanse(pt, n);
-	free(pt);
+	ui_show_decrypted(c, "RECEIVE_PRIVATE_MSG", "e2e", user, pt, n);
 }
 
 /* Deliveries: human layout for the terminal, the line itself for scripts. */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <editline/readline.h>
 
 #include "../common/util.h"
@@ -178,6 +180,23 @@ ui_show(struct client *c, enum style st, const char *script, const char *human)
 	fflush(stdout);
 	if (!c->stdin_eof)
 		redraw();
+}
+
+/* A decrypted message: shown, then every copy of the plaintext is wiped and
+ * pt (the decrypter's allocation) freed. */
+void
+ui_show_decrypted(struct client *c, const char *code, const char *tag,
+		  const char *user, char *pt, size_t n)
+{
+	char script[CL_MAX_LINE * 2], human[CL_MAX_LINE * 2];
+
+	snprintf(script, sizeof(script), "%s %s %s", code, user, pt);
+	snprintf(human, sizeof(human), "[%s from %s] %s", tag, user, pt);
+	ui_show(c, S_E2E, script, human);
+	OPENSSL_cleanse(script, sizeof(script));
+	OPENSSL_cleanse(human, sizeof(human));
+	OPENSSL_cleanse(pt, n);
+	free(pt);
 }
 
 void

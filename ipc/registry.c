@@ -18,73 +18,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "shmlock.h"
-
-#define REG_MAGIC 0x46434b52u /* "FCKR" */
-#define REG_VERSION 1
-
-enum { SLOT_FREE = 0, SLOT_CLAIMING = 1, SLOT_LIVE = 2 };
-
-struct reg_user {
-	_Atomic uint32_t state;
-	uint16_t worker;
-	uint16_t worker_gen;
-	uint32_t conn_id;
-	uint8_t dialect;
-	uint8_t pad[3];
-	uint32_t key_len;
-	uint64_t seq;
-	char name[REG_NAME_SZ];
-};
-
-struct reg_room {
-	_Atomic uint32_t state;
-	uint32_t pad;
-	char name[REG_ROOM_SZ];
-};
-
-/* Connections per client address, counted per worker so that the repair can
- * subtract a dead worker's share. */
-struct reg_ip {
-	uint8_t addr[16];
-	uint32_t total;
-	uint16_t per_worker[REG_MAX_WORKERS];
-};
-
-struct reg_hdr {
-	uint32_t magic;
-	uint32_t version;
-	uint64_t epoch;
-	struct shmlock lock;
-	struct reg_limits lim;
-	uint64_t next_seq;
-	uint32_t nusers;
-	uint32_t nrooms;
-	uint64_t key_bytes; /* sum of stored key lengths */
-	uint32_t free_top;
-	uint32_t user_hash_sz; /* power of two */
-	uint32_t room_hash_sz;
-	uint32_t bit_words; /* 64-bit words per room bitset */
-	uint32_t ip_hash_sz;
-	size_t off_ips;
-	size_t off_users, off_keys, off_free, off_uhash, off_rooms, off_rhash,
-		off_bits;
-	struct reg_worker workers[REG_MAX_WORKERS];
-};
-
-struct registry {
-	struct reg_hdr *h;
-	size_t size;
-	struct reg_user *users;
-	char *keys;
-	uint32_t *free_stack;
-	uint32_t *uhash; /* slot + 1, 0 = empty */
-	struct reg_room *rooms;
-	uint32_t *rhash;
-	_Atomic uint64_t *bits;
-	struct reg_ip *ips;
-	struct reg_user_view *scratch; /* this process's own, for listings */
-};
+#include "registry_layout.h"
 
 static size_t
 align64(size_t n)

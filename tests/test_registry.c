@@ -19,64 +19,21 @@
 
 #include "../common/log.h"
 #include "../ipc/registry.h"
+#include "../ipc/registry_layout.h"
 #include "../ipc/shmlock.h"
 
-/* ---- a mirror of the private layout of ipc/registry.c, used only to play
- * a worker that dies in the middle of a mutation; mirror_ok() checks it
- * against the real thing before any test relies on it ---- */
-struct m_user {
-	_Atomic uint32_t state;
-	uint16_t worker;
-	uint16_t worker_gen;
-	uint32_t conn_id;
-	uint8_t dialect;
-	uint8_t pad[3];
-	uint32_t key_len;
-	uint64_t seq;
-	char name[REG_NAME_SZ];
-};
+/* ---- the private layout (ipc/registry_layout.h) lets a test play a
+ * worker that dies in the middle of a mutation ---- */
 
-struct m_hdr {
-	uint32_t magic;
-	uint32_t version;
-	uint64_t epoch;
-	struct shmlock lock;
-	struct reg_limits lim;
-	uint64_t next_seq;
-	uint32_t nusers;
-	uint32_t nrooms;
-	uint64_t key_bytes;
-	uint32_t free_top;
-	/* more follows; not needed here */
-};
-
-struct m_registry {
-	struct m_hdr *h;
-	size_t size;
-	struct m_user *users;
-	char *keys;
-	uint32_t *free_stack;
-	uint32_t *uhash;
-};
-
-enum { M_FREE = 0, M_CLAIMING = 1, M_LIVE = 2 };
-
-static struct m_registry *
-mirror(struct registry *r)
-{
-	return (struct m_registry *)r;
-}
-
+/* The layout agrees with what the API reports about a user. */
 static void
-mirror_ok(struct registry *r, const struct reg_user_view *v)
+layout_ok(struct registry *m, const struct reg_user_view *v)
 {
-	struct m_registry *m = mirror(r);
-
-	assert_int_equal(m->h->magic, 0x46434b52u);
-	assert_int_equal(atomic_load(&m->users[v->slot].state), M_LIVE);
+	assert_int_equal(m->h->magic, REG_MAGIC);
+	assert_int_equal(atomic_load(&m->users[v->slot].state), SLOT_LIVE);
 	assert_string_equal(m->users[v->slot].name, v->name);
 	assert_int_equal(m->users[v->slot].conn_id, v->conn_id);
-	assert_int_equal(m->h->nusers, registry_user_count(r));
+	assert_int_equal(m->h->nusers, registry_user_count(m));
 }
 
 /* ---- helpers ---- */
@@ -124,7 +81,7 @@ test_claim_lookup_release(void **state)
 	(void)state;
 	assert_int_equal(
 		registry_claim(r, "alice", DIALECT_OKFAIL, 2, 5, 77, &v), 0);
-	mirror_ok(r, &v);
+	layout_ok(r, &v);
 	assert_int_equal(v.worker_gen, 5);
 	assert_int_equal(v.dialect, DIALECT_OKFAIL);
 	assert_int_equal(registry_user_count(r), 1);
@@ -506,34 +463,33 @@ test_recover_frees_dead_worker(void **state)
 /* Fork a "worker" that takes the registry lock, runs fn on the tables and
  * dies with the lock held; returns its (reaped) pid. */
 static pid_t
-die_holding_lock(struct registry *r, void (*fn)(struct m_registry *), int sig)
+die_holding_lock(struct registry *r, void (*fn)(struct registry *), int sig)
 {
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct m_registry *m = mirror(r);
-		shmlock_lock(&m->h->lock);
-		fn(m);
+		shmlock_lock(&r->h->lock);
+		fn(r);
 		if (sig)
 			raise(sig);
 		_exit(0);
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_int_equal(shmlock_owner(&mirror(r)->h->lock), pid);
+	assert_int_equal(shmlock_owner(&r->h->lock), pid);
 	return pid;
 }
 
 /* registry_claim() cut short after taking a slot off the free stack and
  * writing half the name: CLAIMING, not in the hash, counters stale. */
 static void
-half_claim(struct m_registry *m)
+half_claim(struct registry *m)
 {
 	uint32_t slot = m->free_stack[--m->h->free_top];
-	struct m_user *u = &m->users[slot];
+	struct reg_user *u = &m->users[slot];
 
-	atomic_store(&u->state, M_CLAIMING);
+	atomic_store(&u->state, SLOT_CLAIMING);
 	u->worker = 4;
 	u->conn_id = 42;
 	memcpy(u->name, "half", 4); /* no terminator yet */
@@ -542,13 +498,13 @@ half_claim(struct m_registry *m)
 /* user_free() cut short: the slot is FREE but still in the hash, not on the
  * free stack and still counted. */
 static void
-half_free(struct m_registry *m)
+half_free(struct registry *m)
 {
 	for (uint32_t i = 0; i < m->h->lim.max_users; i++) {
-		struct m_user *u = &m->users[i];
-		if (atomic_load(&u->state) == M_LIVE && u->worker == 4 &&
+		struct reg_user *u = &m->users[i];
+		if (atomic_load(&u->state) == SLOT_LIVE && u->worker == 4 &&
 		    strcmp(u->name, "dora") == 0) {
-			atomic_store(&u->state, M_FREE);
+			atomic_store(&u->state, SLOT_FREE);
 			return;
 		}
 	}
@@ -557,11 +513,11 @@ half_free(struct m_registry *m)
 
 /* A corrupted published slot: LIVE, name without terminator. */
 static void
-half_name(struct m_registry *m)
+half_name(struct registry *m)
 {
 	for (uint32_t i = 0; i < m->h->lim.max_users; i++) {
-		struct m_user *u = &m->users[i];
-		if (atomic_load(&u->state) == M_LIVE && u->worker == 4) {
+		struct reg_user *u = &m->users[i];
+		if (atomic_load(&u->state) == SLOT_LIVE && u->worker == 4) {
 			memset(u->name, 'x', REG_NAME_SZ);
 			m->h->key_bytes += 1000;
 			return;
@@ -571,7 +527,7 @@ half_name(struct m_registry *m)
 }
 
 static void
-recover_after(void (*fn)(struct m_registry *), int sig, int want_freed)
+recover_after(void (*fn)(struct registry *), int sig, int want_freed)
 {
 	struct registry *r = mkreg(8, 4);
 	struct gone_log g = {0};
@@ -580,7 +536,7 @@ recover_after(void (*fn)(struct m_registry *), int sig, int want_freed)
 	int room = registry_room_create(r, "lobby", 5);
 	uint32_t keep = claim(r, "keeper", DIALECT_NUMERIC, 3, 1);
 	uint32_t dora = claim(r, "dora", DIALECT_NUMERIC, 4, 2);
-	mirror_ok(r, &(struct reg_user_view){
+	layout_ok(r, &(struct reg_user_view){
 			     .slot = dora, .conn_id = 2, .name = "dora"});
 	registry_room_join(r, (uint32_t)room, keep);
 	registry_room_join(r, (uint32_t)room, dora);
@@ -591,7 +547,7 @@ recover_after(void (*fn)(struct m_registry *), int sig, int want_freed)
 	/* the gone callback always gets a terminated name */
 	assert_int_equal(g.unterminated, 0);
 	assert_int_equal(registry_takeovers(r), 1);
-	assert_int_equal(shmlock_owner(&mirror(r)->h->lock), 0);
+	assert_int_equal(shmlock_owner(&r->h->lock), 0);
 	assert_int_equal(registry_check(r), 0);
 
 	/* only the survivor is left, in its room */
@@ -644,7 +600,7 @@ test_recover_corrupt_name(void **state)
 /* A dead worker that held the lock but changed nothing: the lock is taken
  * back and the registry keeps working for everyone. */
 static void
-nothing(struct m_registry *m)
+nothing(struct registry *m)
 {
 	(void)m;
 }
