@@ -169,25 +169,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* 2. through a real channel (a zero-length packet reads as EOF) */
 	if (n > 0) {
-		struct msghdr msg = {0};
 		struct iovec iov = {pkt, n};
-		union {
-			struct cmsghdr c;
-			char b[CMSG_SPACE(sizeof(int))];
-		} cm;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (with_fd) {
-			memset(&cm, 0, sizeof(cm));
-			msg.msg_control = cm.b;
-			msg.msg_controllen = sizeof(cm.b);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &devnull, sizeof(int));
-		}
-		if (sendmsg(sv[1], &msg, MSG_DONTWAIT) != (ssize_t)n)
+		if (chan_sendmsg(sv[1], &iov, 1, with_fd ? devnull : -1) != 0)
 			abort();
 		struct frame f;
 		memset(&f, 0, sizeof(f));

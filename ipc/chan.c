@@ -57,8 +57,8 @@ chan_close(struct chan *c)
 	c->fd = -1;
 }
 
-/* Send one packet; 0 sent, 1 would block, -1 dead. */
-static int
+/* Send one packet as it is; 0 sent, 1 would block, -1 dead. */
+int
 chan_sendmsg(int sock, const struct iovec *iov, int iovcnt, int fd)
 {
 	union {

@@ -31,5 +31,9 @@ int chan_send(struct chan *c, uint16_t type, uint32_t id, const void *a,
 int chan_flush(struct chan *c);
 int chan_recv(struct chan *c, struct frame *out);
 bool chan_pending(const struct chan *c);
+/* One packet as it is, fd (or -1) with SCM_RIGHTS: chan_send's last step,
+ * and the fuzzer's way to send malformed frames. */
+struct iovec;
+int chan_sendmsg(int sock, const struct iovec *iov, int iovcnt, int fd);
 
 #endif

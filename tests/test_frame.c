@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../common/log.h"
+#include "unit_quiet.h"
 #include "../ipc/chan.h"
 #include "../ipc/frame.h"
 
@@ -55,14 +56,6 @@ ev_ok(uint32_t text_len)
 	ev.text_len = text_len;
 	strcpy(ev.sender, "alice");
 	return ev;
-}
-
-static int
-setup_quiet(void **state)
-{
-	(void)state;
-	log_init(0, "/dev/null", LOG_LVL_ERR);
-	return 0;
 }
 
 static void

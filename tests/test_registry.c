@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../common/log.h"
+#include "unit_quiet.h"
 #include "../ipc/registry.h"
 #include "../ipc/registry_layout.h"
 #include "../ipc/shmlock.h"
@@ -60,14 +61,6 @@ claim(struct registry *r, const char *name, uint8_t dialect, uint16_t worker,
 	assert_int_equal(v.worker, worker);
 	assert_int_equal(v.conn_id, conn);
 	return v.slot;
-}
-
-static int
-setup_quiet(void **state)
-{
-	(void)state;
-	log_init(0, "/dev/null", LOG_LVL_ERR);
-	return 0;
 }
 
 /* ---- users ---- */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "../common/log.h"
+#include "unit_quiet.h"
 #include "../ipc/shmlock.h"
 
 struct shared {
@@ -65,14 +66,6 @@ sleep_us(long us)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static int
-setup_quiet(void **state)
-{
-	(void)state;
-	log_init(0, "/dev/null", LOG_LVL_ERR);
-	return 0;
 }
 
 static void
