@@ -1,7 +1,11 @@
 # Static analysis; included by the top Makefile (include lint.mk).
-#   make lint    clang-format check, cppcheck, then clang-tidy (checks in .clang-tidy); fails on
-#                any finding. Suppress a reviewed false positive in place:
+#   make lint    clang-format check, the worker's layers and function sizes, cppcheck,
+#                then clang-tidy (checks in .clang-tidy); fails on any finding.
+#                Suppress a reviewed false positive in place:
 #                cppcheck: // cppcheck-suppress <id>   clang-tidy: // NOLINT(<check>)
+#   make lint-layers  no worker/ file includes or calls into a layer above it
+#                (tests/layers.py; the layers are in docs/ARCHITECTURE.md)
+#   make lint-size    function sizes in worker/ and ipc/: median <= 12, none over 60
 
 LINT_DIRS  = common proto ipc worker master $(wildcard client)
 LINT_SRC   = $(wildcard $(LINT_DIRS:%=%/*.c))
@@ -14,13 +18,15 @@ CPPCHECK_FLAGS = --enable=warning,performance,portability --error-exitcode=1 \
 	--suppress=missingIncludeSystem $(LINT_INC)
 TIDY_CFLAGS = -std=c17 -D_GNU_SOURCE -Wall -Wextra $(LINT_INC)
 
-.PHONY: lint lint-cppcheck lint-tidy
+.PHONY: lint lint-cppcheck lint-tidy lint-layers lint-size
 
 # both tools run even when the first one finds something; the clang-tidy
 # report (without its "N warnings generated" chatter) is kept in build/
 lint:
 	@mkdir -p build; rc=0; \
 	$(MAKE) -s format-check || rc=1; \
+	$(MAKE) -s lint-layers || rc=1; \
+	$(MAKE) -s lint-size || rc=1; \
 	echo "$(CPPCHECK) ... $(LINT_DIRS)"; \
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(LINT_SRC) || rc=1; \
 	echo "$(CLANG_TIDY) ... $(LINT_DIRS)"; \
@@ -36,3 +42,10 @@ lint-cppcheck:
 
 lint-tidy:
 	$(CLANG_TIDY) --quiet $(LINT_SRC) -- $(TIDY_CFLAGS)
+
+# the call check reads the objects' symbols: build them first
+lint-layers: $(D_OBJ)
+	@python3 tests/layers.py $(BUILD)
+
+lint-size:
+	@python3 tests/fnsize.py worker ipc

@@ -1,9 +1,6 @@
 /* lg_util.c: histogram, clock, rlimit and /proc helpers for loadgen.
  * The histogram keeps 64 sub-buckets per power of two (about 1.5 % error),
  * exact below 128 ns, up to 2^40 ns. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "lg_util.h"
 #include <dirent.h>
 #include <netinet/in.h>

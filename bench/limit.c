@@ -1,9 +1,6 @@
 /* limit.c: the machine's limit for fanout, a minimal single-process epoll
  * server speaking an okfail subset (INIT, IDENT, BCST). --mode write does one
  * write(2) per delivery; --mode coalesce batches per client per loop pass. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,9 +1,6 @@
 /* loadgen.c: one-process epoll load generator for forkchatd (okfail, numeric),
  * IRC servers (ngircd, InspIRCd) and bench/limit. Scenarios: fanout, pm,
  * login, idle, file, copy; prints one machine-readable RESULT line each. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "lg_util.h"
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,8 +1,5 @@
 /* One table of settings serves the command line, the config file and
  * SIGHUP: every key has one parser, one range and one place to go. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "config.h"
 
 #include <ctype.h>

@@ -8,7 +8,8 @@ enum io_result {
 	IO_DONE = 0,   /* the whole request was carried out */
 	IO_AGAIN = 1,  /* would block: retry when the fd is ready */
 	IO_CLOSED = 2, /* the peer closed its side (EOF, EPIPE, reset) */
-	IO_ERROR = 3,  /* anything else; errno or the TLS error queue says what */
+	IO_ERROR =
+		3, /* anything else; errno or the TLS error queue says what */
 };
 
 #endif

@@ -1,9 +1,6 @@
 /* OpenBSD-style logging: log_warn appends strerror(errno), log_warnx does
- * not; fatal/fatalx are for master start-up only. Lines carry the process tag
+ * not. Lines carry the process tag
  * so that interleaved output from the master and its workers stays readable. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "log.h"
 
 #include <errno.h>
@@ -69,12 +66,6 @@ log_setlevel(int level)
 	lg.level = level;
 }
 
-int
-log_getlevel(void)
-{
-	return lg.level;
-}
-
 static void
 log_vemit(int level, const char *fmt, va_list ap, const char *err)
 {
@@ -127,26 +118,3 @@ LOG_FN(log_warn, LOG_LVL_WARN, 1)
 LOG_FN(log_warnx, LOG_LVL_WARN, 0)
 LOG_FN(log_info, LOG_LVL_INFO, 0)
 LOG_FN(log_debug, LOG_LVL_DEBUG, 0)
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-	const char *e = strerror(errno);
-
-	va_start(ap, fmt);
-	log_vemit(LOG_LVL_ERR, fmt, ap, e);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_LVL_ERR, fmt, ap, NULL);
-	va_end(ap);
-	exit(1);
-}

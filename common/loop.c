@@ -1,9 +1,7 @@
-/* Event loop. Timers are a binary heap of (due, fn, arg, key); an owner that
- * reschedules simply pushes again and ignores stale entries when they fire,
- * which keeps cancellation out of the heap. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+/* Event loop. Timers live in a slot table and a binary heap of slot
+ * indices; each slot knows its heap position, so a cancel removes it at once
+ * and nothing stale ever fires. An id is the slot plus a generation that
+ * changes each time the slot is reused. */
 #include "loop.h"
 
 #include <errno.h>
@@ -20,13 +18,17 @@ struct timer {
 	int64_t due;
 	timer_fn fn;
 	void *arg;
-	uint64_t key;
+	uint32_t gen;
+	uint32_t pos; /* index in the heap, or the next free slot */
+	int used;
 };
 
 struct loop {
 	int ep;
-	struct timer *heap;
-	size_t n, cap;
+	struct timer *slots;
+	uint32_t nslots, free_slot; /* free list through pos; nslots: none */
+	uint32_t *heap;
+	uint32_t n;
 	void (*before)(void *);
 	void *before_arg;
 	int64_t now;
@@ -45,17 +47,8 @@ loop_new(void)
 		return NULL;
 	}
 	l->now = now_ms();
+	l->free_slot = UINT32_MAX;
 	return l;
-}
-
-void
-loop_free(struct loop *l)
-{
-	if (l == NULL)
-		return;
-	close(l->ep);
-	free(l->heap);
-	free(l);
 }
 
 int
@@ -80,53 +73,115 @@ loop_del(struct loop *l, int fd)
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void
-heap_swap(struct timer *a, struct timer *b)
+static bool
+heap_less(const struct loop *l, uint32_t i, uint32_t j)
 {
-	struct timer t = *a;
-	*a = *b;
-	*b = t;
+	return l->slots[l->heap[i]].due < l->slots[l->heap[j]].due;
 }
 
-int
-loop_timer(struct loop *l, int64_t due_ms, timer_fn fn, void *arg, uint64_t key)
+static void
+heap_swap(struct loop *l, uint32_t i, uint32_t j)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct timer *h = realloc(l->heap, cap * sizeof(*h));
-		if (h == NULL)
-			return -1;
-		l->heap = h;
-		l->cap = cap;
-	}
-	size_t i = l->n++;
-	l->heap[i] = (struct timer){due_ms, fn, arg, key};
-	while (i > 0 && l->heap[(i - 1) / 2].due > l->heap[i].due) {
-		heap_swap(&l->heap[(i - 1) / 2], &l->heap[i]);
+	uint32_t t = l->heap[i];
+
+	l->heap[i] = l->heap[j];
+	l->heap[j] = t;
+	l->slots[l->heap[i]].pos = i;
+	l->slots[l->heap[j]].pos = j;
+}
+
+static void
+heap_up(struct loop *l, uint32_t i)
+{
+	while (i > 0 && heap_less(l, i, (i - 1) / 2)) {
+		heap_swap(l, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
+}
+
+static void
+heap_down(struct loop *l, uint32_t i)
+{
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= l->n)
+			return;
+		if (c + 1 < l->n && heap_less(l, c + 1, c))
+			c++;
+		if (!heap_less(l, c, i))
+			return;
+		heap_swap(l, i, c);
+		i = c;
+	}
+}
+
+/* Double the slot table and the heap; the new slots go on the free list. */
+static int
+timer_grow(struct loop *l)
+{
+	uint32_t cap = l->nslots ? l->nslots * 2 : 64;
+	struct timer *t = realloc(l->slots, cap * sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	l->slots = t;
+	uint32_t *h = realloc(l->heap, cap * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	l->heap = h;
+	for (uint32_t i = l->nslots; i < cap; i++)
+		t[i] = (struct timer){.gen = 1,
+				      .pos = i + 1 < cap ? i + 1 : UINT32_MAX};
+	l->free_slot = l->nslots;
+	l->nslots = cap;
 	return 0;
 }
 
-static struct timer
-heap_pop(struct loop *l)
+timer_id
+loop_timer_add(struct loop *l, int64_t due_ms, timer_fn fn, void *arg)
 {
-	struct timer top = l->heap[0];
-	size_t i = 0;
+	if (l->free_slot == UINT32_MAX || l->free_slot >= l->nslots)
+		if (timer_grow(l) < 0)
+			return 0;
+	uint32_t s = l->free_slot;
+	struct timer *t = &l->slots[s];
+	l->free_slot = t->pos;
+	t->due = due_ms;
+	t->fn = fn;
+	t->arg = arg;
+	t->used = 1;
+	t->pos = l->n;
+	l->heap[l->n++] = s;
+	heap_up(l, t->pos);
+	return (uint64_t)t->gen << 32 | (s + 1);
+}
 
-	l->heap[0] = l->heap[--l->n];
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= l->n)
-			break;
-		if (c + 1 < l->n && l->heap[c + 1].due < l->heap[c].due)
-			c++;
-		if (l->heap[i].due <= l->heap[c].due)
-			break;
-		heap_swap(&l->heap[i], &l->heap[c]);
-		i = c;
+/* Take slot s out of the heap and put it on the free list. */
+static void
+timer_remove(struct loop *l, uint32_t s)
+{
+	uint32_t i = l->slots[s].pos;
+
+	if (i != --l->n) {
+		heap_swap(l, i, l->n);
+		heap_down(l, i);
+		heap_up(l, i);
 	}
-	return top;
+	l->slots[s].used = 0;
+	l->slots[s].gen++;
+	l->slots[s].pos = l->free_slot;
+	l->free_slot = s;
+}
+
+void
+loop_timer_cancel(struct loop *l, timer_id id)
+{
+	uint32_t s = (uint32_t)id - 1;
+
+	if (id == 0 || s >= l->nslots || !l->slots[s].used ||
+	    l->slots[s].gen != (uint32_t)(id >> 32))
+		return;
+	timer_remove(l, s);
 }
 
 void
@@ -140,9 +195,10 @@ static void
 loop_run_timers(struct loop *l)
 {
 	l->now = now_ms();
-	while (l->n > 0 && l->heap[0].due <= l->now) {
-		struct timer t = heap_pop(l);
-		t.fn(t.arg, t.key, t.due);
+	while (l->n > 0 && l->slots[l->heap[0]].due <= l->now) {
+		struct timer t = l->slots[l->heap[0]];
+		timer_remove(l, l->heap[0]);
+		t.fn(t.arg);
 	}
 }
 
@@ -151,7 +207,7 @@ loop_timeout(struct loop *l)
 {
 	if (l->n == 0)
 		return 1000;
-	int64_t d = l->heap[0].due - now_ms();
+	int64_t d = l->slots[l->heap[0]].due - now_ms();
 	if (d <= 0)
 		return 0;
 	return d > 1000 ? 1000 : (int)d;

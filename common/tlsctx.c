@@ -1,9 +1,6 @@
 /* Server-side TLS setup with OpenSSL: TLS 1.2 and 1.3 only, OpenSSL's
  * modern defaults for ciphers, partial writes from a buffer that may move
  * (our output queue compacts), no renegotiation, no compression. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "tlsctx.h"
 
 #include <errno.h>

@@ -1,7 +1,4 @@
 /* Clock and fd helpers, and strict number parsing for flags and config. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "util.h"
 
 #include <ctype.h>
@@ -20,15 +17,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int
 fd_set_nonblock(int fd)
 {
@@ -37,16 +25,6 @@ fd_set_nonblock(int fd)
 	if (fl < 0)
 		return -1;
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-int
-fd_set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	if (fl < 0)
-		return -1;
-	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
 /* "2.5" -> 2500. Refuses negatives, garbage and absurd values. */

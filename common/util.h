@@ -8,9 +8,7 @@
 #define FC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 int64_t now_ms(void);
-int64_t now_us(void);
 int fd_set_nonblock(int fd);
-int fd_set_cloexec(int fd);
 int parse_seconds_ms(const char *s, int64_t *ms);
 int parse_u64(const char *s, uint64_t *out);
 

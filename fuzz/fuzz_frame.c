@@ -170,14 +170,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 2. through a real channel (a zero-length packet reads as EOF) */
 	if (n > 0) {
 		struct iovec iov = {pkt, n};
-		if (chan_sendmsg(sv[1], &iov, 1, with_fd ? devnull : -1) != 0)
+		if (chan_sendmsg(sv[1], &iov, 1, with_fd ? devnull : -1) !=
+		    IO_DONE)
 			abort();
 		struct frame f;
 		memset(&f, 0, sizeof(f));
 		int rc = chan_recv(&rx, &f);
-		if (rc != (direct == 0 ? CHAN_OK : CHAN_BAD))
+		if (rc != (direct == 0 ? IO_DONE : IO_ERROR))
 			abort();
-		if (rc == CHAN_OK) {
+		if (rc == IO_DONE) {
 			if (memcmp(&f.hdr, &h, sizeof(h)) != 0)
 				abort();
 			if ((f.fd >= 0) != with_fd)

@@ -20,7 +20,7 @@
 #define KEY_MAX 64
 
 static struct worker W;
-static struct conn conns[NCONN];
+static struct client conns[NCONN];
 static struct reg_user_view views[MAX_USERS];
 static char out[NCONN][1 << 16];
 static size_t outlen[NCONN];
@@ -54,12 +54,18 @@ conn_reply(struct conn *c, const char *fmt, ...)
 }
 
 void
+conn_say(struct conn *c, const char *line)
+{
+	conn_reply(c, "%s", line);
+}
+
+void
 conn_reply_raw(struct conn *c, const char *p, size_t n)
 {
-	size_t i = (size_t)(c - conns);
+	size_t i = (size_t)((struct client *)c - conns);
 
 	check(i < NCONN, "reply to an unknown connection");
-	if (c->state == CS_CLOSING)
+	if (c->why != CR_NONE)
 		return;
 	if (outlen[i] + n > sizeof(out[i]))
 		n = sizeof(out[i]) - outlen[i];
@@ -68,18 +74,30 @@ conn_reply_raw(struct conn *c, const char *p, size_t n)
 }
 
 void
-conn_close_soon(struct conn *c, const char *why)
+client_close(struct client *c, enum close_reason r, const char *detail)
 {
-	(void)why;
+	check(r > CR_NONE && r < CR_MAX, "close reason");
+	check(detail == NULL, "a dialect passes no close detail");
 	if (c->state == CS_LIVE) {
-		registry_release(W.reg, (uint32_t)c->slot, c->id, NULL, NULL);
+		registry_release(W.reg, (uint32_t)c->slot, c->conn.id, NULL,
+				 NULL);
 		c->slot = -1;
 	}
-	c->state = CS_CLOSING;
+	c->state = CS_NEW;
+	c->conn.why = r;
+}
+
+bool
+client_pong(struct client *c)
+{
+	if (c->pings_out == 0)
+		return false;
+	c->pings_out = 0;
+	return true;
 }
 
 void
-login_begin(struct conn *c, const char *name, size_t len)
+login_begin(struct client *c, const char *name, size_t len)
 {
 	struct reg_user_view v;
 
@@ -87,21 +105,18 @@ login_begin(struct conn *c, const char *name, size_t len)
 	check(wire_valid_name(name, len), "login_begin with a bad name");
 	memcpy(c->pending_name, name, len);
 	c->pending_name[len] = '\0';
-	int rc = registry_claim(W.reg, c->pending_name, c->dialect, W.idx,
-				W.gen, c->id, &v);
+	int rc = registry_claim(W.reg, c->pending_name, c->d->id, W.idx, W.gen,
+				c->conn.id, &v);
 	if (rc == 0) {
 		c->state = CS_LIVE;
 		c->slot = (int32_t)v.slot;
 		memcpy(c->name, v.name, sizeof(c->name));
 	}
-	if (c->dialect == DIALECT_OKFAIL)
-		okfail_login_result(c, rc);
-	else
-		numeric_login_result(c, rc);
+	c->d->login_result(c, rc);
 }
 
 static void
-check_event(struct conn *from, uint16_t kind, const char *text, size_t len)
+check_event(struct client *from, uint16_t kind, const char *text, size_t len)
 {
 	check(from->state == CS_LIVE, "event from a user not logged in");
 	check(kind > 0 && kind < EV_KIND_MAX, "event kind");
@@ -112,8 +127,8 @@ check_event(struct conn *from, uint16_t kind, const char *text, size_t len)
 }
 
 void
-fanout_simple(struct worker *w, uint16_t kind, struct conn *from, int32_t room,
-	      const char *text, size_t len)
+fanout_simple(struct worker *w, uint16_t kind, struct client *from,
+	      int32_t room, const char *text, size_t len)
 {
 	check(w == &W, "worker");
 	check_event(from, kind, text, len);
@@ -125,7 +140,7 @@ fanout_simple(struct worker *w, uint16_t kind, struct conn *from, int32_t room,
 }
 
 void
-fanout_to(struct worker *w, uint16_t kind, struct conn *from,
+fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	  const struct reg_user_view *to, const char *text, size_t len)
 {
 	check(w == &W, "worker");
@@ -136,7 +151,7 @@ fanout_to(struct worker *w, uint16_t kind, struct conn *from,
 }
 
 void
-files_start_upload(struct conn *c, const struct reg_user_view *to,
+files_start_upload(struct client *c, const struct reg_user_view *to,
 		   const char *fname, uint64_t size)
 {
 	size_t fl = strlen(fname);
@@ -173,7 +188,7 @@ check_output(size_t i)
 }
 
 static void
-world_init(uint8_t dialect)
+world_init(const struct dialect_def *d)
 {
 	static struct reg_limits lim = {MAX_USERS, MAX_ROOMS, KEY_MAX};
 	static bool logs;
@@ -193,9 +208,9 @@ world_init(uint8_t dialect)
 	for (size_t i = 0; i < NCONN; i++) {
 		memset(&conns[i], 0, sizeof(conns[i]));
 		conns[i].w = &W;
-		conns[i].fd = (int)i + 10;
-		conns[i].id = (uint32_t)i + 1;
-		conns[i].dialect = dialect;
+		conns[i].conn.fd = (int)i + 10;
+		conns[i].conn.id = (uint32_t)i + 1;
+		conns[i].d = d;
 		conns[i].state = CS_NEW;
 		conns[i].slot = -1;
 		outlen[i] = 0;
@@ -217,8 +232,7 @@ world_init(uint8_t dialect)
  * another connection (so that two users can talk to each other). Each line
  * is handed over in an exactly sized heap copy. */
 void
-fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
-		 void (*line_fn)(struct conn *, const char *, size_t),
+fuzz_dialect_run(const struct dialect_def *d, const uint8_t *data, size_t size,
 		 void (*parse_fn)(const char *, size_t))
 {
 	struct linebuf lb;
@@ -226,7 +240,7 @@ fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
 	size_t len;
 	size_t cur = 0;
 
-	world_init(dialect);
+	world_init(d);
 	linebuf_init(&lb, 8192 - 2); /* max-line default */
 	if (linebuf_feed(&lb, (const char *)data, size) < 0)
 		abort();
@@ -247,8 +261,8 @@ fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
 			memcpy(copy, line, len);
 			if (parse_fn)
 				parse_fn(copy, len);
-			if (conns[cur].state != CS_CLOSING)
-				line_fn(&conns[cur], copy, len);
+			if (conns[cur].conn.why == CR_NONE)
+				d->on_line(&conns[cur], copy, len);
 			free(copy);
 			check_output(cur);
 		}
@@ -266,14 +280,14 @@ fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
 /* login.c keeps a copy of the user's key and rooms for rebuilding the
  * registry; here only the arguments are checked. */
 void
-login_note_key(struct conn *c, const char *key, size_t len)
+login_note_key(struct client *c, const char *key, size_t len)
 {
 	check(c->state == CS_LIVE, "key noted for a user not logged in");
 	check(len > 0 && len <= KEY_MAX && key != NULL, "noted key length");
 }
 
 void
-login_note_room(struct conn *c, uint32_t room, bool joined)
+login_note_room(struct client *c, uint32_t room, bool joined)
 {
 	(void)joined;
 	check(c->state == CS_LIVE, "room noted for a user not logged in");

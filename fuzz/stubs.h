@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../worker/worker.h"
+#include "../worker/client.h"
+#include "../worker/dispatch.h"
 
-void fuzz_dialect_run(uint8_t dialect, const uint8_t *data, size_t size,
-		      void (*line_fn)(struct conn *, const char *, size_t),
-		      void (*parse_fn)(const char *, size_t));
+/* Run the lines of data through dialect d's on_line (see stubs.c). */
+void fuzz_dialect_run(const struct dialect_def *d, const uint8_t *data,
+		      size_t size, void (*parse_fn)(const char *, size_t));
 
 #endif

@@ -1,8 +1,5 @@
 /* Channel I/O. With SEQPACKET a frame is sent whole or not at all, so the
  * queue never holds half a frame; EAGAIN just means "queue it". */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "chan.h"
 
 #include <errno.h>
@@ -57,8 +54,7 @@ chan_close(struct chan *c)
 	c->fd = -1;
 }
 
-/* Send one packet as it is; 0 sent, 1 would block, -1 dead. */
-int
+enum io_result
 chan_sendmsg(int sock, const struct iovec *iov, int iovcnt, int fd)
 {
 	union {
@@ -80,12 +76,12 @@ chan_sendmsg(int sock, const struct iovec *iov, int iovcnt, int fd)
 	}
 	for (;;) {
 		if (sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-			return 0;
+			return IO_DONE;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-			return 1;
-		return -1;
+			return IO_AGAIN;
+		return IO_CLOSED;
 	}
 }
 
@@ -120,9 +116,7 @@ chan_enqueue(struct chan *c, const struct iovec *iov, int iovcnt, int fd)
 	return 0;
 }
 
-/* Frame = header + a + b. fd (or -1) travels with SCM_RIGHTS; the caller
- * keeps ownership of its fd. Returns CHAN_OK (sent or queued) or CHAN_DEAD. */
-int
+enum io_result
 chan_send(struct chan *c, uint16_t type, uint32_t id, const void *a,
 	  size_t alen, const void *b, size_t blen, int fd)
 {
@@ -135,28 +129,24 @@ chan_send(struct chan *c, uint16_t type, uint32_t id, const void *a,
 		{&h, sizeof(h)}, {(void *)a, alen}, {(void *)b, blen}};
 
 	if (c->fd < 0 || alen + blen > FRAME_MAX_PAYLOAD)
-		return CHAN_DEAD;
+		return IO_CLOSED;
 	if (c->head == NULL) {
-		int rc = chan_sendmsg(c->fd, iov, 3, fd);
-		if (rc <= 0)
-			return rc == 0 ? CHAN_OK : CHAN_DEAD;
+		enum io_result rc = chan_sendmsg(c->fd, iov, 3, fd);
+		if (rc != IO_AGAIN)
+			return rc;
 	}
-	return chan_enqueue(c, iov, 3, fd) == 0 ? CHAN_OK : CHAN_DEAD;
+	return chan_enqueue(c, iov, 3, fd) == 0 ? IO_DONE : IO_CLOSED;
 }
 
-/* Push queued frames. CHAN_OK: queue empty; CHAN_AGAIN: the kernel is full;
- * CHAN_DEAD: the peer is gone. */
-int
+enum io_result
 chan_flush(struct chan *c)
 {
 	while (c->head) {
 		struct chan_msg *m = c->head;
 		struct iovec iov = {m->data, m->len};
-		int rc = chan_sendmsg(c->fd, &iov, 1, m->fd);
-		if (rc == 1)
-			return CHAN_AGAIN;
-		if (rc < 0)
-			return CHAN_DEAD;
+		enum io_result rc = chan_sendmsg(c->fd, &iov, 1, m->fd);
+		if (rc != IO_DONE)
+			return rc;
 		c->head = m->next;
 		if (c->head == NULL)
 			c->tail = NULL;
@@ -166,7 +156,7 @@ chan_flush(struct chan *c)
 			close(m->fd);
 		free(m);
 	}
-	return CHAN_OK;
+	return IO_DONE;
 }
 
 bool
@@ -198,9 +188,7 @@ chan_take_fd(struct msghdr *msg)
 	return fd;
 }
 
-/* Receive one frame into c->rbuf. CHAN_OK with *out filled, CHAN_AGAIN,
- * CHAN_DEAD (EOF or error) or CHAN_BAD (malformed frame, dropped). */
-int
+enum io_result
 chan_recv(struct chan *c, struct frame *out)
 {
 	union {
@@ -219,9 +207,9 @@ chan_recv(struct chan *c, struct frame *out)
 		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return CHAN_AGAIN;
+		return IO_AGAIN;
 	if (n <= 0)
-		return CHAN_DEAD;
+		return IO_CLOSED;
 	int fd = chan_take_fd(&msg);
 	memcpy(&out->hdr, c->rbuf,
 	       (size_t)n < sizeof(out->hdr) ? (size_t)n : sizeof(out->hdr));
@@ -234,7 +222,7 @@ chan_recv(struct chan *c, struct frame *out)
 		c->bad_frames++;
 		log_warnx("bad frame dropped type=%u len=%zd count=%u",
 			  (unsigned)out->hdr.type, n, c->bad_frames);
-		return CHAN_BAD;
+		return IO_ERROR;
 	}
-	return CHAN_OK;
+	return IO_DONE;
 }

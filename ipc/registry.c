@@ -2,9 +2,6 @@
  * unlinked at once: workers inherit the mapping across fork, so nothing is
  * left in /dev/shm even when the master is killed. Derived structures (name
  * hashes, the free stack, counters) are rebuilt by the master's repair. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "registry.h"
 
 #include <errno.h>

@@ -1,9 +1,6 @@
 /* The registry lock. A waiter sleeps on the semaphore with a 50 ms timeout so
  * that a wake-up lost to a killed process costs at most 50 ms, never a wedge.
  * Liveness of a holder that is alive but stuck is the master watchdog's job. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "shmlock.h"
 
 #include <errno.h>

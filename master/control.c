@@ -2,9 +2,6 @@
  * master answers one request per connection: "status", "status json",
  * "users json". Status is read from the registry without its lock, so a
  * worker stuck holding the lock can never stall the master. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>

@@ -1,9 +1,6 @@
 /* Daemon life: detaching (double fork, setsid, stdio to /dev/null), a
  * locked pidfile that keeps a second instance out, and the privilege drop
  * after binding. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

@@ -1,9 +1,6 @@
 /* Binding. Before a reuseport group is bound, a plain socket probes the
  * address: SO_REUSEPORT would otherwise let a second daemon of the same user
  * silently share the port instead of failing with "address in use". */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "listen.h"
 
 #include <errno.h>

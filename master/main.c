@@ -1,9 +1,6 @@
 /* forkchatd's master: reads its settings, binds every listener, creates the
  * shared registry, forks and supervises the workers, and shuts everything
  * down cleanly on SIGTERM/SIGINT (or `q` on a terminal in the foreground). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -297,15 +294,13 @@ master_on_stdin(struct handler *h, uint32_t events)
 }
 
 static void
-master_tick(void *arg, uint64_t key, int64_t due)
+master_tick(void *arg)
 {
 	struct master *m = arg;
 
-	(void)key;
-	(void)due;
 	supervise_reap(m);
 	supervise_tick(m);
-	loop_timer(m->loop, now_ms() + 200, master_tick, m, 0);
+	loop_timer_add(m->loop, now_ms() + 200, master_tick, m);
 }
 
 /* ---- start-up ---- */
@@ -440,7 +435,7 @@ main(int argc, char **argv)
 	if (m.pidfile_fd >= 0 && pidfile_write(m.pidfile_fd) < 0)
 		log_warn("pidfile %s", m.cfg.pidfile);
 	daemon_ready(ready_fd, 0);
-	loop_timer(m.loop, now_ms() + 200, master_tick, &m, 0);
+	loop_timer_add(m.loop, now_ms() + 200, master_tick, &m);
 	while (!(m.stopping && supervise_all_dead(&m)))
 		if (loop_run_once(m.loop) < 0 && errno != EINTR)
 			break;

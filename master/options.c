@@ -1,9 +1,6 @@
 /* forkchatd's flags. Every long option that names a setting goes through
  * the same table as the config file (config_set), so the two never differ;
  * flags are applied after the file, so they win. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>

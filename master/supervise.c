@@ -2,9 +2,6 @@
  * live peer with a fresh socketpair (the same code at start-up and on
  * respawn), reap without work in signal handlers, repair the registry after
  * a death, respawn with backoff, and kill workers that stop making progress. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,7 +82,7 @@ slot_send(struct wslot *s, uint16_t type, const void *p, size_t len, int fd)
 {
 	if (!s->alive)
 		return;
-	if (chan_send(&s->ctl, type, 0, p, len, NULL, 0, fd) == CHAN_OK)
+	if (chan_send(&s->ctl, type, 0, p, len, NULL, 0, fd) == IO_DONE)
 		return;
 	if (!s->ctl_dead_logged)
 		log_warnx("control channel to worker %d is gone", s->idx);
@@ -303,7 +300,7 @@ supervise_tick(struct master *m)
 				slot_respawn(m, s);
 			continue;
 		}
-		if (chan_pending(&s->ctl) && chan_flush(&s->ctl) == CHAN_DEAD)
+		if (chan_pending(&s->ctl) && chan_flush(&s->ctl) == IO_CLOSED)
 			continue;
 		struct reg_worker *b = registry_worker(m->reg, (unsigned)k);
 		int64_t beat =
@@ -355,7 +352,7 @@ slot_on_event(struct handler *h, uint32_t events)
 		chan_flush(&s->ctl);
 	for (int i = 0; i < 64; i++) {
 		int rc = chan_recv(&s->ctl, &f);
-		if (rc == CHAN_AGAIN || rc == CHAN_DEAD)
+		if (rc == IO_AGAIN || rc == IO_CLOSED)
 			return; /* death is handled when it is reaped */
 		/* READY needs no answer: START was queued before it */
 	}

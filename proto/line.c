@@ -168,3 +168,21 @@ linebuf_pending(const struct linebuf *lb)
 {
 	return lb->len;
 }
+
+size_t
+linebuf_take(struct linebuf *lb, char *buf, size_t max)
+{
+	if (lb->skip_lf && lb->len > 0) {
+		lb->skip_lf = false;
+		if (lb->data[0] == '\n')
+			linebuf_advance(lb, 1);
+	}
+	size_t n = lb->len < max ? lb->len : max;
+	if (n == 0)
+		return 0;
+	memcpy(buf, lb->data, n);
+	linebuf_advance(lb, n);
+	if (lb->len == 0)
+		(void)linebuf_keep(lb); /* releases: never fails when empty */
+	return n;
+}

@@ -24,9 +24,6 @@
  *       CYCLES connect/login/quit cycles over LANES threads (every other
  *       cycle numeric when NUMPORT is given).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -271,12 +271,12 @@ test_chan_round_trip(void **state)
 	(void)state;
 	pair(&a, &b);
 	chan_self(3, 7);
-	assert_int_equal(chan_recv(&b, &f), CHAN_AGAIN);
+	assert_int_equal(chan_recv(&b, &f), IO_AGAIN);
 	assert_int_equal(
 		chan_send(&a, FR_EVENT, 42, &ev, sizeof(ev), "hello", 5, -1),
-		CHAN_OK);
+		IO_DONE);
 	assert_false(chan_pending(&a));
-	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
+	assert_int_equal(chan_recv(&b, &f), IO_DONE);
 	assert_int_equal(f.hdr.type, FR_EVENT);
 	assert_int_equal(f.hdr.id, 42);
 	assert_int_equal(f.hdr.src_worker, 3);
@@ -287,29 +287,29 @@ test_chan_round_trip(void **state)
 	assert_memory_equal(f.payload + sizeof(ev), "hello", 5);
 	/* the other way, empty payload */
 	assert_int_equal(chan_send(&b, FR_READY, 0, NULL, 0, NULL, 0, -1),
-			 CHAN_OK);
-	assert_int_equal(chan_recv(&a, &f), CHAN_OK);
+			 IO_DONE);
+	assert_int_equal(chan_recv(&a, &f), IO_DONE);
 	assert_int_equal(f.hdr.type, FR_READY);
 	assert_int_equal(f.hdr.len, 0);
 	/* too big to send */
 	static char big[FRAME_MAX_PAYLOAD];
 	assert_int_equal(
 		chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), "x", 1, -1),
-		CHAN_DEAD);
+		IO_CLOSED);
 	assert_int_equal(
 		chan_send(&a, FR_FILE_DATA, 0, big, sizeof(big), NULL, 0, -1),
-		CHAN_OK);
-	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
+		IO_DONE);
+	assert_int_equal(chan_recv(&b, &f), IO_DONE);
 	assert_int_equal(f.hdr.len, FRAME_MAX_PAYLOAD);
 	/* a malformed frame is dropped and counted */
 	assert_int_equal(chan_send(&a, FR_START, 0, "x", 1, NULL, 0, -1),
-			 CHAN_OK);
-	assert_int_equal(chan_recv(&b, &f), CHAN_BAD);
+			 IO_DONE);
+	assert_int_equal(chan_recv(&b, &f), IO_ERROR);
 	assert_int_equal(b.bad_frames, 1);
 	/* the peer closes: dead */
 	chan_close(&a);
 	assert_int_equal(a.fd, -1);
-	assert_int_equal(chan_recv(&b, &f), CHAN_DEAD);
+	assert_int_equal(chan_recv(&b, &f), IO_CLOSED);
 	chan_close(&b);
 	chan_self(0, 0);
 }
@@ -329,7 +329,7 @@ test_chan_queue_when_full(void **state)
 		memcpy(data, &sent, sizeof(sent));
 		assert_int_equal(chan_send(&a, FR_FILE_DATA, sent, data,
 					   sizeof(data), NULL, 0, -1),
-				 CHAN_OK);
+				 IO_DONE);
 		sent++;
 		assert_true(sent < 100000);
 	}
@@ -338,33 +338,33 @@ test_chan_queue_when_full(void **state)
 		memcpy(data, &sent, sizeof(sent));
 		assert_int_equal(chan_send(&a, FR_FILE_DATA, sent, data,
 					   sizeof(data), NULL, 0, -1),
-				 CHAN_OK);
+				 IO_DONE);
 	}
 	assert_true(a.queued_msgs >= 21);
 	assert_int_equal(a.queued_bytes,
 			 a.queued_msgs *
 				 (sizeof(struct frame_hdr) + sizeof(data)));
-	assert_int_equal(chan_flush(&a), CHAN_AGAIN);
+	assert_int_equal(chan_flush(&a), IO_AGAIN);
 	/* drain: read what is there, push more, until all arrived in order */
 	int rounds = 0;
 	while (got < sent) {
 		int rc;
-		while ((rc = chan_recv(&b, &f)) == CHAN_OK) {
+		while ((rc = chan_recv(&b, &f)) == IO_DONE) {
 			uint32_t seq;
 			memcpy(&seq, f.payload, sizeof(seq));
 			assert_int_equal(f.hdr.id, got);
 			assert_int_equal(seq, got);
 			got++;
 		}
-		assert_int_equal(rc, CHAN_AGAIN);
+		assert_int_equal(rc, IO_AGAIN);
 		rc = chan_flush(&a);
-		assert_true(rc == CHAN_OK || rc == CHAN_AGAIN);
+		assert_true(rc == IO_DONE || rc == IO_AGAIN);
 		assert_true(++rounds < 100000);
 	}
 	assert_false(chan_pending(&a));
 	assert_int_equal(a.queued_msgs, 0);
 	assert_int_equal(a.queued_bytes, 0);
-	assert_int_equal(chan_flush(&a), CHAN_OK);
+	assert_int_equal(chan_flush(&a), IO_DONE);
 	/* closing with a queue frees it (ASan/LSan would tell) */
 	memset(data, 0, sizeof(data));
 	while (!chan_pending(&a))
@@ -398,8 +398,8 @@ test_chan_fd_passing(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(
 		chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0, p[0]),
-		CHAN_OK);
-	assert_int_equal(chan_recv(&b, &f), CHAN_OK);
+		IO_DONE);
+	assert_int_equal(chan_recv(&b, &f), IO_DONE);
 	assert_int_equal(f.hdr.type, FR_PEER_UP);
 	assert_int_not_equal(f.fd, p[0]);
 	check_fd_is_pipe(f.fd, p[1]);
@@ -408,18 +408,18 @@ test_chan_fd_passing(void **state)
 	/* an fd on a frame type that carries none: refused and closed */
 	assert_int_equal(
 		chan_send(&a, FR_PEER_DOWN, 0, &pb, sizeof(pb), NULL, 0, p[0]),
-		CHAN_OK);
+		IO_DONE);
 	int probe = dup(0);
 	close(probe);
-	assert_int_equal(chan_recv(&b, &f), CHAN_BAD);
+	assert_int_equal(chan_recv(&b, &f), IO_ERROR);
 	int probe2 = dup(0);
 	assert_int_equal(probe2, probe); /* nothing leaked */
 	close(probe2);
 	/* PEER_UP without its fd: refused */
 	assert_int_equal(
 		chan_send(&a, FR_PEER_UP, 0, &pb, sizeof(pb), NULL, 0, -1),
-		CHAN_OK);
-	assert_int_equal(chan_recv(&b, &f), CHAN_BAD);
+		IO_DONE);
+	assert_int_equal(chan_recv(&b, &f), IO_ERROR);
 
 	/* from the queue: the sender may close its fd right after sending */
 	static char data[8192];
@@ -429,11 +429,11 @@ test_chan_fd_passing(void **state)
 	assert_int_equal(pipe(q), 0);
 	assert_int_equal(
 		chan_send(&a, FR_PEER_UP, 77, &pb, sizeof(pb), NULL, 0, q[0]),
-		CHAN_OK);
+		IO_DONE);
 	close(q[0]);
 	int seen = 0;
 	for (int rounds = 0; !seen && rounds < 100000; rounds++) {
-		while (chan_recv(&b, &f) == CHAN_OK) {
+		while (chan_recv(&b, &f) == IO_DONE) {
 			if (f.hdr.type == FR_PEER_UP) {
 				assert_int_equal(f.hdr.id, 77);
 				check_fd_is_pipe(f.fd, q[1]);

@@ -1,7 +1,9 @@
 /* Proves proto/line.c: every line ending (\r\n, \n, lone \r, \r|\n split
  * across feeds), many lines per feed and one line over many feeds, the
  * max_content boundary and resync after an over-long line, and that bytes
- * are borrowed while lines are taken but owned after linebuf_keep(). */
+ * are borrowed while lines are taken but owned after linebuf_keep(); raw
+ * bytes after a line come out of linebuf_take() whole, without the \n of a
+ * split \r\n, and an emptied buffer holds no memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -432,6 +434,29 @@ test_zero_max(void **state)
 	linebuf_free(&lb);
 }
 
+static void
+test_take_raw_after_line(void **state)
+{
+	struct linebuf lb;
+	char buf[16];
+
+	(void)state;
+	linebuf_init(&lb, 64);
+	assert_int_equal(linebuf_feed(&lb, "FILE x\r", 7), 0);
+	expect_line(&lb, "FILE x");
+	assert_int_equal(linebuf_keep(&lb), 0);
+	/* the \n of the split \r\n is not file data */
+	assert_int_equal(linebuf_feed(&lb, "\nabcdef", 7), 0);
+	assert_int_equal(linebuf_take(&lb, buf, 4), 4);
+	assert_memory_equal(buf, "abcd", 4);
+	assert_int_equal(linebuf_pending(&lb), 2);
+	assert_int_equal(linebuf_take(&lb, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "ef", 2);
+	assert_null(lb.own); /* emptied: nothing held */
+	assert_int_equal(linebuf_take(&lb, buf, sizeof(buf)), 0);
+	linebuf_free(&lb);
+}
+
 int
 main(void)
 {
@@ -453,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_keep_own_compacts),
 		cmocka_unit_test(test_big_pending_grows),
 		cmocka_unit_test(test_zero_max),
+		cmocka_unit_test(test_take_raw_after_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,19 +21,44 @@ struct sink {
 	int calls;
 };
 
-static ssize_t
-sink_write(void *arg, const void *p, size_t n)
+static enum io_result
+sink_write(void *arg, const void *p, size_t n, size_t *done)
 {
 	struct sink *s = arg;
 
 	s->calls++;
+	*done = 0;
 	if (s->broken)
-		return -1;
+		return IO_CLOSED;
 	size_t k = n < s->room ? n : s->room;
 	memcpy(s->got + s->len, p, k);
 	s->len += k;
 	s->room -= k;
-	return (ssize_t)k;
+	*done = k;
+	return k == n ? IO_DONE : IO_AGAIN;
+}
+
+/* sendq_put's bytes written, or -1 when it reports a broken socket */
+static long
+put(struct sendq *q, const char *p, size_t n, struct sink *s)
+{
+	size_t w;
+
+	if (sendq_put(q, p, n, sink_write, s, &w) != IO_DONE)
+		return -1;
+	return (long)w;
+}
+
+/* sendq_write's bytes written, checking the result matches them */
+static long
+drain(struct sendq *q, struct sink *s, size_t max)
+{
+	size_t want = sendq_len(q) < max ? sendq_len(q) : max;
+	size_t w;
+	enum io_result rc = sendq_write(q, sink_write, s, max, &w);
+
+	assert_int_equal(rc, w == want ? IO_DONE : IO_AGAIN);
+	return (long)w;
 }
 
 static void
@@ -43,7 +68,7 @@ test_put_direct_when_empty(void **state)
 	struct sink s = {.room = 100};
 
 	(void)state;
-	assert_int_equal(sendq_put(&q, "hello\n", 6, sink_write, &s), 6);
+	assert_int_equal(put(&q, "hello\n", 6, &s), 6);
 	assert_int_equal(sendq_len(&q), 0);
 	assert_null(q.buf); /* nothing was copied */
 	assert_int_equal(q.appended, 6);
@@ -59,13 +84,13 @@ test_put_partial_queues_the_rest(void **state)
 	struct sink s = {.room = 3};
 
 	(void)state;
-	assert_int_equal(sendq_put(&q, "abcdefgh", 8, sink_write, &s), 3);
+	assert_int_equal(put(&q, "abcdefgh", 8, &s), 3);
 	assert_int_equal(sendq_len(&q), 5);
 	assert_true(q.mid_line);
 	assert_int_equal(q.appended, 8);
 	assert_int_equal(q.written, 3);
 	s.room = 100;
-	assert_int_equal(sendq_write(&q, sink_write, &s, 1000), 5);
+	assert_int_equal(drain(&q, &s, 1000), 5);
 	assert_int_equal(s.len, 8);
 	assert_memory_equal(s.got, "abcdefgh", 8);
 	assert_int_equal(q.written, q.appended);
@@ -81,11 +106,11 @@ test_put_behind_queued_bytes_keeps_order(void **state)
 	(void)state;
 	assert_int_equal(sendq_append(&q, "first ", 6), 0);
 	/* bytes are queued: put must not jump ahead of them */
-	assert_int_equal(sendq_put(&q, "second", 6, sink_write, &s), 0);
+	assert_int_equal(put(&q, "second", 6, &s), 0);
 	assert_int_equal(s.calls, 0);
 	assert_int_equal(sendq_len(&q), 12);
 	s.room = 100;
-	assert_int_equal(sendq_write(&q, sink_write, &s, 1000), 12);
+	assert_int_equal(drain(&q, &s, 1000), 12);
 	assert_memory_equal(s.got, "first second", 12);
 	sendq_free(&q);
 }
@@ -97,7 +122,7 @@ test_put_full_socket_queues_all(void **state)
 	struct sink s = {.room = 0};
 
 	(void)state;
-	assert_int_equal(sendq_put(&q, "xyz", 3, sink_write, &s), 0);
+	assert_int_equal(put(&q, "xyz", 3, &s), 0);
 	assert_int_equal(sendq_len(&q), 3);
 	assert_int_equal(q.written, 0);
 	assert_int_equal(q.appended, 3);
@@ -111,7 +136,7 @@ test_put_broken_socket(void **state)
 	struct sink s = {.broken = true};
 
 	(void)state;
-	assert_int_equal(sendq_put(&q, "xyz", 3, sink_write, &s), -1);
+	assert_int_equal(put(&q, "xyz", 3, &s), -1);
 	assert_int_equal(sendq_len(&q), 0);
 }
 
@@ -126,14 +151,14 @@ test_write_respects_max_and_releases_big_buffers(void **state)
 	memset(big, 'b', sizeof(big));
 	assert_int_equal(sendq_append(&q, big, sizeof(big)), 0);
 	assert_int_equal(sendq_append(&q, big, sizeof(big)), 0);
-	assert_int_equal(sendq_write(&q, sink_write, &s, 1000), 1000);
+	assert_int_equal(drain(&q, &s, 1000), 1000);
 	assert_int_equal(sendq_len(&q), 5000);
 	s.room = sizeof(s.got);
 	s.len = 0;
-	assert_int_equal(sendq_write(&q, sink_write, &s, 10000), 4096);
+	assert_int_equal(drain(&q, &s, 10000), 4096);
 	s.room = sizeof(s.got);
 	s.len = 0;
-	assert_int_equal(sendq_write(&q, sink_write, &s, 10000), 904);
+	assert_int_equal(drain(&q, &s, 10000), 904);
 	assert_int_equal(sendq_len(&q), 0);
 	assert_null(q.buf); /* an emptied big buffer goes back at once */
 }

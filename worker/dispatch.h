@@ -1,33 +1,25 @@
-/* The part of command handling both dialects share: check the bytes, find
- * the command word (case-insensitive), check login, call the handler. Each
- * dialect supplies its table and its error lines. */
+/* The dialect layer's shared part: command dispatch (check the bytes, find
+ * the command word case-insensitively, check login, call the handler),
+ * event rendering from a template, and the table of every dialect. */
 #ifndef FC_DISPATCH_H
 #define FC_DISPATCH_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-#include "../proto/wire.h"
+#include "client.h"
+#include "dialect.h"
 
-struct conn;
+extern const struct dialect_def okfail_dialect;
+extern const struct dialect_def numeric_dialect;
 
-struct cmd_def {
-	const char *word;
-	bool needs_login;
-	void (*fn)(struct conn *c, const struct cmdline *cl);
-};
-
-struct dialect_def {
-	const struct cmd_def *cmds;
-	size_t ncmds;
-	const char *bad_ctrl;   /* a control character in the line */
-	const char *bad_utf8;   /* not UTF-8 */
-	const char *need_login; /* a known command before login */
-	const char *unknown;    /* an unknown command word */
-};
-
-void dispatch_line(struct conn *c, const struct dialect_def *d,
+/* The dialect with registry id `id` (enum reg_dialect), or NULL. */
+const struct dialect_def *dialect_by_id(int id);
+/* Handle one line with d's commands and error lines. */
+void dispatch_line(struct client *c, const struct dialect_def *d,
 		   const char *line, size_t len);
-void conn_say(struct conn *c, const char *line);
+/* Append tmpl with $s (sender), $t (text), $r (room), $u (recipient) and
+ * a newline to q; 0, or -1 out of memory. */
+int render_template(struct sendq *q, const char *tmpl,
+		    const struct ev_view *ev);
 
 #endif

@@ -3,25 +3,21 @@
  * worker grants credit as bytes leave the receiver's socket queue, so memory
  * stays bounded by FILE_WINDOW chunks per transfer whatever the file size,
  * and a slow receiver slows the sender instead of filling memory. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "../common/log.h"
-#include "worker.h"
+#include "client.h"
 
 #define UPLOAD_MAX_PER_CALL (512 * 1024)
 
 struct upload {
 	struct upload *next;
 	uint32_t id;
-	struct conn *c;
+	struct client *c;
 	uint16_t to_worker;
 	char to_name[REG_NAME_SZ];
 	char filename[256];
@@ -33,7 +29,7 @@ struct upload {
 struct rx {
 	struct rx *next_q;   /* the receiver's queue */
 	struct rx *next_all; /* the worker's list */
-	struct conn *c;
+	struct client *c;
 	uint16_t src_worker;
 	uint32_t id;
 	uint64_t remaining;
@@ -75,16 +71,17 @@ send_end(struct worker *w, struct upload *up, bool ok, const char *why)
 	struct file_end_body e = {.ok = ok};
 
 	snprintf(e.why, sizeof(e.why), "%s", why);
-	worker_send(w, up->to_worker, FR_FILE_END, up->id, &e, sizeof(e), NULL,
-		    0);
+	mesh_send(&w->mesh, up->to_worker, FR_FILE_END, up->id, &e, sizeof(e),
+		  NULL, 0);
 }
 
 /* ---- sender side ---- */
 
-static void upload_finish_input(struct conn *c, struct upload *up);
+static void upload_finish_input(struct client *c, struct upload *up);
+static void files_upload_input(struct conn *conn);
 
 void
-files_start_upload(struct conn *c, const struct reg_user_view *to,
+files_start_upload(struct client *c, const struct reg_user_view *to,
 		   const char *fname, uint64_t size)
 {
 	struct worker *w = c->w;
@@ -92,7 +89,7 @@ files_start_upload(struct conn *c, const struct reg_user_view *to,
 	struct file_offer_body o;
 
 	if (up == NULL) {
-		conn_reply(c, "101 Out of memory");
+		conn_say(&c->conn, "101 Out of memory");
 		return;
 	}
 	up->id = ++w->next_xfer_id;
@@ -105,7 +102,7 @@ files_start_upload(struct conn *c, const struct reg_user_view *to,
 	w->uploads = up;
 	w->board->files_active++;
 	c->up = up;
-	c->mode = CM_UPLOAD;
+	conn_set_raw(&c->conn, files_upload_input);
 
 	memset(&o, 0, sizeof(o));
 	o.target_slot = to->slot;
@@ -113,106 +110,80 @@ files_start_upload(struct conn *c, const struct reg_user_view *to,
 	o.size = size;
 	memcpy(o.sender, c->name, sizeof(o.sender));
 	snprintf(o.filename, sizeof(o.filename), "%s", fname);
-	conn_reply(c, "100 Ready: send %" PRIu64 " bytes", size);
-	if (worker_send(w, to->worker, FR_FILE_OFFER, up->id, &o, sizeof(o),
-			NULL, 0) < 0) {
+	conn_reply(&c->conn, "100 Ready: send %" PRIu64 " bytes", size);
+	if (mesh_send(&w->mesh, to->worker, FR_FILE_OFFER, up->id, &o,
+		      sizeof(o), NULL, 0) < 0) {
 		up->failed = true;
-		conn_reply(c, "101 Receiver unreachable");
+		conn_say(&c->conn, "101 Receiver unreachable");
 	}
 	if (size == 0)
 		upload_finish_input(c, up);
 }
 
-/* Next bytes of the upload: what the line buffer already holds, then the
- * socket. Returns bytes (0: nothing now), or -1 at end of stream. */
-static ssize_t
-upload_take(struct conn *c, char *buf, size_t max)
-{
-	struct linebuf *lb = &c->in;
-
-	if (lb->skip_lf && lb->len > 0) {
-		lb->skip_lf = false;
-		if (lb->data[0] == '\n') {
-			lb->data++;
-			lb->len--;
-		}
-	}
-	if (lb->len > 0) {
-		size_t n = lb->len < max ? lb->len : max;
-		memcpy(buf, lb->data, n);
-		lb->data += n;
-		lb->len -= n;
-		if (lb->len == 0)
-			linebuf_keep(lb);
-		return (ssize_t)n;
-	}
-	if (c->eof)
-		return -1;
-	ssize_t n = conn_io_recv(c, buf, max);
-	if (n == 0 || n == -1)
-		return -1;
-	return n < 0 ? 0 : n;
-}
-
 /* All declared bytes were read: wait for the result, or go back to lines
  * when the transfer already failed (the 101 was sent then). */
 static void
-upload_finish_input(struct conn *c, struct upload *up)
+upload_finish_input(struct client *c, struct upload *up)
 {
-	struct worker *w = c->w;
-
-	if (up->failed) {
-		upload_free(w, up);
-		c->mode = CM_LINES;
-		conn_pump_input(c);
-		return;
-	}
-	send_end(w, up, true, "");
-	c->mode = CM_WAIT_FILE;
-	conn_set_input(c, false);
+	conn_set_raw(&c->conn, NULL);
+	if (up->failed)
+		upload_free(c->w, up);
+	else
+		send_end(c->w, up, true, "");
+	conn_input_changed(&c->conn);
 }
 
-void
-files_upload_input(struct conn *c)
+static bool
+upload_reading(const struct upload *up)
 {
+	return up->remaining > 0;
+}
+
+/* The raw-input sink of an uploading client: up to UPLOAD_MAX_PER_CALL
+ * bytes (no cap over TLS, which raises no event for what it holds). */
+static void
+files_upload_input(struct conn *conn)
+{
+	struct client *c = (struct client *)conn;
 	struct worker *w = c->w;
 	struct upload *up = c->up;
-	size_t done = 0;
+	size_t done = 0, n;
 
-	if (up == NULL || c->mode != CM_UPLOAD)
-		return;
-	while (up->remaining > 0 && (done < UPLOAD_MAX_PER_CALL || c->ssl)) {
-		if (!up->failed && up->credit == 0) {
-			conn_set_input(c, false);
+	while (up->remaining > 0 && (done < UPLOAD_MAX_PER_CALL || conn->ssl)) {
+		if (!up->failed && up->credit == 0)
 			return;
-		}
 		size_t want =
 			up->remaining < FILE_CHUNK ? up->remaining : FILE_CHUNK;
-		ssize_t n = upload_take(c, w->scratch, want);
-		if (n < 0) {
+		enum io_result rc = conn_take_raw(conn, w->scratch, want, &n);
+		if (rc == IO_AGAIN)
+			return;
+		if (rc != IO_DONE) {
 			if (!up->failed)
 				send_end(w, up, false, "sender gone");
 			up->failed = true;
-			conn_close_soon(c, "closed during upload");
-			return;
-		}
-		if (n == 0) {
-			conn_set_input(c, true);
+			client_close(c, CR_UPLOAD_EOF, NULL);
 			return;
 		}
 		if (!up->failed) {
-			worker_send(w, up->to_worker, FR_FILE_DATA, up->id,
-				    w->scratch, (size_t)n, NULL, 0);
+			mesh_send(&w->mesh, up->to_worker, FR_FILE_DATA, up->id,
+				  w->scratch, n, NULL, 0);
 			up->credit--;
 		}
-		up->remaining -= (uint64_t)n;
-		done += (size_t)n;
+		up->remaining -= n;
+		done += n;
 	}
-	if (up->remaining == 0) {
+	if (up->remaining == 0)
 		upload_finish_input(c, up);
-		return;
-	}
-	conn_set_input(c, true);
+}
+
+bool
+files_accepts_input(const struct client *c)
+{
+	const struct upload *up = c->up;
+
+	if (up == NULL)
+		return true;
+	return upload_reading(up) && (up->failed || up->credit > 0);
 }
 
 static void
@@ -225,8 +196,8 @@ upload_on_credit(struct worker *w, const struct frame *f)
 	if (up == NULL || cb.chunks > FILE_WINDOW * 2)
 		return;
 	up->credit += cb.chunks;
-	if (up->c && up->c->mode == CM_UPLOAD)
-		files_upload_input(up->c);
+	if (up->c && upload_reading(up))
+		conn_input_changed(&up->c->conn);
 }
 
 static void
@@ -238,22 +209,21 @@ upload_on_result(struct worker *w, const struct frame *f)
 	memcpy(&r, f->payload, sizeof(r));
 	if (up == NULL)
 		return;
-	struct conn *c = up->c;
+	struct client *c = up->c;
 	if (c == NULL) {
 		upload_free(w, up);
 		return;
 	}
-	if (r.ok && c->mode == CM_WAIT_FILE)
-		conn_reply(c, "200 File %s delivered to %s", up->filename,
-			   up->to_name);
+	if (r.ok && !upload_reading(up))
+		conn_reply(&c->conn, "200 File %s delivered to %s",
+			   up->filename, up->to_name);
 	else if (!up->failed)
-		conn_reply(c, "101 File transfer failed: %s", r.why);
+		conn_reply(&c->conn, "101 File transfer failed: %s", r.why);
 	up->failed = true;
-	if (c->mode == CM_UPLOAD)
+	if (upload_reading(up))
 		return; /* keep reading and discarding the declared bytes */
 	upload_free(w, up);
-	c->mode = CM_LINES;
-	conn_pump_input(c);
+	conn_input_changed(&c->conn);
 }
 
 /* ---- receiver side ---- */
@@ -274,7 +244,7 @@ send_result(struct worker *w, uint16_t to, uint32_t id, bool ok,
 	struct file_end_body e = {.ok = ok};
 
 	snprintf(e.why, sizeof(e.why), "%s", why);
-	worker_send(w, to, FR_FILE_RESULT, id, &e, sizeof(e), NULL, 0);
+	mesh_send(&w->mesh, to, FR_FILE_RESULT, id, &e, sizeof(e), NULL, 0);
 }
 
 static void
@@ -285,7 +255,7 @@ rx_unlink(struct worker *w, struct rx *r)
 			*pp = r->next_all;
 			break;
 		}
-	struct conn *c = r->c;
+	struct client *c = r->c;
 	if (c == NULL)
 		return;
 	struct rx *prev = NULL;
@@ -308,7 +278,7 @@ rx_grant(struct worker *w, struct rx *r)
 
 	if (chunks_left <= r->outstanding)
 		return;
-	if (sendq_len(&r->c->out) > 2 * FILE_CHUNK)
+	if (sendq_len(&r->c->conn.out) > 2 * FILE_CHUNK)
 		return;
 	uint64_t room = FILE_WINDOW - r->outstanding;
 	uint64_t want = chunks_left - r->outstanding;
@@ -316,8 +286,8 @@ rx_grant(struct worker *w, struct rx *r)
 	if (cb.chunks == 0)
 		return;
 	r->outstanding += cb.chunks;
-	worker_send(w, r->src_worker, FR_FILE_CREDIT, r->id, &cb, sizeof(cb),
-		    NULL, 0);
+	mesh_send(&w->mesh, r->src_worker, FR_FILE_CREDIT, r->id, &cb,
+		  sizeof(cb), NULL, 0);
 }
 
 static void
@@ -327,24 +297,25 @@ rx_activate(struct worker *w, struct rx *r)
 	int n = snprintf(line, sizeof(line), "102 %s %" PRIu64 " %s\n",
 			 r->filename, r->size, r->sender);
 
-	conn_push_data(r->c, line, (size_t)n);
+	conn_push_data(&r->c->conn, line, (size_t)n);
+	conn_hold_replies(&r->c->conn, true);
 	r->active = true;
-	r->end_offset = r->c->out.appended;
+	r->end_offset = r->c->conn.out.appended;
 	rx_grant(w, r);
 }
 
 static void
 rx_try_complete(struct worker *w, struct rx *r)
 {
-	struct conn *c = r->c;
+	struct client *c = r->c;
 
 	if (!r->active || r->remaining > 0 || !r->end_seen ||
-	    c->out.written < r->end_offset)
+	    c->conn.out.written < r->end_offset)
 		return;
 	send_result(w, r->src_worker, r->id, true, "");
 	rx_unlink(w, r);
 	free(r);
-	conn_release_held(c);
+	conn_hold_replies(&c->conn, false);
 	if (c->rx_head)
 		rx_activate(w, c->rx_head);
 }
@@ -355,7 +326,7 @@ rx_on_offer(struct worker *w, const struct frame *f)
 	struct file_offer_body o;
 
 	memcpy(&o, f->payload, sizeof(o));
-	struct conn *c = conn_by_slot(w, o.target_slot, o.target_conn);
+	struct client *c = client_by_slot(w, o.target_slot, o.target_conn);
 	if (c == NULL) {
 		send_result(w, f->hdr.src_worker, f->hdr.id, false,
 			    "receiver gone");
@@ -395,11 +366,11 @@ rx_on_data(struct worker *w, const struct frame *f)
 		log_warnx("file data out of flow id=%u", f->hdr.id);
 		return;
 	}
-	conn_push_data(r->c, f->payload, f->hdr.len);
+	conn_push_data(&r->c->conn, f->payload, f->hdr.len);
 	r->remaining -= f->hdr.len;
 	r->outstanding--;
 	if (r->remaining == 0)
-		r->end_offset = r->c->out.appended;
+		r->end_offset = r->c->conn.out.appended;
 }
 
 static void
@@ -416,12 +387,12 @@ rx_on_end(struct worker *w, const struct frame *f)
 		rx_try_complete(w, r);
 		return;
 	}
-	struct conn *c = r->c;
+	struct client *c = r->c;
 	bool was_active = r->active;
 	rx_unlink(w, r);
 	free(r);
 	if (was_active)
-		conn_close_soon(c, "sender vanished mid-file");
+		client_close(c, CR_FILE_ABORTED, NULL);
 }
 
 void
@@ -450,7 +421,7 @@ files_on_frame(struct worker *w, const struct frame *f)
 
 /* After bytes left the receiver's socket queue: more credit, or done. */
 void
-files_after_write(struct conn *c)
+files_after_write(struct client *c)
 {
 	struct rx *r = c->rx_head;
 
@@ -462,24 +433,18 @@ files_after_write(struct conn *c)
 		rx_try_complete(c->w, r);
 }
 
-bool
-files_busy(const struct conn *c)
-{
-	return c->rx_head != NULL && c->rx_head->active;
-}
-
 void
-files_conn_gone(struct conn *c)
+files_conn_gone(struct client *c)
 {
 	struct worker *w = c->w;
 
 	if (c->up) {
 		struct upload *up = c->up;
-		if (c->mode == CM_UPLOAD && !up->failed)
+		if (upload_reading(up) && !up->failed)
 			send_end(w, up, false, "sender gone");
 		up->c = NULL;
 		c->up = NULL;
-		if (c->mode == CM_UPLOAD || up->failed)
+		if (upload_reading(up) || up->failed)
 			upload_free(w, up);
 	}
 	while (c->rx_head) {
@@ -501,30 +466,26 @@ files_peer_lost(struct worker *w, int idx)
 		next = up->next;
 		if (up->to_worker != idx || up->failed)
 			continue;
-		struct conn *c = up->c;
+		struct client *c = up->c;
 		up->failed = true;
 		if (c == NULL) {
 			upload_free(w, up);
 			continue;
 		}
-		conn_reply(c, "101 File transfer failed: receiver gone");
-		if (c->mode != CM_UPLOAD) {
+		conn_say(&c->conn, "101 File transfer failed: receiver gone");
+		if (!upload_reading(up))
 			upload_free(w, up);
-			c->mode = CM_LINES;
-			conn_pump_input(c);
-		} else {
-			files_upload_input(c);
-		}
+		conn_input_changed(&c->conn);
 	}
 	for (struct rx *r = w->rxs, *next; r; r = next) {
 		next = r->next_all;
 		if (r->src_worker != idx)
 			continue;
-		struct conn *c = r->c;
+		struct client *c = r->c;
 		bool was_active = r->active;
 		rx_unlink(w, r);
 		free(r);
 		if (was_active)
-			conn_close_soon(c, "sender's worker died mid-file");
+			client_close(c, CR_FILE_ABORTED, NULL);
 	}
 }

@@ -3,88 +3,123 @@
  * holder's worker has not processed it yet) is probed before a FAIL01/300:
  * the holder's worker reads that socket at once and answers, so a client
  * that reconnects at once with its name gets it back. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <string.h>
 
 #include "../common/log.h"
-#include "worker.h"
+#include "client.h"
 
 #define PROBE_TIMEOUT_MS 500
 
-static void
-login_result(struct conn *c, int rc)
-{
-	if (c->dialect == DIALECT_OKFAIL)
-		okfail_login_result(c, rc);
-	else
-		numeric_login_result(c, rc);
-}
-
-static void
-login_announce(struct conn *c)
-{
-	fanout_simple(c->w, EV_LOGIN, c, -1, NULL, 0);
-}
-
-/* Try to claim; on success the connection is live. */
+/* Try to claim the pending name for c. */
 static int
-login_claim(struct conn *c, struct reg_user_view *v)
+login_claim(struct client *c, struct reg_user_view *v)
 {
 	struct worker *w = c->w;
 
-	return registry_claim(w->reg, c->pending_name, c->dialect, w->idx,
-			      w->gen, c->id, v);
+	return registry_claim(w->reg, c->pending_name, c->d->id, w->idx, w->gen,
+			      c->conn.id, v);
 }
 
 static void
-login_finish(struct conn *c, int rc, const struct reg_user_view *v)
+login_link_live(struct client *c)
+{
+	struct worker *w = c->w;
+
+	c->next_live = w->live_head;
+	if (w->live_head)
+		w->live_head->prev_live = c;
+	w->live_head = c;
+}
+
+static void
+login_unlink_live(struct client *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev_live)
+		c->prev_live->next_live = c->next_live;
+	else if (w->live_head == c)
+		w->live_head = c->next_live;
+	if (c->next_live)
+		c->next_live->prev_live = c->prev_live;
+	c->prev_live = c->next_live = NULL;
+}
+
+static void
+login_live(struct client *c, const struct reg_user_view *v)
+{
+	c->state = CS_LIVE;
+	c->slot = (int32_t)v->slot;
+	c->login_seq = v->seq;
+	memcpy(c->name, v->name, sizeof(c->name));
+	c->w->by_slot[v->slot] = c;
+	login_link_live(c);
+	client_logged_in(c);
+}
+
+static void
+login_finish(struct client *c, int rc, const struct reg_user_view *v)
 {
 	c->state = CS_NEW;
 	if (rc == 0)
-		conn_on_login(c, v);
-	login_result(c, rc);
+		login_live(c, v);
+	c->d->login_result(c, rc);
 	if (rc == 0)
-		login_announce(c);
+		fanout_simple(c->w, EV_LOGIN, c, -1, NULL, 0);
 }
 
+/* The probe's answer came (or not in time): claim again, and go on
+ * reading the client. */
 static void
-login_probe_timeout(void *arg, uint64_t key, int64_t due)
+login_probe_done(struct client *c)
 {
-	struct worker *w = arg;
-	struct conn *c = conn_by_fd(w, (int)(key >> 32));
 	struct reg_user_view v;
 
-	(void)due;
-	if (c == NULL || c->id != (uint32_t)key || c->state != CS_LOGIN_WAIT)
-		return;
+	loop_timer_cancel(c->w->loop, c->probe_timer);
+	c->probe_timer = 0;
 	int rc = login_claim(c, &v);
 	login_finish(c, rc, &v);
-	conn_pump_input(c);
+	conn_input_changed(&c->conn);
 }
 
 static void
-login_probe_remote(struct conn *c, const struct reg_user_view *holder)
+login_probe_timeout(void *arg)
+{
+	struct client *c = arg;
+
+	c->probe_timer = 0;
+	login_probe_done(c);
+}
+
+static void
+login_probe_remote(struct client *c, const struct reg_user_view *holder)
 {
 	struct worker *w = c->w;
 	struct probe_body pb = {holder->slot, holder->conn_id, 0};
 
-	if (worker_send(w, holder->worker, FR_PROBE, (uint32_t)c->fd, &pb,
-			sizeof(pb), NULL, 0) < 0) {
+	if (mesh_send(&w->mesh, holder->worker, FR_PROBE, (uint32_t)c->conn.fd,
+		      &pb, sizeof(pb), NULL, 0) < 0) {
 		login_finish(c, -EEXIST, holder);
 		return;
 	}
 	c->state = CS_LOGIN_WAIT;
-	conn_set_input(c, false);
-	loop_timer(w->loop, loop_now(w->loop) + PROBE_TIMEOUT_MS,
-		   login_probe_timeout, w,
-		   ((uint64_t)(uint32_t)c->fd << 32) | c->id);
+	c->probe_timer =
+		loop_timer_add(w->loop, loop_now(w->loop) + PROBE_TIMEOUT_MS,
+			       login_probe_timeout, c);
+}
+
+/* Ask a local holder of the name whether its client is still there; one
+ * that is gone gives the name back at once. */
+static void
+login_probe_local(struct client *holder)
+{
+	if (!conn_probe(&holder->conn))
+		login_logout(holder);
 }
 
 void
-login_begin(struct conn *c, const char *name, size_t len)
+login_begin(struct client *c, const char *name, size_t len)
 {
 	struct reg_user_view v;
 
@@ -99,9 +134,9 @@ login_begin(struct conn *c, const char *name, size_t len)
 		login_probe_remote(c, &v);
 		return;
 	}
-	struct conn *holder = conn_by_slot(c->w, v.slot, v.conn_id);
+	struct client *holder = client_by_slot(c->w, v.slot, v.conn_id);
 	if (holder && holder != c) {
-		conn_probe(holder);
+		login_probe_local(holder);
 		rc = login_claim(c, &v);
 	}
 	login_finish(c, rc, &v);
@@ -114,31 +149,28 @@ login_on_probe(struct worker *w, const struct frame *f)
 	struct probe_body pb;
 
 	memcpy(&pb, f->payload, sizeof(pb));
-	struct conn *c = conn_by_slot(w, pb.slot, pb.conn_id);
+	struct client *c = client_by_slot(w, pb.slot, pb.conn_id);
 	if (c)
-		conn_probe(c);
-	pb.alive = conn_by_slot(w, pb.slot, pb.conn_id) != NULL;
-	worker_send(w, f->hdr.src_worker, FR_PROBE_REPLY, f->hdr.id, &pb,
-		    sizeof(pb), NULL, 0);
+		login_probe_local(c);
+	pb.alive = client_by_slot(w, pb.slot, pb.conn_id) != NULL;
+	mesh_send(&w->mesh, f->hdr.src_worker, FR_PROBE_REPLY, f->hdr.id, &pb,
+		  sizeof(pb), NULL, 0);
 }
 
 void
 login_on_probe_reply(struct worker *w, const struct frame *f)
 {
-	struct conn *c = conn_by_fd(w, (int)f->hdr.id);
-	struct reg_user_view v;
+	struct client *c = client_by_fd(w, (int)f->hdr.id);
 
-	if (c == NULL || c->state != CS_LOGIN_WAIT)
+	if (c == NULL || client_closing(c) || c->state != CS_LOGIN_WAIT)
 		return;
-	int rc = login_claim(c, &v);
-	login_finish(c, rc, &v);
-	conn_pump_input(c);
+	login_probe_done(c);
 }
 
 /* A connection remembers its key and rooms: the registry is only an index
  * that the worker can rebuild from its own connections. */
 void
-login_note_key(struct conn *c, const char *key, size_t len)
+login_note_key(struct client *c, const char *key, size_t len)
 {
 	char *k = realloc(c->pubkey, len);
 
@@ -150,7 +182,7 @@ login_note_key(struct conn *c, const char *key, size_t len)
 }
 
 void
-login_note_room(struct conn *c, uint32_t room, bool joined)
+login_note_room(struct client *c, uint32_t room, bool joined)
 {
 	if (!joined) {
 		for (size_t i = 0; i < c->nrooms; i++)
@@ -172,7 +204,7 @@ login_note_room(struct conn *c, uint32_t room, bool joined)
 }
 
 static void
-login_register_again(struct conn *c)
+login_register_again(struct client *c)
 {
 	struct worker *w = c->w;
 	struct reg_user_view v;
@@ -180,14 +212,14 @@ login_register_again(struct conn *c)
 	memcpy(c->pending_name, c->name, sizeof(c->name));
 	if (login_claim(c, &v) < 0) {
 		/* only a corrupt table could hold a second live copy */
-		conn_close_soon(c, "duplicate after registry rebuild");
+		client_close(c, CR_DUPLICATE, NULL);
 		return;
 	}
 	c->slot = (int32_t)v.slot;
 	w->by_slot[v.slot] = c;
-	registry_restore_seq(w->reg, v.slot, c->id, c->login_seq);
+	registry_restore_seq(w->reg, v.slot, c->conn.id, c->login_seq);
 	if (c->pubkey_len)
-		registry_set_key(w->reg, v.slot, c->id, c->pubkey,
+		registry_set_key(w->reg, v.slot, c->conn.id, c->pubkey,
 				 c->pubkey_len);
 	for (size_t i = 0; i < c->nrooms; i++)
 		registry_room_join(w->reg, c->rooms[i], v.slot);
@@ -199,10 +231,10 @@ login_rebuild(struct worker *w)
 {
 	size_t n = 0;
 
-	for (struct conn *c = w->live_head; c; c = c->next_live)
+	for (struct client *c = w->live_head; c; c = c->next_live)
 		if (c->slot >= 0)
 			w->by_slot[c->slot] = NULL;
-	for (struct conn *c = w->live_head, *next; c; c = next, n++) {
+	for (struct client *c = w->live_head, *next; c; c = next, n++) {
 		next = c->next_live;
 		login_register_again(c);
 	}
@@ -211,14 +243,16 @@ login_rebuild(struct worker *w)
 
 /* Free the name and leave every room at once, then tell the others. */
 void
-login_logout(struct conn *c)
+login_logout(struct client *c)
 {
 	struct worker *w = c->w;
 	size_t nrooms = 0;
 
 	if (c->slot < 0)
 		return;
-	registry_release(w->reg, (uint32_t)c->slot, c->id, w->rooms_tmp,
+	if (c->d->on_logout)
+		c->d->on_logout(c);
+	registry_release(w->reg, (uint32_t)c->slot, c->conn.id, w->rooms_tmp,
 			 &nrooms);
 	w->by_slot[c->slot] = NULL;
 	c->nrooms = 0;
@@ -227,7 +261,12 @@ login_logout(struct conn *c)
 	for (size_t i = 0; tell && i < nrooms; i++)
 		fanout_simple(w, EV_ROOM_LEFT, c, (int32_t)w->rooms_tmp[i],
 			      NULL, 0);
-	conn_on_logout(c);
+	login_unlink_live(c);
+	c->slot = -1;
+	c->state = CS_NEW;
+	loop_timer_cancel(w->loop, c->beat_timer);
+	c->beat_timer = 0;
+	c->next_ping = c->pong_due = 0;
 	if (tell)
 		fanout_simple(w, EV_LOGOUT, c, -1, NULL, 0);
 }

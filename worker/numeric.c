@@ -1,25 +1,23 @@
 /* The numeric dialect (seed 001): USER, HELP, rooms (LIRO/LIME/ROOM/JOIN/
  * LEVE/SEND), PRIV, SECU, FILE and QUIT, with 3-digit replies. Deliveries
- * caused by other users carry codes 700-713 (see fanout.c). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+ * caused by other users carry codes 700-713 (the render hooks below). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/log.h"
 #include "../common/util.h"
 #include "../proto/wire.h"
+#include "client.h"
 #include "dispatch.h"
-#include "worker.h"
 
-#define say conn_say
+#define say(c, line) conn_say(&(c)->conn, (line))
+#define reply(c, ...) conn_reply(&(c)->conn, __VA_ARGS__)
+#define reply_raw(c, p, n) conn_reply_raw(&(c)->conn, (p), (n))
 
 static void
-cmd_user(struct conn *c, const struct cmdline *cl)
+cmd_user(struct client *c, const struct cmdline *cl)
 {
 	if (c->state == CS_LIVE || c->state == CS_LOGIN_WAIT) {
 		say(c, "300 You are already logged in");
@@ -33,15 +31,15 @@ cmd_user(struct conn *c, const struct cmdline *cl)
 	login_begin(c, cl->payload, cl->payload_len);
 }
 
-void
-numeric_login_result(struct conn *c, int rc)
+static void
+numeric_login_result(struct client *c, int rc)
 {
 	if (rc == -EEXIST)
 		say(c, "300 Username already taken");
 	else if (rc == -ENOSPC)
 		say(c, "302 User table full");
 	else if (rc == 0)
-		conn_reply(c, "200 Welcome %s!", c->name);
+		reply(c, "200 Welcome %s!", c->name);
 }
 
 static const char *help_lines[] = {
@@ -62,7 +60,7 @@ static const char *help_lines[] = {
 };
 
 static void
-cmd_help(struct conn *c, const struct cmdline *cl)
+cmd_help(struct client *c, const struct cmdline *cl)
 {
 	(void)cl;
 	for (size_t i = 0; i < FC_ARRAY_LEN(help_lines); i++)
@@ -72,8 +70,8 @@ cmd_help(struct conn *c, const struct cmdline *cl)
 /* Reply with a space-joined list built by fill (which returns bytes
  * needed, each name preceded by a space). */
 static void
-reply_list(struct conn *c, const char *head,
-	   size_t (*fill)(struct conn *, uint32_t, char *, size_t),
+reply_list(struct client *c, const char *head,
+	   size_t (*fill)(struct client *, uint32_t, char *, size_t),
 	   uint32_t arg)
 {
 	size_t need = fill(c, arg, NULL, 0);
@@ -86,27 +84,27 @@ reply_list(struct conn *c, const char *head,
 	size_t n = fill(c, arg, buf, need);
 	if (n > need)
 		n = 0; /* grew meanwhile: show the header only */
-	conn_reply_raw(c, head, strlen(head));
-	conn_reply_raw(c, buf, n);
-	conn_reply_raw(c, "\n", 1);
+	reply_raw(c, head, strlen(head));
+	reply_raw(c, buf, n);
+	reply_raw(c, "\n", 1);
 	free(buf);
 }
 
 static size_t
-fill_rooms(struct conn *c, uint32_t arg, char *buf, size_t cap)
+fill_rooms(struct client *c, uint32_t arg, char *buf, size_t cap)
 {
 	(void)arg;
 	return registry_rooms(c->w->reg, buf, cap);
 }
 
 static size_t
-fill_members(struct conn *c, uint32_t room, char *buf, size_t cap)
+fill_members(struct client *c, uint32_t room, char *buf, size_t cap)
 {
 	return registry_room_members(c->w->reg, room, buf, cap);
 }
 
 static void
-cmd_liro(struct conn *c, const struct cmdline *cl)
+cmd_liro(struct client *c, const struct cmdline *cl)
 {
 	(void)cl;
 	reply_list(c, "200 ROOMS", fill_rooms, 0);
@@ -114,7 +112,7 @@ cmd_liro(struct conn *c, const struct cmdline *cl)
 
 /* The single room-name parameter of LIME/ROOM/JOIN/LEVE. */
 static bool
-room_param(struct conn *c, const struct cmdline *cl)
+room_param(struct client *c, const struct cmdline *cl)
 {
 	if (!cl->has_payload ||
 	    !wire_valid_room(cl->payload, cl->payload_len)) {
@@ -125,17 +123,17 @@ room_param(struct conn *c, const struct cmdline *cl)
 }
 
 static int
-room_lookup(struct conn *c, const char *name, size_t len)
+room_lookup(struct client *c, const char *name, size_t len)
 {
 	int room = registry_room_find(c->w->reg, name, len);
 
 	if (room < 0)
-		conn_reply(c, "300 No such room %.*s", (int)len, name);
+		reply(c, "300 No such room %.*s", (int)len, name);
 	return room;
 }
 
 static void
-cmd_lime(struct conn *c, const struct cmdline *cl)
+cmd_lime(struct client *c, const struct cmdline *cl)
 {
 	char head[64];
 
@@ -150,23 +148,23 @@ cmd_lime(struct conn *c, const struct cmdline *cl)
 }
 
 static void
-cmd_room(struct conn *c, const struct cmdline *cl)
+cmd_room(struct client *c, const struct cmdline *cl)
 {
 	if (!room_param(c, cl))
 		return;
 	int rc = registry_room_create(c->w->reg, cl->payload, cl->payload_len);
 	if (rc == -EEXIST)
-		conn_reply(c, "300 Room %.*s already exists",
-			   (int)cl->payload_len, cl->payload);
+		reply(c, "300 Room %.*s already exists", (int)cl->payload_len,
+		      cl->payload);
 	else if (rc == -ENOSPC)
 		say(c, "302 Room table full");
 	else
-		conn_reply(c, "200 Room %.*s created", (int)cl->payload_len,
-			   cl->payload);
+		reply(c, "200 Room %.*s created", (int)cl->payload_len,
+		      cl->payload);
 }
 
 static void
-cmd_join(struct conn *c, const struct cmdline *cl)
+cmd_join(struct client *c, const struct cmdline *cl)
 {
 	if (!room_param(c, cl))
 		return;
@@ -175,17 +173,17 @@ cmd_join(struct conn *c, const struct cmdline *cl)
 		return;
 	if (registry_room_join(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
 	    0) {
-		conn_reply(c, "300 Already in room %.*s", (int)cl->payload_len,
-			   cl->payload);
+		reply(c, "300 Already in room %.*s", (int)cl->payload_len,
+		      cl->payload);
 		return;
 	}
 	login_note_room(c, (uint32_t)room, true);
-	conn_reply(c, "200 Joined %.*s", (int)cl->payload_len, cl->payload);
+	reply(c, "200 Joined %.*s", (int)cl->payload_len, cl->payload);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
 }
 
 static void
-cmd_leve(struct conn *c, const struct cmdline *cl)
+cmd_leve(struct client *c, const struct cmdline *cl)
 {
 	if (!room_param(c, cl))
 		return;
@@ -194,18 +192,18 @@ cmd_leve(struct conn *c, const struct cmdline *cl)
 		return;
 	if (registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
 	    0) {
-		conn_reply(c, "300 Not in room %.*s", (int)cl->payload_len,
-			   cl->payload);
+		reply(c, "300 Not in room %.*s", (int)cl->payload_len,
+		      cl->payload);
 		return;
 	}
 	login_note_room(c, (uint32_t)room, false);
-	conn_reply(c, "200 Left %.*s", (int)cl->payload_len, cl->payload);
+	reply(c, "200 Left %.*s", (int)cl->payload_len, cl->payload);
 	fanout_simple(c->w, EV_ROOM_LEFT, c, room, NULL, 0);
 }
 
 /* "<first> <rest>" with both present and non-empty. */
 static bool
-two_params(struct conn *c, const struct cmdline *cl, const char **first,
+two_params(struct client *c, const struct cmdline *cl, const char **first,
 	   size_t *flen, const char **rest, size_t *rlen)
 {
 	size_t off;
@@ -222,7 +220,7 @@ two_params(struct conn *c, const struct cmdline *cl, const char **first,
 }
 
 static void
-cmd_send(struct conn *c, const struct cmdline *cl)
+cmd_send(struct client *c, const struct cmdline *cl)
 {
 	const char *rn, *text;
 	size_t rl, tl;
@@ -237,37 +235,37 @@ cmd_send(struct conn *c, const struct cmdline *cl)
 	if (room < 0)
 		return;
 	if (!registry_room_has(c->w->reg, (uint32_t)room, (uint32_t)c->slot)) {
-		conn_reply(c, "300 Not in room %.*s", (int)rl, rn);
+		reply(c, "300 Not in room %.*s", (int)rl, rn);
 		return;
 	}
-	conn_reply(c, "200 Sent to %.*s", (int)rl, rn);
+	reply(c, "200 Sent to %.*s", (int)rl, rn);
 	fanout_simple(c->w, EV_ROOM_MSG, c, room, text, tl);
 }
 
 /* Resolve the target user of PRIV/SECU/FILE: 400 for oneself, 300 when
  * unknown, 301 when its dialect cannot receive this. */
 static bool
-user_target(struct conn *c, const char *name, size_t len, bool numeric_only,
+user_target(struct client *c, const char *name, size_t len, bool numeric_only,
 	    const char *what, struct reg_user_view *to)
 {
 	if (registry_lookup(c->w->reg, name, len, to) < 0) {
-		conn_reply(c, "300 No such user %.*s", (int)len, name);
+		reply(c, "300 No such user %.*s", (int)len, name);
 		return false;
 	}
 	if (to->slot == (uint32_t)c->slot) {
-		conn_reply(c, "400 Cannot send %s to yourself", what);
+		reply(c, "400 Cannot send %s to yourself", what);
 		return false;
 	}
 	if (numeric_only && to->dialect != DIALECT_NUMERIC) {
-		conn_reply(c, "301 %s cannot receive %s (okfail client)",
-			   to->name, what);
+		reply(c, "301 %s cannot receive %s (okfail client)", to->name,
+		      what);
 		return false;
 	}
 	return true;
 }
 
 static void
-cmd_priv(struct conn *c, const struct cmdline *cl)
+cmd_priv(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *un, *text;
@@ -277,12 +275,12 @@ cmd_priv(struct conn *c, const struct cmdline *cl)
 		return;
 	if (!user_target(c, un, ul, false, "a private message", &to))
 		return;
-	conn_reply(c, "200 Sent to %s", to.name);
+	reply(c, "200 Sent to %s", to.name);
 	fanout_to(c->w, EV_PM, c, &to, text, tl);
 }
 
 static void
-cmd_secu(struct conn *c, const struct cmdline *cl)
+cmd_secu(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *un, *text;
@@ -292,7 +290,7 @@ cmd_secu(struct conn *c, const struct cmdline *cl)
 		return;
 	if (!user_target(c, un, ul, true, "secure messages", &to))
 		return;
-	conn_reply(c, "200 Sent to %s", to.name);
+	reply(c, "200 Sent to %s", to.name);
 	fanout_to(c->w, EV_SECU, c, &to, text, tl);
 }
 
@@ -306,7 +304,7 @@ valid_filename(const char *s, size_t len)
 }
 
 static void
-cmd_file(struct conn *c, const struct cmdline *cl)
+cmd_file(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *un, *rest;
@@ -334,8 +332,8 @@ cmd_file(struct conn *c, const struct cmdline *cl)
 		return;
 	}
 	if (size > c->w->lim.max_file_size) {
-		conn_reply(c, "400 File too large (limit %" PRIu64 " bytes)",
-			   c->w->lim.max_file_size);
+		reply(c, "400 File too large (limit %" PRIu64 " bytes)",
+		      c->w->lim.max_file_size);
 		return;
 	}
 	if (!user_target(c, un, ul, true, "files", &to))
@@ -347,14 +345,14 @@ cmd_file(struct conn *c, const struct cmdline *cl)
 }
 
 static void
-cmd_quit(struct conn *c, const struct cmdline *cl)
+cmd_quit(struct client *c, const struct cmdline *cl)
 {
 	(void)cl;
-	conn_close_soon(c, "quit");
+	client_close(c, CR_QUIT, NULL);
 }
 
 static void
-cmd_usek(struct conn *c, const struct cmdline *cl)
+cmd_usek(struct client *c, const struct cmdline *cl)
 {
 	/* the key never leaves a proper client; telnet users get a hint */
 	(void)cl;
@@ -371,17 +369,96 @@ static const struct cmd_def cmds[] = {
 	{"USEK", false, cmd_usek},
 };
 
-static const struct dialect_def numeric = {
-	cmds,
-	FC_ARRAY_LEN(cmds),
-	"402 Line contains control characters",
-	"403 Line is not valid UTF-8",
-	"600 Please log in first: USER <name>",
-	"500 Unknown command",
-};
-
-void
-numeric_line(struct conn *c, const char *line, size_t len)
+static void
+numeric_line(struct client *c, const char *line, size_t len)
 {
-	dispatch_line(c, &numeric, line, len);
+	dispatch_line(c, &numeric_dialect, line, len);
 }
+
+static int
+r_login(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "710 $s login", ev);
+}
+
+static int
+r_logout(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "711 $s logout", ev);
+}
+
+static int
+r_bcst(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "703 $s $t", ev);
+}
+
+static int
+r_pm(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "701 $s $t", ev);
+}
+
+static int
+r_secu(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "700 $s $t", ev);
+}
+
+static int
+r_room_msg(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "702 $r $s $t", ev);
+}
+
+static int
+r_room_join(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "712 $r $s joined", ev);
+}
+
+static int
+r_room_left(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "713 $r $s left", ev);
+}
+
+#define E903 "903 Output queue exceeded"
+
+/* What a numeric client sees, all of it: docs/PROTOCOL.md's numeric part. */
+const struct dialect_def numeric_dialect = {
+	.name = "numeric",
+	.id = DIALECT_NUMERIC,
+	.on_line = numeric_line,
+	.cmds = cmds,
+	.ncmds = FC_ARRAY_LEN(cmds),
+	.bad_ctrl = "402 Line contains control characters",
+	.bad_utf8 = "403 Line is not valid UTF-8",
+	.need_login = "600 Please log in first: USER <name>",
+	.unknown = "500 Unknown command",
+	.too_long = "401 Line too long",
+	.login_result = numeric_login_result,
+	.render =
+		{
+			[EV_LOGIN] = r_login,
+			[EV_LOGOUT] = r_logout,
+			[EV_BCST] = r_bcst,
+			[EV_PM] = r_pm,
+			[EV_SECU] = r_secu,
+			[EV_ROOM_MSG] = r_room_msg,
+			[EV_ROOM_JOIN] = r_room_join,
+			[EV_ROOM_LEFT] = r_room_left,
+		},
+	.close_lines =
+		{
+			[CR_SENDQ_HARD] = E903,
+			[CR_SENDQ_SOFT] = E903,
+			[CR_WORKER_BUDGET] = E903,
+			[CR_FLOOD] = "904 Flooding",
+			[CR_LOGIN_TIMEOUT] = "902 Login timeout",
+			[CR_LINE_TIMEOUT] = "906 Line timeout",
+			[CR_SERVER_FULL] = "900 Server full",
+			[CR_IP_LIMIT] = "901 Too many connections from your "
+					"address",
+		},
+};

@@ -1,17 +1,14 @@
 /* The okfail dialect (seed 000): INIT/IDENT/BCST/USERS/PM, the relay of
  * end-to-end encryption tokens, QUIT and the PING/PONG heartbeat. Replies
  * and error texts are those of docs/PROTOCOL.md, letter for letter. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/log.h"
+#include "../common/util.h"
 #include "../proto/wire.h"
+#include "client.h"
 #include "dispatch.h"
-#include "worker.h"
 
 #define F00 "FAIL00 Unknown command"
 #define F01 "FAIL01 User already logged in"
@@ -27,18 +24,15 @@
 #define F12 "FAIL12 Missing parameter"
 #define F13 "FAIL13 Recipient cannot receive encrypted messages"
 #define F14 "FAIL14 Server full"
+#define F15 "FAIL15 Too many connections from your address"
 #define F16 "FAIL16 Public key too long"
 
-#define say conn_say
-
-void
-okfail_greet(struct conn *c)
-{
-	say(c, "INIT Welcome to the server!");
-}
+#define say(c, line) conn_say(&(c)->conn, (line))
+#define reply(c, ...) conn_reply(&(c)->conn, __VA_ARGS__)
+#define reply_raw(c, p, n) conn_reply_raw(&(c)->conn, (p), (n))
 
 static void
-cmd_ident(struct conn *c, const struct cmdline *cl)
+cmd_ident(struct client *c, const struct cmdline *cl)
 {
 	if (c->state == CS_LIVE || c->state == CS_LOGIN_WAIT) {
 		say(c, F04);
@@ -53,7 +47,7 @@ cmd_ident(struct conn *c, const struct cmdline *cl)
 }
 
 static void
-okfail_send_keys(struct conn *c)
+okfail_send_keys(struct client *c)
 {
 	struct worker *w = c->w;
 	size_t need = registry_keys(w->reg, (uint32_t)c->slot, NULL, 0);
@@ -68,7 +62,7 @@ okfail_send_keys(struct conn *c)
 			return;
 		size_t n = registry_keys(w->reg, (uint32_t)c->slot, buf, need);
 		if (n <= need)
-			conn_reply_raw(c, buf, n);
+			reply_raw(c, buf, n);
 		free(buf);
 		if (n <= need)
 			return;
@@ -76,32 +70,32 @@ okfail_send_keys(struct conn *c)
 	}
 }
 
-void
-okfail_login_result(struct conn *c, int rc)
+static void
+okfail_login_result(struct client *c, int rc)
 {
 	if (rc == -EEXIST)
 		say(c, F01);
 	else if (rc == -ENOSPC)
 		say(c, F14);
 	else if (rc == 0) {
-		conn_reply(c, "OK IDENT %s", c->name);
+		reply(c, "OK IDENT %s", c->name);
 		okfail_send_keys(c);
 	}
 }
 
 static void
-cmd_bcst(struct conn *c, const struct cmdline *cl)
+cmd_bcst(struct client *c, const struct cmdline *cl)
 {
 	if (cl->payload_len == 0) {
 		say(c, F12);
 		return;
 	}
-	conn_reply(c, "OK BCST %.*s", (int)cl->payload_len, cl->payload);
+	reply(c, "OK BCST %.*s", (int)cl->payload_len, cl->payload);
 	fanout_simple(c->w, EV_BCST, c, -1, cl->payload, cl->payload_len);
 }
 
 static void
-cmd_users(struct conn *c, const struct cmdline *cl)
+cmd_users(struct client *c, const struct cmdline *cl)
 {
 	struct worker *w = c->w;
 	size_t n = registry_users(w->reg, w->views,
@@ -112,19 +106,19 @@ cmd_users(struct conn *c, const struct cmdline *cl)
 		say(c, F06);
 		return;
 	}
-	conn_reply_raw(c, "OK USERS ", 9);
+	reply_raw(c, "OK USERS ", 9);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			conn_reply_raw(c, ":", 1);
-		conn_reply_raw(c, w->views[i].name, strlen(w->views[i].name));
+			reply_raw(c, ":", 1);
+		reply_raw(c, w->views[i].name, strlen(w->views[i].name));
 	}
-	conn_reply_raw(c, "\n", 1);
+	reply_raw(c, "\n", 1);
 }
 
 /* "<user> <rest>": look the user up and apply the checks PM, PM_SESSIONKEY
  * and PRIVATE_MESSAGE share. Returns false after replying an error. */
 static bool
-okfail_target(struct conn *c, const struct cmdline *cl,
+okfail_target(struct client *c, const struct cmdline *cl,
 	      struct reg_user_view *to, const char **rest, size_t *rest_len)
 {
 	size_t off;
@@ -152,7 +146,7 @@ okfail_target(struct conn *c, const struct cmdline *cl,
 }
 
 static void
-cmd_pm(struct conn *c, const struct cmdline *cl)
+cmd_pm(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *text;
@@ -160,18 +154,18 @@ cmd_pm(struct conn *c, const struct cmdline *cl)
 
 	if (!okfail_target(c, cl, &to, &text, &len))
 		return;
-	conn_reply(c, "OK PM %s %.*s", to.name, (int)len, text);
+	reply(c, "OK PM %s %.*s", to.name, (int)len, text);
 	fanout_to(c->w, EV_PM, c, &to, text, len);
 }
 
 static void
-cmd_pubkey(struct conn *c, const struct cmdline *cl)
+cmd_pubkey(struct client *c, const struct cmdline *cl)
 {
 	if (cl->payload_len == 0) {
 		say(c, F12);
 		return;
 	}
-	int rc = registry_set_key(c->w->reg, (uint32_t)c->slot, c->id,
+	int rc = registry_set_key(c->w->reg, (uint32_t)c->slot, c->conn.id,
 				  cl->payload, cl->payload_len);
 	if (rc == -E2BIG) {
 		say(c, F16);
@@ -183,7 +177,7 @@ cmd_pubkey(struct conn *c, const struct cmdline *cl)
 }
 
 static bool
-okfail_e2e_target(struct conn *c, const struct cmdline *cl,
+okfail_e2e_target(struct client *c, const struct cmdline *cl,
 		  struct reg_user_view *to, const char **tok, size_t *len)
 {
 	if (!okfail_target(c, cl, to, tok, len))
@@ -196,7 +190,7 @@ okfail_e2e_target(struct conn *c, const struct cmdline *cl,
 }
 
 static void
-cmd_sessionkey(struct conn *c, const struct cmdline *cl)
+cmd_sessionkey(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *tok;
@@ -204,12 +198,12 @@ cmd_sessionkey(struct conn *c, const struct cmdline *cl)
 
 	if (!okfail_e2e_target(c, cl, &to, &tok, &len))
 		return;
-	conn_reply(c, "OK PM_SESSIONKEY %s", to.name);
+	reply(c, "OK PM_SESSIONKEY %s", to.name);
 	fanout_to(c->w, EV_SESSKEY, c, &to, tok, len);
 }
 
 static void
-cmd_private(struct conn *c, const struct cmdline *cl)
+cmd_private(struct client *c, const struct cmdline *cl)
 {
 	struct reg_user_view to;
 	const char *tok;
@@ -217,33 +211,29 @@ cmd_private(struct conn *c, const struct cmdline *cl)
 
 	if (!okfail_e2e_target(c, cl, &to, &tok, &len))
 		return;
-	conn_reply(c, "OK PRIVATE_MESSAGE %s %.*s", to.name, (int)len, tok);
+	reply(c, "OK PRIVATE_MESSAGE %s %.*s", to.name, (int)len, tok);
 	fanout_to(c->w, EV_EPM, c, &to, tok, len);
 }
 
 static void
-cmd_quit(struct conn *c, const struct cmdline *cl)
+cmd_quit(struct client *c, const struct cmdline *cl)
 {
 	(void)cl;
 	say(c, "OK GOODBYE");
-	conn_close_soon(c, "quit");
+	client_close(c, CR_QUIT, NULL);
 }
 
 static void
-cmd_pong(struct conn *c, const struct cmdline *cl)
+cmd_pong(struct client *c, const struct cmdline *cl)
 {
 	(void)cl;
-	if (c->pings_out == 0) {
+	if (!client_pong(c))
 		say(c, F05);
-		return;
-	}
-	c->pings_out = 0;
-	c->pong_due = 0;
 }
 
 /* Clients acknowledge relayed keys with "OK PM_PUBKEY" etc.: silently. */
 static void
-cmd_ack(struct conn *c, const struct cmdline *cl)
+cmd_ack(struct client *c, const struct cmdline *cl)
 {
 	if (!cl->has_payload)
 		say(c, F00);
@@ -262,12 +252,98 @@ static const struct cmd_def cmds[] = {
 	{"OK", false, cmd_ack},
 };
 
-static const struct dialect_def okfail = {
-	cmds, sizeof(cmds) / sizeof(cmds[0]), F10, F11, F03, F00,
-};
-
-void
-okfail_line(struct conn *c, const char *line, size_t len)
+static void
+okfail_line(struct client *c, const char *line, size_t len)
 {
-	dispatch_line(c, &okfail, line, len);
+	dispatch_line(c, &okfail_dialect, line, len);
 }
+
+static void
+okfail_ping(struct client *c)
+{
+	reply_raw(c, "PING\n", 5);
+}
+
+static int
+r_joined(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "JOINED $s", ev);
+}
+
+static int
+r_left(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "LEFT $s", ev);
+}
+
+static int
+r_bcst(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "BCST $s $t", ev);
+}
+
+static int
+r_npm(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "NPM $s $t", ev);
+}
+
+static int
+r_pubkey(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "PM_PUBKEY $s $t", ev);
+}
+
+static int
+r_sesskey(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "PM_SESSIONKEY $s $t", ev);
+}
+
+static int
+r_epm(struct sendq *q, const struct ev_view *ev)
+{
+	return render_template(q, "RECEIVE_PRIVATE_MSG $s $t", ev);
+}
+
+#define DSCN_OUTPUT "DSCN Output queue exceeded"
+
+/* What an okfail client sees, all of it: docs/PROTOCOL.md's okfail part. */
+const struct dialect_def okfail_dialect = {
+	.name = "okfail",
+	.id = DIALECT_OKFAIL,
+	.greeting = "INIT Welcome to the server!",
+	.on_line = okfail_line,
+	.cmds = cmds,
+	.ncmds = FC_ARRAY_LEN(cmds),
+	.bad_ctrl = F10,
+	.bad_utf8 = F11,
+	.need_login = F03,
+	.unknown = F00,
+	.too_long = "FAIL09 Line too long",
+	.login_result = okfail_login_result,
+	.ping = okfail_ping,
+	.render =
+		{
+			[EV_LOGIN] = r_joined,
+			[EV_LOGOUT] = r_left,
+			[EV_BCST] = r_bcst,
+			[EV_PM] = r_npm,
+			[EV_PUBKEY] = r_pubkey,
+			[EV_SESSKEY] = r_sesskey,
+			[EV_EPM] = r_epm,
+		},
+	.close_lines =
+		{
+			[CR_SENDQ_HARD] = DSCN_OUTPUT,
+			[CR_SENDQ_SOFT] = DSCN_OUTPUT,
+			[CR_WORKER_BUDGET] = DSCN_OUTPUT,
+			[CR_FLOOD] = "DSCN Flooding",
+			[CR_LOGIN_TIMEOUT] = "DSCN Login timeout",
+			[CR_LINE_TIMEOUT] = "DSCN Line timeout",
+			[CR_PONG_TIMEOUT] = "DSCN Pong timeout",
+			[CR_SHUTDOWN] = "DSCN", /* then the master's reason */
+			[CR_SERVER_FULL] = F14,
+			[CR_IP_LIMIT] = F15,
+		},
+};

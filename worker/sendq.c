@@ -1,21 +1,17 @@
 /* Output queue operations. Compaction moves the unsent tail to the front
  * only when the free space at the front is worth it. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "sendq.h"
 
 #define SENDQ_KEEP 4096
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 int
 sendq_append(struct sendq *q, const void *p, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (q->head + q->len + n > q->cap && q->head > 0) {
 		memmove(q->buf, q->buf + q->head, q->len);
 		q->head = 0;
@@ -36,57 +32,62 @@ sendq_append(struct sendq *q, const void *p, size_t n)
 	return 0;
 }
 
-/* Bulk bytes (file chunks): when nothing is queued, write them straight
- * from the caller's buffer and queue only what the socket did not take,
- * which saves a copy per chunk. Returns bytes written, or -1 when the
- * connection is broken (nothing is queued then). */
-ssize_t
-sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr, void *arg)
+enum io_result
+sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr, void *arg,
+	  size_t *written)
 {
-	ssize_t w = 0;
+	size_t w = 0;
 
+	*written = 0;
 	if (q->len == 0 && n > 0) {
-		w = wr(arg, p, n);
-		if (w < 0)
-			return -1;
+		enum io_result rc = wr(arg, p, n, &w);
+		if (rc == IO_CLOSED || rc == IO_ERROR)
+			return rc;
 		if (w > 0)
 			q->mid_line = ((const char *)p)[w - 1] != '\n';
 	}
-	q->appended += (uint64_t)w;
-	q->written += (uint64_t)w;
-	if ((size_t)w < n &&
-	    sendq_append(q, (const char *)p + w, n - (size_t)w) < 0)
-		return -1;
-	return w;
+	*written = w;
+	q->appended += w;
+	q->written += w;
+	if (w < n && sendq_append(q, (const char *)p + w, n - w) < 0)
+		return IO_ERROR;
+	return IO_DONE;
 }
 
-/* Write at most max bytes through wr. Returns bytes written (0 if the socket
- * is full) or -1 when the connection is broken. */
-ssize_t
-sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max)
+/* Past a write: what is left moves on, and an emptied buffer is kept only
+ * if small (an active client needs no malloc per loop pass). */
+static void
+sendq_consume(struct sendq *q, size_t w)
+{
+	q->mid_line = q->buf[q->head + w - 1] != '\n';
+	q->head += w;
+	q->len -= w;
+	q->written += w;
+	if (q->len > 0)
+		return;
+	q->head = 0;
+	if (q->cap > SENDQ_KEEP) {
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+	}
+}
+
+enum io_result
+sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max,
+	    size_t *written)
 {
 	size_t n = q->len < max ? q->len : max;
+	size_t w = 0;
 
+	*written = 0;
 	if (n == 0)
-		return 0;
-	ssize_t w = wr(arg, q->buf + q->head, n);
-	if (w <= 0)
-		return w;
-	q->mid_line = q->buf[q->head + (size_t)w - 1] != '\n';
-	q->head += (size_t)w;
-	q->len -= (size_t)w;
-	q->written += (uint64_t)w;
-	if (q->len == 0) {
-		/* an active client keeps a small buffer (no malloc per loop
-		 * pass); a big one goes back at once */
-		q->head = 0;
-		if (q->cap > SENDQ_KEEP) {
-			free(q->buf);
-			q->buf = NULL;
-			q->cap = 0;
-		}
-	}
-	return w;
+		return IO_DONE;
+	enum io_result rc = wr(arg, q->buf + q->head, n, &w);
+	if (w > 0)
+		sendq_consume(q, w);
+	*written = w;
+	return rc;
 }
 
 void

@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "../common/io.h"
 
 struct sendq {
 	char *buf;
@@ -19,14 +20,24 @@ struct sendq {
 	bool mid_line;     /* the last byte written was not a newline */
 };
 
-int sendq_append(struct sendq *q, const void *p, size_t n);
-/* Writes up to n bytes; returns bytes written, 0 when it would block, -1 on
- * a broken connection. */
-typedef ssize_t (*sendq_writer)(void *arg, const void *p, size_t n);
+/* Writes up to n bytes of p, *done = bytes taken: IO_DONE (all of them),
+ * IO_AGAIN (fewer, maybe none: the socket is full), IO_CLOSED/IO_ERROR (the
+ * connection is broken). */
+typedef enum io_result (*sendq_writer)(void *arg, const void *p, size_t n,
+				       size_t *done);
 
-ssize_t sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr,
-		  void *arg);
-ssize_t sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max);
+/* Queue n bytes at the end; 0, or -1 out of memory (nothing queued). */
+int sendq_append(struct sendq *q, const void *p, size_t n);
+/* Bulk bytes: written at once through wr when nothing is queued, the rest
+ * queued. *written = bytes that went to the socket. IO_DONE (written or
+ * queued), IO_CLOSED/IO_ERROR (broken, or out of memory: nothing queued). */
+enum io_result sendq_put(struct sendq *q, const void *p, size_t n,
+			 sendq_writer wr, void *arg, size_t *written);
+/* Write at most max queued bytes; *written = bytes written. IO_DONE when
+ * all of them went, IO_AGAIN when the socket took fewer, else broken. */
+enum io_result sendq_write(struct sendq *q, sendq_writer wr, void *arg,
+			   size_t max, size_t *written);
+/* Drop what is queued (mid_line survives: it is about the socket). */
 void sendq_free(struct sendq *q);
 
 static inline size_t

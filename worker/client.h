@@ -1,0 +1,151 @@
+/* The services layer of a worker (login.c, fanout.c, files.c, client.c):
+ * its clients, each a transport connection plus who is logged in on it,
+ * and the state the services share. Dialects call the services declared
+ * here; the services reach a dialect only through its struct dialect_def. */
+#ifndef FC_CLIENT_H
+#define FC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/config.h"
+#include "../common/loop.h"
+#include "../ipc/frame.h"
+#include "../ipc/registry.h"
+#include "conn.h"
+#include "dialect.h"
+#include "peer.h"
+#include "sendq.h"
+
+#define FILE_CHUNK (60 * 1024) /* fits a 64 KiB frame */
+#define FILE_WINDOW 8          /* chunks in flight per transfer: 480 KiB */
+#define RENDER_SLOTS 4         /* dialects rendered at once by fanout */
+_Static_assert(FILE_CHUNK <= FRAME_MAX_PAYLOAD, "a chunk must fit a frame");
+_Static_assert(READ_CHUNK <= FILE_CHUNK, "a read must fit the scratch");
+
+enum client_state {
+	CS_NEW,        /* connected, not logged in */
+	CS_LOGIN_WAIT, /* IDENT/USER waits for a name probe on another worker */
+	CS_LIVE,       /* logged in */
+};
+
+struct upload;
+struct rx;
+
+struct client {
+	struct conn conn; /* first: the transport's hooks hand us &conn */
+	struct worker *w;
+	const struct dialect_def *d;
+	uint8_t state;
+	uint8_t ip_held; /* per-address counts held in the registry: 0 or 1 */
+	uint8_t ipkey[16];
+	int32_t slot; /* registry slot when logged in, else -1 */
+	uint64_t login_seq;
+	char name[REG_NAME_SZ];
+	char pending_name[REG_NAME_SZ];
+	char *pubkey; /* own copies, to register again after a rebuild */
+	size_t pubkey_len;
+	uint32_t *rooms;
+	size_t nrooms, rooms_cap;
+	timer_id login_timer; /* the login deadline */
+	timer_id probe_timer; /* a name probe's answer is due */
+	timer_id beat_timer;  /* the next ping or the pong deadline */
+	int64_t next_ping;
+	int64_t pong_due;
+	uint32_t pings_out;
+	struct upload *up;            /* our FILE upload, if any */
+	struct rx *rx_head, *rx_tail; /* files to us, the first one active */
+	struct client *prev_live, *next_live;
+};
+
+/* The services' shared state: one per worker process. */
+struct worker {
+	uint16_t idx;
+	uint16_t gen;
+	int nworkers;
+	struct fc_limits lim;
+	struct registry *reg;
+	struct loop *loop;
+	struct conn_set net; /* the transport */
+	struct mesh mesh;    /* the channels to the other workers */
+	struct reg_worker *board;
+	bool server_stopping; /* the master stops every worker */
+	struct client **by_slot;
+	struct client *live_head;
+	uint32_t next_xfer_id;
+	struct upload *uploads;
+	struct rx *rxs;
+	char *scratch;                     /* a file chunk or a socket read */
+	struct sendq render[RENDER_SLOTS]; /* fanout: an event per dialect */
+	struct reg_user_view *views;
+	uint32_t *rooms_tmp;
+	uint64_t msgs_out;
+};
+
+/* client.c: a client's life. */
+/* The transport hooks of every client connection. */
+extern const struct conn_hooks client_hooks;
+/* Serve an accepted fd in dialect d; NULL when out of memory. */
+struct client *client_new(struct worker *w, int fd, const struct dialect_def *d,
+			  const char *ip, SSL_CTX *tls);
+/* Refuse an accepted fd with d's final line for r, and close it. */
+void client_refuse(int fd, const struct dialect_def *d, enum close_reason r);
+/* Close at the end of the loop pass, with the dialect's final line. */
+void client_close(struct client *c, enum close_reason r, const char *detail);
+/* Longest line of c, terminator included (the dialect's, or --max-line). */
+size_t client_line_max(const struct client *c);
+/* The client logged in: its login deadline ends, its heartbeat starts. */
+void client_logged_in(struct client *c);
+/* A pong came: false when no ping was outstanding. */
+bool client_pong(struct client *c);
+/* The live client in registry slot with connection id, or NULL. */
+struct client *client_by_slot(struct worker *w, uint32_t slot, uint32_t id);
+/* The client on fd, open or closing, or NULL. */
+struct client *client_by_fd(struct worker *w, int fd);
+/* The client's connection is closing or closed. */
+bool client_closing(const struct client *c);
+
+/* login.c */
+/* Claim name for c and answer through its dialect's login_result. */
+void login_begin(struct client *c, const char *name, size_t len);
+/* FR_PROBE from another worker about one of our users, and its reply. */
+void login_on_probe(struct worker *w, const struct frame *f);
+void login_on_probe_reply(struct worker *w, const struct frame *f);
+/* Release c's name and rooms now and announce it (idempotent). */
+void login_logout(struct client *c);
+/* FR_REBUILD: every logged-in user registers again. */
+void login_rebuild(struct worker *w);
+/* Remember c's key and rooms, to register them again after a rebuild. */
+void login_note_key(struct client *c, const char *key, size_t len);
+void login_note_room(struct client *c, uint32_t room, bool joined);
+
+/* fanout.c */
+/* An event from a local user to everyone (room < 0) or a room's members. */
+void fanout_simple(struct worker *w, uint16_t kind, struct client *from,
+		   int32_t room, const char *text, size_t len);
+/* An event from a local user to one user, wherever it lives. */
+void fanout_to(struct worker *w, uint16_t kind, struct client *from,
+	       const struct reg_user_view *to, const char *text, size_t len);
+/* FR_EVENT from a peer: deliver to our users. */
+void fanout_on_frame(struct worker *w, const struct frame *f);
+/* FR_USER_GONE: announce a dead worker's user and its rooms. */
+void fanout_user_gone(struct worker *w, const struct frame *f);
+
+/* files.c */
+/* FILE accepted: read size raw bytes from c and stream them to `to`. */
+void files_start_upload(struct client *c, const struct reg_user_view *to,
+			const char *fname, uint64_t size);
+/* FR_FILE_* from a peer. */
+void files_on_frame(struct worker *w, const struct frame *f);
+/* c is going: its transfers end. */
+void files_conn_gone(struct client *c);
+/* Worker idx is gone: its transfers end. */
+void files_peer_lost(struct worker *w, int idx);
+/* Bytes left c's socket queue: more credit, or a file complete. */
+void files_after_write(struct client *c);
+/* Does c take input now (false while an upload waits for credit or its
+ * result)? */
+bool files_accepts_input(const struct client *c);
+
+#endif
