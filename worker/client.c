@@ -261,6 +261,8 @@ client_closed(struct conn *conn)
 		  conn->id, c->name[0] ? c->name : "-",
 		  close_reason_name(conn->why));
 	conn_destroy(conn);
+	if (c->d->release)
+		c->d->release(c);
 	free(c->pubkey);
 	free(c->rooms);
 	free(c);

@@ -57,6 +57,7 @@ struct client {
 	struct upload *up;            /* our FILE upload, if any */
 	struct rx *rx_head, *rx_tail; /* files to us, the first one active */
 	struct client *prev_live, *next_live;
+	void *dstate; /* the dialect's own per-client state (its release) */
 };
 
 /* The services' shared state: one per worker process. */

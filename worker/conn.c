@@ -20,6 +20,7 @@
 #define READ_MAX_PER_EVENT (64 * 1024)
 #define WRITE_MAX_PER_PASS (256 * 1024)
 #define OUT_HIGH_WATER (64 * 1024)
+#define OUT_LOW_WATER (16 * 1024)
 #define FINAL_WRITE 4096
 
 /* the pending list ends here (an empty list is just this), so
@@ -226,14 +227,25 @@ conn_queued(const struct conn *c)
 	return sendq_len(&c->out) + sendq_len(&c->held);
 }
 
+/* Replies the client does not read hold its input back: a connection
+ * that is read goes on up to the high-water mark, one that is not starts
+ * again only below the low-water mark. */
+static bool
+conn_output_room(const struct conn *c)
+{
+	if (c->events & EPOLLIN)
+		return conn_queued(c) <= OUT_HIGH_WATER;
+	return sendq_len(&c->out) < OUT_LOW_WATER &&
+	       conn_queued(c) <= OUT_HIGH_WATER;
+}
+
 /* The one rule for input: a connection's input is read and handled only
  * while it is open, the mesh has not paused the worker (XOFF), its output
- * is under the high-water mark and its owner takes input. */
+ * leaves room (conn_output_room) and its owner takes input. */
 static bool
 conn_may_take(struct conn *c)
 {
-	return c->why == CR_NONE && !c->set->paused &&
-	       conn_queued(c) <= OUT_HIGH_WATER &&
+	return c->why == CR_NONE && !c->set->paused && conn_output_room(c) &&
 	       c->set->hooks->accepts_input(c);
 }
 

@@ -56,6 +56,8 @@ struct dialect_def {
 	void (*login_result)(struct client *c, int rc);
 	/* before a logged-in user's name is released, or NULL */
 	void (*on_logout)(struct client *c);
+	/* the client is about to be freed: drop c->dstate; or NULL */
+	void (*release)(struct client *c);
 	/* the heartbeat: send one ping; NULL: no heartbeat */
 	void (*ping)(struct client *c);
 	/* how each event kind is shown; NULL: users of this dialect do not

@@ -23,7 +23,7 @@ int
 lingers_init(struct lingers *ls, struct loop *l)
 {
 	ls->loop = l;
-	ls->by_fd = calloc(LINGER_SLOTS, sizeof(*ls->by_fd));
+	ls->by_fd = calloc(LINGER_SLOTS, sizeof(struct lingerer *));
 	return ls->by_fd ? 0 : -1;
 }
 

@@ -242,10 +242,26 @@ cmd_send(struct client *c, const struct cmdline *cl)
 	fanout_simple(c->w, EV_ROOM_MSG, c, room, text, tl);
 }
 
-/* Resolve the target user of PRIV/SECU/FILE: 400 for oneself, 300 when
- * unknown, 301 when its dialect cannot receive this. */
+/* Can the user `to` receive this? SECU needs a dialect that shows it,
+ * FILE (kind 0) a numeric client. 301 when not. */
 static bool
-user_target(struct client *c, const char *name, size_t len, bool numeric_only,
+user_can_take(struct client *c, const struct reg_user_view *to, uint16_t kind,
+	      const char *what)
+{
+	const struct dialect_def *d = dialect_by_id(to->dialect);
+
+	if (d && (kind ? d->render[kind] != NULL : d == &numeric_dialect))
+		return true;
+	reply(c, "301 %s cannot receive %s (%s client)", to->name, what,
+	      d ? d->name : "?");
+	return false;
+}
+
+/* Resolve the target user of PRIV/SECU/FILE: 400 for oneself, 300 when
+ * unknown, 301 when its dialect cannot receive this (need: 0 anything,
+ * else what user_can_take checks). */
+static bool
+user_target(struct client *c, const char *name, size_t len, int need,
 	    const char *what, struct reg_user_view *to)
 {
 	if (registry_lookup(c->w->reg, name, len, to) < 0) {
@@ -256,12 +272,7 @@ user_target(struct client *c, const char *name, size_t len, bool numeric_only,
 		reply(c, "400 Cannot send %s to yourself", what);
 		return false;
 	}
-	if (numeric_only && to->dialect != DIALECT_NUMERIC) {
-		reply(c, "301 %s cannot receive %s (okfail client)", to->name,
-		      what);
-		return false;
-	}
-	return true;
+	return need < 0 || user_can_take(c, to, (uint16_t)need, what);
 }
 
 static void
@@ -273,7 +284,7 @@ cmd_priv(struct client *c, const struct cmdline *cl)
 
 	if (!two_params(c, cl, &un, &ul, &text, &tl))
 		return;
-	if (!user_target(c, un, ul, false, "a private message", &to))
+	if (!user_target(c, un, ul, -1, "a private message", &to))
 		return;
 	reply(c, "200 Sent to %s", to.name);
 	fanout_to(c->w, EV_PM, c, &to, text, tl);
@@ -288,7 +299,7 @@ cmd_secu(struct client *c, const struct cmdline *cl)
 
 	if (!two_params(c, cl, &un, &ul, &text, &tl))
 		return;
-	if (!user_target(c, un, ul, true, "secure messages", &to))
+	if (!user_target(c, un, ul, EV_SECU, "secure messages", &to))
 		return;
 	reply(c, "200 Sent to %s", to.name);
 	fanout_to(c->w, EV_SECU, c, &to, text, tl);
@@ -336,7 +347,7 @@ cmd_file(struct client *c, const struct cmdline *cl)
 		      c->w->lim.max_file_size);
 		return;
 	}
-	if (!user_target(c, un, ul, true, "files", &to))
+	if (!user_target(c, un, ul, 0, "files", &to))
 		return;
 	char fname[256];
 	memcpy(fname, rest, fl);
@@ -424,6 +435,7 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 }
 
 #define E903 "903 Output queue exceeded"
+#define E901 "901 Too many connections from your address"
 
 /* What a numeric client sees, all of it: docs/PROTOCOL.md's numeric part. */
 const struct dialect_def numeric_dialect = {
@@ -458,7 +470,6 @@ const struct dialect_def numeric_dialect = {
 			[CR_LOGIN_TIMEOUT] = "902 Login timeout",
 			[CR_LINE_TIMEOUT] = "906 Line timeout",
 			[CR_SERVER_FULL] = "900 Server full",
-			[CR_IP_LIMIT] = "901 Too many connections from your "
-					"address",
+			[CR_IP_LIMIT] = E901,
 		},
 };

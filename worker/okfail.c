@@ -180,9 +180,13 @@ static bool
 okfail_e2e_target(struct client *c, const struct cmdline *cl,
 		  struct reg_user_view *to, const char **tok, size_t *len)
 {
+	const struct dialect_def *d;
+
 	if (!okfail_target(c, cl, to, tok, len))
 		return false;
-	if (to->dialect != DIALECT_OKFAIL) {
+	/* end-to-end tokens only go to a dialect that shows them */
+	d = dialect_by_id(to->dialect);
+	if (d == NULL || d->render[EV_EPM] == NULL) {
 		say(c, F13);
 		return false;
 	}
