@@ -38,6 +38,9 @@ worker_pids() {
 	local w=$(fc_worker_of alice)
 	fc_login_avoid bob okfail "$w"
 	fc_login_avoid carol numeric "$w"
+	# alice has read all it was sent: the next thing it sees is the close
+	fc_expect alice "JOINED bob"
+	fc_expect alice "JOINED carol"
 	local pid=$(fc_worker_field "$w" pid) restarts=$(fc_worker_field "$w" restarts)
 	local t0=$(fc_now_ms)
 	kill -STOP "$pid"
