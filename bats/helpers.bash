@@ -138,36 +138,43 @@ fc_read() {
 	return 1
 }
 
-# fc__got STATUS: how a failed fc_read ended, for messages
+# fc__got STATUS [SECS]: how a failed fc_read ended, for messages
 fc__got() {
 	case $1 in
-	1) echo "the connection closed${FC_LAST:+ after the partial line '$FC_LAST'}" ;;
-	*) echo "nothing within ${2:-$FC_TIMEOUT} s${FC_LAST:+ but the partial line '$FC_LAST'}" ;;
+	1) echo "${FC_LAST:+the partial line '$FC_LAST', then }the connection closed" ;;
+	*) echo "${FC_LAST:+the partial line '$FC_LAST' and }nothing${FC_LAST:+ more} within ${2:-$FC_TIMEOUT} s" ;;
 	esac
 }
 
+# fc__instead NAME WANT STATUS [SECS]: fail, saying what fc_read (STATUS)
+# got instead of WANT
+fc__instead() {
+	case $3 in
+	0) fail "$1: expected $2, got the line '$FC_LAST'" ;;
+	3) return 1 ;; # fc__fd has said it
+	*) fail "$1: expected $2, got $(fc__got "$3" "${4:-}")" ;;
+	esac
+}
+
+# fc__line NAME WANT: read the next line into FC_LAST, or fail against WANT
+fc__line() {
+	local st=0
+	fc_read "$1" || st=$?
+	[ $st -eq 0 ] && return 0
+	fc__instead "$1" "$2" $st
+	return 1
+}
+
 fc_expect() {
-	local name=$1 want=$2 st=0
-	fc_read "$name" || st=$?
-	[ $st -ne 3 ] || return 1
-	if [ $st -ne 0 ]; then
-		fail "$name: expected '$want', got $(fc__got $st)"
-		return 1
-	fi
-	[ "$FC_LAST" = "$want" ] && return 0
-	fail "$name: expected '$want', got '$FC_LAST'"
+	fc__line "$1" "'$2'" || return 1
+	[ "$FC_LAST" = "$2" ] && return 0
+	fail "$1: expected '$2', got '$FC_LAST'"
 }
 
 fc_expect_match() {
-	local name=$1 re=$2 st=0
-	fc_read "$name" || st=$?
-	[ $st -ne 3 ] || return 1
-	if [ $st -ne 0 ]; then
-		fail "$name: expected /$re/, got $(fc__got $st)"
-		return 1
-	fi
-	[[ $FC_LAST =~ $re ]] && return 0
-	fail "$name: expected /$re/, got '$FC_LAST'"
+	fc__line "$1" "/$2/" || return 1
+	[[ $FC_LAST =~ $2 ]] && return 0
+	fail "$1: expected /$2/, got '$FC_LAST'"
 }
 
 fc_wait_for() {
@@ -190,35 +197,19 @@ fc_wait_for() {
 }
 
 fc_expect_silent() {
-	local name=$1 t=${2:-0.3} st=0
-	fc_read "$name" "$t" || st=$?
-	[ $st -ne 3 ] || return 1
-	if [ $st -eq 0 ]; then
-		fail "$name: expected silence, got '$FC_LAST'"
-		return 1
-	fi
-	if [ $st -eq 1 ]; then
-		fail "$name: expected silence on an open connection, got $(fc__got 1)"
-		return 1
-	fi
-	[ -z "$FC_LAST" ] && return 0
-	fail "$name: expected silence, got the partial line '$FC_LAST'"
+	local st=0
+	fc_read "$1" "${2:-0.3}" || st=$?
+	[ $st -eq 2 ] && [ -z "$FC_LAST" ] && return 0
+	fc__instead "$1" "silence on an open connection" $st "${2:-0.3}"
+	return 1
 }
 
 fc_expect_closed() {
-	local name=$1 st=0
-	fc_read "$name" || st=$?
-	[ $st -ne 3 ] || return 1
-	if [ $st -eq 0 ]; then
-		fail "$name: expected the server to close, got the line '$FC_LAST'"
-		return 1
-	fi
-	if [ $st -eq 2 ]; then
-		fail "$name: expected the server to close, still open after $FC_TIMEOUT s${FC_LAST:+ (partial line '$FC_LAST')}"
-		return 1
-	fi
-	[ -z "$FC_LAST" ] && return 0
-	fail "$name: expected the server to close, got the partial line '$FC_LAST' first"
+	local st=0
+	fc_read "$1" || st=$?
+	[ $st -eq 1 ] && [ -z "$FC_LAST" ] && return 0
+	fc__instead "$1" "the server to close" $st
+	return 1
 }
 
 fc_login() {

@@ -154,7 +154,7 @@ failed() {
 	failed "got 'right and more'"
 	cmd s RAW "righ"
 	FC_TIMEOUT=0.5 run fc_expect s "right"
-	failed "partial line 'righ'"
+	failed "got the partial line 'righ' and nothing more within 0.5 s"
 	cmd s CLOSE
 	run fc_expect s "right"
 	failed "the connection closed"
@@ -208,10 +208,10 @@ failed() {
 	fc_expect_silent s 0.2
 	cmd s SAY "a line"
 	run fc_expect_silent s 0.2
-	failed "expected silence, got 'a line'"
+	failed "expected silence on an open connection, got the line 'a line'"
 	cmd s RAW "part"
 	run fc_expect_silent s 0.2
-	failed "got the partial line 'part'"
+	failed "got the partial line 'part' and nothing more within 0.2 s"
 	cmd s CLOSE
 	run fc_expect_silent s 0.2
 	failed "expected silence on an open connection, got the connection closed"
@@ -222,7 +222,7 @@ failed() {
 @test "fc_expect_closed: fails on an open silent connection" {
 	silent s
 	FC_TIMEOUT=0.5 run fc_expect_closed s
-	failed "still open after 0.5 s"
+	failed "expected the server to close, got nothing within 0.5 s"
 	# and it really is open: the server still answers
 	cmd s SAY "still here"
 	fc_expect s "still here"
@@ -242,7 +242,7 @@ failed() {
 	cmd s RAW "half a li"
 	cmd s CLOSE
 	run fc_expect_closed s
-	failed "got the partial line 'half a li' first"
+	failed "got the partial line 'half a li', then the connection closed"
 	silent r
 	cmd r RESET
 	fc_expect_closed r
@@ -254,7 +254,7 @@ failed() {
 	fc_start
 	fc_login alice
 	FC_TIMEOUT=0.5 run fc_expect_closed alice
-	failed "still open after 0.5 s"
+	failed "expected the server to close, got nothing within 0.5 s"
 	fc_send alice "QUIT"
 	run fc_expect_closed alice
 	failed "got the line 'OK GOODBYE'"
