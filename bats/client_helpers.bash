@@ -4,14 +4,17 @@
 #   cl_start NAME [forkchat args...]  start a client; output in $(cl_out NAME)
 #   cl_send NAME LINE                 type LINE into NAME's standard input
 #   cl_wait NAME LINE                 wait until NAME printed exactly LINE
-#   cl_wait_match NAME REGEX          wait until a line matches (grep -E)
+#   cl_wait_match NAME REGEX [SECS]   wait until a line matches (grep -E)
 #   cl_count NAME REGEX               how many output lines match
 #   cl_end NAME                       close NAME's input, wait for its exit;
 #                                     sets CL_STATUS
+#   cl_wait_exit NAME                 wait for NAME's exit; sets CL_STATUS
 #   cl_relay_start / cl_fake_start    recording relay or fake server
 #                                     (tests/relay.py); sets RELAYPORT
 #
 # Every wait has a deadline (FC_TIMEOUT seconds); nothing sleeps and hopes.
+# The waits fail (non-zero, with the client's output) at the deadline, also
+# where errexit is off; bats/helpers.bats proves it.
 
 load helpers
 
@@ -61,9 +64,9 @@ cl_dump() {
 }
 
 cl_wait() {
-	local name=$1 want=$2 deadline=$((SECONDS + FC_TIMEOUT))
+	local name=$1 want=$2 end=$(($(fc_now_ms) + $(fc__ms "$FC_TIMEOUT")))
 	until grep -Fxq -- "$want" "$(cl_out "$name")"; do
-		if [ $SECONDS -ge $deadline ]; then
+		if [ "$(fc_now_ms)" -ge $end ]; then
 			cl_dump "$name"
 			fail "$name: '$want' never came"; return 1
 		fi
@@ -72,9 +75,9 @@ cl_wait() {
 }
 
 cl_wait_match() {
-	local name=$1 re=$2 deadline=$((SECONDS + ${3:-$FC_TIMEOUT}))
+	local name=$1 re=$2 end=$(($(fc_now_ms) + $(fc__ms "${3:-$FC_TIMEOUT}")))
 	until grep -Eq -- "$re" "$(cl_out "$name")"; do
-		if [ $SECONDS -ge $deadline ]; then
+		if [ "$(fc_now_ms)" -ge $end ]; then
 			cl_dump "$name"
 			fail "$name: /$re/ never came"; return 1
 		fi
@@ -88,15 +91,16 @@ cl_count() {
 
 # Close the input and wait (with a deadline) for the client to exit.
 cl_end() {
-	local name=$1 pid=${CL_PID[$1]} deadline=$((SECONDS + FC_TIMEOUT))
-	exec {CL_FD[$name]}>&- 2>/dev/null || true
+	local name=$1
+	{ exec {CL_FD[$name]}>&-; } 2>/dev/null || true
 	cl_wait_exit "$name"
 }
 
 cl_wait_exit() {
-	local name=$1 pid=${CL_PID[$1]} deadline=$((SECONDS + FC_TIMEOUT))
+	local name=$1 pid=${CL_PID[$1]:-} end=$(($(fc_now_ms) + $(fc__ms "$FC_TIMEOUT")))
+	[ -n "$pid" ] || { fail "no client called '$name'"; return 1; }
 	while kill -0 "$pid" 2>/dev/null; do
-		if [ $SECONDS -ge $deadline ]; then
+		if [ "$(fc_now_ms)" -ge $end ]; then
 			cl_dump "$name"
 			fail "$name did not exit"; return 1
 		fi
@@ -110,7 +114,7 @@ cl_wait_exit() {
 cl_stop_all() {
 	local name
 	for name in "${!CL_FD[@]}"; do
-		exec {CL_FD[$name]}>&- 2>/dev/null || true
+		{ exec {CL_FD[$name]}>&-; } 2>/dev/null || true
 	done
 	for name in "${!CL_PID[@]}"; do
 		kill "${CL_PID[$name]}" 2>/dev/null || true
@@ -133,7 +137,7 @@ teardown() {
 _relay_wait_port() {
 	local pf=$1 deadline=$((SECONDS + FC_TIMEOUT))
 	until [ -s "$pf" ]; do
-		[ $SECONDS -lt $deadline ] || fail "relay did not start"
+		[ $SECONDS -lt $deadline ] || { fail "relay did not start"; return 1; }
 		sleep 0.02
 	done
 	RELAYPORT=$(cat "$pf")
@@ -152,7 +156,7 @@ cl_relay_start() {
 			--log "$BATS_TEST_TMPDIR/relay" --port-file "$pf" "$@"
 	) &
 	RELAY_PID=$!
-	_relay_wait_port "$pf"
+	_relay_wait_port "$pf" || return 1
 }
 
 # cl_fake_start FILE: a fake server that sends FILE's bytes to its client.

@@ -6,7 +6,7 @@
 load client_helpers
 
 setup() {
-	command -v tmux >/dev/null || skip "tmux not installed"
+	command -v tmux >/dev/null || fail "tmux is not installed (tests/deps.sh installs it)"
 	fc_start
 	TMUX_SOCK=$BATS_TEST_TMPDIR/tmux.sock
 }
@@ -47,7 +47,8 @@ tm_start() {
 	tm_wait "^ivy> BCST half typ$"
 	tm send-keys -t fc -l "ed"
 	tm send-keys -t fc Enter
-	cl_wait jon "BCST ivy BCST half typed" || cl_wait jon "BCST ivy half typed"
+	# the typed line is the command itself: BCST with the text "half typed"
+	cl_wait jon "BCST ivy half typed"
 	tm send-keys -t fc -l "help"
 	tm send-keys -t fc Enter
 	tm_wait "PRIVATE_MESSAGE <user> <text> +end-to-end encrypted"

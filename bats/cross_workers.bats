@@ -138,6 +138,8 @@ assert_apart() {
 	fc_wait_for vic "200 Joined r1"
 	fc_send nobs "JOIN r1"
 	fc_wait_for nobs "200 Joined r1"
+	# vic has read all it was sent: the next thing it sees is the close
+	fc_expect vic "712 r1 nobs joined"
 	[ "$(fc_worker_field "$wv" restarts)" = 0 ] || fail "restarts before the kill"
 	pid=$(fc_worker_field "$wv" pid)
 	[ "$pid" -gt 0 ] || fail "no pid for worker $wv"

@@ -4,17 +4,28 @@
 #   fc_connect NAME okfail|numeric   open a client connection called NAME
 #   fc_send NAME LINE            send LINE + "\n"
 #   fc_send_raw NAME BYTES       send bytes as given (printf %b escapes)
+#   fc_read NAME [SECS]          one line into FC_LAST; status 0 a line,
+#                                1 closed (EOF or reset), 2 deadline passed,
+#                                3 no connection NAME
 #   fc_expect NAME LINE          the next line from NAME must be LINE
 #   fc_expect_match NAME REGEX   the next line must match REGEX (bash =~)
-#   fc_wait_for NAME LINE        skip lines until LINE comes (deadline)
-#   fc_expect_silent NAME [SECS] nothing arrives for SECS (default 0.3)
-#   fc_expect_closed NAME        the server closes NAME's connection
+#   fc_wait_for NAME LINE        skip lines until LINE comes (deadline); a
+#                                close before it fails at once
+#   fc_expect_silent NAME [SECS] the connection stays open and nothing (not
+#                                even part of a line) arrives for SECS (0.3)
+#   fc_expect_closed NAME        the next thing on NAME is the server's close:
+#                                a line, a partial line or an open connection
+#                                at the deadline fails
 #   fc_login NAME / fc_login_numeric NAME   connect and log in as NAME
 #   fc_worker_of USER            which worker serves USER (status socket)
 #   fc_status_json               the daemon's status as JSON
+#   fc_until COND                wait until the shell condition COND holds
 #
-# Every wait has a deadline (FC_TIMEOUT, default 5 s); nothing sleeps and
-# hopes. Each test starts its own daemon and stops only what it started.
+# Every wait has a deadline (FC_TIMEOUT, default 5 s; fractions allowed);
+# nothing sleeps and hopes. Each test starts its own daemon and stops only
+# what it started. Every assertion helper returns non-zero when it fails,
+# also where errexit is off (under `run`, in an `if` or an `||` list):
+# bats/helpers.bats proves each of them against a scripted server.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -43,8 +54,9 @@ fc_start() {
 		if ! kill -0 "$FC_PID" 2>/dev/null; then
 			cat "$FC_LOG" >&2
 			fail "forkchatd exited during start-up"
+			return 1
 		fi
-		[ $SECONDS -lt $deadline ] || fail "forkchatd did not start"
+		[ $SECONDS -lt $deadline ] || { fail "forkchatd did not start"; return 1; }
 		sleep 0.02
 	done
 	OKPORT=$(sed -n 's/.*listening dialect=okfail addr=[^ ]*:\([0-9]*\) .*/\1/p' "$FC_LOG" | head -1)
@@ -56,7 +68,7 @@ fc_start() {
 fc_stop() {
 	local name
 	for name in "${!FC_FD[@]}"; do
-		exec {FC_FD[$name]}>&- 2>/dev/null || true
+		{ exec {FC_FD[$name]}>&-; } 2>/dev/null || true
 	done
 	FC_FD=()
 	[ -n "$FC_PID" ] || return 0
@@ -78,84 +90,138 @@ fc_connect() {
 	local name=$1 dialect=${2:-okfail} port fd
 	port=$OKPORT
 	[ "$dialect" = numeric ] && port=$NUMPORT
-	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || fail "cannot connect $name"
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || { fail "cannot connect $name"; return 1; }
 	FC_FD[$name]=$fd
 }
 
 fc_close() {
-	exec {FC_FD[$1]}>&- 2>/dev/null || true
+	{ exec {FC_FD[$1]}>&-; } 2>/dev/null || true
 	unset "FC_FD[$1]"
 }
 
+# fc__fd NAME: FC_FDN = NAME's descriptor, or fail (a typo is no "close")
+fc__fd() {
+	FC_FDN=${FC_FD[$1]:-}
+	[ -n "$FC_FDN" ] || { fail "no connection called '$1'"; return 1; }
+}
+
 fc_send() {
-	printf '%s\n' "$2" >&"${FC_FD[$1]}"
+	fc__fd "$1" || return 1
+	printf '%s\n' "$2" >&"$FC_FDN"
 }
 
 fc_send_raw() {
-	printf '%b' "$2" >&"${FC_FD[$1]}"
+	fc__fd "$1" || return 1
+	printf '%b' "$2" >&"$FC_FDN"
 }
 
-# Read one line from NAME into FC_LAST, within the deadline.
+# fc__ms SECS: SECS (e.g. 5, 0.3) in whole milliseconds
+fc__ms() {
+	local s=$1 int frac=000
+	int=${s%%.*}
+	[[ $s == *.* ]] && frac=${s#*.}000
+	echo $((10#${int:-0} * 1000 + 10#${frac:0:3}))
+}
+
+# fc_read NAME [SECS]: one line from NAME into FC_LAST (CR stripped), within
+# SECS (default FC_TIMEOUT). Status: 0 a line; 1 the connection was closed
+# or reset (FC_LAST holds any partial line); 2 the deadline passed (FC_LAST
+# holds what part of a line came); 3 there is no connection NAME.
 fc_read() {
-	local name=$1 t=${2:-$FC_TIMEOUT}
+	local name=$1 t=${2:-$FC_TIMEOUT} st=0
 	FC_LAST=
-	IFS= read -r -t "$t" -u "${FC_FD[$name]}" FC_LAST || return 1
+	fc__fd "$name" || return 3
+	IFS= read -r -t "$t" -u "$FC_FDN" FC_LAST 2>/dev/null || st=$?
 	FC_LAST=${FC_LAST%$'\r'}
+	[ $st -eq 0 ] && return 0
+	[ $st -gt 128 ] && return 2
+	return 1
+}
+
+# fc__got STATUS [SECS]: how a failed fc_read ended, for messages
+fc__got() {
+	case $1 in
+	1) echo "${FC_LAST:+the partial line '$FC_LAST', then }the connection closed" ;;
+	*) echo "${FC_LAST:+the partial line '$FC_LAST' and }nothing${FC_LAST:+ more} within ${2:-$FC_TIMEOUT} s" ;;
+	esac
+}
+
+# fc__instead NAME WANT STATUS [SECS]: fail, saying what fc_read (STATUS)
+# got instead of WANT
+fc__instead() {
+	case $3 in
+	0) fail "$1: expected $2, got the line '$FC_LAST'" ;;
+	3) return 1 ;; # fc__fd has said it
+	*) fail "$1: expected $2, got $(fc__got "$3" "${4:-}")" ;;
+	esac
+}
+
+# fc__line NAME WANT: read the next line into FC_LAST, or fail against WANT
+fc__line() {
+	local st=0
+	fc_read "$1" || st=$?
+	[ $st -eq 0 ] && return 0
+	fc__instead "$1" "$2" $st
+	return 1
 }
 
 fc_expect() {
-	local name=$1 want=$2
-	fc_read "$name" || fail "$name: expected '$want', got nothing (timeout or close)"
-	[ "$FC_LAST" = "$want" ] || fail "$name: expected '$want', got '$FC_LAST'"
+	fc__line "$1" "'$2'" || return 1
+	[ "$FC_LAST" = "$2" ] && return 0
+	fail "$1: expected '$2', got '$FC_LAST'"
 }
 
 fc_expect_match() {
-	local name=$1 re=$2
-	fc_read "$name" || fail "$name: expected /$re/, got nothing"
-	[[ $FC_LAST =~ $re ]] || fail "$name: expected /$re/, got '$FC_LAST'"
+	fc__line "$1" "/$2/" || return 1
+	[[ $FC_LAST =~ $2 ]] && return 0
+	fail "$1: expected /$2/, got '$FC_LAST'"
 }
 
 fc_wait_for() {
-	local name=$1 want=$2 deadline=$((SECONDS + FC_TIMEOUT)) seen=""
-	while [ $SECONDS -le $deadline ]; do
-		fc_read "$name" 1 || continue
+	local name=$1 want=$2 seen="" st left t
+	local end=$(($(fc_now_ms) + $(fc__ms "$FC_TIMEOUT")))
+	while left=$((end - $(fc_now_ms))) && [ $left -gt 0 ]; do
+		st=0
+		printf -v t '%d.%03d' $((left / 1000)) $((left % 1000))
+		fc_read "$name" "$t" || st=$?
+		[ $st -ne 3 ] || return 1
+		if [ $st -eq 1 ]; then
+			fail "$name: '$want' never came: $(fc__got 1) (saw: $seen)"
+			return 1
+		fi
+		[ $st -eq 0 ] || break
 		[ "$FC_LAST" = "$want" ] && return 0
 		seen+="$FC_LAST | "
 	done
-	fail "$name: '$want' never came (saw: $seen)"
+	fail "$name: '$want' never came within $FC_TIMEOUT s (saw: $seen${FC_LAST:+ and the partial line '$FC_LAST'})"
 }
 
 fc_expect_silent() {
-	local name=$1 t=${2:-0.3}
-	if IFS= read -r -t "$t" -u "${FC_FD[$name]}" FC_LAST; then
-		fail "$name: expected silence, got '$FC_LAST'"
-	fi
-	return 0
+	local st=0
+	fc_read "$1" "${2:-0.3}" || st=$?
+	[ $st -eq 2 ] && [ -z "$FC_LAST" ] && return 0
+	fc__instead "$1" "silence on an open connection" $st "${2:-0.3}"
+	return 1
 }
 
 fc_expect_closed() {
-	local name=$1 deadline=$((SECONDS + FC_TIMEOUT))
-	while [ $SECONDS -le $deadline ]; do
-		if IFS= read -r -t 1 -u "${FC_FD[$name]}" FC_LAST; then
-			continue
-		fi
-		# read failed: EOF (status 1) or timeout (status > 128)
-		local st=$?
-		[ $st -le 128 ] && return 0
-	done
-	fail "$name: connection not closed"
+	local st=0
+	fc_read "$1" || st=$?
+	[ $st -eq 1 ] && [ -z "$FC_LAST" ] && return 0
+	fc__instead "$1" "the server to close" $st
+	return 1
 }
 
 fc_login() {
-	fc_connect "$1" okfail
-	fc_expect "$1" "INIT Welcome to the server!"
-	fc_send "$1" "IDENT $1"
+	fc_connect "$1" okfail || return 1
+	fc_expect "$1" "INIT Welcome to the server!" || return 1
+	fc_send "$1" "IDENT $1" || return 1
 	fc_expect "$1" "OK IDENT $1"
 }
 
 fc_login_numeric() {
-	fc_connect "$1" numeric
-	fc_send "$1" "USER $1"
+	fc_connect "$1" numeric || return 1
+	fc_send "$1" "USER $1" || return 1
 	fc_expect "$1" "200 Welcome $1!"
 }
 
@@ -170,13 +236,15 @@ fc_worker_of() {
 
 # Wait until a shell condition holds, with a deadline.
 fc_until() {
-	local deadline=$((SECONDS + FC_TIMEOUT))
+	local end=$(($(fc_now_ms) + $(fc__ms "$FC_TIMEOUT")))
 	until eval "$1"; do
-		[ $SECONDS -lt $deadline ] || fail "condition never held: $1"
+		if [ "$(fc_now_ms)" -ge $end ]; then
+			fail "condition never held within $FC_TIMEOUT s: $1"
+			return 1
+		fi
 		sleep 0.02
 	done
 }
-
 # ---- added for the protocol suites (okfail_*, numeric_*, cross_*, files_*) ----
 #
 #   fc_worker_clients            clients per worker slot, space-separated
@@ -248,15 +316,19 @@ fc_connect_avoid() {
 	shift 2
 	for try in $(seq 1 60); do
 		before=$(fc_worker_clients)
-		fc_connect "$name" "$dialect"
-		[ "$dialect" = okfail ] && fc_expect "$name" "INIT Welcome to the server!"
+		fc_connect "$name" "$dialect" || return 1
+		if [ "$dialect" = okfail ]; then
+			fc_expect "$name" "INIT Welcome to the server!" || return 1
+		fi
 		slot=-1
 		local deadline=$((SECONDS + FC_TIMEOUT))
 		while [ "$slot" = -1 ]; do
 			now=$(fc_worker_clients)
 			slot=$(fc__gained "$before" "$now")
-			[ "$slot" != -1 ] || [ $SECONDS -lt $deadline ] ||
+			if [ "$slot" = -1 ] && [ $SECONDS -ge $deadline ]; then
 				fail "fc_connect_avoid: $name never showed up in the status"
+				return 1
+			fi
 			[ "$slot" != -1 ] || sleep 0.02
 		done
 		bad=0
@@ -266,19 +338,19 @@ fc_connect_avoid() {
 			return 0
 		fi
 		fc_close "$name"
-		fc_until '[ "$(fc_worker_clients)" = "$before" ]'
+		fc_until '[ "$(fc_worker_clients)" = "$before" ]' || return 1
 	done
 	fail "fc_connect_avoid: $name always landed on workers $*"
 }
 
 fc_login_avoid() {
 	local name=$1 dialect=$2
-	fc_connect_avoid "$@"
+	fc_connect_avoid "$@" || return 1
 	if [ "$dialect" = okfail ]; then
-		fc_send "$name" "IDENT $name"
+		fc_send "$name" "IDENT $name" || return 1
 		fc_expect "$name" "OK IDENT $name"
 	else
-		fc_send "$name" "USER $name"
+		fc_send "$name" "USER $name" || return 1
 		fc_expect "$name" "200 Welcome $name!"
 	fi
 }
@@ -302,12 +374,12 @@ fc_is_san() {
 }
 
 fc_now_ms() {
-	local t=${EPOCHREALTIME/./}
+	local t=${EPOCHREALTIME/[.,]/}
 	echo $((t / 1000))
 }
 
 fc_read_timed() {
-	fc_read "$1" "${2:-$FC_TIMEOUT}" || return 1
+	fc_read "$1" "${2:-$FC_TIMEOUT}" || return
 	FC_AT=$(fc_now_ms)
 }
 

@@ -211,6 +211,7 @@ expect_help() {
 	fc_login_numeric ann
 	fc_login_numeric bob
 	fc_login_numeric cid
+	fc_expect bob "710 cid login"
 	fc_send bob "QUIT"
 	fc_expect_closed bob
 	fc_wait_for ann "711 bob logout"

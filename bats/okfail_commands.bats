@@ -113,6 +113,7 @@ setup() {
 	fc_expect alice "JOINED nina"
 	fc_login bob
 	fc_expect alice "JOINED bob"
+	fc_expect nina "710 bob login"
 	fc_send bob "USERS"
 	fc_expect bob "OK USERS alice:nina:bob"
 	fc_send alice "USERS"

@@ -37,7 +37,10 @@ worker_pids() {
 	fc_login alice
 	local w=$(fc_worker_of alice)
 	fc_login_avoid bob okfail "$w"
+	fc_expect alice "JOINED bob"
 	fc_login_avoid carol numeric "$w"
+	fc_expect alice "JOINED carol"
+	# alice has read all it was sent: the next thing it sees is the close
 	local pid=$(fc_worker_field "$w" pid) restarts=$(fc_worker_field "$w" restarts)
 	local t0=$(fc_now_ms)
 	kill -STOP "$pid"
@@ -67,7 +70,10 @@ worker_pids() {
 	fc_start
 	fc_login alice
 	fc_login bob
+	fc_expect alice "JOINED bob"
 	fc_login_numeric carol
+	fc_expect alice "JOINED carol"
+	fc_expect bob "JOINED carol"
 	local workers=$(worker_pids) master=$FC_PID
 	[ -n "$workers" ]
 	kill -KILL "$master"
@@ -76,9 +82,11 @@ worker_pids() {
 	local t0=$(fc_now_ms)
 	FC_TIMEOUT=8 fc_until '! fc_alive_any '"$workers"
 	echo "workers gone $(($(fc_now_ms) - t0)) ms after the master's death" >&3
-	FC_TIMEOUT=8 fc_wait_for alice "DSCN Server shutting down"
+	# close.shutdown: the users who leave are not announced, nothing comes
+	# before the DSCN (okfail) or the close (numeric)
+	FC_TIMEOUT=8 fc_expect alice "DSCN Server shutting down"
 	fc_expect_closed alice
-	FC_TIMEOUT=8 fc_wait_for bob "DSCN Server shutting down"
+	FC_TIMEOUT=8 fc_expect bob "DSCN Server shutting down"
 	fc_expect_closed bob
 	fc_expect_closed carol
 	# nothing left in /dev/shm for this daemon

@@ -1,16 +1,46 @@
 #!/bin/sh
-# Check (and, as root on Debian, install) what the build and tests need.
-pkgs="build-essential libssl-dev libedit-dev libcmocka-dev bats bats-assert bats-support openssl procps python3"
+# Check (and, as root on Debian, install) everything the build and `make test`
+# use. The rule: a package that a test needs goes here, so that `make test`
+# passes on a fresh machine with nothing skipped; .ci/run adds only what its
+# extra stages need (clang, valgrind, lint and fuzz tools).
+
+# build: compiler, make, the libraries; unit tests: cmocka
+pkgs="build-essential libssl-dev libedit-dev libcmocka-dev"
+# bats and its libraries (helpers.bash loads bats-support, bats-assert)
+pkgs="$pkgs bats bats-assert bats-support"
+# what the bats files run: openssl (certificates, s_client), ps (procps),
+# python3 (test clients, tests/*.py), tmux (client_tty), mandoc and groff
+# (man page lint and rendering), col (bsdextrautils), systemd-analyze
+# (systemd: the unit check; nothing is started)
+pkgs="$pkgs openssl procps python3 tmux mandoc groff-base bsdextrautils systemd"
+# ... and the commands they stand for, checked after the install
+cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
+
 missing=""
-for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+if command -v dpkg-query >/dev/null; then
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+fi
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "installing:$missing"
+		apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
+			{ echo "apt-get install$missing failed" >&2; exit 1; }
+	else
+		echo "missing Debian packages:$missing" >&2
+		echo "run: sudo apt-get install$missing" >&2
+		exit 1
+	fi
+fi
+absent=""
+for c in $cmds; do
+	command -v "$c" >/dev/null || absent="$absent $c"
 done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "installing:$missing"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-else
-	echo "missing Debian packages:$missing" >&2
-	echo "run: sudo apt-get install$missing" >&2
+if [ -n "$absent" ]; then
+	echo "the tests need, and cannot find:$absent (see tests/deps.sh)" >&2
 	exit 1
 fi
+exit 0

@@ -6,7 +6,8 @@ UNIT_LIBS = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(PROTO_SRC:%.c=$(BUILD)/%.o) \
 	    $(IPC_SRC:%.c=$(BUILD)/%.o) $(CRYPTO_SRC:%.c=$(BUILD)/%.o) \
 	    $(BUILD)/worker/sendq.o
 
-$(BUILD)/tests/%: tests/%.c $(UNIT_LIBS)
+# deps (tests/deps.sh) first: it installs or checks what the tests use
+$(BUILD)/tests/%: tests/%.c $(UNIT_LIBS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-unused-parameter $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_D)
 
@@ -14,6 +15,6 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 BATS_JOBS ?= 1
-bats: all
+bats: deps all
 	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
 		bats --print-output-on-failure bats/
