@@ -50,6 +50,7 @@ static struct wiring {
 	int64_t accept_paused_until;
 	SSL_CTX *tls_ctx;
 	int spare_fd;
+	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
 } the;
@@ -233,7 +234,7 @@ worker_shutdown(const char *why, bool whole_server)
 	the.stopping = true;
 	/* when every worker stops, logouts are not announced: each user gets
 	 * its own final line, and LEFT lines would only race ahead of it */
-	w->server_stopping = whole_server;
+	w->server_stopping = w->server_stopping || whole_server;
 	for (size_t fd = 0; fd < w->net.cap; fd++) {
 		struct client *c = client_by_fd(w, (int)fd);
 		if (c && !client_closing(c))
@@ -363,7 +364,8 @@ ctl_on_event(struct handler *h, uint32_t events)
 		if (rc == IO_CLOSED) {
 			log_warnx("master gone; shutting down");
 			loop_del(the.w.loop, the.ctl.fd);
-			worker_shutdown("Server shutting down", false);
+			/* the master's death stops every worker: whole-server */
+			worker_shutdown("Server shutting down", true);
 			return;
 		}
 		if (rc == IO_DONE)
@@ -379,8 +381,9 @@ sig_on_event(struct handler *h, uint32_t events)
 	(void)h;
 	(void)events;
 	while (read(the.sig_fd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGTERM)
-			worker_shutdown("Server shutting down", false);
+		if (si.ssi_signo == SIGTERM) /* PDEATHSIG: the master died */
+			worker_shutdown("Server shutting down",
+					getppid() != the.master_pid);
 }
 
 /* ---- loop ---- */
@@ -513,6 +516,7 @@ worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	    const struct tls_pem *pem)
 {
 	log_settag("worker[%d]", idx);
+	the.master_pid = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	worker_identity(cfg, reg, idx, gen, nworkers);
 	worker_signals();
