@@ -113,24 +113,6 @@ parse_args(struct client *c, int argc, char **argv)
 
 /* ---- login and dispatch ---- */
 
-static bool
-fifo_has_user_command(struct client *c)
-{
-	for (size_t i = 0; i < c->fcount; i++)
-		if (c->fifo[(c->fhead + i) % FC_ARRAY_LEN(c->fifo)].kind !=
-		    P_INTERNAL)
-			return true;
-	return false;
-}
-
-static char *
-inq_pop(struct client *c)
-{
-	if (c->inq_head == c->inq_len)
-		return NULL;
-	return c->inq[c->inq_head++];
-}
-
 static void
 send_login(struct client *c, const char *name)
 {
@@ -158,7 +140,7 @@ login_step(struct client *c)
 	}
 	if (c->name_from_opt && !c->interactive) {
 		ui_error(c, "login as %s refused", c->name);
-		session_end(c, 1);
+		session_end(c, 1, NULL);
 		return;
 	}
 	char *line = inq_pop(c);
@@ -215,7 +197,7 @@ dispatch(struct client *c)
 static bool
 script_finished(struct client *c)
 {
-	if (c->interactive || !c->stdin_eof || c->inq_head != c->inq_len)
+	if (c->interactive || !c->stdin_eof || !inq_empty(c))
 		return false;
 	if (c->detecting)
 		return false; /* the greeting decides what is owed (a -n login)
@@ -287,34 +269,32 @@ on_server_closed(struct client *c)
 		ui_error(c, "connection closed in the middle of file %s",
 			 c->down.name);
 	if (c->quit_sent && !c->dscn && !c->down.active) {
-		session_end(c, 0);
+		session_end(c, 0, NULL);
 		return;
 	}
 	if (!c->dscn)
 		ui_error(c, "connection closed by the server");
-	session_end(c, 1);
+	session_end(c, 1, NULL);
 }
 
 static void
 on_readable(struct client *c)
 {
 	char buf[65536];
-	ssize_t r = conn_read(c, buf, sizeof(buf));
+	size_t r;
+	enum io_result res = tls_read(c, buf, sizeof(buf), &r);
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	if (res == IO_AGAIN)
 		return;
-	if (r <= 0) {
-		if (r < 0)
-			ui_error(c, "connection lost: %s",
-				 conn_strerror(c, errno));
+	if (res != IO_DONE) {
+		if (res == IO_ERROR)
+			ui_error(c, "connection lost: %s", tls_strerror(c));
 		on_server_closed(c);
 		return;
 	}
-	size_t off = c->down.active ? xfer_take(c, buf, (size_t)r) : 0;
-	if (off < (size_t)r &&
-	    linebuf_feed(&c->lb, buf + off, (size_t)r - off)) {
-		ui_error(c, "out of memory");
-		session_end(c, 1);
+	size_t off = c->down.active ? xfer_take(c, buf, r) : 0;
+	if (off < r && linebuf_feed(&c->lb, buf + off, r - off)) {
+		session_end(c, 1, "out of memory");
 		return;
 	}
 	process_lines(c);
@@ -327,7 +307,7 @@ static int
 poll_timeout(struct client *c, int64_t now)
 {
 	int64_t t = 1000;
-	if (conn_pending(c))
+	if (tls_pending(c))
 		return 0; /* buffered in OpenSSL: no poll event will come */
 	if (c->detecting)
 		t = c->detect_deadline - now;
@@ -357,7 +337,7 @@ on_timers(struct client *c)
 static bool
 can_read(struct client *c, short rev)
 {
-	return (rev & (POLLIN | POLLHUP | POLLERR)) || conn_pending(c) ||
+	return (rev & (POLLIN | POLLHUP | POLLERR)) || tls_pending(c) ||
 	       (c->tls_rd_wants_out && (rev & POLLOUT));
 }
 
@@ -380,13 +360,13 @@ loop_once(struct client *c)
 		p[1].events |= POLLOUT;
 	if (poll(p, 2, poll_timeout(c, now_ms())) < 0 && errno != EINTR) {
 		ui_error(c, "poll: %s", strerror(errno));
-		session_end(c, 1);
+		session_end(c, 1, NULL);
 		return;
 	}
 	if (can_read(c, p[1].revents))
 		on_readable(c);
 	if (!c->done && writing && can_write(c, p[1].revents)) {
-		if (net_flush(c) == 0 && c->out.len == 0 && c->up.streaming)
+		if (net_flush(c) == IO_DONE && c->up.streaming)
 			xfer_pump_upload(c);
 	}
 	if (!c->done && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -406,6 +386,8 @@ run(struct client *c)
 			break;
 		loop_once(c);
 	}
+	if (c->end_why)
+		ui_error(c, "%s", c->end_why);
 	net_flush(c);
 }
 
@@ -438,10 +420,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "forkchat: cannot create a key pair\n");
 		return 1;
 	}
-	c->fd = net_connect(c->host, c->port);
-	if (c->fd < 0)
+	char err[300];
+	c->fd = net_connect(c->host, c->port, err, sizeof(err));
+	if (c->fd < 0) {
+		fprintf(stderr, "forkchat: %s\n", err);
 		return 1;
+	}
+	if (c->tls_insecure)
+		fprintf(stderr, "forkchat: warning: --insecure: the server's "
+				"certificate is NOT verified\n");
 	if (c->tls && tls_start(c) < 0) {
+		fprintf(stderr, "forkchat: %s\n", c->tls_err);
 		tls_end(c);
 		close(c->fd);
 		fc_identity_free(&c->id);
@@ -464,8 +453,6 @@ main(int argc, char **argv)
 	linebuf_free(&c->lb);
 	linebuf_free(&c->inlb);
 	free(c->out.buf);
-	for (size_t i = c->inq_head; i < c->inq_len; i++)
-		free(c->inq[i]);
-	free(c->inq);
+	inq_free(c);
 	return c->status;
 }

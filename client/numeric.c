@@ -17,16 +17,6 @@ num_send_login(struct client *c, const char *name)
 	fifo_push(c, P_LOGIN, NULL, NULL);
 }
 
-static void
-split_arg(char *s, char **a, char **rest)
-{
-	char *sp = strchr(s, ' ');
-	*a = s;
-	*rest = sp ? sp + 1 : s + strlen(s);
-	if (sp)
-		*sp = '\0';
-}
-
 /* ---- commands ---- */
 
 static void
@@ -179,7 +169,7 @@ on_file_offer(struct client *c, char *rest, const char *l)
 	if (parse_u64(size, &sz) < 0) {
 		/* cannot know how many bytes follow: the stream is lost */
 		ui_error(c, "bad file offer from the server: %s", l);
-		session_end(c, 1);
+		session_end(c, 1, NULL);
 		return;
 	}
 	xfer_start_download(c, name, sz, sender);

@@ -11,17 +11,6 @@
 #include "../common/util.h"
 #include "client.h"
 
-/* Split "a rest" in place: *a is the first word, *rest what follows. */
-static void
-split_arg(char *s, char **a, char **rest)
-{
-	char *sp = strchr(s, ' ');
-	*a = s;
-	*rest = sp ? sp + 1 : s + strlen(s);
-	if (sp)
-		*sp = '\0';
-}
-
 /* ---- peers ---- */
 
 static struct peer *

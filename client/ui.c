@@ -87,12 +87,13 @@ on_typed_line(char *line)
 		c->stdin_eof = true;
 		rl_callback_handler_remove();
 		putchar('\n');
-		session_end(c, 0);
+		session_end(c, 0, NULL);
 		return;
 	}
 	if (*line)
 		add_history(line);
-	inq_push(c, line, strlen(line));
+	if (!inq_push(c, line, strlen(line)))
+		session_end(c, 1, "out of memory");
 	free(line);
 	/* libedit leaves the terminal cooked and the old line in its buffer
 	 * until the next key; installing again starts a fresh raw line now */
@@ -199,17 +200,6 @@ ui_show_decrypted(struct client *c, const char *code, const char *tag,
 	free(pt);
 }
 
-void
-ui_showf(struct client *c, enum style st, const char *fmt, ...)
-{
-	char buf[CL_MAX_LINE * 2];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ui_show(c, st, buf, NULL);
-}
-
 /* Client-side errors are lines of their own starting with "! ". */
 void
 ui_error(struct client *c, const char *fmt, ...)
@@ -249,26 +239,6 @@ ui_progress_end(struct client *c, struct progress *pg)
 	ui_set_prompt(c);
 }
 
-void
-inq_push(struct client *c, const char *line, size_t n)
-{
-	if (c->inq_head > 0 && c->inq_head == c->inq_len) {
-		c->inq_head = 0;
-		c->inq_len = 0;
-	}
-	if (c->inq_len == c->inq_cap) {
-		size_t cap = c->inq_cap ? c->inq_cap * 2 : 16;
-		char **q = realloc(c->inq, cap * sizeof(*q));
-		if (q == NULL)
-			return;
-		c->inq = q;
-		c->inq_cap = cap;
-	}
-	char *s = strndup(line, n);
-	if (s)
-		c->inq[c->inq_len++] = s;
-}
-
 static void
 script_read(struct client *c)
 {
@@ -281,15 +251,16 @@ script_read(struct client *c)
 		return;
 	if (r <= 0) {
 		c->stdin_eof = true;
-		if (c->inlb.len > 0) /* a last line without newline */
-			inq_push(c, c->inlb.data, c->inlb.len);
+		if (c->inlb.len > 0 && /* a last line without newline */
+		    !inq_push(c, c->inlb.data, c->inlb.len))
+			session_end(c, 1, "out of memory");
 		return;
 	}
 	linebuf_feed(&c->inlb, buf, (size_t)r);
 	enum line_status st;
 	while ((st = linebuf_next(&c->inlb, &line, &n)) != LINE_NONE)
-		if (st == LINE_OK)
-			inq_push(c, line, n);
+		if (st == LINE_OK && !inq_push(c, line, n))
+			session_end(c, 1, "out of memory");
 	linebuf_keep(&c->inlb);
 }
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,7 +124,7 @@ upload_broken(struct client *c, const char *why)
 	/* the file shrank or the socket broke: the declared size can no
 	 * longer be honoured, so the stream is lost */
 	ui_error(c, "sending %s failed: %s", c->up.name, why);
-	session_end(c, 1);
+	session_end(c, 1, NULL);
 }
 
 /* Stop once the socket is full (bytes left in the output buffer). */
@@ -144,8 +143,9 @@ pump_tls(struct client *c)
 		}
 		if ((uint64_t)up->off == up->size)
 			up->streaming = false;
-		if (net_flush(c) < 0) {
-			upload_broken(c, conn_strerror(c, errno));
+		enum io_result fr = net_flush(c);
+		if (fr == IO_CLOSED || fr == IO_ERROR) {
+			upload_broken(c, tls_strerror(c));
 			return -1;
 		}
 	}
@@ -161,13 +161,15 @@ xfer_pump_upload(struct client *c)
 		return -1;
 	while (up->streaming && c->ssl == NULL) {
 		uint64_t left = up->size - (uint64_t)up->off;
-		ssize_t w = sendfile(c->fd, up->fd, &up->off,
-				     left < SEND_CHUNK ? left : SEND_CHUNK);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		size_t put;
+		enum io_result r = net_sendfile(
+			c, up->fd, &up->off,
+			left < SEND_CHUNK ? left : SEND_CHUNK, &put);
+		if (r == IO_AGAIN)
 			break;
-		if (w <= 0) {
-			upload_broken(c,
-				      w < 0 ? strerror(errno) : "file shrank");
+		if (r != IO_DONE) {
+			upload_broken(c, c->io_err ? strerror(c->io_err)
+						   : "file shrank");
 			return -1;
 		}
 		up->pg.done = (uint64_t)up->off;
