@@ -66,7 +66,7 @@ setup() {
 	mkdir -p "$src"
 	head -c $((6 * 1024 * 1024 + 12345)) /dev/urandom >"$src/big.bin"
 	printf 'x' >"$src/one.bin"
-	# numeric detected by the 1 s of silence, over TLS
+	# numeric detected by the answer to the HELP probe, over TLS
 	cl_start bob --tls-ca "$CERT" -n bob --download-dir "$DL" \
 		localhost "$NUMTLS"
 	cl_wait bob "200 Welcome bob!"

@@ -17,7 +17,7 @@
 
 #define CL_MAX_LINE 8192 /* the server's default line limit */
 #define CL_KEY_WAIT_MS 5000
-#define CL_DETECT_MS 1000
+#define CL_DETECT_MS 10000 /* for the first bytes, after the HELP probe */
 
 enum dialect { D_AUTO, D_OKFAIL, D_NUMERIC };
 
@@ -39,14 +39,18 @@ struct pending {
 	char *text; /* plaintext of a PRIVATE_MESSAGE */
 };
 
-/* okfail peer: its public key and the two session keys (ours to it, and
- * its own to us), each erased when the peer leaves. */
+/* okfail peer: its public key, pinned for the connection, and the two
+ * session keys (ours to it, and its own to us). When it leaves, the keys
+ * are erased but the fingerprint is kept, so a new key is noticed. */
 struct peer {
 	char name[FC_NAME_MAX + 1];
-	char *pub;
+	char *pub;          /* NULL: none (yet, or since it left) */
+	char fp[FC_FP_LEN]; /* fingerprint of the last pinned key */
 	bool out_ok, in_ok;
 	unsigned char out[FC_KEY_LEN], in[FC_KEY_LEN];
 };
+
+#define CL_MAX_PEERS 4096 /* names remembered by one connection */
 
 struct progress {
 	char label[64];
@@ -69,6 +73,7 @@ struct download {
 	int fd; /* -1: the name was refused, bytes are discarded */
 	uint64_t size, left;
 	char name[256], sender[FC_NAME_MAX + 1], saved[300], why[80];
+	char tmp[64]; /* the hidden temporary name while incomplete, or "" */
 	struct progress pg;
 };
 
@@ -90,6 +95,9 @@ struct client {
 	bool interactive, color;
 	const char *host, *port, *opt_name, *dldir;
 	int dirfd;
+	bool no_files; /* --no-files */
+	uint64_t dl_quota,
+		dl_used; /* --download-quota (0: none), bytes taken */
 
 	struct linebuf lb;   /* from the server */
 	struct outbuf out;   /* to the server */
@@ -258,6 +266,8 @@ void xfer_start_download(struct client *c, const char *name, uint64_t size,
 			 const char *sender);
 /* Consume up to the rest of the current download from p; bytes used. */
 size_t xfer_take(struct client *c, const char *p, size_t n);
+/* The connection ended mid-download: remove the partial file, say so. */
+void xfer_abort(struct client *c);
 /* A received file name as a safe base name in out; false with *why. */
 bool xfer_safe_name(const char *in, char *out, size_t cap, const char **why);
 /* Periodic progress redraw. */

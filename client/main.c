@@ -21,11 +21,16 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: forkchat [options] HOST PORT\n"
-	      "  -P, --protocol okfail|numeric  default: okfail if the server "
-	      "greets with INIT, else numeric\n"
+	      "  -P, --protocol okfail|numeric  default: detected from the "
+	      "server's first bytes\n"
 	      "  -n, --name NAME                log in as NAME (else ask)\n"
 	      "      --download-dir DIR         where received files go "
 	      "(default: .)\n"
+	      "      --download-quota SIZE      at most SIZE bytes of files per "
+	      "connection\n"
+	      "                                 (K, M, G suffixes; 0: no "
+	      "limit; default 1G)\n"
+	      "      --no-files                 refuse every file offered\n"
 	      "      --tls                      connect with TLS (1.2 or later), "
 	      "verifying the\n"
 	      "                                 server against the system CA "
@@ -41,7 +46,45 @@ usage(FILE *f)
 }
 
 /* long-only options: values outside the range of short ones */
-enum { OPT_TLS = 256, OPT_TLS_CA, OPT_INSECURE };
+enum { OPT_TLS = 256, OPT_TLS_CA, OPT_INSECURE, OPT_QUOTA, OPT_NO_FILES };
+
+#define DEFAULT_QUOTA (1ull << 30)
+
+/* "1000", "64K", "10M", "2G" (powers of 1024); -1 when not a size. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	const char *units = "KMG", *u = strchr(units, num[n - 1] & ~0x20);
+	if (u != NULL && *u != '\0') {
+		shift = 10 * (unsigned)(u - units + 1);
+		num[n - 1] = '\0';
+	}
+	uint64_t v;
+	if (parse_u64(num, &v) < 0 || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static int
+download_option(struct client *c, int ch)
+{
+	if (ch == OPT_NO_FILES) {
+		c->no_files = true;
+		return 0;
+	}
+	if (parse_size(optarg, &c->dl_quota) == 0)
+		return 0;
+	fprintf(stderr, "forkchat: --download-quota: not a size: '%s'\n",
+		optarg);
+	return 2;
+}
 
 static void
 tls_option(struct client *c, int ch)
@@ -63,6 +106,8 @@ parse_args(struct client *c, int argc, char **argv)
 		{"tls", no_argument, NULL, OPT_TLS},
 		{"tls-ca", required_argument, NULL, OPT_TLS_CA},
 		{"insecure", no_argument, NULL, OPT_INSECURE},
+		{"download-quota", required_argument, NULL, OPT_QUOTA},
+		{"no-files", no_argument, NULL, OPT_NO_FILES},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -85,7 +130,10 @@ parse_args(struct client *c, int argc, char **argv)
 			c->dldir = optarg;
 		else if (ch >= OPT_TLS && ch <= OPT_INSECURE)
 			tls_option(c, ch);
-		else if (ch == 'h') {
+		else if (ch == OPT_QUOTA || ch == OPT_NO_FILES) {
+			if (download_option(c, ch) != 0)
+				return 2;
+		} else if (ch == 'h') {
 			usage(stdout);
 			exit(0);
 		} else if (ch == 'V') {
@@ -216,6 +264,20 @@ script_finished(struct client *c)
 
 /* ---- server input ---- */
 
+/* Without -P the dialect comes from the server's first bytes. An okfail
+ * server greets at once (INIT, or a FAIL instead of it); a numeric one has
+ * no greeting, so the client asks it a harmless HELP (allowed before login
+ * in numeric, FAIL00 in okfail) whose reply is swallowed: either way the
+ * first line arrives as soon as the server can answer, however loaded. */
+static void
+start_detection(struct client *c)
+{
+	c->detecting = true;
+	c->detect_deadline = now_ms() + CL_DETECT_MS;
+	net_sendf(c, "HELP");
+	fifo_push(c, P_PROBE, NULL, NULL);
+}
+
 static void
 choose_dialect(struct client *c, const char *line, size_t n)
 {
@@ -264,11 +326,10 @@ process_lines(struct client *c)
 static void
 on_server_closed(struct client *c)
 {
+	bool cut = c->down.active;
 	c->closed = true;
-	if (c->down.active)
-		ui_error(c, "connection closed in the middle of file %s",
-			 c->down.name);
-	if (c->quit_sent && !c->dscn && !c->down.active) {
+	xfer_abort(c);
+	if (c->quit_sent && !c->dscn && !cut) {
 		session_end(c, 0, NULL);
 		return;
 	}
@@ -325,6 +386,10 @@ on_timers(struct client *c)
 	if (c->detecting && now >= c->detect_deadline) {
 		c->detecting = false;
 		c->dialect = D_NUMERIC;
+		ui_error(c,
+			 "no answer from the server within %d s; assuming the "
+			 "numeric dialect",
+			 CL_DETECT_MS / 1000);
 		ui_set_prompt(c);
 	}
 	if (c->dialect == D_OKFAIL)
@@ -407,7 +472,7 @@ open_download_dir(struct client *c)
 int
 main(int argc, char **argv)
 {
-	static struct client cl;
+	static struct client cl = {.dl_quota = DEFAULT_QUOTA};
 	struct client *c = &cl;
 
 	int rc = parse_args(c, argc, argv);
@@ -440,10 +505,11 @@ main(int argc, char **argv)
 	linebuf_init(&c->inlb, 1 << 20);
 	c->down.fd = -1;
 	c->up.fd = -1;
-	c->detecting = c->dialect == D_AUTO;
-	c->detect_deadline = now_ms() + CL_DETECT_MS;
 	ui_init(c);
+	if (c->dialect == D_AUTO)
+		start_detection(c);
 	run(c);
+	xfer_abort(c);
 	ui_close(c);
 	tls_end(c);
 	close(c->fd);

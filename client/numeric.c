@@ -26,7 +26,9 @@ usek_command(struct client *c, const char *key)
 		ui_error(c, "usage: USEK <keyword>");
 		return;
 	}
-	if (fc_secu_set(&c->secu, key) != 0) {
+	/* the one PBKDF2 run a receiver needs: the key for its own name */
+	if (fc_secu_set(&c->secu, key) != 0 ||
+	    (c->name[0] && fc_secu_prepare(&c->secu, c->name) != 0)) {
 		ui_error(c, "cannot derive a key");
 		return;
 	}
@@ -58,7 +60,8 @@ secu_command(struct client *c, char *payload)
 		ui_error(c, "message too long once encrypted; not sent");
 		return;
 	}
-	if (fc_secu_seal(&c->secu, text, n, &tok) != 0) {
+	struct fc_pair names = {c->name, user};
+	if (fc_secu_seal(&c->secu, &names, text, n, &tok) != 0) {
 		ui_error(c, "encryption failed; message not sent");
 		return;
 	}
@@ -121,6 +124,11 @@ on_reply(struct client *c, const char *l, int code, bool more)
 			xfer_on_ready(c);
 		return;
 	}
+	if (p && p->kind == P_PROBE && code == 200) {
+		if (!more) /* dialect detection's HELP, swallowed */
+			fifo_pop(c);
+		return;
+	}
 	ui_show(c, st, l, NULL);
 	if (more || p == NULL)
 		return;
@@ -136,7 +144,7 @@ on_reply(struct client *c, const char *l, int code, bool more)
 }
 
 static void
-on_secure(struct client *c, char *rest, const char *l)
+on_secure(struct client *c, char *rest)
 {
 	char *user, *tok, *pt;
 	size_t n;
@@ -148,14 +156,15 @@ on_secure(struct client *c, char *rest, const char *l)
 			 user);
 		return;
 	}
-	if (fc_secu_open(&c->secu, tok, &pt, &n) != 0) {
+	struct fc_pair names = {user, c->name};
+	if (fc_secu_open(&c->secu, &names, tok, &pt, &n) != 0) {
 		ui_error(c,
 			 "secure message from %s could not be decrypted "
-			 "with the current key (wrong key?)",
-			 user);
+			 "with the current key (wrong key, or not from %s "
+			 "to %s?)",
+			 user, user, c->name);
 		return;
 	}
-	(void)l;
 	ui_show_decrypted(c, "700", "secure", user, pt, n);
 }
 
@@ -181,7 +190,7 @@ on_delivery(struct client *c, int code, char *rest, const char *l)
 {
 	char h[CL_MAX_LINE * 2], *a, *b, *t;
 	if (code == 700) {
-		on_secure(c, rest, l);
+		on_secure(c, rest);
 		return;
 	}
 	split_arg(rest, &a, &b);

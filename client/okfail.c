@@ -1,7 +1,8 @@
 /* The okfail dialect (seed 000) and its end-to-end encryption: a key pair
- * per run published with PM_PUBKEY, one session key per peer and direction
- * sent once with PM_SESSIONKEY, PRIVATE_MESSAGE carrying only ciphertext.
- * A peer's keys are erased when it leaves (docs/CRYPTO.md). */
+ * per run published with PM_PUBKEY, peers' keys pinned for the connection,
+ * one session key per peer and direction sent once with PM_SESSIONKEY,
+ * PRIVATE_MESSAGE carrying only ciphertext bound to both names. A peer's
+ * keys are erased when it leaves (docs/CRYPTO.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@ peer_find(struct client *c, const char *name, bool create)
 	for (size_t i = 0; i < c->npeers; i++)
 		if (strcmp(c->peers[i].name, name) == 0)
 			return &c->peers[i];
-	if (!create || !wire_valid_name(name, strlen(name)))
+	if (!create || !wire_valid_name(name, strlen(name)) ||
+	    c->npeers >= CL_MAX_PEERS)
 		return NULL;
 	struct peer *p = realloc(c->peers, (c->npeers + 1) * sizeof(*p));
 	if (p == NULL)
@@ -39,6 +41,7 @@ peer_erase_keys(struct peer *p)
 	p->out_ok = p->in_ok = false;
 }
 
+/* LEFT: the keys go, the fingerprint stays to compare with the next key. */
 static void
 peer_forget(struct client *c, const char *name)
 {
@@ -47,14 +50,17 @@ peer_forget(struct client *c, const char *name)
 		return;
 	peer_erase_keys(p);
 	free(p->pub);
-	*p = c->peers[--c->npeers];
+	p->pub = NULL;
 }
 
 void
 ok_free(struct client *c)
 {
-	while (c->npeers)
-		peer_forget(c, c->peers[0].name);
+	for (size_t i = 0; i < c->npeers; i++) {
+		peer_erase_keys(&c->peers[i]);
+		free(c->peers[i].pub);
+	}
+	c->npeers = 0;
 	free(c->peers);
 	c->peers = NULL;
 	free(c->held_text);
@@ -74,8 +80,9 @@ static bool
 send_session_key(struct client *c, struct peer *p)
 {
 	char *tok;
+	struct fc_pair names = {c->name, p->name};
 	if (fc_random(p->out, FC_KEY_LEN) != 0 ||
-	    fc_wrap_session(p->pub, p->out, &tok) != 0) {
+	    fc_wrap_session(&c->id, p->pub, &names, p->out, &tok) != 0) {
 		ui_error(c,
 			 "cannot encrypt a session key for %s (bad public "
 			 "key?)",
@@ -105,7 +112,8 @@ send_private(struct client *c, const char *peer, const char *text)
 	if (!p->out_ok && !send_session_key(c, p))
 		return true;
 	char *tok;
-	if (fc_seal(p->out, text, n, &tok) != 0) {
+	struct fc_pair names = {c->name, peer};
+	if (fc_seal(p->out, &names, text, n, &tok) != 0) {
 		ui_error(c, "encryption failed; message not sent");
 		return true;
 	}
@@ -223,7 +231,14 @@ on_reply(struct client *c, const char *l, bool ok)
 		ui_show(c, ok ? S_REPLY : S_ERROR, l, NULL);
 		return;
 	}
+	if (p->kind == P_PROBE && strncmp(l, "FAIL00", 6) != 0) {
+		/* not the probe's answer: a greeting-time refusal (FAIL14) */
+		ui_show(c, S_ERROR, l, NULL);
+		return;
+	}
 	switch (p->kind) {
+	case P_PROBE: /* dialect detection's HELP: FAIL00, swallowed */
+		break;
 	case P_LOGIN:
 		on_login_reply(c, l, ok);
 		break;
@@ -242,20 +257,52 @@ on_reply(struct client *c, const char *l, bool ok)
 	fifo_pop(c);
 }
 
+/* A key for a name that already has one pinned: refused, loudly. */
+static void
+key_changed(struct client *c, struct peer *p, const char *key)
+{
+	char fp[FC_FP_LEN];
+	fc_fingerprint(key, fp);
+	ui_error(c,
+		 "WARNING: %s's public key changed without %s leaving "
+		 "(pinned %s, offered %s): the server may be impersonating "
+		 "%s; the new key is refused for this connection",
+		 p->name, p->name, p->fp, fp, p->name);
+}
+
+static void
+pin_key(struct client *c, struct peer *p, const char *key)
+{
+	char fp[FC_FP_LEN];
+	fc_fingerprint(key, fp);
+	if (p->fp[0] && strcmp(p->fp, fp) != 0)
+		ui_error(c,
+			 "WARNING: %s left and came back with a new public "
+			 "key (was %s, now %s); messages go to the new key",
+			 p->name, p->fp, fp);
+	peer_erase_keys(p);
+	p->pub = strdup(key);
+	memcpy(p->fp, fp, sizeof(fp));
+}
+
 static void
 on_pubkey(struct client *c, char *rest)
 {
 	char *user, *key;
 	split_arg(rest, &user, &key);
-	struct peer *p = peer_find(c, user, true);
-	if (p == NULL || *key == '\0')
+	if (!fc_pub_valid(key)) {
+		ui_error(c, "unusable public key for %s ignored", user);
 		return;
-	if (p->pub == NULL || strcmp(p->pub, key) != 0) {
-		/* a new key means a new process: old session keys are void */
-		peer_erase_keys(p);
-		free(p->pub);
-		p->pub = strdup(key);
 	}
+	struct peer *p = peer_find(c, user, true);
+	if (p == NULL)
+		return;
+	if (p->pub && strcmp(p->pub, key) != 0) {
+		key_changed(c, p, key);
+		return;
+	}
+	if (p->pub == NULL)
+		pin_key(c, p, key);
 	net_sendf(c, "OK PM_PUBKEY");
 	if (c->held_text && strcmp(c->held_peer, user) == 0) {
 		send_private(c, c->held_peer, c->held_text);
@@ -268,12 +315,21 @@ on_sessionkey(struct client *c, char *rest)
 {
 	char *user, *tok;
 	split_arg(rest, &user, &tok);
-	struct peer *p = peer_find(c, user, true);
-	if (p == NULL)
+	struct peer *p = peer_find(c, user, false);
+	if (p == NULL || p->pub == NULL) {
+		ui_error(c,
+			 "session key from %s refused: no public key is "
+			 "known for %s",
+			 user, user);
 		return;
-	if (fc_unwrap_session(&c->id, tok, p->in) != 0) {
+	}
+	struct fc_pair names = {user, c->name};
+	if (fc_unwrap_session(&c->id, p->pub, &names, tok, p->in) != 0) {
 		p->in_ok = false;
-		ui_error(c, "session key from %s could not be opened", user);
+		ui_error(c,
+			 "session key from %s could not be opened (not made "
+			 "by %s's key for %s)",
+			 user, user, c->name);
 		return;
 	}
 	p->in_ok = true;
@@ -294,11 +350,12 @@ on_private(struct client *c, char *rest)
 			 user, user);
 		return;
 	}
-	if (fc_open(p->in, tok, &pt, &n) != 0) {
+	struct fc_pair names = {user, c->name};
+	if (fc_open(p->in, &names, tok, &pt, &n) != 0) {
 		ui_error(c,
 			 "encrypted message from %s failed to decrypt "
-			 "(tampered or wrong key)",
-			 user);
+			 "(tampered, wrong key, or not from %s to %s)",
+			 user, user, c->name);
 		return;
 	}
 	ui_show_decrypted(c, "RECEIVE_PRIVATE_MSG", "e2e", user, pt, n);

@@ -5,6 +5,7 @@
  * passes ui_sanitize() here, the one place that writes to the terminal. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +21,60 @@
 static struct client *ui_client; /* libedit's callback takes no argument */
 static char prompt_buf[512];
 
-/* Replace C0/C1 controls, DEL and bytes that are not UTF-8 with \xNN, so a
- * peer can never send the terminal an escape sequence. */
+/* Code points shown as \uNNNN instead of themselves: C1 controls, and the
+ * invisible format characters that reorder or hide text (bidi marks,
+ * embeddings, overrides and isolates, line/paragraph separators, BOM). */
+static bool
+escaped_code_point(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
+	       (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x2028 && cp <= 0x202E) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/* The length of the valid UTF-8 sequence at in[0..n) and its code point,
+ * or 0 when the bytes are not UTF-8 (bad lead or continuation bytes,
+ * overlong forms, surrogates, beyond U+10FFFF). Done here, not with
+ * wire_check_text, whose verdict on some valid characters is "refused". */
+static size_t
+utf8_decode(const char *in, size_t n, uint32_t *cp)
+{
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	unsigned char ch = (unsigned char)in[0];
+	size_t k = ch >= 0xF8 ? 0 : ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
+	if (ch < 0xC2 || k == 0 || k > n)
+		return 0;
+	uint32_t v = ch & (0x7F >> k);
+	for (size_t i = 1; i < k; i++) {
+		unsigned char cc = (unsigned char)in[i];
+		if ((cc & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (cc & 0x3F);
+	}
+	if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return k;
+}
+
 size_t
 ui_sanitize(const char *in, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < n && o + 5 < cap;) {
+	for (size_t i = 0; i < n && o + 7 < cap;) {
 		unsigned char ch = (unsigned char)in[i];
-		size_t k = 1;
-		if (ch >= 0x80) {
-			k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
-			bool ok = i + k <= n &&
-				  wire_check_text(in + i, k) == TEXT_OK &&
-				  !(ch == 0xC2 &&
-				    (unsigned char)in[i + 1] < 0xA0);
-			if (!ok)
-				k = 0;
-		}
+		uint32_t cp = ch;
+		size_t k = ch >= 0x80 ? utf8_decode(in + i, n - i, &cp) : 1;
 		if (k == 0 || (k == 1 && (ch < 0x20 || ch == 0x7F))) {
 			o += (size_t)snprintf(out + o, cap - o, "\\x%02X", ch);
 			i++;
+			continue;
+		}
+		if (escaped_code_point(cp)) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x",
+					      (unsigned)cp);
+			i += k;
 			continue;
 		}
 		if (o + k >= cap)

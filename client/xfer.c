@@ -2,8 +2,9 @@
  * then sendfile() the bytes (over TLS, which sendfile cannot do: pread()
  * chunks passed through the output buffer to SSL_write). Download: after "102
  * name size sender" exactly size raw bytes follow in the stream; they go to a
- * new file in the download folder under a safe base name, never overwriting
- * anything. */
+ * hidden temporary file in the download folder, which gets a safe base name
+ * (never overwriting anything) only once complete, and is removed when the
+ * transfer is cut off. --no-files and the per-connection quota refuse. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../proto/crypto.h"
 #include "client.h"
 
 #define SEND_CHUNK (4u << 20)
@@ -195,12 +197,15 @@ xfer_finish_upload(struct client *c)
 /* ---- download ---- */
 
 /* A received name becomes a plain base name inside the download folder:
- * '/', "..", controls and non-UTF-8 are refused; leading dots become '_'
- * so nothing hidden (.bashrc, .ssh) is ever created. */
+ * '/', "..", and anything ui_sanitize would escape (controls, C1, bidi
+ * overrides and isolates, invisible format characters, non-UTF-8) are
+ * refused; leading dots become '_' so nothing hidden (.bashrc, .ssh) is
+ * ever created. */
 bool
 xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 {
 	size_t n = strlen(in);
+	char shown[256 * 7 + 8];
 	*why = NULL;
 	if (n == 0 || n + 8 > cap || n > 200)
 		*why = "empty or too long name";
@@ -208,12 +213,10 @@ xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 		*why = "name contains a slash";
 	else if (strstr(in, ".."))
 		*why = "name contains ..";
-	else if (wire_check_text(in, n) != TEXT_OK || strchr(in, '\t'))
-		*why = "name contains control characters or is not UTF-8";
-	for (size_t i = 0; *why == NULL && i + 1 < n; i++)
-		if ((unsigned char)in[i] == 0xC2 &&
-		    (unsigned char)in[i + 1] < 0xA0)
-			*why = "name contains control characters";
+	else if (ui_sanitize(in, n, shown, sizeof(shown)) != n ||
+		 memcmp(shown, in, n) != 0)
+		*why = "name contains control, bidi or invisible characters "
+		       "or is not UTF-8";
 	if (*why)
 		return false;
 	size_t i = 0;
@@ -223,16 +226,18 @@ xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 	return true;
 }
 
-/* O_EXCL: never overwrite; on a clash try name.1, name.2 ... */
+/* The bytes go to a hidden temporary file first; it gets its name only
+ * once complete. */
 static int
-create_unique(struct client *c, const char *base, char *saved, size_t cap)
+create_temp(struct client *c, char *tmp, size_t cap)
 {
-	for (int k = 0; k < 10000; k++) {
-		if (k == 0)
-			snprintf(saved, cap, "%s", base);
-		else
-			snprintf(saved, cap, "%s.%d", base, k);
-		int fd = openat(c->dirfd, saved,
+	for (int k = 0; k < 100; k++) {
+		unsigned char r[6];
+		if (fc_random(r, sizeof(r)) != 0)
+			break;
+		snprintf(tmp, cap, ".forkchat-%02x%02x%02x%02x%02x%02x.part",
+			 r[0], r[1], r[2], r[3], r[4], r[5]);
+		int fd = openat(c->dirfd, tmp,
 				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 					O_CLOEXEC,
 				0644);
@@ -243,29 +248,88 @@ create_unique(struct client *c, const char *base, char *saved, size_t cap)
 	return -1;
 }
 
+/* Give the complete temporary file its name without ever overwriting:
+ * name, name.1, name.2 ... (renameat2 NOREPLACE; a hard link where the
+ * file system lacks it). */
+static int
+name_unique(struct client *c, const char *tmp, const char *base, char *saved,
+	    size_t cap)
+{
+	for (int k = 0; k < 10000; k++) {
+		if (k == 0)
+			snprintf(saved, cap, "%s", base);
+		else
+			snprintf(saved, cap, "%s.%d", base, k);
+		int rc = renameat2(c->dirfd, tmp, c->dirfd, saved,
+				   RENAME_NOREPLACE);
+		if (rc < 0 && errno == EINVAL) {
+			rc = linkat(c->dirfd, tmp, c->dirfd, saved, 0);
+			if (rc == 0)
+				unlinkat(c->dirfd, tmp, 0);
+		}
+		if (rc == 0 || errno != EEXIST)
+			return rc;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static void
+drop_temp(struct client *c)
+{
+	struct download *d = &c->down;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	if (d->tmp[0])
+		unlinkat(c->dirfd, d->tmp, 0);
+	d->tmp[0] = '\0';
+}
+
 static void
 download_done(struct client *c)
 {
 	struct download *d = &c->down;
-	char buf[CL_MAX_LINE], human[CL_MAX_LINE];
-	const char *dir = c->dldir ? c->dldir : ".";
+	char buf[CL_MAX_LINE], human[CL_MAX_LINE], safe[256];
+	const char *dir = c->dldir ? c->dldir : ".", *why;
 
 	d->active = false;
 	ui_progress_end(c, &d->pg);
 	if (d->fd >= 0 && close(d->fd) < 0 && d->why[0] == '\0')
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	d->fd = -1;
+	if (d->why[0] == '\0' &&
+	    (!xfer_safe_name(d->name, safe, sizeof(safe), &why) ||
+	     name_unique(c, d->tmp, safe, d->saved, sizeof(d->saved)) < 0))
+		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	if (d->why[0]) {
+		drop_temp(c);
 		ui_error(c, "file %s (%" PRIu64 " bytes) from %s refused: %s",
 			 d->name, d->size, d->sender, d->why);
 		return;
 	}
+	d->tmp[0] = '\0';
 	snprintf(buf, sizeof(buf), "102 %s %" PRIu64 " %s saved %s/%s", d->name,
 		 d->size, d->sender, dir, d->saved);
 	snprintf(human, sizeof(human),
 		 "* file %s (%" PRIu64 " bytes) from %s saved as %s/%s",
 		 d->name, d->size, d->sender, dir, d->saved);
 	ui_show(c, S_INFO, buf, human);
+}
+
+/* Why an offered file is not taken, or NULL: --no-files, the quota, an
+ * unsafe name. */
+static const char *
+refusal(struct client *c, const char *name, uint64_t size, char *safe,
+	size_t cap)
+{
+	const char *why;
+	if (c->no_files)
+		return "files are refused (--no-files)";
+	if (c->dl_quota && size > c->dl_quota - c->dl_used)
+		return "over this connection's download quota "
+		       "(--download-quota)";
+	return xfer_safe_name(name, safe, cap, &why) ? NULL : why;
 }
 
 void
@@ -283,11 +347,12 @@ xfer_start_download(struct client *c, const char *name, uint64_t size,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->sender, sizeof(d->sender), "%s", sender);
 	progress_start(&d->pg, "recv", name, size);
-	if (!xfer_safe_name(name, safe, sizeof(safe), &why))
+	if ((why = refusal(c, name, size, safe, sizeof(safe))) != NULL)
 		snprintf(d->why, sizeof(d->why), "%s", why);
-	else if ((d->fd = create_unique(c, safe, d->saved, sizeof(d->saved))) <
-		 0)
+	else if ((d->fd = create_temp(c, d->tmp, sizeof(d->tmp))) < 0)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+	else
+		c->dl_used += size;
 	if (size == 0)
 		download_done(c);
 	else
@@ -306,9 +371,7 @@ write_all(struct client *c, const char *p, size_t n)
 			/* keep consuming the stream, but drop the partial file
 			 */
 			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
-			close(d->fd);
-			unlinkat(c->dirfd, d->saved, 0);
-			d->fd = -1;
+			drop_temp(c);
 			return;
 		}
 		p += w;
@@ -316,7 +379,6 @@ write_all(struct client *c, const char *p, size_t n)
 	}
 }
 
-/* Consume up to the rest of the current file from p; returns bytes used. */
 size_t
 xfer_take(struct client *c, const char *p, size_t n)
 {
@@ -332,6 +394,21 @@ xfer_take(struct client *c, const char *p, size_t n)
 	else
 		ui_progress(c, &d->pg, false);
 	return k;
+}
+
+void
+xfer_abort(struct client *c)
+{
+	struct download *d = &c->down;
+	if (!d->active)
+		return;
+	d->active = false;
+	ui_progress_end(c, &d->pg);
+	drop_temp(c);
+	ui_error(c,
+		 "file %s from %s cut off after %" PRIu64 " of %" PRIu64
+		 " bytes; nothing saved",
+		 d->name, d->sender, d->size - d->left, d->size);
 }
 
 void
