@@ -52,6 +52,8 @@ secs_since() {
 }
 
 @test "client: item 7 100 bogus SECU tokens with fresh salts do not delay a friend's message" {
+	# USEK and the first SECU to bob each run one 600,000-round PBKDF2
+	local FC_TIMEOUT=$((FC_TIMEOUT * 4))
 	# a real token from alice to bob, made by the client under test
 	script "$BATS_TEST_TMPDIR/a.script" 'expect ^USER alice' 'send 200 Welcome alice!\n'
 	hostile_start a --script "$BATS_TEST_TMPDIR/a.script"
@@ -105,6 +107,21 @@ secs_since() {
 	cl_wait_exit eve
 	[ "$CL_STATUS" -ne 0 ]
 	grep -q '^! file part.bin from mallory cut off after 5000 of 100000 bytes; nothing saved$' "$(cl_out eve)"
+	run ls -A "$DL"
+	assert_output ""
+}
+
+@test "client: item 7 a client stopped mid-download leaves no partial file" {
+	head -c 5000 /dev/urandom >"$BATS_TEST_TMPDIR/part"
+	script "$BATS_TEST_TMPDIR/s" 'expect ^USER eve' 'send 200 Welcome eve!\n' \
+		'send 102 part.bin 100000 mallory\n' "sendfile $BATS_TEST_TMPDIR/part"
+	hostile_start f --script "$BATS_TEST_TMPDIR/s"
+	cl_start eve -P numeric -n eve --download-dir "$DL" 127.0.0.1 "$RELAYPORT"
+	fc_until '[ -n "$(ls -A "$DL")" ]'
+	kill -TERM "${CL_PID[eve]}"
+	cl_wait_exit eve
+	[ "$CL_STATUS" -eq 143 ]
+	grep -q '^! file part.bin from mallory cut off after [0-9]* of 100000 bytes' "$(cl_out eve)"
 	run ls -A "$DL"
 	assert_output ""
 }

@@ -11,6 +11,9 @@ setup() {
 }
 
 @test "numeric: SECU with the right key, a wrong key and no key; ciphertext only on the wire" {
+	# each USEK and each first SECU to a user is a 600,000-round PBKDF2
+	# (0.2 s; several times that under SAN=1 on a loaded machine)
+	local FC_TIMEOUT=$((FC_TIMEOUT * 4))
 	cl_relay_start "$NUMPORT"
 	cl_start bob -P numeric -n bob 127.0.0.1 "$RELAYPORT"
 	cl_send bob "USEK open sesame"

@@ -17,6 +17,27 @@
 
 #define FORKCHAT_VERSION "forkchat 1.0"
 
+/* SIGINT/SIGTERM/SIGHUP end the loop, so cleanup (a partial download's
+ * temporary file) runs; the exit status is 128 + the signal. */
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static void
 usage(FILE *f)
 {
@@ -444,6 +465,10 @@ static void
 run(struct client *c)
 {
 	while (!c->done) {
+		if (got_signal) {
+			session_end(c, 128 + got_signal, NULL);
+			break;
+		}
 		dispatch(c);
 		if (c->done)
 			break;
@@ -478,7 +503,7 @@ main(int argc, char **argv)
 	int rc = parse_args(c, argc, argv);
 	if (rc != 0)
 		return rc;
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 	if (open_download_dir(c) < 0)
 		return 1;
 	if (fc_identity_new(&c->id) != 0) {
