@@ -127,6 +127,7 @@ struct client {
 	struct fc_secu secu;
 	struct upload up;
 	struct download down;
+	unsigned files_owed; /* files stored by the server, 714 not yet in */
 
 	bool done;
 	int status;

@@ -280,7 +280,7 @@ script_finished(struct client *c)
 		return false;
 	}
 	return c->fcount == 0 && c->held_text == NULL && !c->up.open &&
-	       !c->down.active && !c->quit_sent;
+	       !c->down.active && !c->quit_sent && c->files_owed == 0;
 }
 
 /* ---- server input ---- */

@@ -138,6 +138,10 @@ on_reply(struct client *c, const char *l, int code, bool more)
 	} else if (p->kind == P_LOGIN && c->interactive) {
 		ui_error(c, "choose another name");
 	} else if (p->kind == P_FILE) {
+		/* store-and-forward: "200 File f stored for u" now, the
+		 * verdict (714) once u has it; a script waits for it */
+		if (code == 200 && strstr(l, " stored for ") != NULL)
+			c->files_owed++;
 		xfer_finish_upload(c);
 	}
 	fifo_pop(c);
@@ -184,6 +188,26 @@ on_file_offer(struct client *c, char *rest, const char *l)
 	xfer_start_download(c, name, sz, sender);
 }
 
+/* 714 <user> <file> delivered | failed <why>: a stored file's verdict. */
+static void
+on_file_verdict(struct client *c, char *rest, const char *l)
+{
+	char h[CL_MAX_LINE * 2], *user, *file, *verdict, *why;
+	split_arg(rest, &user, &file);
+	split_arg(file, &file, &verdict);
+	split_arg(verdict, &verdict, &why);
+	bool ok = strcmp(verdict, "delivered") == 0;
+	if (ok)
+		snprintf(h, sizeof(h), "* file %s delivered to %s", file, user);
+	else
+		snprintf(h, sizeof(h),
+			 "* file %s could not be delivered to %s: %s", file,
+			 user, why);
+	if (c->files_owed > 0)
+		c->files_owed--;
+	ui_show(c, ok ? S_INFO : S_ERROR, l, h);
+}
+
 /* 7xx deliveries in a human layout; the line itself in script mode. */
 static void
 on_delivery(struct client *c, int code, char *rest, const char *l)
@@ -191,6 +215,10 @@ on_delivery(struct client *c, int code, char *rest, const char *l)
 	char h[CL_MAX_LINE * 2], *a, *b, *t;
 	if (code == 700) {
 		on_secure(c, rest);
+		return;
+	}
+	if (code == 714) {
+		on_file_verdict(c, rest, l);
 		return;
 	}
 	split_arg(rest, &a, &b);
