@@ -17,6 +17,7 @@
 
 #define CL_MAX_LINE 8192 /* the server's default line limit */
 #define CL_KEY_WAIT_MS 5000
+#define CL_PROBE_MS 300    /* silence before the HELP probe is sent */
 #define CL_DETECT_MS 10000 /* for the first bytes, after the HELP probe */
 
 enum dialect { D_AUTO, D_OKFAIL, D_NUMERIC };
@@ -110,7 +111,7 @@ struct client {
 	size_t inq_head, inq_len, inq_cap;
 	bool stdin_eof;
 
-	bool detecting, greeted, logged_in, quit_sent, dscn, closed;
+	bool detecting, probe_sent, greeted, logged_in, quit_sent, dscn, closed;
 	int64_t detect_deadline;
 	char name[FC_NAME_MAX + 1];
 	bool name_from_opt;

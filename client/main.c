@@ -118,6 +118,49 @@ tls_option(struct client *c, int ch)
 }
 
 static int
+protocol_option(struct client *c, const char *name)
+{
+	if (strcmp(name, "okfail") == 0)
+		c->dialect = D_OKFAIL;
+	else if (strcmp(name, "numeric") == 0)
+		c->dialect = D_NUMERIC;
+	else {
+		fprintf(stderr,
+			"forkchat: unknown protocol '%s' (okfail or numeric)\n",
+			name);
+		return 2;
+	}
+	return 0;
+}
+
+/* One option; 2 for a usage error. -h and -V exit here. */
+static int
+one_option(struct client *c, int ch)
+{
+	if (ch == 'P')
+		return protocol_option(c, optarg);
+	if (ch == 'n')
+		c->opt_name = optarg;
+	else if (ch == 'd')
+		c->dldir = optarg;
+	else if (ch >= OPT_TLS && ch <= OPT_INSECURE)
+		tls_option(c, ch);
+	else if (ch == OPT_QUOTA || ch == OPT_NO_FILES)
+		return download_option(c, ch);
+	else if (ch == 'h') {
+		usage(stdout);
+		exit(0);
+	} else if (ch == 'V') {
+		puts(FORKCHAT_VERSION);
+		exit(0);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static int
 parse_args(struct client *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -134,37 +177,9 @@ parse_args(struct client *c, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "P:n:hV", opts, NULL)) != -1) {
-		if (ch == 'P' && strcmp(optarg, "okfail") == 0)
-			c->dialect = D_OKFAIL;
-		else if (ch == 'P' && strcmp(optarg, "numeric") == 0)
-			c->dialect = D_NUMERIC;
-		else if (ch == 'P') {
-			fprintf(stderr,
-				"forkchat: unknown protocol '%s' "
-				"(okfail or numeric)\n",
-				optarg);
+	while ((ch = getopt_long(argc, argv, "P:n:hV", opts, NULL)) != -1)
+		if (one_option(c, ch) != 0)
 			return 2;
-		} else if (ch == 'n')
-			c->opt_name = optarg;
-		else if (ch == 'd')
-			c->dldir = optarg;
-		else if (ch >= OPT_TLS && ch <= OPT_INSECURE)
-			tls_option(c, ch);
-		else if (ch == OPT_QUOTA || ch == OPT_NO_FILES) {
-			if (download_option(c, ch) != 0)
-				return 2;
-		} else if (ch == 'h') {
-			usage(stdout);
-			exit(0);
-		} else if (ch == 'V') {
-			puts(FORKCHAT_VERSION);
-			exit(0);
-		} else {
-			usage(stderr);
-			return 2;
-		}
-	}
 	if (argc - optind != 2) {
 		usage(stderr);
 		return 2;
@@ -287,16 +302,38 @@ script_finished(struct client *c)
 
 /* Without -P the dialect comes from the server's first bytes. An okfail
  * server greets at once (INIT, or a FAIL instead of it); a numeric one has
- * no greeting, so the client asks it a harmless HELP (allowed before login
- * in numeric, FAIL00 in okfail) whose reply is swallowed: either way the
- * first line arrives as soon as the server can answer, however loaded. */
+ * no greeting, so when nothing came within CL_PROBE_MS the client asks a
+ * harmless HELP (allowed before login in numeric, FAIL00 in okfail) whose
+ * reply is swallowed, and waits up to CL_DETECT_MS for the first line:
+ * the decision is always made by bytes, never by a timeout's guess, however
+ * loaded the server. */
 static void
 start_detection(struct client *c)
 {
 	c->detecting = true;
-	c->detect_deadline = now_ms() + CL_DETECT_MS;
-	net_sendf(c, "HELP");
-	fifo_push(c, P_PROBE, NULL, NULL);
+	c->probe_sent = false;
+	c->detect_deadline = now_ms() + CL_PROBE_MS;
+}
+
+static void
+detection_timer(struct client *c, int64_t now)
+{
+	if (!c->detecting || now < c->detect_deadline)
+		return;
+	if (!c->probe_sent) {
+		c->probe_sent = true;
+		c->detect_deadline = now + CL_DETECT_MS;
+		net_sendf(c, "HELP");
+		fifo_push(c, P_PROBE, NULL, NULL);
+		return;
+	}
+	c->detecting = false;
+	c->dialect = D_NUMERIC;
+	ui_error(c,
+		 "no answer from the server within %d s; assuming the "
+		 "numeric dialect",
+		 CL_DETECT_MS / 1000);
+	ui_set_prompt(c);
 }
 
 static void
@@ -404,15 +441,7 @@ static void
 on_timers(struct client *c)
 {
 	int64_t now = now_ms();
-	if (c->detecting && now >= c->detect_deadline) {
-		c->detecting = false;
-		c->dialect = D_NUMERIC;
-		ui_error(c,
-			 "no answer from the server within %d s; assuming the "
-			 "numeric dialect",
-			 CL_DETECT_MS / 1000);
-		ui_set_prompt(c);
-	}
+	detection_timer(c, now);
 	if (c->dialect == D_OKFAIL)
 		ok_timers(c, now);
 	xfer_tick(c);
@@ -494,50 +523,41 @@ open_download_dir(struct client *c)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Download folder, key pair, connection and TLS; -1 after an error on
+ * standard error (whatever was opened is closed by client_close). */
+static int
+client_open(struct client *c)
 {
-	static struct client cl = {.dl_quota = DEFAULT_QUOTA};
-	struct client *c = &cl;
-
-	int rc = parse_args(c, argc, argv);
-	if (rc != 0)
-		return rc;
-	catch_signals();
+	char err[300];
 	if (open_download_dir(c) < 0)
-		return 1;
+		return -1;
 	if (fc_identity_new(&c->id) != 0) {
 		fprintf(stderr, "forkchat: cannot create a key pair\n");
-		return 1;
+		return -1;
 	}
-	char err[300];
 	c->fd = net_connect(c->host, c->port, err, sizeof(err));
 	if (c->fd < 0) {
 		fprintf(stderr, "forkchat: %s\n", err);
-		return 1;
+		return -1;
 	}
 	if (c->tls_insecure)
 		fprintf(stderr, "forkchat: warning: --insecure: the server's "
 				"certificate is NOT verified\n");
 	if (c->tls && tls_start(c) < 0) {
 		fprintf(stderr, "forkchat: %s\n", c->tls_err);
-		tls_end(c);
-		close(c->fd);
-		fc_identity_free(&c->id);
-		return 1;
+		return -1;
 	}
-	linebuf_init(&c->lb, CL_MAX_LINE);
-	linebuf_init(&c->inlb, 1 << 20);
-	c->down.fd = -1;
-	c->up.fd = -1;
-	ui_init(c);
-	if (c->dialect == D_AUTO)
-		start_detection(c);
-	run(c);
-	xfer_abort(c);
-	ui_close(c);
+	return 0;
+}
+
+static void
+client_close(struct client *c)
+{
 	tls_end(c);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
 	ok_free(c);
 	fc_secu_clear(&c->secu);
 	fc_identity_free(&c->id);
@@ -545,5 +565,33 @@ main(int argc, char **argv)
 	linebuf_free(&c->inlb);
 	free(c->out.buf);
 	inq_free(c);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct client cl = {
+		.fd = -1, .dirfd = -1, .dl_quota = DEFAULT_QUOTA};
+	struct client *c = &cl;
+
+	int rc = parse_args(c, argc, argv);
+	if (rc != 0)
+		return rc;
+	catch_signals();
+	linebuf_init(&c->lb, CL_MAX_LINE);
+	linebuf_init(&c->inlb, 1 << 20);
+	c->down.fd = -1;
+	c->up.fd = -1;
+	if (client_open(c) < 0) {
+		client_close(c);
+		return 1;
+	}
+	ui_init(c);
+	if (c->dialect == D_AUTO)
+		start_detection(c);
+	run(c);
+	xfer_abort(c);
+	ui_close(c);
+	client_close(c);
 	return c->status;
 }
