@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -18,7 +19,7 @@ static struct peer *
 peer_find(struct client *c, const char *name, bool create)
 {
 	for (size_t i = 0; i < c->npeers; i++)
-		if (strcmp(c->peers[i].name, name) == 0)
+		if (strcasecmp(c->peers[i].name, name) == 0)
 			return &c->peers[i];
 	if (!create || !wire_valid_name(name, strlen(name)) ||
 	    c->npeers >= CL_MAX_PEERS)
@@ -140,7 +141,7 @@ private_command(struct client *c, char *payload)
 		ui_error(c, "usage: PRIVATE_MESSAGE <user> <text>");
 		return;
 	}
-	if (strcmp(peer, c->name) == 0) {
+	if (strcasecmp(peer, c->name) == 0) {
 		ui_error(c, "cannot send a private message to yourself");
 		return;
 	}
@@ -304,7 +305,7 @@ on_pubkey(struct client *c, char *rest)
 	if (p->pub == NULL)
 		pin_key(c, p, key);
 	net_sendf(c, "OK PM_PUBKEY");
-	if (c->held_text && strcmp(c->held_peer, user) == 0) {
+	if (c->held_text && strcasecmp(c->held_peer, user) == 0) {
 		send_private(c, c->held_peer, c->held_text);
 		release_held(c);
 	}

@@ -28,6 +28,17 @@ struct aad {
 	size_t n;
 };
 
+/* Names are one name ignoring ASCII case (the server's rule), so they are
+ * bound in lower case: n bytes of name into out. */
+static void
+name_fold(unsigned char *out, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		out[i] = ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+	}
+}
+
 /* kind NUL from NUL to; -1 when a name is too long to be one. */
 static int
 aad_make(struct aad *a, const char *kind, const struct fc_pair *p)
@@ -37,8 +48,9 @@ aad_make(struct aad *a, const char *kind, const struct fc_pair *p)
 	    k + f + t + 2 > AAD_MAX)
 		return -1;
 	memcpy(a->b, kind, k + 1);
-	memcpy(a->b + k + 1, p->from, f + 1);
-	memcpy(a->b + k + f + 2, p->to, t);
+	name_fold(a->b + k + 1, p->from, f);
+	a->b[k + 1 + f] = '\0';
+	name_fold(a->b + k + f + 2, p->to, t);
 	a->n = k + f + t + 2;
 	return 0;
 }
@@ -480,17 +492,19 @@ static int
 secu_recipient_key(struct fc_secu *s, const char *name,
 		   unsigned char key[FC_KEY_LEN])
 {
-	for (size_t i = 0; i < FC_SECU_CACHE; i++)
-		if (s->cache[i].used && strcmp(s->cache[i].name, name) == 0) {
-			memcpy(key, s->cache[i].key, FC_KEY_LEN);
-			return FC_CRYPTO_OK;
-		}
 	unsigned char salt[sizeof(SECU_SALT) + FC_CRYPTO_NAME_MAX];
+	char folded[FC_CRYPTO_NAME_MAX + 1];
 	size_t n = strlen(name);
 	if (n > FC_CRYPTO_NAME_MAX)
 		return FC_CRYPTO_EFORMAT;
+	name_fold((unsigned char *)folded, name, n + 1);
+	for (size_t i = 0; i < FC_SECU_CACHE; i++)
+		if (s->cache[i].used && strcmp(s->cache[i].name, folded) == 0) {
+			memcpy(key, s->cache[i].key, FC_KEY_LEN);
+			return FC_CRYPTO_OK;
+		}
 	memcpy(salt, SECU_SALT, sizeof(SECU_SALT));
-	memcpy(salt + sizeof(SECU_SALT), name, n);
+	memcpy(salt + sizeof(SECU_SALT), folded, n);
 	struct fc_secu_entry *e = &s->cache[s->next];
 	s->next = (s->next + 1) % FC_SECU_CACHE;
 	s->derivations++;
@@ -501,7 +515,7 @@ secu_recipient_key(struct fc_secu *s, const char *name,
 		return FC_CRYPTO_EINTERNAL;
 	}
 	e->used = true;
-	memcpy(e->name, name, n + 1);
+	memcpy(e->name, folded, n + 1);
 	memcpy(key, e->key, FC_KEY_LEN);
 	return FC_CRYPTO_OK;
 }
@@ -516,8 +530,7 @@ secu_message_key(struct fc_secu *s, const struct fc_pair *names,
 {
 	unsigned char rk[FC_KEY_LEN];
 	struct aad info;
-	struct fc_pair p = *names;
-	int rc = aad_make(&info, SECU_INFO, &p) == 0
+	int rc = aad_make(&info, SECU_INFO, names) == 0
 			 ? secu_recipient_key(s, names->to, rk)
 			 : FC_CRYPTO_EFORMAT;
 	if (rc == 0)

@@ -34,7 +34,8 @@ int fc_b64_decode(const char *in, size_t n, unsigned char **out,
 int fc_random(unsigned char *buf, size_t n);
 
 /* The two names every token is bound to (AEAD associated data): who sent
- * it and who it is for. A token only opens with the same two names. */
+ * it and who it is for. A token only opens with the same two names, which
+ * are compared ignoring ASCII case (as the server compares names). */
 struct fc_pair {
 	const char *from, *to;
 };

@@ -118,6 +118,11 @@ test_item8_message_bound_to_names(void **state)
 	assert_int_equal(fc_open(key, &FB, tok, &pt, &n), FC_CRYPTO_EAUTH);
 	assert_int_equal(fc_open(key, &AC, tok, &pt, &n), FC_CRYPTO_EAUTH);
 	assert_int_equal(fc_open(key, &BA, tok, &pt, &n), FC_CRYPTO_EAUTH);
+	/* names are one name ignoring ASCII case, as on the server */
+	struct fc_pair ab_case = {"Alice", "BOB"};
+	assert_int_equal(fc_open(key, &ab_case, tok, &pt, &n), 0);
+	assert_string_equal(pt, "hi");
+	free(pt);
 	/* "ab"+"c" and "a"+"bc" are different pairs */
 	struct fc_pair x = {"ab", "c"}, y = {"a", "bc"};
 	free(tok);
@@ -303,6 +308,13 @@ test_item7_bogus_tokens_cost_no_derivation(void **state)
 	assert_int_equal(fc_secu_seal(&a, &AB, "again", 5, &tok), 0);
 	free(tok);
 	assert_int_equal(a.derivations, 1);
+	/* "SECU BOB ..." reaches the user bob: the same key */
+	struct fc_pair to_upper = {"alice", "BOB"};
+	assert_int_equal(fc_secu_seal(&a, &to_upper, "case", 4, &tok), 0);
+	assert_int_equal(a.derivations, 1);
+	assert_int_equal(fc_secu_open(&b, &AB, tok, &pt, &n), 0);
+	free(pt);
+	free(tok);
 	fc_secu_clear(&a);
 	fc_secu_clear(&b);
 }
