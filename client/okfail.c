@@ -153,6 +153,27 @@ private_command(struct client *c, char *payload)
 	c->held_deadline = now_ms() + CL_KEY_WAIT_MS;
 }
 
+/* KEYS: one's own fingerprint and every pinned peer's, to compare with
+ * the peers' own KEYS over another channel (docs/CRYPTO.md). */
+static void
+keys_command(struct client *c)
+{
+	char fp[FC_FP_LEN], line[128], human[160];
+	fc_fingerprint(c->id.pub_b64, fp);
+	snprintf(line, sizeof(line), "KEY %s %s", c->name, fp);
+	snprintf(human, sizeof(human), "* your key (%s): %s", c->name, fp);
+	ui_show(c, S_INFO, line, human);
+	for (size_t i = 0; i < c->npeers; i++) {
+		const struct peer *p = &c->peers[i];
+		if (p->pub == NULL)
+			continue;
+		snprintf(line, sizeof(line), "KEY %s %s", p->name, p->fp);
+		snprintf(human, sizeof(human), "* key of %s: %s", p->name,
+			 p->fp);
+		ui_show(c, S_INFO, line, human);
+	}
+}
+
 bool
 ok_command(struct client *c, const char *line, size_t n)
 {
@@ -169,6 +190,10 @@ ok_command(struct client *c, const char *line, size_t n)
 	    wire_word_is(&cl, "PM_SESSIONKEY")) {
 		ui_error(c, "%.*s is sent by the client itself",
 			 (int)cl.word_len, cl.word);
+		return true;
+	}
+	if (wire_word_is(&cl, "KEYS")) {
+		keys_command(c);
 		return true;
 	}
 	if (wire_word_is(&cl, "QUIT")) {

@@ -313,6 +313,7 @@ static const char *help_okfail[] = {
 	"  USERS                    list who is logged in",
 	"  PM <user> <text>         private message, NOT encrypted",
 	"  PRIVATE_MESSAGE <user> <text>  end-to-end encrypted message",
+	"  KEYS                     fingerprints: yours and your peers'",
 	"  QUIT                     leave",
 	"  HELP                     this list",
 	NULL,
