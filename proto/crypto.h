@@ -31,6 +31,7 @@ enum fc_crypto_err {
 int fc_b64_encode(const unsigned char *in, size_t n, char **out);
 int fc_b64_decode(const char *in, size_t n, unsigned char **out,
 		  size_t *outlen);
+/* n bytes from the CSPRNG. */
 int fc_random(unsigned char *buf, size_t n);
 
 /* The two names every token is bound to (AEAD associated data): who sent
@@ -46,7 +47,9 @@ struct fc_identity {
 	char *pub_b64;
 };
 
+/* A fresh key pair; FC_CRYPTO_EINTERNAL (and *id cleared) on failure. */
 int fc_identity_new(struct fc_identity *id);
+/* Free the key pair (safe on a cleared or freed one). */
 void fc_identity_free(struct fc_identity *id);
 
 /* PM_SESSIONKEY token: the 32-byte session key sealed by me (names->from)
@@ -93,6 +96,8 @@ struct fc_secu {
 	unsigned long derivations; /* PBKDF2 runs so far (kept by clear) */
 };
 
+/* USEK: forget the old keyword and its keys, keep the new one (no PBKDF2
+ * yet: keys are derived when first needed, or by fc_secu_prepare). */
 int fc_secu_set(struct fc_secu *s, const char *keyword);
 /* Derive (and cache) the key of recipient name now, e.g. one's own. */
 int fc_secu_prepare(struct fc_secu *s, const char *name);
