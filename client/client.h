@@ -74,7 +74,8 @@ struct download {
 	int fd; /* -1: the name was refused, bytes are discarded */
 	uint64_t size, left;
 	char name[256], sender[FC_NAME_MAX + 1], saved[300], why[80];
-	char tmp[64]; /* the hidden temporary name while incomplete, or "" */
+	char base[256]; /* the safe base name it will be saved under */
+	char tmp[64];   /* the hidden temporary name while incomplete, or "" */
 	struct progress pg;
 };
 

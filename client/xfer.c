@@ -290,8 +290,8 @@ static void
 download_done(struct client *c)
 {
 	struct download *d = &c->down;
-	char buf[CL_MAX_LINE], human[CL_MAX_LINE], safe[256];
-	const char *dir = c->dldir ? c->dldir : ".", *why;
+	char buf[CL_MAX_LINE], human[CL_MAX_LINE];
+	const char *dir = c->dldir ? c->dldir : ".";
 
 	d->active = false;
 	ui_progress_end(c, &d->pg);
@@ -299,8 +299,7 @@ download_done(struct client *c)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	d->fd = -1;
 	if (d->why[0] == '\0' &&
-	    (!xfer_safe_name(d->name, safe, sizeof(safe), &why) ||
-	     name_unique(c, d->tmp, safe, d->saved, sizeof(d->saved)) < 0))
+	    name_unique(c, d->tmp, d->base, d->saved, sizeof(d->saved)) < 0)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	if (d->why[0]) {
 		drop_temp(c);
@@ -337,7 +336,6 @@ xfer_start_download(struct client *c, const char *name, uint64_t size,
 		    const char *sender)
 {
 	struct download *d = &c->down;
-	char safe[256];
 	const char *why;
 
 	memset(d, 0, sizeof(*d));
@@ -347,7 +345,7 @@ xfer_start_download(struct client *c, const char *name, uint64_t size,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->sender, sizeof(d->sender), "%s", sender);
 	progress_start(&d->pg, "recv", name, size);
-	if ((why = refusal(c, name, size, safe, sizeof(safe))) != NULL)
+	if ((why = refusal(c, name, size, d->base, sizeof(d->base))) != NULL)
 		snprintf(d->why, sizeof(d->why), "%s", why);
 	else if ((d->fd = create_temp(c, d->tmp, sizeof(d->tmp))) < 0)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
