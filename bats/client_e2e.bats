@@ -27,6 +27,13 @@ wire_has() {
 	cl_wait alice "RECEIVE_PRIVATE_MSG bob retreat at noon"
 	cl_send alice "PM bob plain as day"
 	cl_wait bob "NPM alice plain as day"
+	# KEYS: each side's own fingerprint is what the other pinned
+	cl_send alice "KEYS"
+	cl_send bob "keys"
+	cl_wait_match alice "^KEY bob [0-9a-f:]{39}$"
+	cl_wait_match bob "^KEY alice [0-9a-f:]{39}$"
+	[ "$(grep '^KEY alice ' "$(cl_out alice)")" = "$(grep '^KEY alice ' "$(cl_out bob)")" ]
+	[ "$(grep '^KEY bob ' "$(cl_out alice)")" = "$(grep '^KEY bob ' "$(cl_out bob)")" ]
 	cl_end alice
 	[ "$CL_STATUS" -eq 0 ]
 	cl_end bob

@@ -59,7 +59,7 @@ OK PM bob just us"
 	[ "$CL_STATUS" -eq 0 ]
 }
 
-@test "client: protocol detected from the greeting (INIT → okfail, silence → numeric)" {
+@test "client: protocol detected from the first bytes (INIT → okfail, a 200 reply to the probe → numeric)" {
 	cl_start a -n alice 127.0.0.1 "$OKPORT"
 	cl_wait a "OK IDENT alice"
 	cl_start b -n bob 127.0.0.1 "$NUMPORT"
@@ -145,7 +145,7 @@ OK PM bob just us"
 	cl_fake_start "$BATS_TEST_TMPDIR/evil.txt"
 	cl_start e -P okfail -n eve 127.0.0.1 "$RELAYPORT"
 	cl_wait e 'BCST mallory \x1B[2J\x1B]0;pwn\x07x'
-	cl_wait e 'BCST mallory \xC2\x9B31m c1'
+	cl_wait e 'BCST mallory \u009b31m c1' # a C1 control, by code point
 	cl_wait e 'BCST mallory \xFFbad\x09z'
 	run grep -c $'\033\|\007\|\302\233' "$(cl_out e)"
 	assert_output 0

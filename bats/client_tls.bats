@@ -66,7 +66,7 @@ setup() {
 	mkdir -p "$src"
 	head -c $((6 * 1024 * 1024 + 12345)) /dev/urandom >"$src/big.bin"
 	printf 'x' >"$src/one.bin"
-	# numeric detected by the 1 s of silence, over TLS
+	# numeric detected by the answer to the HELP probe, over TLS
 	cl_start bob --tls-ca "$CERT" -n bob --download-dir "$DL" \
 		localhost "$NUMTLS"
 	cl_wait bob "200 Welcome bob!"
@@ -74,8 +74,9 @@ setup() {
 	cl_wait alice "200 Welcome alice!"
 	cl_send alice "FILE bob $src/big.bin"
 	cl_send alice "FILE bob $src/one.bin"
-	cl_wait alice "200 File big.bin delivered to bob" 30
-	cl_wait alice "200 File one.bin delivered to bob"
+	# relayed: "200 File f delivered to bob"; stored: "714 bob f delivered"
+	cl_wait_match alice "^(200 File big.bin delivered to bob|714 bob big.bin delivered)$" 30
+	cl_wait_match alice "^(200 File one.bin delivered to bob|714 bob one.bin delivered)$"
 	cl_end alice
 	[ "$CL_STATUS" -eq 0 ]
 	cl_wait bob "102 big.bin $((6 * 1024 * 1024 + 12345)) alice saved $DL/big.bin"

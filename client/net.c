@@ -1,5 +1,7 @@
-/* The client's side of the socket: connecting, a growable output buffer
- * flushed without blocking, and the FIFO of commands awaiting replies. */
+/* The client's side of the socket: connecting, and a growable output buffer
+ * flushed without blocking through tls.c. Failures are returned (and, for
+ * the ones that end the session, recorded with session_end); the caller
+ * reports them. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,14 +18,13 @@
 #include "client.h"
 
 int
-net_connect(const char *host, const char *port)
+net_connect(const char *host, const char *port, char *err, size_t cap)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	int fd = -1, err = getaddrinfo(host, port, &hints, &res);
+	int fd = -1, rc = getaddrinfo(host, port, &hints, &res), e = 0;
 
-	if (err != 0) {
-		fprintf(stderr, "forkchat: %s:%s: %s\n", host, port,
-			gai_strerror(err));
+	if (rc != 0) {
+		snprintf(err, cap, "%s:%s: %s", host, port, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -30,15 +32,15 @@ net_connect(const char *host, const char *port)
 			    ai->ai_protocol);
 		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
-		err = errno;
+		e = errno;
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fprintf(stderr, "forkchat: cannot connect to %s:%s: %s\n", host,
-			port, strerror(err));
+		snprintf(err, cap, "cannot connect to %s:%s: %s", host, port,
+			 strerror(e));
 		return -1;
 	}
 	int one = 1;
@@ -63,8 +65,7 @@ out_reserve(struct outbuf *o, size_t need)
 	return 0;
 }
 
-/* Queue one line (a "\n" is added) and try to send it at once. */
-void
+enum io_result
 net_sendf(struct client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -72,81 +73,48 @@ net_sendf(struct client *c, const char *fmt, ...)
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || out_reserve(&c->out, (size_t)n + 2) < 0) {
-		ui_error(c, "out of memory");
-		session_end(c, 1);
-		return;
+		session_end(c, 1, "out of memory");
+		return IO_ERROR;
 	}
 	va_start(ap, fmt);
 	vsnprintf(c->out.buf + c->out.len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	c->out.len += (size_t)n;
 	c->out.buf[c->out.len++] = '\n';
-	net_flush(c);
+	return net_flush(c);
 }
 
-int
+enum io_result
 net_flush(struct client *c)
 {
 	size_t off = 0;
+	enum io_result r = IO_DONE;
 	while (off < c->out.len) {
-		ssize_t w = conn_write(c, c->out.buf + off, c->out.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN)
+		size_t put = 0;
+		r = tls_write(c, c->out.buf + off, c->out.len - off, &put);
+		off += put;
+		if (r != IO_DONE)
 			break;
-		if (w < 0) {
-			c->out.len = 0;
-			return -1; /* the read side reports the close */
-		}
-		off += (size_t)w;
+	}
+	if (r == IO_CLOSED || r == IO_ERROR) {
+		c->out.len = 0; /* the read side reports the close */
+		return r;
 	}
 	memmove(c->out.buf, c->out.buf + off, c->out.len - off);
 	c->out.len -= off;
-	return 0;
+	return c->out.len ? IO_AGAIN : IO_DONE;
 }
 
-void
-fifo_push(struct client *c, enum pkind k, const char *peer, const char *text)
+enum io_result
+net_sendfile(struct client *c, int fd, off_t *off, size_t n, size_t *put)
 {
-	if (c->fcount == FC_ARRAY_LEN(c->fifo)) {
-		/* internal commands only pile up by the hundred if the server
-		 * stopped answering; treat it as a broken session */
-		ui_error(c, "too many commands without a reply");
-		session_end(c, 1);
-		return;
-	}
-	struct pending *p =
-		&c->fifo[(c->fhead + c->fcount) % FC_ARRAY_LEN(c->fifo)];
-	p->kind = k;
-	snprintf(p->peer, sizeof(p->peer), "%s", peer ? peer : "");
-	p->text = text ? strdup(text) : NULL;
-	c->fcount++;
-}
-
-struct pending *
-fifo_head(struct client *c)
-{
-	return c->fcount ? &c->fifo[c->fhead] : NULL;
-}
-
-void
-fifo_pop(struct client *c)
-{
-	if (c->fcount == 0)
-		return;
-	free(c->fifo[c->fhead].text);
-	c->fifo[c->fhead].text = NULL;
-	c->fhead = (c->fhead + 1) % FC_ARRAY_LEN(c->fifo);
-	c->fcount--;
-}
-
-void
-session_end(struct client *c, int status)
-{
-	if (c->done)
-		return;
-	c->done = true;
-	c->status = status;
-	while (c->fcount)
-		fifo_pop(c);
+	ssize_t w = sendfile(c->fd, fd, off, n);
+	*put = w > 0 ? (size_t)w : 0;
+	if (w > 0)
+		return IO_DONE;
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		return IO_AGAIN;
+	c->io_err = w < 0 ? errno : 0;
+	return w < 0 && errno != EPIPE && errno != ECONNRESET ? IO_ERROR
+							      : IO_CLOSED;
 }

@@ -17,16 +17,6 @@ num_send_login(struct client *c, const char *name)
 	fifo_push(c, P_LOGIN, NULL, NULL);
 }
 
-static void
-split_arg(char *s, char **a, char **rest)
-{
-	char *sp = strchr(s, ' ');
-	*a = s;
-	*rest = sp ? sp + 1 : s + strlen(s);
-	if (sp)
-		*sp = '\0';
-}
-
 /* ---- commands ---- */
 
 static void
@@ -36,7 +26,9 @@ usek_command(struct client *c, const char *key)
 		ui_error(c, "usage: USEK <keyword>");
 		return;
 	}
-	if (fc_secu_set(&c->secu, key) != 0) {
+	/* the one PBKDF2 run a receiver needs: the key for its own name */
+	if (fc_secu_set(&c->secu, key) != 0 ||
+	    (c->name[0] && fc_secu_prepare(&c->secu, c->name) != 0)) {
 		ui_error(c, "cannot derive a key");
 		return;
 	}
@@ -68,7 +60,8 @@ secu_command(struct client *c, char *payload)
 		ui_error(c, "message too long once encrypted; not sent");
 		return;
 	}
-	if (fc_secu_seal(&c->secu, text, n, &tok) != 0) {
+	struct fc_pair names = {c->name, user};
+	if (fc_secu_seal(&c->secu, &names, text, n, &tok) != 0) {
 		ui_error(c, "encryption failed; message not sent");
 		return;
 	}
@@ -131,6 +124,11 @@ on_reply(struct client *c, const char *l, int code, bool more)
 			xfer_on_ready(c);
 		return;
 	}
+	if (p && p->kind == P_PROBE && code == 200) {
+		if (!more) /* dialect detection's HELP, swallowed */
+			fifo_pop(c);
+		return;
+	}
 	ui_show(c, st, l, NULL);
 	if (more || p == NULL)
 		return;
@@ -140,13 +138,17 @@ on_reply(struct client *c, const char *l, int code, bool more)
 	} else if (p->kind == P_LOGIN && c->interactive) {
 		ui_error(c, "choose another name");
 	} else if (p->kind == P_FILE) {
+		/* store-and-forward: "200 File f stored for u" now, the
+		 * verdict (714) once u has it; a script waits for it */
+		if (code == 200 && strstr(l, " stored for ") != NULL)
+			c->files_owed++;
 		xfer_finish_upload(c);
 	}
 	fifo_pop(c);
 }
 
 static void
-on_secure(struct client *c, char *rest, const char *l)
+on_secure(struct client *c, char *rest)
 {
 	char *user, *tok, *pt;
 	size_t n;
@@ -158,14 +160,15 @@ on_secure(struct client *c, char *rest, const char *l)
 			 user);
 		return;
 	}
-	if (fc_secu_open(&c->secu, tok, &pt, &n) != 0) {
+	struct fc_pair names = {user, c->name};
+	if (fc_secu_open(&c->secu, &names, tok, &pt, &n) != 0) {
 		ui_error(c,
 			 "secure message from %s could not be decrypted "
-			 "with the current key (wrong key?)",
-			 user);
+			 "with the current key (wrong key, or not from %s "
+			 "to %s?)",
+			 user, user, c->name);
 		return;
 	}
-	(void)l;
 	ui_show_decrypted(c, "700", "secure", user, pt, n);
 }
 
@@ -179,10 +182,30 @@ on_file_offer(struct client *c, char *rest, const char *l)
 	if (parse_u64(size, &sz) < 0) {
 		/* cannot know how many bytes follow: the stream is lost */
 		ui_error(c, "bad file offer from the server: %s", l);
-		session_end(c, 1);
+		session_end(c, 1, NULL);
 		return;
 	}
 	xfer_start_download(c, name, sz, sender);
+}
+
+/* 714 <user> <file> delivered | failed <why>: a stored file's verdict. */
+static void
+on_file_verdict(struct client *c, char *rest, const char *l)
+{
+	char h[CL_MAX_LINE * 2], *user, *file, *verdict, *why;
+	split_arg(rest, &user, &file);
+	split_arg(file, &file, &verdict);
+	split_arg(verdict, &verdict, &why);
+	bool ok = strcmp(verdict, "delivered") == 0;
+	if (ok)
+		snprintf(h, sizeof(h), "* file %s delivered to %s", file, user);
+	else
+		snprintf(h, sizeof(h),
+			 "* file %s could not be delivered to %s: %s", file,
+			 user, why);
+	if (c->files_owed > 0)
+		c->files_owed--;
+	ui_show(c, ok ? S_INFO : S_ERROR, l, h);
 }
 
 /* 7xx deliveries in a human layout; the line itself in script mode. */
@@ -191,7 +214,11 @@ on_delivery(struct client *c, int code, char *rest, const char *l)
 {
 	char h[CL_MAX_LINE * 2], *a, *b, *t;
 	if (code == 700) {
-		on_secure(c, rest, l);
+		on_secure(c, rest);
+		return;
+	}
+	if (code == 714) {
+		on_file_verdict(c, rest, l);
 		return;
 	}
 	split_arg(rest, &a, &b);

@@ -1,26 +1,17 @@
 /* The okfail dialect (seed 000) and its end-to-end encryption: a key pair
- * per run published with PM_PUBKEY, one session key per peer and direction
- * sent once with PM_SESSIONKEY, PRIVATE_MESSAGE carrying only ciphertext.
- * A peer's keys are erased when it leaves (docs/CRYPTO.md). */
+ * per run published with PM_PUBKEY, peers' keys pinned for the connection,
+ * one session key per peer and direction sent once with PM_SESSIONKEY,
+ * PRIVATE_MESSAGE carrying only ciphertext bound to both names. A peer's
+ * keys are erased when it leaves (docs/CRYPTO.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "../common/util.h"
 #include "client.h"
-
-/* Split "a rest" in place: *a is the first word, *rest what follows. */
-static void
-split_arg(char *s, char **a, char **rest)
-{
-	char *sp = strchr(s, ' ');
-	*a = s;
-	*rest = sp ? sp + 1 : s + strlen(s);
-	if (sp)
-		*sp = '\0';
-}
 
 /* ---- peers ---- */
 
@@ -28,9 +19,10 @@ static struct peer *
 peer_find(struct client *c, const char *name, bool create)
 {
 	for (size_t i = 0; i < c->npeers; i++)
-		if (strcmp(c->peers[i].name, name) == 0)
+		if (strcasecmp(c->peers[i].name, name) == 0)
 			return &c->peers[i];
-	if (!create || !wire_valid_name(name, strlen(name)))
+	if (!create || !wire_valid_name(name, strlen(name)) ||
+	    c->npeers >= CL_MAX_PEERS)
 		return NULL;
 	struct peer *p = realloc(c->peers, (c->npeers + 1) * sizeof(*p));
 	if (p == NULL)
@@ -50,6 +42,7 @@ peer_erase_keys(struct peer *p)
 	p->out_ok = p->in_ok = false;
 }
 
+/* LEFT: the keys go, the fingerprint stays to compare with the next key. */
 static void
 peer_forget(struct client *c, const char *name)
 {
@@ -58,14 +51,17 @@ peer_forget(struct client *c, const char *name)
 		return;
 	peer_erase_keys(p);
 	free(p->pub);
-	*p = c->peers[--c->npeers];
+	p->pub = NULL;
 }
 
 void
 ok_free(struct client *c)
 {
-	while (c->npeers)
-		peer_forget(c, c->peers[0].name);
+	for (size_t i = 0; i < c->npeers; i++) {
+		peer_erase_keys(&c->peers[i]);
+		free(c->peers[i].pub);
+	}
+	c->npeers = 0;
 	free(c->peers);
 	c->peers = NULL;
 	free(c->held_text);
@@ -85,8 +81,9 @@ static bool
 send_session_key(struct client *c, struct peer *p)
 {
 	char *tok;
+	struct fc_pair names = {c->name, p->name};
 	if (fc_random(p->out, FC_KEY_LEN) != 0 ||
-	    fc_wrap_session(p->pub, p->out, &tok) != 0) {
+	    fc_wrap_session(&c->id, p->pub, &names, p->out, &tok) != 0) {
 		ui_error(c,
 			 "cannot encrypt a session key for %s (bad public "
 			 "key?)",
@@ -116,7 +113,8 @@ send_private(struct client *c, const char *peer, const char *text)
 	if (!p->out_ok && !send_session_key(c, p))
 		return true;
 	char *tok;
-	if (fc_seal(p->out, text, n, &tok) != 0) {
+	struct fc_pair names = {c->name, peer};
+	if (fc_seal(p->out, &names, text, n, &tok) != 0) {
 		ui_error(c, "encryption failed; message not sent");
 		return true;
 	}
@@ -143,7 +141,7 @@ private_command(struct client *c, char *payload)
 		ui_error(c, "usage: PRIVATE_MESSAGE <user> <text>");
 		return;
 	}
-	if (strcmp(peer, c->name) == 0) {
+	if (strcasecmp(peer, c->name) == 0) {
 		ui_error(c, "cannot send a private message to yourself");
 		return;
 	}
@@ -153,6 +151,27 @@ private_command(struct client *c, char *payload)
 	snprintf(c->held_peer, sizeof(c->held_peer), "%.*s", FC_NAME_MAX, peer);
 	c->held_text = strdup(text);
 	c->held_deadline = now_ms() + CL_KEY_WAIT_MS;
+}
+
+/* KEYS: one's own fingerprint and every pinned peer's, to compare with
+ * the peers' own KEYS over another channel (docs/CRYPTO.md). */
+static void
+keys_command(struct client *c)
+{
+	char fp[FC_FP_LEN], line[128], human[160];
+	fc_fingerprint(c->id.pub_b64, fp);
+	snprintf(line, sizeof(line), "KEY %s %s", c->name, fp);
+	snprintf(human, sizeof(human), "* your key (%s): %s", c->name, fp);
+	ui_show(c, S_INFO, line, human);
+	for (size_t i = 0; i < c->npeers; i++) {
+		const struct peer *p = &c->peers[i];
+		if (p->pub == NULL)
+			continue;
+		snprintf(line, sizeof(line), "KEY %s %s", p->name, p->fp);
+		snprintf(human, sizeof(human), "* key of %s: %s", p->name,
+			 p->fp);
+		ui_show(c, S_INFO, line, human);
+	}
 }
 
 bool
@@ -171,6 +190,10 @@ ok_command(struct client *c, const char *line, size_t n)
 	    wire_word_is(&cl, "PM_SESSIONKEY")) {
 		ui_error(c, "%.*s is sent by the client itself",
 			 (int)cl.word_len, cl.word);
+		return true;
+	}
+	if (wire_word_is(&cl, "KEYS")) {
+		keys_command(c);
 		return true;
 	}
 	if (wire_word_is(&cl, "QUIT")) {
@@ -234,7 +257,14 @@ on_reply(struct client *c, const char *l, bool ok)
 		ui_show(c, ok ? S_REPLY : S_ERROR, l, NULL);
 		return;
 	}
+	if (p->kind == P_PROBE && strncmp(l, "FAIL00", 6) != 0) {
+		/* not the probe's answer: a greeting-time refusal (FAIL14) */
+		ui_show(c, S_ERROR, l, NULL);
+		return;
+	}
 	switch (p->kind) {
+	case P_PROBE: /* dialect detection's HELP: FAIL00, swallowed */
+		break;
 	case P_LOGIN:
 		on_login_reply(c, l, ok);
 		break;
@@ -253,22 +283,54 @@ on_reply(struct client *c, const char *l, bool ok)
 	fifo_pop(c);
 }
 
+/* A key for a name that already has one pinned: refused, loudly. */
+static void
+key_changed(struct client *c, struct peer *p, const char *key)
+{
+	char fp[FC_FP_LEN];
+	fc_fingerprint(key, fp);
+	ui_error(c,
+		 "WARNING: %s's public key changed without %s leaving "
+		 "(pinned %s, offered %s): the server may be impersonating "
+		 "%s; the new key is refused for this connection",
+		 p->name, p->name, p->fp, fp, p->name);
+}
+
+static void
+pin_key(struct client *c, struct peer *p, const char *key)
+{
+	char fp[FC_FP_LEN];
+	fc_fingerprint(key, fp);
+	if (p->fp[0] && strcmp(p->fp, fp) != 0)
+		ui_error(c,
+			 "WARNING: %s left and came back with a new public "
+			 "key (was %s, now %s); messages go to the new key",
+			 p->name, p->fp, fp);
+	peer_erase_keys(p);
+	p->pub = strdup(key);
+	memcpy(p->fp, fp, sizeof(fp));
+}
+
 static void
 on_pubkey(struct client *c, char *rest)
 {
 	char *user, *key;
 	split_arg(rest, &user, &key);
-	struct peer *p = peer_find(c, user, true);
-	if (p == NULL || *key == '\0')
+	if (!fc_pub_valid(key)) {
+		ui_error(c, "unusable public key for %s ignored", user);
 		return;
-	if (p->pub == NULL || strcmp(p->pub, key) != 0) {
-		/* a new key means a new process: old session keys are void */
-		peer_erase_keys(p);
-		free(p->pub);
-		p->pub = strdup(key);
 	}
+	struct peer *p = peer_find(c, user, true);
+	if (p == NULL)
+		return;
+	if (p->pub && strcmp(p->pub, key) != 0) {
+		key_changed(c, p, key);
+		return;
+	}
+	if (p->pub == NULL)
+		pin_key(c, p, key);
 	net_sendf(c, "OK PM_PUBKEY");
-	if (c->held_text && strcmp(c->held_peer, user) == 0) {
+	if (c->held_text && strcasecmp(c->held_peer, user) == 0) {
 		send_private(c, c->held_peer, c->held_text);
 		release_held(c);
 	}
@@ -279,12 +341,21 @@ on_sessionkey(struct client *c, char *rest)
 {
 	char *user, *tok;
 	split_arg(rest, &user, &tok);
-	struct peer *p = peer_find(c, user, true);
-	if (p == NULL)
+	struct peer *p = peer_find(c, user, false);
+	if (p == NULL || p->pub == NULL) {
+		ui_error(c,
+			 "session key from %s refused: no public key is "
+			 "known for %s",
+			 user, user);
 		return;
-	if (fc_unwrap_session(&c->id, tok, p->in) != 0) {
+	}
+	struct fc_pair names = {user, c->name};
+	if (fc_unwrap_session(&c->id, p->pub, &names, tok, p->in) != 0) {
 		p->in_ok = false;
-		ui_error(c, "session key from %s could not be opened", user);
+		ui_error(c,
+			 "session key from %s could not be opened (not made "
+			 "by %s's key for %s)",
+			 user, user, c->name);
 		return;
 	}
 	p->in_ok = true;
@@ -305,11 +376,12 @@ on_private(struct client *c, char *rest)
 			 user, user);
 		return;
 	}
-	if (fc_open(p->in, tok, &pt, &n) != 0) {
+	struct fc_pair names = {user, c->name};
+	if (fc_open(p->in, &names, tok, &pt, &n) != 0) {
 		ui_error(c,
 			 "encrypted message from %s failed to decrypt "
-			 "(tampered or wrong key)",
-			 user);
+			 "(tampered, wrong key, or not from %s to %s)",
+			 user, user, c->name);
 		return;
 	}
 	ui_show_decrypted(c, "RECEIVE_PRIVATE_MSG", "e2e", user, pt, n);

@@ -1,9 +1,10 @@
-/* TLS for the client (OpenSSL): the handshake, done before the poll loop
- * with a deadline, and conn_read/conn_write, through which every byte to
- * and from the server passes, plain or TLS. Non-blocking TLS can need the
- * opposite direction (a read may have to write, a write may have to read):
- * those wishes are kept in c->tls_rd_wants_out / c->tls_wr_wants_in for
- * the poll loop. */
+/* The client's transport (OpenSSL for TLS): the handshake, done before the
+ * poll loop with a deadline, and tls_read/tls_write, through which every
+ * byte to and from the server passes, plain or TLS, returning an io_result.
+ * Non-blocking TLS can need the opposite direction (a read may have to
+ * write, a write may have to read): those wishes are kept in
+ * c->tls_rd_wants_out / c->tls_wr_wants_in for the poll loop. Errors are
+ * described in c->tls_err; the caller reports them. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -20,17 +21,17 @@
 #define TLS_HANDSHAKE_MS 10000
 
 static void
-tls_print_errors(const char *what)
+tls_set_error(struct client *c, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char buf[256];
 
 	if (e == 0) {
-		fprintf(stderr, "forkchat: TLS: %s\n", what);
+		snprintf(c->tls_err, sizeof(c->tls_err), "TLS: %s", what);
 		return;
 	}
 	ERR_error_string_n(e, buf, sizeof(buf));
-	fprintf(stderr, "forkchat: TLS: %s: %s\n", what, buf);
+	snprintf(c->tls_err, sizeof(c->tls_err), "TLS: %s: %s", what, buf);
 	ERR_clear_error();
 }
 
@@ -48,7 +49,7 @@ ctx_trust(struct client *c, SSL_CTX *ctx)
 		char what[300];
 		snprintf(what, sizeof(what), "cannot load CA %s",
 			 c->tls_ca ? c->tls_ca : "store");
-		tls_print_errors(what);
+		tls_set_error(c, what);
 		return -1;
 	}
 	return 0;
@@ -59,7 +60,7 @@ ctx_new(struct client *c)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
-		tls_print_errors("SSL_CTX_new");
+		tls_set_error(c, "SSL_CTX_new");
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -98,26 +99,27 @@ report_handshake_failure(struct client *c, int ret, int err)
 {
 	long vr = SSL_get_verify_result(c->ssl);
 	if (!c->tls_insecure && vr != X509_V_OK) {
-		fprintf(stderr,
-			"forkchat: TLS: certificate verify failed: %s\n",
-			X509_verify_cert_error_string(vr));
+		snprintf(c->tls_err, sizeof(c->tls_err),
+			 "TLS: certificate verify failed: %s",
+			 X509_verify_cert_error_string(vr));
 		ERR_clear_error();
 		return;
 	}
 	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
 		/* ret 0: the peer closed mid-handshake, e.g. not a TLS port */
-		fprintf(stderr,
-			"forkchat: TLS: handshake with %s:%s failed: %s\n",
-			c->host, c->port,
-			ret == 0 || errno == 0 ? "connection closed (not a TLS "
-						 "server?)"
-					       : strerror(errno));
+		snprintf(c->tls_err, sizeof(c->tls_err),
+			 "TLS: handshake with %s:%s failed: %s", c->host,
+			 c->port,
+			 ret == 0 || errno == 0
+				 ? "connection closed (not a TLS "
+				   "server?)"
+				 : strerror(errno));
 		return;
 	}
 	char what[300];
 	snprintf(what, sizeof(what), "handshake with %s:%s failed", c->host,
 		 c->port);
-	tls_print_errors(what);
+	tls_set_error(c, what);
 }
 
 /* Drive SSL_connect on the non-blocking socket, polling as it asks. */
@@ -142,10 +144,9 @@ handshake(struct client *c)
 		};
 		if (left <= 0 ||
 		    (poll(&p, 1, (int)left) < 0 && errno != EINTR)) {
-			fprintf(stderr,
-				"forkchat: TLS: handshake with %s:%s "
-				"timed out\n",
-				c->host, c->port);
+			snprintf(c->tls_err, sizeof(c->tls_err),
+				 "TLS: handshake with %s:%s timed out", c->host,
+				 c->port);
 			return -1;
 		}
 	}
@@ -154,16 +155,13 @@ handshake(struct client *c)
 int
 tls_start(struct client *c)
 {
-	if (c->tls_insecure)
-		fprintf(stderr, "forkchat: warning: --insecure: the server's "
-				"certificate is NOT verified\n");
 	c->ssl_ctx = ctx_new(c);
 	if (c->ssl_ctx == NULL)
 		return -1;
 	c->ssl = SSL_new(c->ssl_ctx);
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
 	    ssl_set_peer_name(c) < 0) {
-		tls_print_errors("cannot set up the connection");
+		tls_set_error(c, "cannot set up the connection");
 		return -1;
 	}
 	return handshake(c);
@@ -183,67 +181,85 @@ tls_end(struct client *c)
 	c->ssl_ctx = NULL;
 }
 
-/* Map an SSL_read/SSL_write failure onto read(2)'s conventions: 0 for a
- * close, -1 with EAGAIN to wait, -1 with another errno for an error. The
- * direction TLS waits for is noted in *want_other when it is the opposite
- * one. */
-static ssize_t
+/* Map an SSL_read/SSL_write failure onto an io_result; the direction TLS
+ * waits for is noted in *want_other when it is the opposite one. */
+static enum io_result
 tls_result(struct client *c, int ret, bool *want_other, int other)
 {
 	int err = SSL_get_error(c->ssl, ret);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
 		*want_other = err == other;
-		errno = EAGAIN;
-		return -1;
+		return IO_AGAIN;
 	}
 	if (err == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-		return errno == 0 ? 0 : -1;
+		return IO_CLOSED;
+	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+		c->io_err = errno;
+		return errno == 0 || errno == ECONNRESET || errno == EPIPE
+			       ? IO_CLOSED
+			       : IO_ERROR;
+	}
 	unsigned long e = ERR_get_error();
 	snprintf(c->tls_err, sizeof(c->tls_err), "TLS: %s",
 		 e ? ERR_reason_error_string(e) : "protocol error");
 	ERR_clear_error();
-	errno = EPROTO;
-	return -1;
+	c->io_err = EPROTO;
+	return IO_ERROR;
 }
 
-ssize_t
-conn_read(struct client *c, void *buf, size_t n)
+/* read(2)/write(2)'s results as an io_result; *done counts the bytes. */
+static enum io_result
+plain_result(struct client *c, ssize_t r, size_t *done)
+{
+	*done = r > 0 ? (size_t)r : 0;
+	if (r > 0)
+		return IO_DONE;
+	if (r == 0)
+		return IO_CLOSED;
+	if (errno == EAGAIN || errno == EINTR)
+		return IO_AGAIN;
+	c->io_err = errno;
+	return errno == ECONNRESET || errno == EPIPE ? IO_CLOSED : IO_ERROR;
+}
+
+enum io_result
+tls_read(struct client *c, void *buf, size_t n, size_t *got)
 {
 	if (c->ssl == NULL)
-		return read(c->fd, buf, n);
+		return plain_result(c, read(c->fd, buf, n), got);
 	c->tls_rd_wants_out = false;
 	ERR_clear_error();
 	int ret = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	*got = ret > 0 ? (size_t)ret : 0;
 	if (ret > 0)
-		return ret;
+		return IO_DONE;
 	return tls_result(c, ret, &c->tls_rd_wants_out, SSL_ERROR_WANT_WRITE);
 }
 
-ssize_t
-conn_write(struct client *c, const void *buf, size_t n)
+enum io_result
+tls_write(struct client *c, const void *buf, size_t n, size_t *put)
 {
 	if (c->ssl == NULL)
-		return write(c->fd, buf, n);
+		return plain_result(c, write(c->fd, buf, n), put);
 	c->tls_wr_wants_in = false;
 	ERR_clear_error();
 	int ret = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	*put = ret > 0 ? (size_t)ret : 0;
 	if (ret > 0)
-		return ret;
+		return IO_DONE;
 	return tls_result(c, ret, &c->tls_wr_wants_in, SSL_ERROR_WANT_READ);
 }
 
-/* Decrypted bytes already inside OpenSSL: poll() will not report them. */
 bool
-conn_pending(struct client *c)
+tls_pending(const struct client *c)
 {
 	return c->ssl != NULL && SSL_pending(c->ssl) > 0;
 }
 
-/* A description of the last conn_read/conn_write error. */
 const char *
-conn_strerror(struct client *c, int err)
+tls_strerror(const struct client *c)
 {
-	return err == EPROTO && c->tls_err[0] ? c->tls_err : strerror(err);
+	if (c->io_err == EPROTO && c->tls_err[0])
+		return c->tls_err;
+	return c->io_err ? strerror(c->io_err) : "connection closed";
 }

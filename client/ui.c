@@ -5,6 +5,7 @@
  * passes ui_sanitize() here, the one place that writes to the terminal. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +21,60 @@
 static struct client *ui_client; /* libedit's callback takes no argument */
 static char prompt_buf[512];
 
-/* Replace C0/C1 controls, DEL and bytes that are not UTF-8 with \xNN, so a
- * peer can never send the terminal an escape sequence. */
+/* Code points shown as \uNNNN instead of themselves: C1 controls, and the
+ * invisible format characters that reorder or hide text (bidi marks,
+ * embeddings, overrides and isolates, line/paragraph separators, BOM). */
+static bool
+escaped_code_point(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
+	       (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x2028 && cp <= 0x202E) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/* The length of the valid UTF-8 sequence at in[0..n) and its code point,
+ * or 0 when the bytes are not UTF-8 (bad lead or continuation bytes,
+ * overlong forms, surrogates, beyond U+10FFFF). Done here, not with
+ * wire_check_text, whose verdict on some valid characters is "refused". */
+static size_t
+utf8_decode(const char *in, size_t n, uint32_t *cp)
+{
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	unsigned char ch = (unsigned char)in[0];
+	size_t k = ch >= 0xF8 ? 0 : ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
+	if (ch < 0xC2 || k == 0 || k > n)
+		return 0;
+	uint32_t v = ch & (0x7F >> k);
+	for (size_t i = 1; i < k; i++) {
+		unsigned char cc = (unsigned char)in[i];
+		if ((cc & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (cc & 0x3F);
+	}
+	if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return k;
+}
+
 size_t
 ui_sanitize(const char *in, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < n && o + 5 < cap;) {
+	for (size_t i = 0; i < n && o + 7 < cap;) {
 		unsigned char ch = (unsigned char)in[i];
-		size_t k = 1;
-		if (ch >= 0x80) {
-			k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : 2;
-			bool ok = i + k <= n &&
-				  wire_check_text(in + i, k) == TEXT_OK &&
-				  !(ch == 0xC2 &&
-				    (unsigned char)in[i + 1] < 0xA0);
-			if (!ok)
-				k = 0;
-		}
+		uint32_t cp = ch;
+		size_t k = ch >= 0x80 ? utf8_decode(in + i, n - i, &cp) : 1;
 		if (k == 0 || (k == 1 && (ch < 0x20 || ch == 0x7F))) {
 			o += (size_t)snprintf(out + o, cap - o, "\\x%02X", ch);
 			i++;
+			continue;
+		}
+		if (escaped_code_point(cp)) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x",
+					      (unsigned)cp);
+			i += k;
 			continue;
 		}
 		if (o + k >= cap)
@@ -87,12 +121,13 @@ on_typed_line(char *line)
 		c->stdin_eof = true;
 		rl_callback_handler_remove();
 		putchar('\n');
-		session_end(c, 0);
+		session_end(c, 0, NULL);
 		return;
 	}
 	if (*line)
 		add_history(line);
-	inq_push(c, line, strlen(line));
+	if (!inq_push(c, line, strlen(line)))
+		session_end(c, 1, "out of memory");
 	free(line);
 	/* libedit leaves the terminal cooked and the old line in its buffer
 	 * until the next key; installing again starts a fresh raw line now */
@@ -199,17 +234,6 @@ ui_show_decrypted(struct client *c, const char *code, const char *tag,
 	free(pt);
 }
 
-void
-ui_showf(struct client *c, enum style st, const char *fmt, ...)
-{
-	char buf[CL_MAX_LINE * 2];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ui_show(c, st, buf, NULL);
-}
-
 /* Client-side errors are lines of their own starting with "! ". */
 void
 ui_error(struct client *c, const char *fmt, ...)
@@ -249,26 +273,6 @@ ui_progress_end(struct client *c, struct progress *pg)
 	ui_set_prompt(c);
 }
 
-void
-inq_push(struct client *c, const char *line, size_t n)
-{
-	if (c->inq_head > 0 && c->inq_head == c->inq_len) {
-		c->inq_head = 0;
-		c->inq_len = 0;
-	}
-	if (c->inq_len == c->inq_cap) {
-		size_t cap = c->inq_cap ? c->inq_cap * 2 : 16;
-		char **q = realloc(c->inq, cap * sizeof(*q));
-		if (q == NULL)
-			return;
-		c->inq = q;
-		c->inq_cap = cap;
-	}
-	char *s = strndup(line, n);
-	if (s)
-		c->inq[c->inq_len++] = s;
-}
-
 static void
 script_read(struct client *c)
 {
@@ -281,15 +285,16 @@ script_read(struct client *c)
 		return;
 	if (r <= 0) {
 		c->stdin_eof = true;
-		if (c->inlb.len > 0) /* a last line without newline */
-			inq_push(c, c->inlb.data, c->inlb.len);
+		if (c->inlb.len > 0 && /* a last line without newline */
+		    !inq_push(c, c->inlb.data, c->inlb.len))
+			session_end(c, 1, "out of memory");
 		return;
 	}
 	linebuf_feed(&c->inlb, buf, (size_t)r);
 	enum line_status st;
 	while ((st = linebuf_next(&c->inlb, &line, &n)) != LINE_NONE)
-		if (st == LINE_OK)
-			inq_push(c, line, n);
+		if (st == LINE_OK && !inq_push(c, line, n))
+			session_end(c, 1, "out of memory");
 	linebuf_keep(&c->inlb);
 }
 
@@ -308,6 +313,7 @@ static const char *help_okfail[] = {
 	"  USERS                    list who is logged in",
 	"  PM <user> <text>         private message, NOT encrypted",
 	"  PRIVATE_MESSAGE <user> <text>  end-to-end encrypted message",
+	"  KEYS                     fingerprints: yours and your peers'",
 	"  QUIT                     leave",
 	"  HELP                     this list",
 	NULL,

@@ -2,19 +2,20 @@
  * then sendfile() the bytes (over TLS, which sendfile cannot do: pread()
  * chunks passed through the output buffer to SSL_write). Download: after "102
  * name size sender" exactly size raw bytes follow in the stream; they go to a
- * new file in the download folder under a safe base name, never overwriting
- * anything. */
+ * hidden temporary file in the download folder, which gets a safe base name
+ * (never overwriting anything) only once complete, and is removed when the
+ * transfer is cut off. --no-files and the per-connection quota refuse. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../proto/crypto.h"
 #include "client.h"
 
 #define SEND_CHUNK (4u << 20)
@@ -125,7 +126,7 @@ upload_broken(struct client *c, const char *why)
 	/* the file shrank or the socket broke: the declared size can no
 	 * longer be honoured, so the stream is lost */
 	ui_error(c, "sending %s failed: %s", c->up.name, why);
-	session_end(c, 1);
+	session_end(c, 1, NULL);
 }
 
 /* Stop once the socket is full (bytes left in the output buffer). */
@@ -144,8 +145,9 @@ pump_tls(struct client *c)
 		}
 		if ((uint64_t)up->off == up->size)
 			up->streaming = false;
-		if (net_flush(c) < 0) {
-			upload_broken(c, conn_strerror(c, errno));
+		enum io_result fr = net_flush(c);
+		if (fr == IO_CLOSED || fr == IO_ERROR) {
+			upload_broken(c, tls_strerror(c));
 			return -1;
 		}
 	}
@@ -161,13 +163,15 @@ xfer_pump_upload(struct client *c)
 		return -1;
 	while (up->streaming && c->ssl == NULL) {
 		uint64_t left = up->size - (uint64_t)up->off;
-		ssize_t w = sendfile(c->fd, up->fd, &up->off,
-				     left < SEND_CHUNK ? left : SEND_CHUNK);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		size_t put;
+		enum io_result r = net_sendfile(
+			c, up->fd, &up->off,
+			left < SEND_CHUNK ? left : SEND_CHUNK, &put);
+		if (r == IO_AGAIN)
 			break;
-		if (w <= 0) {
-			upload_broken(c,
-				      w < 0 ? strerror(errno) : "file shrank");
+		if (r != IO_DONE) {
+			upload_broken(c, c->io_err ? strerror(c->io_err)
+						   : "file shrank");
 			return -1;
 		}
 		up->pg.done = (uint64_t)up->off;
@@ -193,12 +197,15 @@ xfer_finish_upload(struct client *c)
 /* ---- download ---- */
 
 /* A received name becomes a plain base name inside the download folder:
- * '/', "..", controls and non-UTF-8 are refused; leading dots become '_'
- * so nothing hidden (.bashrc, .ssh) is ever created. */
+ * '/', "..", and anything ui_sanitize would escape (controls, C1, bidi
+ * overrides and isolates, invisible format characters, non-UTF-8) are
+ * refused; leading dots become '_' so nothing hidden (.bashrc, .ssh) is
+ * ever created. */
 bool
 xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 {
 	size_t n = strlen(in);
+	char shown[256 * 7 + 8];
 	*why = NULL;
 	if (n == 0 || n + 8 > cap || n > 200)
 		*why = "empty or too long name";
@@ -206,12 +213,10 @@ xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 		*why = "name contains a slash";
 	else if (strstr(in, ".."))
 		*why = "name contains ..";
-	else if (wire_check_text(in, n) != TEXT_OK || strchr(in, '\t'))
-		*why = "name contains control characters or is not UTF-8";
-	for (size_t i = 0; *why == NULL && i + 1 < n; i++)
-		if ((unsigned char)in[i] == 0xC2 &&
-		    (unsigned char)in[i + 1] < 0xA0)
-			*why = "name contains control characters";
+	else if (ui_sanitize(in, n, shown, sizeof(shown)) != n ||
+		 memcmp(shown, in, n) != 0)
+		*why = "name contains control, bidi or invisible characters "
+		       "or is not UTF-8";
 	if (*why)
 		return false;
 	size_t i = 0;
@@ -221,16 +226,18 @@ xfer_safe_name(const char *in, char *out, size_t cap, const char **why)
 	return true;
 }
 
-/* O_EXCL: never overwrite; on a clash try name.1, name.2 ... */
+/* The bytes go to a hidden temporary file first; it gets its name only
+ * once complete. */
 static int
-create_unique(struct client *c, const char *base, char *saved, size_t cap)
+create_temp(struct client *c, char *tmp, size_t cap)
 {
-	for (int k = 0; k < 10000; k++) {
-		if (k == 0)
-			snprintf(saved, cap, "%s", base);
-		else
-			snprintf(saved, cap, "%s.%d", base, k);
-		int fd = openat(c->dirfd, saved,
+	for (int k = 0; k < 100; k++) {
+		unsigned char r[6];
+		if (fc_random(r, sizeof(r)) != 0)
+			break;
+		snprintf(tmp, cap, ".forkchat-%02x%02x%02x%02x%02x%02x.part",
+			 r[0], r[1], r[2], r[3], r[4], r[5]);
+		int fd = openat(c->dirfd, tmp,
 				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 					O_CLOEXEC,
 				0644);
@@ -239,6 +246,44 @@ create_unique(struct client *c, const char *base, char *saved, size_t cap)
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/* Give the complete temporary file its name without ever overwriting:
+ * name, name.1, name.2 ... (renameat2 NOREPLACE; a hard link where the
+ * file system lacks it). */
+static int
+name_unique(struct client *c, const char *tmp, const char *base, char *saved,
+	    size_t cap)
+{
+	for (int k = 0; k < 10000; k++) {
+		if (k == 0)
+			snprintf(saved, cap, "%s", base);
+		else
+			snprintf(saved, cap, "%s.%d", base, k);
+		int rc = renameat2(c->dirfd, tmp, c->dirfd, saved,
+				   RENAME_NOREPLACE);
+		if (rc < 0 && errno == EINVAL) {
+			rc = linkat(c->dirfd, tmp, c->dirfd, saved, 0);
+			if (rc == 0)
+				unlinkat(c->dirfd, tmp, 0);
+		}
+		if (rc == 0 || errno != EEXIST)
+			return rc;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static void
+drop_temp(struct client *c)
+{
+	struct download *d = &c->down;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	if (d->tmp[0])
+		unlinkat(c->dirfd, d->tmp, 0);
+	d->tmp[0] = '\0';
 }
 
 static void
@@ -253,11 +298,16 @@ download_done(struct client *c)
 	if (d->fd >= 0 && close(d->fd) < 0 && d->why[0] == '\0')
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	d->fd = -1;
+	if (d->why[0] == '\0' &&
+	    name_unique(c, d->tmp, d->base, d->saved, sizeof(d->saved)) < 0)
+		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
 	if (d->why[0]) {
+		drop_temp(c);
 		ui_error(c, "file %s (%" PRIu64 " bytes) from %s refused: %s",
 			 d->name, d->size, d->sender, d->why);
 		return;
 	}
+	d->tmp[0] = '\0';
 	snprintf(buf, sizeof(buf), "102 %s %" PRIu64 " %s saved %s/%s", d->name,
 		 d->size, d->sender, dir, d->saved);
 	snprintf(human, sizeof(human),
@@ -266,12 +316,26 @@ download_done(struct client *c)
 	ui_show(c, S_INFO, buf, human);
 }
 
+/* Why an offered file is not taken, or NULL: --no-files, the quota, an
+ * unsafe name. */
+static const char *
+refusal(struct client *c, const char *name, uint64_t size, char *safe,
+	size_t cap)
+{
+	const char *why;
+	if (c->no_files)
+		return "files are refused (--no-files)";
+	if (c->dl_quota && size > c->dl_quota - c->dl_used)
+		return "over this connection's download quota "
+		       "(--download-quota)";
+	return xfer_safe_name(name, safe, cap, &why) ? NULL : why;
+}
+
 void
 xfer_start_download(struct client *c, const char *name, uint64_t size,
 		    const char *sender)
 {
 	struct download *d = &c->down;
-	char safe[256];
 	const char *why;
 
 	memset(d, 0, sizeof(*d));
@@ -281,11 +345,12 @@ xfer_start_download(struct client *c, const char *name, uint64_t size,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(d->sender, sizeof(d->sender), "%s", sender);
 	progress_start(&d->pg, "recv", name, size);
-	if (!xfer_safe_name(name, safe, sizeof(safe), &why))
+	if ((why = refusal(c, name, size, d->base, sizeof(d->base))) != NULL)
 		snprintf(d->why, sizeof(d->why), "%s", why);
-	else if ((d->fd = create_unique(c, safe, d->saved, sizeof(d->saved))) <
-		 0)
+	else if ((d->fd = create_temp(c, d->tmp, sizeof(d->tmp))) < 0)
 		snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
+	else
+		c->dl_used += size;
 	if (size == 0)
 		download_done(c);
 	else
@@ -304,9 +369,7 @@ write_all(struct client *c, const char *p, size_t n)
 			/* keep consuming the stream, but drop the partial file
 			 */
 			snprintf(d->why, sizeof(d->why), "%s", strerror(errno));
-			close(d->fd);
-			unlinkat(c->dirfd, d->saved, 0);
-			d->fd = -1;
+			drop_temp(c);
 			return;
 		}
 		p += w;
@@ -314,7 +377,6 @@ write_all(struct client *c, const char *p, size_t n)
 	}
 }
 
-/* Consume up to the rest of the current file from p; returns bytes used. */
 size_t
 xfer_take(struct client *c, const char *p, size_t n)
 {
@@ -330,6 +392,21 @@ xfer_take(struct client *c, const char *p, size_t n)
 	else
 		ui_progress(c, &d->pg, false);
 	return k;
+}
+
+void
+xfer_abort(struct client *c)
+{
+	struct download *d = &c->down;
+	if (!d->active)
+		return;
+	d->active = false;
+	ui_progress_end(c, &d->pg);
+	drop_temp(c);
+	ui_error(c,
+		 "file %s from %s cut off after %" PRIu64 " of %" PRIu64
+		 " bytes; nothing saved",
+		 d->name, d->sender, d->size - d->left, d->size);
 }
 
 void

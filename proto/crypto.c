@@ -11,12 +11,49 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
-/* Associated data binds each token to its use, so a token of one kind can
- * never be replayed as another. */
-static const char AAD_MSG[] = "forkchat-e2e-v1";
-static const char AAD_WRAP[] = "forkchat-wrap-v1";
-static const char AAD_SECU[] = "forkchat-secu-v1";
-static const char HKDF_INFO[] = "forkchat-session-v1";
+/* Associated data binds each token to its use and to the names of its
+ * sender and receiver: "kind\0from\0to". A token of one kind can never be
+ * replayed as another, nor as coming from or going to someone else. */
+static const char AAD_MSG[] = "forkchat-e2e-v2";
+static const char AAD_WRAP[] = "forkchat-wrap-v2";
+static const char AAD_SECU[] = "forkchat-secu-v2";
+static const char HKDF_INFO[] = "forkchat-session-v2";
+static const char SECU_SALT[] = "forkchat-secu-key-v2";
+static const char SECU_INFO[] = "forkchat-secu-msg-v2";
+
+#define AAD_MAX 128
+
+struct aad {
+	unsigned char b[AAD_MAX];
+	size_t n;
+};
+
+/* Names are one name ignoring ASCII case (the server's rule), so they are
+ * bound in lower case: n bytes of name into out. */
+static void
+name_fold(unsigned char *out, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		out[i] = ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+	}
+}
+
+/* kind NUL from NUL to; -1 when a name is too long to be one. */
+static int
+aad_make(struct aad *a, const char *kind, const struct fc_pair *p)
+{
+	size_t k = strlen(kind), f = strlen(p->from), t = strlen(p->to);
+	if (f > FC_CRYPTO_NAME_MAX || t > FC_CRYPTO_NAME_MAX ||
+	    k + f + t + 2 > AAD_MAX)
+		return -1;
+	memcpy(a->b, kind, k + 1);
+	name_fold(a->b + k + 1, p->from, f);
+	a->b[k + 1 + f] = '\0';
+	name_fold(a->b + k + f + 2, p->to, t);
+	a->n = k + f + t + 2;
+	return 0;
+}
 
 /* ---- base64 ---- */
 
@@ -89,8 +126,8 @@ fc_random(unsigned char *buf, size_t n)
 /* ---- AES-256-GCM over a byte layout nonce || ciphertext || tag ---- */
 
 static int
-gcm_seal(const unsigned char *key, const char *aad, const void *pt, size_t n,
-	 unsigned char *out)
+gcm_seal(const unsigned char *key, const struct aad *aad, const void *pt,
+	 size_t n, unsigned char *out)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int len, ok = ctx != NULL && n < INT32_MAX &&
@@ -98,9 +135,7 @@ gcm_seal(const unsigned char *key, const char *aad, const void *pt, size_t n,
 
 	ok = ok &&
 	     EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) == 1;
-	ok = ok &&
-	     EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
-			       (int)strlen(aad)) == 1;
+	ok = ok && EVP_EncryptUpdate(ctx, NULL, &len, aad->b, (int)aad->n) == 1;
 	ok = ok &&
 	     EVP_EncryptUpdate(ctx, out + FC_NONCE_LEN, &len, pt, (int)n) == 1;
 	ok = ok && EVP_EncryptFinal_ex(ctx, out + FC_NONCE_LEN + n, &len) == 1;
@@ -112,8 +147,8 @@ gcm_seal(const unsigned char *key, const char *aad, const void *pt, size_t n,
 
 /* Opens in[0..n) into out (n - nonce - tag bytes); a bad tag is EAUTH. */
 static int
-gcm_open(const unsigned char *key, const char *aad, const unsigned char *in,
-	 size_t n, unsigned char *out)
+gcm_open(const unsigned char *key, const struct aad *aad,
+	 const unsigned char *in, size_t n, unsigned char *out)
 {
 	if (n < FC_NONCE_LEN + FC_TAG_LEN || n > INT32_MAX)
 		return FC_CRYPTO_EFORMAT;
@@ -123,9 +158,7 @@ gcm_open(const unsigned char *key, const char *aad, const unsigned char *in,
 
 	ok = ok &&
 	     EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) == 1;
-	ok = ok &&
-	     EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
-			       (int)strlen(aad)) == 1;
+	ok = ok && EVP_DecryptUpdate(ctx, NULL, &len, aad->b, (int)aad->n) == 1;
 	ok = ok && EVP_DecryptUpdate(ctx, out, &len, in + FC_NONCE_LEN,
 				     (int)ctlen) == 1;
 	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, FC_TAG_LEN,
@@ -144,7 +177,7 @@ gcm_open(const unsigned char *key, const char *aad, const unsigned char *in,
 /* Seal with an optional clear prefix (ephemeral key, salt) in front of the
  * nonce, and base64 the whole. */
 static int
-seal_token(const unsigned char *key, const char *aad,
+seal_token(const unsigned char *key, const struct aad *aad,
 	   const unsigned char *prefix, size_t plen, const void *pt, size_t n,
 	   char **token)
 {
@@ -167,8 +200,8 @@ typedef int (*key_picker)(void *arg, const unsigned char *prefix,
 			  unsigned char key[FC_KEY_LEN]);
 
 static int
-open_token(const char *token, size_t plen, const char *aad, key_picker pick,
-	   void *arg, char **pt, size_t *n)
+open_token(const char *token, size_t plen, const struct aad *aad,
+	   key_picker pick, void *arg, char **pt, size_t *n)
 {
 	unsigned char *raw, key[FC_KEY_LEN];
 	size_t rawlen;
@@ -202,10 +235,13 @@ open_token(const char *token, size_t plen, const char *aad, key_picker pick,
 /* ---- messages under a session key ---- */
 
 int
-fc_seal(const unsigned char key[FC_KEY_LEN], const void *pt, size_t n,
-	char **token)
+fc_seal(const unsigned char key[FC_KEY_LEN], const struct fc_pair *names,
+	const void *pt, size_t n, char **token)
 {
-	return seal_token(key, AAD_MSG, NULL, 0, pt, n, token);
+	struct aad a;
+	if (aad_make(&a, AAD_MSG, names) < 0)
+		return FC_CRYPTO_EFORMAT;
+	return seal_token(key, &a, NULL, 0, pt, n, token);
 }
 
 static int
@@ -218,10 +254,13 @@ pick_fixed(void *arg, const unsigned char *prefix,
 }
 
 int
-fc_open(const unsigned char key[FC_KEY_LEN], const char *token, char **pt,
-	size_t *n)
+fc_open(const unsigned char key[FC_KEY_LEN], const struct fc_pair *names,
+	const char *token, char **pt, size_t *n)
 {
-	return open_token(token, 0, AAD_MSG, pick_fixed, (void *)key, pt, n);
+	struct aad a;
+	if (aad_make(&a, AAD_MSG, names) < 0)
+		return FC_CRYPTO_EFORMAT;
+	return open_token(token, 0, &a, pick_fixed, (void *)key, pt, n);
 }
 
 /* ---- X25519 identity and session-key wrapping ---- */
@@ -260,31 +299,32 @@ pub_from_raw(const unsigned char *raw, size_t n)
 	return EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, n);
 }
 
-/* HKDF-SHA256(ikm = X25519(mine, peer), salt = eph_pub || recipient_pub):
- * both public keys in the salt tie the wrap key to this exchange. */
 static int
-derive_wrap_key(EVP_PKEY *mine, EVP_PKEY *peer, const unsigned char *salt,
-		unsigned char key[FC_KEY_LEN])
+x25519(EVP_PKEY *mine, EVP_PKEY *peer, unsigned char out[32])
 {
-	unsigned char shared[32];
-	size_t slen = sizeof(shared), klen = FC_KEY_LEN;
+	size_t n = 32;
 	EVP_PKEY_CTX *dh = EVP_PKEY_CTX_new(mine, NULL);
 	int ok = dh && EVP_PKEY_derive_init(dh) == 1 &&
 		 EVP_PKEY_derive_set_peer(dh, peer) == 1 &&
-		 EVP_PKEY_derive(dh, shared, &slen) == 1;
+		 EVP_PKEY_derive(dh, out, &n) == 1 && n == 32;
 	EVP_PKEY_CTX_free(dh);
+	return ok ? FC_CRYPTO_OK : FC_CRYPTO_EINTERNAL;
+}
 
-	EVP_PKEY_CTX *kdf =
-		ok ? EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL) : NULL;
-	ok = kdf && EVP_PKEY_derive_init(kdf) == 1 &&
-	     EVP_PKEY_CTX_set_hkdf_md(kdf, EVP_sha256()) == 1 &&
-	     EVP_PKEY_CTX_set1_hkdf_salt(kdf, salt, 2 * FC_PUB_LEN) == 1 &&
-	     EVP_PKEY_CTX_set1_hkdf_key(kdf, shared, (int)slen) == 1 &&
-	     EVP_PKEY_CTX_add1_hkdf_info(kdf, (const unsigned char *)HKDF_INFO,
-					 (int)strlen(HKDF_INFO)) == 1 &&
-	     EVP_PKEY_derive(kdf, key, &klen) == 1;
+static int
+hkdf(const unsigned char *ikm, size_t ikmlen, const unsigned char *salt,
+     size_t saltlen, const unsigned char *info, size_t infolen,
+     unsigned char key[FC_KEY_LEN])
+{
+	size_t klen = FC_KEY_LEN;
+	EVP_PKEY_CTX *kdf = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	int ok = kdf && EVP_PKEY_derive_init(kdf) == 1 &&
+		 EVP_PKEY_CTX_set_hkdf_md(kdf, EVP_sha256()) == 1 &&
+		 EVP_PKEY_CTX_set1_hkdf_salt(kdf, salt, (int)saltlen) == 1 &&
+		 EVP_PKEY_CTX_set1_hkdf_key(kdf, ikm, (int)ikmlen) == 1 &&
+		 EVP_PKEY_CTX_add1_hkdf_info(kdf, info, (int)infolen) == 1 &&
+		 EVP_PKEY_derive(kdf, key, &klen) == 1;
 	EVP_PKEY_CTX_free(kdf);
-	OPENSSL_cleanse(shared, sizeof(shared));
 	return ok ? FC_CRYPTO_OK : FC_CRYPTO_EINTERNAL;
 }
 
@@ -297,57 +337,116 @@ raw_pub(EVP_PKEY *k, unsigned char out[FC_PUB_LEN])
 		       : -1;
 }
 
-int
-fc_wrap_session(const char *peer_pub_b64, const unsigned char key[FC_KEY_LEN],
-		char **token)
+/* A peer's public key from its base64 form; NULL unless 32 raw bytes. */
+static EVP_PKEY *
+pub_from_b64(const char *b64, unsigned char raw[FC_PUB_LEN])
 {
-	unsigned char *praw = NULL, salt[2 * FC_PUB_LEN], wk[FC_KEY_LEN];
-	size_t plen = 0;
-	int rc =
-		fc_b64_decode(peer_pub_b64, strlen(peer_pub_b64), &praw, &plen);
-	if (rc != 0)
-		return rc;
-	EVP_PKEY *peer = pub_from_raw(praw, plen);
-	EVP_PKEY *eph = peer ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : NULL;
-	rc = FC_CRYPTO_EFORMAT;
-	if (eph && raw_pub(eph, salt) == 0) {
-		memcpy(salt + FC_PUB_LEN, praw, FC_PUB_LEN);
-		rc = derive_wrap_key(eph, peer, salt, wk);
+	unsigned char *d = NULL;
+	size_t n = 0;
+	EVP_PKEY *k = NULL;
+	if (fc_b64_decode(b64, strlen(b64), &d, &n) == 0 && n == FC_PUB_LEN) {
+		memcpy(raw, d, FC_PUB_LEN);
+		k = pub_from_raw(raw, n);
 	}
+	free(d);
+	return k;
+}
+
+/* The wrap key of one exchange: both DH results (ephemeral-static, which
+ * only the recipient can redo, and static-static, which only the sender
+ * could have done) through HKDF-SHA256 with all three public keys,
+ * eph_pub || recipient_pub || sender_pub, as the salt. */
+struct wrap_keys {
+	EVP_PKEY *a1, *b1; /* X25519(a1, b1): eph <-> recipient */
+	EVP_PKEY *a2, *b2; /* X25519(a2, b2): sender <-> recipient */
+	unsigned char salt[3 * FC_PUB_LEN];
+};
+
+static int
+derive_wrap_key(const struct wrap_keys *w, unsigned char key[FC_KEY_LEN])
+{
+	unsigned char ikm[64];
+	int rc = x25519(w->a1, w->b1, ikm);
 	if (rc == 0)
-		rc = seal_token(wk, AAD_WRAP, salt, FC_PUB_LEN, key, FC_KEY_LEN,
+		rc = x25519(w->a2, w->b2, ikm + 32);
+	if (rc == 0)
+		rc = hkdf(ikm, sizeof(ikm), w->salt, sizeof(w->salt),
+			  (const unsigned char *)HKDF_INFO, strlen(HKDF_INFO),
+			  key);
+	OPENSSL_cleanse(ikm, sizeof(ikm));
+	return rc;
+}
+
+int
+fc_wrap_session(const struct fc_identity *me, const char *peer_pub_b64,
+		const struct fc_pair *names,
+		const unsigned char key[FC_KEY_LEN], char **token)
+{
+	struct wrap_keys w = {0};
+	struct aad a;
+	unsigned char wk[FC_KEY_LEN];
+	EVP_PKEY *peer = pub_from_b64(peer_pub_b64, w.salt + FC_PUB_LEN);
+	EVP_PKEY *eph = peer ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : NULL;
+	int rc = FC_CRYPTO_EFORMAT;
+
+	w.a1 = eph;
+	w.b1 = w.b2 = peer;
+	w.a2 = me->pkey;
+	if (eph && aad_make(&a, AAD_WRAP, names) == 0 &&
+	    raw_pub(eph, w.salt) == 0 &&
+	    raw_pub(me->pkey, w.salt + 2 * FC_PUB_LEN) == 0)
+		rc = derive_wrap_key(&w, wk);
+	if (rc == 0)
+		rc = seal_token(wk, &a, w.salt, FC_PUB_LEN, key, FC_KEY_LEN,
 				token);
 	OPENSSL_cleanse(wk, sizeof(wk));
 	EVP_PKEY_free(eph);
 	EVP_PKEY_free(peer);
-	free(praw);
 	return rc;
 }
+
+struct unwrap_arg {
+	const struct fc_identity *me;
+	EVP_PKEY *sender;
+	const unsigned char *sender_raw;
+};
 
 static int
 pick_unwrap(void *arg, const unsigned char *prefix,
 	    unsigned char key[FC_KEY_LEN])
 {
-	const struct fc_identity *id = arg;
-	unsigned char salt[2 * FC_PUB_LEN];
+	const struct unwrap_arg *u = arg;
+	struct wrap_keys w = {0};
 	EVP_PKEY *eph = pub_from_raw(prefix, FC_PUB_LEN);
 	int rc = FC_CRYPTO_EFORMAT;
 
-	memcpy(salt, prefix, FC_PUB_LEN);
-	if (eph && raw_pub(id->pkey, salt + FC_PUB_LEN) == 0)
-		rc = derive_wrap_key(id->pkey, eph, salt, key);
+	w.a1 = w.a2 = u->me->pkey;
+	w.b1 = eph;
+	w.b2 = u->sender;
+	memcpy(w.salt, prefix, FC_PUB_LEN);
+	memcpy(w.salt + 2 * FC_PUB_LEN, u->sender_raw, FC_PUB_LEN);
+	if (eph && raw_pub(u->me->pkey, w.salt + FC_PUB_LEN) == 0)
+		rc = derive_wrap_key(&w, key);
 	EVP_PKEY_free(eph);
 	return rc;
 }
 
 int
-fc_unwrap_session(const struct fc_identity *id, const char *token,
+fc_unwrap_session(const struct fc_identity *me, const char *sender_pub_b64,
+		  const struct fc_pair *names, const char *token,
 		  unsigned char key[FC_KEY_LEN])
 {
-	char *pt;
-	size_t n;
-	int rc = open_token(token, FC_PUB_LEN, AAD_WRAP, pick_unwrap,
-			    (void *)id, &pt, &n);
+	unsigned char sraw[FC_PUB_LEN];
+	struct unwrap_arg u = {me, pub_from_b64(sender_pub_b64, sraw), sraw};
+	struct aad a;
+	char *pt = NULL;
+	size_t n = 0;
+	int rc = FC_CRYPTO_EFORMAT;
+
+	if (u.sender && aad_make(&a, AAD_WRAP, names) == 0)
+		rc = open_token(token, FC_PUB_LEN, &a, pick_unwrap, &u, &pt,
+				&n);
+	EVP_PKEY_free(u.sender);
 	if (rc != 0)
 		return rc;
 	if (n == FC_KEY_LEN)
@@ -359,17 +458,86 @@ fc_unwrap_session(const struct fc_identity *id, const char *token,
 	return rc;
 }
 
+int
+fc_fingerprint(const char *pub_b64, char out[FC_FP_LEN])
+{
+	unsigned char raw[FC_PUB_LEN], md[32];
+	EVP_PKEY *k = pub_from_b64(pub_b64, raw);
+	if (k == NULL)
+		return FC_CRYPTO_EFORMAT;
+	EVP_PKEY_free(k);
+	if (EVP_Digest(raw, sizeof(raw), md, NULL, EVP_sha256(), NULL) != 1)
+		return FC_CRYPTO_EINTERNAL;
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 5 * i, FC_FP_LEN - 5 * (size_t)i, "%02x%02x%s",
+			 md[2 * i], md[2 * i + 1], i < 7 ? ":" : "");
+	return FC_CRYPTO_OK;
+}
+
+bool
+fc_pub_valid(const char *pub_b64)
+{
+	unsigned char raw[FC_PUB_LEN];
+	EVP_PKEY *k = pub_from_b64(pub_b64, raw);
+	EVP_PKEY_free(k);
+	return k != NULL;
+}
+
 /* ---- numeric SECU ---- */
 
+/* The key of one recipient: PBKDF2-HMAC-SHA256(keyword, salt = SECU_SALT
+ * NUL name), FC_PBKDF2_ITER iterations: the only expensive step, done once
+ * per keyword and recipient and cached. */
 static int
-pbkdf2(const char *keyword, const unsigned char *salt,
-       unsigned char key[FC_KEY_LEN])
+secu_recipient_key(struct fc_secu *s, const char *name,
+		   unsigned char key[FC_KEY_LEN])
 {
-	return PKCS5_PBKDF2_HMAC(keyword, (int)strlen(keyword), salt,
-				 FC_SALT_LEN, FC_PBKDF2_ITER, EVP_sha256(),
-				 FC_KEY_LEN, key) == 1
-		       ? FC_CRYPTO_OK
-		       : FC_CRYPTO_EINTERNAL;
+	unsigned char salt[sizeof(SECU_SALT) + FC_CRYPTO_NAME_MAX];
+	char folded[FC_CRYPTO_NAME_MAX + 1];
+	size_t n = strlen(name);
+	if (n > FC_CRYPTO_NAME_MAX)
+		return FC_CRYPTO_EFORMAT;
+	name_fold((unsigned char *)folded, name, n + 1);
+	for (size_t i = 0; i < FC_SECU_CACHE; i++)
+		if (s->cache[i].used && strcmp(s->cache[i].name, folded) == 0) {
+			memcpy(key, s->cache[i].key, FC_KEY_LEN);
+			return FC_CRYPTO_OK;
+		}
+	memcpy(salt, SECU_SALT, sizeof(SECU_SALT));
+	memcpy(salt + sizeof(SECU_SALT), folded, n);
+	struct fc_secu_entry *e = &s->cache[s->next];
+	s->next = (s->next + 1) % FC_SECU_CACHE;
+	s->derivations++;
+	if (PKCS5_PBKDF2_HMAC(s->keyword, (int)strlen(s->keyword), salt,
+			      (int)(sizeof(SECU_SALT) + n), FC_PBKDF2_ITER,
+			      EVP_sha256(), FC_KEY_LEN, e->key) != 1) {
+		OPENSSL_cleanse(e, sizeof(*e));
+		return FC_CRYPTO_EINTERNAL;
+	}
+	e->used = true;
+	memcpy(e->name, folded, n + 1);
+	memcpy(key, e->key, FC_KEY_LEN);
+	return FC_CRYPTO_OK;
+}
+
+/* The key of one message: HKDF-SHA256 of the recipient's key with the
+ * token's random salt and both names as info; cheap, so a token with a
+ * fresh salt costs microseconds, not a PBKDF2 run. */
+static int
+secu_message_key(struct fc_secu *s, const struct fc_pair *names,
+		 const unsigned char salt[FC_SALT_LEN],
+		 unsigned char key[FC_KEY_LEN])
+{
+	unsigned char rk[FC_KEY_LEN];
+	struct aad info;
+	int rc = aad_make(&info, SECU_INFO, names) == 0
+			 ? secu_recipient_key(s, names->to, rk)
+			 : FC_CRYPTO_EFORMAT;
+	if (rc == 0)
+		rc = hkdf(rk, sizeof(rk), salt, FC_SALT_LEN, info.b, info.n,
+			  key);
+	OPENSSL_cleanse(rk, sizeof(rk));
+	return rc;
 }
 
 int
@@ -377,18 +545,27 @@ fc_secu_set(struct fc_secu *s, const char *keyword)
 {
 	fc_secu_clear(s);
 	s->keyword = strdup(keyword);
-	if (s->keyword == NULL || fc_random(s->salt, FC_SALT_LEN) != 0 ||
-	    pbkdf2(keyword, s->salt, s->key) != 0) {
-		fc_secu_clear(s);
+	if (s->keyword == NULL)
 		return FC_CRYPTO_EINTERNAL;
-	}
 	s->set = true;
 	return FC_CRYPTO_OK;
+}
+
+int
+fc_secu_prepare(struct fc_secu *s, const char *name)
+{
+	unsigned char key[FC_KEY_LEN];
+	if (!s->set)
+		return FC_CRYPTO_EAUTH;
+	int rc = secu_recipient_key(s, name, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
 }
 
 void
 fc_secu_clear(struct fc_secu *s)
 {
+	unsigned long runs = s->derivations;
 	if (s->keyword) {
 		OPENSSL_cleanse(s->keyword, strlen(s->keyword));
 		free(s->keyword);
@@ -396,41 +573,49 @@ fc_secu_clear(struct fc_secu *s)
 	OPENSSL_cleanse(s, sizeof(*s));
 	s->keyword = NULL;
 	s->set = false;
+	s->derivations = runs;
 }
 
 int
-fc_secu_seal(struct fc_secu *s, const void *pt, size_t n, char **token)
+fc_secu_seal(struct fc_secu *s, const struct fc_pair *names, const void *pt,
+	     size_t n, char **token)
 {
+	unsigned char salt[FC_SALT_LEN], key[FC_KEY_LEN];
+	struct aad a;
 	if (!s->set)
 		return FC_CRYPTO_EAUTH;
-	return seal_token(s->key, AAD_SECU, s->salt, FC_SALT_LEN, pt, n, token);
+	int rc = aad_make(&a, AAD_SECU, names) == 0
+			 ? fc_random(salt, sizeof(salt))
+			 : FC_CRYPTO_EFORMAT;
+	if (rc == 0)
+		rc = secu_message_key(s, names, salt, key);
+	if (rc == 0)
+		rc = seal_token(key, &a, salt, FC_SALT_LEN, pt, n, token);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
 }
 
-/* The salt comes from the token: a sender's USEK salt is derived once and
- * reused until that sender changes its key. */
+struct secu_arg {
+	struct fc_secu *s;
+	const struct fc_pair *names;
+};
+
 static int
 pick_secu(void *arg, const unsigned char *salt, unsigned char key[FC_KEY_LEN])
 {
-	struct fc_secu *s = arg;
-
-	if (memcmp(salt, s->salt, FC_SALT_LEN) == 0) {
-		memcpy(key, s->key, FC_KEY_LEN);
-		return FC_CRYPTO_OK;
-	}
-	if (!s->have_last || memcmp(salt, s->last_salt, FC_SALT_LEN) != 0) {
-		if (pbkdf2(s->keyword, salt, s->last_key) != 0)
-			return FC_CRYPTO_EINTERNAL;
-		memcpy(s->last_salt, salt, FC_SALT_LEN);
-		s->have_last = true;
-	}
-	memcpy(key, s->last_key, FC_KEY_LEN);
-	return FC_CRYPTO_OK;
+	const struct secu_arg *a = arg;
+	return secu_message_key(a->s, a->names, salt, key);
 }
 
 int
-fc_secu_open(struct fc_secu *s, const char *token, char **pt, size_t *n)
+fc_secu_open(struct fc_secu *s, const struct fc_pair *names, const char *token,
+	     char **pt, size_t *n)
 {
+	struct secu_arg arg = {s, names};
+	struct aad a;
 	if (!s->set)
 		return FC_CRYPTO_EAUTH;
-	return open_token(token, FC_SALT_LEN, AAD_SECU, pick_secu, s, pt, n);
+	if (aad_make(&a, AAD_SECU, names) < 0)
+		return FC_CRYPTO_EFORMAT;
+	return open_token(token, FC_SALT_LEN, &a, pick_secu, &arg, pt, n);
 }
