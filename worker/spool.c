@@ -17,7 +17,12 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <pwd.h>
 #include <unistd.h>
+
+#include "../common/config.h"
+#include "../common/log.h"
 
 struct spool_slot {
 	_Alignas(64) _Atomic uint64_t used;
@@ -212,6 +217,65 @@ const char *
 spool_dir(const struct spool *s)
 {
 	return s->dir;
+}
+
+/* The uid/gid the daemon will run as: --user, else who runs it now. */
+static int
+spool_owner(const struct fc_config *cfg, uid_t *uid, gid_t *gid)
+{
+	*uid = geteuid();
+	*gid = getegid();
+	if (cfg->user[0] == '\0')
+		return 0;
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+static void
+spool_warn_room(const char *dir, uint64_t max)
+{
+	struct statvfs vfs;
+
+	if (statvfs(dir, &vfs) < 0)
+		return;
+	uint64_t room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (room < max)
+		log_warnx("spool-dir %s has %llu bytes free, less than "
+			  "spool-max %llu: uploads fail when the disk is full",
+			  dir, (unsigned long long)room,
+			  (unsigned long long)max);
+}
+
+int
+spool_setup_daemon(struct fc_config *cfg, unsigned nslots, char *err,
+		   size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (spool_owner(cfg, &uid, &gid) < 0) {
+		snprintf(err, errlen, "spool: no such user '%s'", cfg->user);
+		return -1;
+	}
+	if (cfg->spool_dir[0] == '\0' &&
+	    spool_default_dir(cfg->spool_dir, sizeof(cfg->spool_dir), uid) <
+		    0) {
+		snprintf(err, errlen, "spool: default folder name too long");
+		return -1;
+	}
+	if (spool_prepare_dir(cfg->spool_dir, uid, gid, err, errlen) < 0)
+		return -1;
+	struct spool *s = spool_create(cfg->spool_dir, cfg->spool_max, nslots,
+				       err, errlen);
+	if (s == NULL)
+		return -1;
+	spool_warn_room(cfg->spool_dir, cfg->spool_max);
+	spool_set_daemon(s);
+	return 0;
 }
 
 /* O_TMPFILE where the file system has it; else a name unlinked at once. */

@@ -41,6 +41,15 @@ void spool_destroy(struct spool *s);
 void spool_set_daemon(struct spool *s);
 struct spool *spool_daemon(void);
 
+struct fc_config;
+/* The master's one call, while still privileged and before forking: the
+ * folder (cfg->spool_dir, or the default for the user the daemon runs as,
+ * written back into cfg) prepared for that user, the spool created with
+ * cfg->spool_max over `nslots` workers and made the daemon's spool. Warns
+ * when the file system has less room than the quota. 0, or -1 and err. */
+int spool_setup_daemon(struct fc_config *cfg, unsigned nslots, char *err,
+		       size_t errlen);
+
 /* The new worker of `slot` starts from zero: its predecessor's spool files
  * died with that process's descriptors. */
 void spool_slot_reset(struct spool *s, unsigned slot);
