@@ -215,7 +215,13 @@ main(int argc, char **argv)
 	}
 	upload(fd, size, flush);
 	deliver(fd, size);
+	/* the last close frees the blocks and the page cache of the file */
+	struct cost cl = {0};
+	int64_t a = us_now();
+	cost_start(&cl);
 	close(fd);
+	cost_end(&cl, us_now() - a);
+	cost_print("last close  ", &cl);
 	spool_destroy(sp);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* Proves worker/spool.c: spool files have no name (nothing to leave behind),
  * the folder is created private and a foreign one is refused, the quota is
  * never exceeded by concurrent processes and a dead worker's share is given
- * back by a slot reset, and bytes written come back unchanged through
- * spool_read and spool_sendfile. */
+ * back by a slot reset, bytes written come back unchanged through
+ * spool_read and spool_sendfile, and spool_close closes (through the
+ * closer thread once it runs). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -348,6 +350,46 @@ test_sendfile_to_socket(void **state)
 	free(got);
 }
 
+/* No closer thread yet: spool_close closes at once. */
+static void
+test_close_without_closer(void **state)
+{
+	struct fixture *f = *state;
+	int fd = spool_open(f->s, 0);
+
+	assert_true(fd >= 0);
+	spool_close(fd);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	spool_close(-1); /* nothing */
+}
+
+/* With the closer thread, a spool file is closed soon, off the caller. */
+static void
+test_closer_closes(void **state)
+{
+	struct fixture *f = *state;
+	size_t chunk = 1u << 20;
+	char *buf = calloc(1, chunk);
+	uint64_t off = 0;
+
+	assert_int_equal(spool_closer_start(), 0);
+	assert_int_equal(spool_closer_start(), 0); /* once is enough */
+	int fd = spool_open(f->s, 16 * chunk);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(spool_append(fd, &off, buf, chunk), chunk);
+	spool_close(fd);
+	struct timespec ms = {0, 1000000};
+	int tries = 0;
+	while (fcntl(fd, F_GETFD) != -1 && tries++ < 5000)
+		nanosleep(&ms, NULL);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(entries_in(f->dir), 0);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -368,6 +410,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_across_flush_steps,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sendfile_to_socket, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_without_closer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closer_closes, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_quiet, NULL);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ struct spool {
 };
 
 static struct spool *the_spool;
+static int closer_fd = -1; /* write end of the closer thread's queue */
 
 int
 spool_default_dir(char *out, size_t size, uid_t uid)
@@ -365,4 +368,55 @@ spool_read(int fd, uint64_t *off, void *buf, size_t n)
 	spool_readahead(fd, *off, *off + (uint64_t)k);
 	*off += (uint64_t)k;
 	return k;
+}
+
+/* The closer thread: descriptors come through a pipe, one int each. */
+static void *
+closer_main(void *arg)
+{
+	int rd = (int)(intptr_t)arg, fd;
+
+	while (read(rd, &fd, sizeof(fd)) == (ssize_t)sizeof(fd))
+		close(fd);
+	close(rd);
+	return NULL;
+}
+
+int
+spool_closer_start(void)
+{
+	int p[2];
+	pthread_t t;
+	sigset_t all, old;
+
+	if (closer_fd >= 0)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	/* the thread takes no signal: the loop's signalfd gets them all */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&t, NULL, closer_main, (void *)(intptr_t)p[0]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(p[0]);
+		close(p[1]);
+		errno = rc;
+		return -1;
+	}
+	pthread_detach(t);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	closer_fd = p[1];
+	return 0;
+}
+
+void
+spool_close(int fd)
+{
+	if (fd < 0)
+		return;
+	if (closer_fd >= 0 &&
+	    write(closer_fd, &fd, sizeof(fd)) == (ssize_t)sizeof(fd))
+		return;
+	close(fd);
 }
