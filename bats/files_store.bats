@@ -262,3 +262,30 @@ next_is() {
 	ev "$T/recv" "FILE again.bin 1500000 cid $(sha256sum "$T/src" | cut -d' ' -f1)"
 	ev "$T/s2" "LINE 714 bob again.bin delivered"
 }
+
+@test "file.quota: one sender cannot fill the spool: its 17th file waiting for delivery gets 101 before any byte" {
+	client "$T/recv" recv "$NUMPORT" bob --files 17 --go "$T/go" --rcvbuf 65536
+	fc_login_numeric ann
+	fc_send ann "FILE bob big.bin $((8 << 20))"
+	fc_expect ann "100 Ready: send $((8 << 20)) bytes"
+	head -c $((8 << 20)) /dev/zero >&"${FC_FD[ann]}"
+	fc_expect ann "200 File big.bin stored for bob"
+	ev "$T/recv" "HEADER big.bin $((8 << 20)) ann"
+	local i
+	for i in $(seq 1 15); do
+		fc_send ann "FILE bob e$i.txt 0"
+		fc_expect ann "100 Ready: send 0 bytes"
+		fc_expect ann "200 File e$i.txt stored for bob"
+	done
+	fc_send ann "FILE bob e16.txt 0"
+	fc_expect ann "101 File transfer failed: too many files waiting"
+	fc_send ann "LIRO"
+	fc_expect ann "200 ROOMS"
+	touch "$T/go"
+	FC_TIMEOUT=20 ev "$T/recv" "FILE e15.txt 0 ann $(sha256sum </dev/null | cut -d' ' -f1)"
+	fc_wait_for ann "714 bob e15.txt delivered"
+	# delivered files no longer count
+	fc_send ann "FILE bob again.txt 0"
+	fc_wait_for ann "200 File again.txt stored for bob"
+	ev "$T/recv" "DONE"
+}
