@@ -155,37 +155,6 @@ teardown() {
 	ev "$T/recv" "FILE big.bin $((64 << 20)) ann $sum"
 }
 
-@test "file.memory: daemon RSS stays bounded while 64 MiB flow through a slow reader" {
-	T=$BATS_TEST_TMPDIR
-	local size=$((64 << 20)) limit=4096 base max=0 rss
-	# ASan keeps freed chunks in a quarantine (256 MiB by default): turn
-	# it off for this daemon and allow for ASan's own heap overhead
-	if fc_is_san; then
-		fc_stop
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0 \
-			files_start
-		limit=8192
-	fi
-	head -c $size /dev/urandom >"$T/big"
-	RECV_FLAGS=(--files 1 --rate 40000000 --rcvbuf 65536)
-	apart_pair "$T/big" slow.bin
-	FC_PIDS=$(fc_daemon_pids)
-	base=$(fc_rss_kb)
-	touch "$T/go"
-	ev "$T/recv" "HEADER slow.bin $size ann"
-	local deadline=$((SECONDS + 60))
-	until grep -q '^FILE ' "$T/recv"; do
-		rss=$(fc_rss_kb)
-		[ "$rss" -gt "$max" ] && max=$rss
-		[ $SECONDS -lt $deadline ] || fail "transfer did not finish: $(cat "$T/recv")"
-		sleep 0.05
-	done
-	ev "$T/recv" "FILE slow.bin $size ann $(sha256sum "$T/big" | cut -d' ' -f1)"
-	echo "# RSS base ${base} KiB, max ${max} KiB, growth $((max - base)) KiB" >&3
-	[ $((max - base)) -lt $limit ] ||
-		fail "daemon RSS grew by $((max - base)) KiB (limit $limit KiB)"
-}
-
 @test "file.queue: a second file to a busy receiver gets 100 and 200 at once (the spool takes it) and arrives after the first, both intact, in order" {
 	T=$BATS_TEST_TMPDIR
 	head -c 300000 /dev/urandom >"$T/f1"
