@@ -200,8 +200,8 @@ def send_result(c, a, st):
             return
         ln = c.line()
         out("LINE", ln)
-        if a.then and then_sent and not ln.startswith("714 "):
-            then_answered = True
+        if a.then and then_sent and ln[:1] and ln[0] in "123456":
+            then_answered = True  # a reply; 7xx are deliveries
         else:
             st.note(ln)
 

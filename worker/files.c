@@ -19,7 +19,9 @@
 
 #define IOBUF (256 * 1024)             /* one read from an uploader */
 #define UPLOAD_MAX_PER_CALL (1u << 20) /* then other clients get a turn */
-#define TLS_CHUNK (64 * 1024)          /* read from the spool, then SSL */
+/* read from the spool, then SSL: half the default --sendq-soft, which
+ * counts the queue it waits in */
+#define TLS_CHUNK (32 * 1024)
 #define WAITING_MAX 16 /* one sender's files stored and not yet delivered */
 
 /* Sender side: bytes still coming in. */
