@@ -6,7 +6,8 @@
  * phase and the longest single call (the loop-pass cost a worker would pay
  * for it), and whether any call slept (waited for the disk) rather than
  * being preempted by a busy machine. NOFALLOC=1 in the environment: no
- * space set aside first. usage: spoolio DIR [SIZE_MIB] [--no-flush] */
+ * space set aside first. usage: spoolio DIR [SIZE_MIB] [--no-flush|--splice]
+ * (--splice: the upload through splice(2) instead of read + write) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -160,6 +161,47 @@ upload(int fd, uint64_t size, bool flush)
 	waitpid(pid, NULL, 0);
 }
 
+/* The same upload with splice: socket -> pipe -> file, no user copy. */
+static void
+upload_splice(int fd, uint64_t size)
+{
+	int port, ls = listener(&port), p[2];
+	pid_t pid = peer(port, size);
+	int s = accept(ls, NULL, NULL);
+	uint64_t got = 0;
+	int64_t t0 = us_now();
+	struct cost cs = {0};
+
+	if (pipe(p) < 0 || fcntl(p[1], F_SETPIPE_SZ, BUF) < 0)
+		exit(1);
+	while (got < size) {
+		int64_t a = us_now();
+		cost_start(&cs);
+		ssize_t n = splice(s, NULL, p[1], NULL, BUF, SPLICE_F_MOVE);
+		if (n <= 0)
+			exit(1);
+		loff_t off = (loff_t)got;
+		for (ssize_t left = n; left > 0;) {
+			ssize_t w = splice(p[0], NULL, fd, &off, (size_t)left,
+					   SPLICE_F_MOVE);
+			if (w <= 0)
+				exit(1);
+			left -= w;
+		}
+		cost_end(&cs, us_now() - a);
+		got += (uint64_t)n;
+	}
+	double secs = (double)(us_now() - t0) / 1e6;
+	printf("upload (splice socket -> pipe -> file): %.0f MiB/s\n",
+	       (double)size / 1048576.0 / secs);
+	cost_print("splice pair ", &cs);
+	close(p[0]);
+	close(p[1]);
+	close(s);
+	close(ls);
+	waitpid(pid, NULL, 0);
+}
+
 static void
 deliver(int fd, uint64_t size)
 {
@@ -198,11 +240,13 @@ main(int argc, char **argv)
 	char err[256];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: spoolio DIR [SIZE_MIB] [--no-flush]\n");
+		fprintf(stderr,
+			"usage: spoolio DIR [SIZE_MIB] [--no-flush|--splice]\n");
 		return 2;
 	}
 	uint64_t size = (argc > 2 ? strtoull(argv[2], NULL, 10) : 1024) << 20;
 	bool flush = !(argc > 3 && strcmp(argv[3], "--no-flush") == 0);
+	bool use_splice = argc > 3 && strcmp(argv[3], "--splice") == 0;
 	struct spool *sp = spool_create(argv[1], size, 1, err, sizeof(err));
 	if (sp == NULL) {
 		fprintf(stderr, "spoolio: %s\n", err);
@@ -213,7 +257,10 @@ main(int argc, char **argv)
 		perror("spool_open");
 		return 1;
 	}
-	upload(fd, size, flush);
+	if (use_splice)
+		upload_splice(fd, size);
+	else
+		upload(fd, size, flush);
 	deliver(fd, size);
 	/* the last close frees the blocks and the page cache of the file */
 	struct cost cl = {0};
