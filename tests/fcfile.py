@@ -11,13 +11,10 @@ on with fc_until:
       line the server sends, "SENT <n>" after bytes went out, DONE at the
       end: after a 101, or after the 200 (the server holds the file) and
       the 714 that says whether it was delivered.
-        --size N        declare N instead of SRC's size (sends N bytes)
         --part K        send only the first K bytes, then:
         --close         ... close the connection (sender vanishes), or
         --stall         ... send nothing more, print lines until EOF, or
-        --pause FILE    ... wait for FILE to exist, then send the rest, or
-        --until PREFIX  ... read lines until one starts with PREFIX, then
-                        send the rest of the declared bytes
+        --pause FILE    ... wait for FILE to exist, then send the rest
         --then CMD      after the transfer's 200/101, send CMD and print
                         the reply as LINE (before or after the 714)
         --no-714        DONE after the 200, without waiting for the 714
@@ -126,11 +123,7 @@ def wait_file(path, deadline):
 
 def payload(a):
     with open(a.src, "rb") as f:
-        data = f.read()
-    size = len(data) if a.size is None else a.size
-    if len(data) < size:
-        data = data + b"\0" * (size - len(data))
-    return data[:size]
+        return f.read()
 
 
 class Result:
@@ -172,13 +165,6 @@ def do_send(a):
                 out("LINE", c.line())
         if a.pause:
             wait_file(a.pause, c.deadline)
-        if a.until:
-            while True:
-                ln = c.line()
-                out("LINE", ln)
-                st.note(ln)
-                if ln.startswith(a.until):
-                    break
         rest = data[a.part:]
         c.send(rest)
         out("SENT", len(rest))
@@ -270,12 +256,10 @@ def main():
     s.add_argument("to")
     s.add_argument("filename")
     s.add_argument("src")
-    s.add_argument("--size", type=int)
     s.add_argument("--part", type=int)
     s.add_argument("--close", action="store_true")
     s.add_argument("--stall", action="store_true")
     s.add_argument("--pause")
-    s.add_argument("--until")
     s.add_argument("--then")
     s.add_argument("--no-714", action="store_true")
     s.add_argument("--go")
