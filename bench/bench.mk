@@ -16,7 +16,13 @@ $(BENCH_DIR)/limit: bench/limit.c
 	@mkdir -p $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/limit.c
 
-bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit
+# the spool's I/O cost per call (docs/ARCHITECTURE.md, "File spool")
+SPOOLIO_SRC = bench/spoolio.c worker/spool.c common/log.c common/util.c common/config.c
+$(BENCH_DIR)/spoolio: $(SPOOLIO_SRC) worker/spool.h
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(SPOOLIO_SRC) -lm
+
+bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit $(BENCH_DIR)/spoolio
 
 bench-smoke: all bench
 	bash bench/run.sh smoke

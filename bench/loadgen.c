@@ -70,6 +70,8 @@ static struct {
 	uint64_t deliveries, lost, reordered, errors, misdelivered, t0, t_end;
 	uint64_t t_last_rx, t_last_deliv, t_first_conn, t_last_ready;
 	uint64_t file_t100, file_tdone, file_tack, file_bad, peak_rss, peak_pss;
+	uint64_t file_t102,
+		file_t714; /* offered to the receiver; the verdict */
 	int file_fail;
 	char tag[4];
 	struct hist lat, login;
@@ -472,11 +474,16 @@ file_line(struct conn *c, const char *l, size_t len, uint64_t now)
 		c->raw_off = 0;
 		file_pump(c);
 	} else if (c->file_role == 1 && code == 200 && g.file_t100) {
-		g.file_tack = now;
+		g.file_tack = now; /* the server holds the whole file */
+	} else if (c->file_role == 1 && code == 714) {
+		g.file_t714 = now;
+		if (!memmem(l, len, " delivered", 10))
+			g.file_fail = 1;
 	} else if (c->file_role == 1 && code >= 101 && code < 700) {
 		g.file_fail = 1;
 		warn("file refused: %.*s", (int)len, l);
 	} else if (c->file_role == 2 && code == 102) {
+		g.file_t102 = now;
 		c->st = ST_RAW;
 		c->raw_left = g.o.file_size;
 		c->raw_off = 0;
@@ -905,7 +912,7 @@ file_wait(uint64_t deadline)
 {
 	uint64_t next_sample = 0;
 	while (!g.file_fail && now_ns() < deadline &&
-	       !(g.file_tdone && g.file_tack)) {
+	       !(g.file_tdone && g.file_tack && g.file_t714)) {
 		loop_once(20);
 		uint64_t now = now_ns();
 		if (now >= next_sample) {
@@ -918,6 +925,12 @@ file_wait(uint64_t deadline)
 			next_sample = now + 50000000ull;
 		}
 	}
+}
+
+static double
+span_s(uint64_t from, uint64_t to)
+{
+	return from && to > from ? (double)(to - from) / 1e9 : 0;
 }
 
 static int
@@ -937,17 +950,23 @@ scen_file(void)
 	sendf(&g.c[a], "FILE %s bench.bin %llu\n", nm,
 	      (unsigned long long)g.o.file_size);
 	file_wait(now_ns() + 600000000000ull);
-	double el =
-		g.file_tdone ? (double)(g.file_tdone - g.file_t100) / 1e9 : 0;
+	double mib = (double)g.o.file_size / 1048576.0;
+	double el = span_s(g.file_t100, g.file_tdone);
+	double up = span_s(g.file_t100, g.file_tack);
+	double dl = span_s(g.file_t102, g.file_tdone);
+	int lost = !(g.file_tdone && g.file_tack && g.file_t714);
+	/* store-and-forward: upload (100 -> 200, into the spool), delivery
+	 * (102 -> last byte, from the spool), and the whole */
 	printf("RESULT scenario=file server=%s size=%llu elapsed_s=%.3f mb_per_s=%.1f"
-	       " base_rss_kib=%ld peak_rss_kib=%llu peak_pss_kib=%llu corrupt=%llu"
-	       " lost=%d errors=%llu\n",
+	       " upload_s=%.3f upload_mb_per_s=%.1f deliver_s=%.3f"
+	       " deliver_mb_per_s=%.1f base_rss_kib=%ld peak_rss_kib=%llu"
+	       " peak_pss_kib=%llu corrupt=%llu lost=%d errors=%llu\n",
 	       g.o.server, (unsigned long long)g.o.file_size, el,
-	       el > 0 ? (double)g.o.file_size / el / 1048576.0 : 0, rss0,
-	       (unsigned long long)g.peak_rss, (unsigned long long)g.peak_pss,
-	       (unsigned long long)g.file_bad, !(g.file_tdone && g.file_tack),
-	       (unsigned long long)g.errors);
-	return g.file_fail || g.file_bad || !g.file_tdone || !g.file_tack;
+	       el > 0 ? mib / el : 0, up, up > 0 ? mib / up : 0, dl,
+	       dl > 0 ? mib / dl : 0, rss0, (unsigned long long)g.peak_rss,
+	       (unsigned long long)g.peak_pss, (unsigned long long)g.file_bad,
+	       lost, (unsigned long long)g.errors);
+	return g.file_fail || g.file_bad || lost;
 }
 
 /* Plain TCP copy over loopback inside this process, as the file baseline. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# bench/run.sh smoke|full|latency: every scenario against forkchatd, ngircd,
-# InspIRCd and bench/limit, interleaved; results in bench/out/, plots in
-# docs/bench/ (see docs/BENCHMARKS.md). smoke exits non-zero on any loss.
+# bench/run.sh smoke|full|latency|file: every scenario against forkchatd,
+# ngircd, InspIRCd and bench/limit, interleaved; results in bench/out/, plots
+# in docs/bench/ (see docs/BENCHMARKS.md). smoke exits non-zero on any loss.
+# file: the 1 GiB store-and-forward relay across workers against the plain
+# TCP copy, the daemon's longest loop pass meanwhile, and bench/spoolio.
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +65,7 @@ start_forkchatd() {
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
 		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \
 		--max-file-size 4294967296 --control-socket "$OUT/fc.sock" \
+		--spool-dir "$OUT/spool" \
 		2>"$OUT/forkchatd.log" &
 	PIDS+=($!)
 	for _ in $(seq 50); do grep -q 'dialect=numeric' "$OUT/forkchatd.log" && break; sleep 0.1; done
@@ -219,12 +222,24 @@ latency_rep() { # rep: fanout below the loadgen's saturation (100k deliveries/s)
 	done
 }
 
+file_only() { # one quick repetition: the relay, the copy, the loop, the disk
+	run 1 forkchatd-numeric --scenario file --file-size $((1 << 30))
+	run_copy 1 $((1 << 30))
+	grep -E 'file (stored|delivered)' "$OUT/forkchatd.log" | sed 's/^/# /' | tee -a "$RES" >&2
+	"$B/spoolio" "$OUT/spool" 1024 | sed 's/^/# spoolio: /' | tee -a "$RES" >&2
+	log "done: $RES (failures: $FAIL)"
+}
+
 main() {
 	ulimit -n "$(ulimit -Hn)"
 	[ -x "$LG" ] && [ -x "$LIM" ] && [ -x "$FC" ] || { echo "run: make && make bench first" >&2; exit 2; }
 	install_deps
 	log "mode=$MODE out=$OUT nofile=$(ulimit -n) cpus=$(nproc) commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) forkchatd-md5=$(md5sum <"$FC" | cut -c1-8) load=$(cut -d" " -f1-3 /proc/loadavg)"
 	start_forkchatd
+	if [ "$MODE" = file ]; then
+		file_only
+		exit $FAIL
+	fi
 	start_ngircd
 	start_inspircd
 	start_limit coalesce

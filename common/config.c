@@ -35,6 +35,9 @@ static const struct key_def keys[] = {
 	{"login-timeout", K_SECS, L(login_timeout_ms), 0, 0, 86400000},
 	{"line-timeout", K_SECS, L(line_timeout_ms), 0, 0, 86400000},
 	{"max-file-size", K_U64, L(max_file_size), 0, 0, UINT64_MAX / 2},
+	{"upload-timeout", K_SECS, L(upload_timeout_ms), 0, 0, 86400000},
+	{"spool-dir", K_STR, C(spool_dir), FC_PATH_SZ, 0, 0},
+	{"spool-max", K_U64, C(spool_max), 0, 0, UINT64_MAX / 2},
 	{"sendq-hard", K_U64, L(sendq_hard), 0, 4096, 1ull << 40},
 	{"sendq-soft", K_U64, L(sendq_soft), 0, 1024, 1ull << 40},
 	{"sendq-soft-seconds", K_SECS, L(sendq_soft_ms), 0, 0, 86400000},
@@ -67,6 +70,8 @@ config_defaults(struct fc_config *c)
 	c->lim.login_timeout_ms = 0;
 	c->lim.line_timeout_ms = 60000;
 	c->lim.max_file_size = 4ull << 30;
+	c->lim.upload_timeout_ms = 60000;
+	c->spool_max = 8ull << 30;
 	c->lim.sendq_hard = 256 * 1024;
 	c->lim.sendq_soft = 64 * 1024;
 	c->lim.sendq_soft_ms = 10000;

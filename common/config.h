@@ -27,6 +27,8 @@ struct fc_limits {
 	int64_t login_timeout_ms;
 	int64_t line_timeout_ms;
 	uint64_t max_file_size;
+	int64_t upload_timeout_ms; /* FILE upload without progress: 101, 0 = off
+				    */
 	uint64_t sendq_hard;
 	uint64_t sendq_soft;
 	int64_t sendq_soft_ms;
@@ -52,6 +54,8 @@ struct fc_config {
 	char ctl_socket[FC_PATH_SZ];
 	char tls_cert[FC_PATH_SZ];
 	char tls_key[FC_PATH_SZ];
+	char spool_dir[FC_PATH_SZ]; /* "": the default for the daemon's user */
+	uint64_t spool_max;         /* bytes all spooled files may take */
 	struct fc_limits lim;
 };
 

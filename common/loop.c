@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,7 +33,52 @@ struct loop {
 	void (*before)(void *);
 	void *before_arg;
 	int64_t now;
+	bool pass_clock; /* time the passes (loop_set_pass_clock) */
+	int64_t woke_us, woke_cpu_us; /* when the current pass began */
+	int64_t pass_us, pass_cpu_us; /* the last complete pass */
 };
+
+static int64_t
+clock_us(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A pass runs from the wake-up to the next wait, before-sleep included. */
+static void
+loop_pass_end(struct loop *l)
+{
+	if (!l->pass_clock || l->woke_us == 0)
+		return;
+	l->pass_us = clock_us(CLOCK_MONOTONIC) - l->woke_us;
+	l->pass_cpu_us = clock_us(CLOCK_THREAD_CPUTIME_ID) - l->woke_cpu_us;
+}
+
+static void
+loop_pass_begin(struct loop *l)
+{
+	if (!l->pass_clock)
+		return;
+	l->woke_us = clock_us(CLOCK_MONOTONIC);
+	l->woke_cpu_us = clock_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
+void
+loop_set_pass_clock(struct loop *l, bool on)
+{
+	l->pass_clock = on;
+	l->woke_us = l->pass_us = l->pass_cpu_us = 0;
+}
+
+void
+loop_last_pass(const struct loop *l, int64_t *wall_us, int64_t *cpu_us)
+{
+	*wall_us = l->pass_us;
+	*cpu_us = l->pass_cpu_us;
+}
 
 struct loop *
 loop_new(void)
@@ -221,9 +267,11 @@ loop_run_once(struct loop *l)
 
 	if (l->before)
 		l->before(l->before_arg);
+	loop_pass_end(l);
 	int n = epoll_wait(l->ep, evs, LOOP_EVENTS, loop_timeout(l));
 	if (n < 0 && errno != EINTR)
 		return -1;
+	loop_pass_begin(l);
 	l->now = now_ms();
 	for (int i = 0; i < n; i++) {
 		struct handler *h = evs[i].data.ptr;

@@ -35,5 +35,10 @@ void loop_before_sleep(struct loop *l, void (*fn)(void *), void *arg);
 int loop_run_once(struct loop *l);
 /* The clock cached at the start of the pass's handlers (monotonic ms). */
 int64_t loop_now(const struct loop *l);
+/* Time every pass from its wake-up to the next wait (wall and this
+ * thread's CPU time: two clock reads a pass, so only while someone looks). */
+void loop_set_pass_clock(struct loop *l, bool on);
+/* The last complete pass while the clock was on (0 before the first). */
+void loop_last_pass(const struct loop *l, int64_t *wall_us, int64_t *cpu_us);
 
 #endif

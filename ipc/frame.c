@@ -31,7 +31,7 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 	[FR_PROBE_REPLY] = {"PROBE_REPLY", sizeof(struct probe_body),
 			    sizeof(struct probe_body), false},
 	[FR_FILE_OFFER] = {"FILE_OFFER", sizeof(struct file_offer_body),
-			   sizeof(struct file_offer_body), false},
+			   sizeof(struct file_offer_body), true},
 	[FR_FILE_DATA] = {"FILE_DATA", 1, FRAME_MAX_PAYLOAD, false},
 	[FR_FILE_CREDIT] = {"FILE_CREDIT", sizeof(struct file_credit_body),
 			    sizeof(struct file_credit_body), false},

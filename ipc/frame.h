@@ -27,7 +27,7 @@ enum frame_type {
 	FR_EVENT,
 	FR_PROBE, /* is this user's connection still alive? */
 	FR_PROBE_REPLY,
-	FR_FILE_OFFER, /* a file will follow to target */
+	FR_FILE_OFFER, /* carries an fd: a stored file for target */
 	FR_FILE_DATA,
 	FR_FILE_CREDIT,
 	FR_FILE_END,    /* sender finished or aborted */
@@ -117,7 +117,7 @@ struct file_end_body {
 struct frame {
 	struct frame_hdr hdr;
 	const char *payload;
-	int fd; /* -1 unless FR_PEER_UP */
+	int fd; /* -1 unless FR_PEER_UP or FR_FILE_OFFER */
 };
 
 int frame_validate(const struct frame_hdr *h, const char *payload, size_t got,

@@ -16,6 +16,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../worker/spool.h"
 #include "master.h"
 #include "options.h"
 
@@ -368,6 +369,11 @@ master_setup(struct master *m, int *ready_fd)
 			strerror(errno));
 		return 1;
 	}
+	if (spool_setup_daemon(&m->cfg, REG_MAX_WORKERS, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "forkchatd: %s\n", err);
+		return 1;
+	}
 	if (!m->cfg.foreground && daemon_detach(ready_fd) < 0) {
 		fprintf(stderr, "forkchatd: detach: %s\n", strerror(errno));
 		return 1;
@@ -444,6 +450,7 @@ main(int argc, char **argv)
 		unlink(m.cfg.pidfile);
 	listen_close_all(&m.ls);
 	registry_destroy(m.reg);
+	spool_destroy(spool_daemon());
 	log_info("stopped");
 	return 0;
 }

@@ -32,6 +32,9 @@ static const struct option longopts[] = {
 	{"login-timeout", required_argument, NULL, 1},
 	{"line-timeout", required_argument, NULL, 1},
 	{"max-file-size", required_argument, NULL, 1},
+	{"upload-timeout", required_argument, NULL, 1},
+	{"spool-dir", required_argument, NULL, 1},
+	{"spool-max", required_argument, NULL, 1},
 	{"max-rooms", required_argument, NULL, 1},
 	{"sendq-hard", required_argument, NULL, 1},
 	{"sendq-soft", required_argument, NULL, 1},
@@ -71,6 +74,10 @@ options_usage(FILE *out)
 		"      --login-timeout SECONDS   close connections not logged in (0: off)\n"
 		"      --line-timeout SECONDS    close a client whose line never ends (60)\n"
 		"      --max-file-size BYTES     largest FILE transfer (4 GiB)\n"
+		"      --upload-timeout SECONDS  FILE upload without progress: 101 (60)\n"
+		"      --spool-dir DIR           where uploads wait for their receiver\n"
+		"                                (/var/spool/forkchat; $TMPDIR/forkchatd-UID)\n"
+		"      --spool-max BYTES         all spooled files together (8 GiB)\n"
 		"      --max-rooms N             room table size (4096)\n"
 		"      --sendq-hard BYTES        output queue limit: close at once (256 KiB)\n"
 		"      --sendq-soft BYTES        output queue limit held for\n"

@@ -8,15 +8,16 @@ on with fc_until:
   fcfile.py send PORT NAME TO FILENAME SRC [options]
       log in as NAME, send SRC (a file; its whole content) to TO as
       FILENAME. Prints READY after login, then "LINE <reply>" for every
-      line the server sends, "SENT <n>" after bytes went out, DONE at
-      the end.
-        --size N        declare N instead of SRC's size (sends N bytes)
+      line the server sends, "SENT <n>" after bytes went out, DONE at the
+      end: after a 101, or after the 200 (the server holds the file) and
+      the 714 that says whether it was delivered.
         --part K        send only the first K bytes, then:
         --close         ... close the connection (sender vanishes), or
-        --until PREFIX  ... read lines until one starts with PREFIX, then
-                        send the rest of the declared bytes
+        --stall         ... send nothing more, print lines until EOF, or
+        --pause FILE    ... wait for FILE to exist, then send the rest
         --then CMD      after the transfer's 200/101, send CMD and print
-                        the reply as LINE
+                        the reply as LINE (before or after the 714)
+        --no-714        DONE after the 200, without waiting for the 714
         --go FILE       wait for FILE to exist before sending FILE
 
   fcfile.py recv PORT NAME [options]
@@ -31,6 +32,8 @@ on with fc_until:
         --rcvbuf N      SO_RCVBUF before connecting (a slow reader)
         --close-after B close the connection after B bytes of the body
                         (receiver vanishes); prints CLOSED
+      A connection the server closes in the middle of a body prints
+      "PARTIAL <bytes> <sha256 of those bytes>" before EOF.
 
 Every wait has a deadline (--timeout, default 60 s); on expiry TIMEOUT is
 printed and the exit status is 1. EOF from the server prints EOF.
@@ -69,8 +72,7 @@ class Conn:
             except socket.timeout:
                 continue
             if not d:
-                out("EOF")
-                sys.exit(0)
+                raise EOFError
             self.buf += d
             return
 
@@ -119,24 +121,37 @@ def wait_file(path, deadline):
         time.sleep(0.01)
 
 
+def payload(a):
+    with open(a.src, "rb") as f:
+        return f.read()
+
+
+class Result:
+    """What the sender heard: stored (200), failed (101), delivered (714)."""
+    stored = failed = delivered = False
+
+    def note(self, ln):
+        if ln.startswith("714 "):
+            self.delivered = True
+        elif ln.startswith("101"):
+            self.failed = True
+        elif ln.startswith("200"):
+            self.stored = True
+
+
 def do_send(a):
     c = Conn(a.port, timeout=a.timeout)
     c.login(a.name)
-    with open(a.src, "rb") as f:
-        data = f.read()
-    size = len(data) if a.size is None else a.size
-    if len(data) < size:
-        data = data + b"\0" * (size - len(data))
-    data = data[:size]
+    data = payload(a)
     if a.go:
         wait_file(a.go, c.deadline)
-    c.send("FILE %s %s %d\n" % (a.to, a.filename, size))
+    c.send("FILE %s %s %d\n" % (a.to, a.filename, len(data)))
     ln = c.line()
     out("LINE", ln)
     if not ln.startswith("100"):
         out("DONE")
         return
-    result = False
+    st = Result()
     first = data if a.part is None else data[:a.part]
     c.send(first)
     out("SENT", len(first))
@@ -145,25 +160,64 @@ def do_send(a):
             c.s.close()
             out("DONE")
             return
-        if a.until:
+        if a.stall:
             while True:
-                ln = c.line()
-                out("LINE", ln)
-                if ln.startswith(("200", "101")):
-                    result = True
-                if ln.startswith(a.until):
-                    break
+                out("LINE", c.line())
+        if a.pause:
+            wait_file(a.pause, c.deadline)
         rest = data[a.part:]
         c.send(rest)
         out("SENT", len(rest))
-    while not result:
+    send_result(c, a, st)
+    out("DONE")
+
+
+def send_result(c, a, st):
+    """Lines until the transfer's end: a 101, or the 200 and then the 714.
+    The reply to --then (sent once the 200/101 came) may come on either
+    side of the 714."""
+    then_sent = then_answered = not a.then
+    while True:
+        if (st.failed or st.stored) and not then_sent:
+            c.send(a.then + "\n")
+            then_sent = True
+        done = st.failed or (st.stored and (st.delivered or a.no_714))
+        if done and then_answered:
+            return
         ln = c.line()
         out("LINE", ln)
-        result = ln.startswith(("200", "101"))
-    if a.then:
-        c.send(a.then + "\n")
-        out("LINE", c.line())
-    out("DONE")
+        if a.then and then_sent and ln[:1] and ln[0] in "123456":
+            then_answered = True  # a reply; 7xx are deliveries
+        else:
+            st.note(ln)
+
+
+def read_body(c, a, size):
+    """The raw bytes of one file: their sha256, or None when --close-after
+    closed the connection. EOFError carries PARTIAL out."""
+    h = hashlib.sha256()
+    got = 0
+    t0 = time.monotonic()
+    while got < size:
+        want = min(size - got, 65536)
+        if a.close_after is not None:
+            want = min(want, a.close_after - got)
+            if want <= 0:
+                c.s.close()
+                out("CLOSED", got)
+                return None
+        try:
+            d = c.take(want)
+        except EOFError:
+            out("PARTIAL", got, h.hexdigest())
+            raise
+        h.update(d)
+        got += len(d)
+        if a.rate:
+            ahead = got / a.rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    return h.hexdigest()
 
 
 def do_recv(a):
@@ -186,26 +240,11 @@ def do_recv(a):
         out("HEADER", name, size, sender)
         if a.go:
             wait_file(a.go, c.deadline)
-        h = hashlib.sha256()
-        got = 0
-        t0 = time.monotonic()
-        while got < size:
-            want = min(size - got, 65536)
-            if a.close_after is not None:
-                want = min(want, a.close_after - got)
-                if want <= 0:
-                    c.s.close()
-                    out("CLOSED", got)
-                    return
-            d = c.take(want)
-            h.update(d)
-            got += len(d)
-            if a.rate:
-                ahead = got / a.rate - (time.monotonic() - t0)
-                if ahead > 0:
-                    time.sleep(ahead)
+        digest = read_body(c, a, size)
+        if digest is None:
+            return
         files += 1
-        out("FILE", name, size, sender, h.hexdigest())
+        out("FILE", name, size, sender, digest)
 
 
 def main():
@@ -217,11 +256,12 @@ def main():
     s.add_argument("to")
     s.add_argument("filename")
     s.add_argument("src")
-    s.add_argument("--size", type=int)
     s.add_argument("--part", type=int)
     s.add_argument("--close", action="store_true")
-    s.add_argument("--until")
+    s.add_argument("--stall", action="store_true")
+    s.add_argument("--pause")
     s.add_argument("--then")
+    s.add_argument("--no-714", action="store_true")
     s.add_argument("--go")
     s.add_argument("--timeout", type=float, default=60)
     r = sub.add_parser("recv")
@@ -235,10 +275,13 @@ def main():
     r.add_argument("--close-after", type=int)
     r.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
-    if a.mode == "send":
-        do_send(a)
-    else:
-        do_recv(a)
+    try:
+        if a.mode == "send":
+            do_send(a)
+        else:
+            do_recv(a)
+    except EOFError:
+        out("EOF")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ LAYERS = {
     "transport": (1, ["worker/sendq", "worker/conn", "worker/linger",
                       "proto/line"]),
     "mesh": (1, ["worker/peer"]),
+    "spool": (1, ["worker/spool"]),  # files on disk and their quota
     "services": (2, ["worker/client", "worker/login", "worker/fanout",
                      "worker/files", "worker/dialect"]),
     "dialects": (3, ["worker/dispatch", "worker/okfail", "worker/numeric"]),

@@ -91,8 +91,10 @@ test_validate_good(void **state)
 	memset(&fo, 0, sizeof(fo));
 	strcpy(fo.sender, "bob");
 	strcpy(fo.filename, "notes.txt");
+	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), true), 0);
+	/* the spool file's descriptor must come with it */
 	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), false),
-			 0);
+			 -1);
 	/* an event with and without text */
 	struct ev_body ev = ev_ok(5);
 	memcpy(buf, &ev, sizeof(ev));
@@ -192,11 +194,11 @@ test_validate_strings(void **state)
 	struct file_offer_body fo;
 	memset(&fo, 0, sizeof(fo));
 	memset(fo.sender, 'c', sizeof(fo.sender));
-	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), false),
+	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), true),
 			 -1);
 	memset(&fo, 0, sizeof(fo));
 	memset(fo.filename, 'd', sizeof(fo.filename));
-	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), false),
+	assert_int_equal(validate(mk(FR_FILE_OFFER, &fo, sizeof(fo)), true),
 			 -1);
 	/* file end / result why */
 	struct file_end_body fe;

@@ -4,7 +4,7 @@ UNIT_SRC  = $(wildcard tests/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 UNIT_LIBS = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(PROTO_SRC:%.c=$(BUILD)/%.o) \
 	    $(IPC_SRC:%.c=$(BUILD)/%.o) $(CRYPTO_SRC:%.c=$(BUILD)/%.o) \
-	    $(BUILD)/worker/sendq.o
+	    $(BUILD)/worker/sendq.o $(BUILD)/worker/spool.o
 
 # deps (tests/deps.sh) first: it installs or checks what the tests use
 $(BUILD)/tests/%: tests/%.c $(UNIT_LIBS) | deps

@@ -217,7 +217,7 @@ client_accepts_input(struct conn *conn)
 {
 	struct client *c = client_of(conn);
 
-	return c->state != CS_LOGIN_WAIT && files_accepts_input(c);
+	return c->state != CS_LOGIN_WAIT;
 }
 
 static void
@@ -227,12 +227,6 @@ client_final_line(struct conn *conn, enum close_reason r, const char *detail,
 	struct client *c = client_of(conn);
 
 	client_final_into(c, c->d, r, detail, q);
-}
-
-static void
-client_wrote(struct conn *conn)
-{
-	files_after_write(client_of(conn));
 }
 
 static void
@@ -273,6 +267,5 @@ const struct conn_hooks client_hooks = {
 	.line_too_long = client_on_too_long,
 	.accepts_input = client_accepts_input,
 	.final_line = client_final_line,
-	.wrote = client_wrote,
 	.closed = client_closed,
 };

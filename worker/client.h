@@ -18,11 +18,7 @@
 #include "peer.h"
 #include "sendq.h"
 
-#define FILE_CHUNK (60 * 1024) /* fits a 64 KiB frame */
-#define FILE_WINDOW 8          /* chunks in flight per transfer: 480 KiB */
-#define RENDER_SLOTS 4         /* dialects rendered at once by fanout */
-_Static_assert(FILE_CHUNK <= FRAME_MAX_PAYLOAD, "a chunk must fit a frame");
-_Static_assert(READ_CHUNK <= FILE_CHUNK, "a read must fit the scratch");
+#define RENDER_SLOTS 4 /* dialects rendered at once by fanout */
 
 enum client_state {
 	CS_NEW,        /* connected, not logged in */
@@ -32,6 +28,7 @@ enum client_state {
 
 struct upload;
 struct rx;
+struct pending;
 
 struct client {
 	struct conn conn; /* first: the transport's hooks hand us &conn */
@@ -75,10 +72,11 @@ struct worker {
 	struct client **by_slot;
 	struct client *live_head;
 	uint32_t next_xfer_id;
-	struct upload *uploads;
-	struct rx *rxs;
-	char *scratch;                     /* a file chunk or a socket read */
-	struct sendq render[RENDER_SLOTS]; /* fanout: an event per dialect */
+	struct pending *pendings; /* stored files waiting for their 714 */
+	bool pass_watch;          /* transfers run: the loop passes are timed */
+	int64_t pass_max_us, pass_max_cpu_us; /* the longest meanwhile */
+	char *scratch;                        /* a socket read */
+	struct sendq render[RENDER_SLOTS];    /* fanout: an event per dialect */
 	struct reg_user_view *views;
 	uint32_t *rooms_tmp;
 	uint64_t msgs_out;
@@ -133,20 +131,20 @@ void fanout_on_frame(struct worker *w, const struct frame *f);
 /* FR_USER_GONE: announce a dead worker's user and its rooms. */
 void fanout_user_gone(struct worker *w, const struct frame *f);
 
-/* files.c */
-/* FILE accepted: read size raw bytes from c and stream them to `to`. */
+/* files.c: store-and-forward FILE through the spool */
+/* FILE accepted by the dialect: reserve the spool, 100, take the upload. */
 void files_start_upload(struct client *c, const struct reg_user_view *to,
 			const char *fname, uint64_t size);
-/* FR_FILE_* from a peer. */
+/* FR_FILE_OFFER (a stored file's descriptor) and FR_FILE_RESULT. */
 void files_on_frame(struct worker *w, const struct frame *f);
-/* c is going: its transfers end. */
+/* c is going: its upload is dropped, its downloads fail, its results are
+ * no longer anyone's. */
 void files_conn_gone(struct client *c);
-/* Worker idx is gone: its transfers end. */
+/* Worker idx is gone: files stored for its users failed. */
 void files_peer_lost(struct worker *w, int idx);
-/* Bytes left c's socket queue: more credit, or a file complete. */
-void files_after_write(struct client *c);
-/* Does c take input now (false while an upload waits for credit or its
- * result)? */
-bool files_accepts_input(const struct client *c);
+/* A new worker: its slot's spool share starts at zero; the closer thread. */
+void files_worker_start(struct worker *w);
+/* After each loop pass: the longest pass while transfers run. */
+void files_after_pass(struct worker *w);
 
 #endif

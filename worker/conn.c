@@ -19,6 +19,7 @@
 
 #define READ_MAX_PER_EVENT (64 * 1024)
 #define WRITE_MAX_PER_PASS (256 * 1024)
+#define SOURCE_MAX_PER_PASS (1024 * 1024)
 #define OUT_HIGH_WATER (64 * 1024)
 #define OUT_LOW_WATER (16 * 1024)
 #define FINAL_WRITE 4096
@@ -46,7 +47,7 @@ static const char *const reason_names[CR_MAX] = {
 	[CR_SERVER_FULL] = "server full",
 	[CR_IP_LIMIT] = "too many from one address",
 	[CR_UPLOAD_EOF] = "closed during upload",
-	[CR_FILE_ABORTED] = "sender gone mid-file",
+	[CR_UPLOAD_TIMEOUT] = "upload timeout",
 	[CR_DUPLICATE] = "duplicate after registry rebuild",
 };
 
@@ -259,7 +260,7 @@ conn_mask(struct conn *c)
 
 	if (c->rd_wait && conn_may_take(c))
 		ev |= EPOLLIN | EPOLLRDHUP | c->rd_wait;
-	if (sendq_len(&c->out) > 0)
+	if (sendq_len(&c->out) > 0 || c->source_waits)
 		ev |= c->wr_wait == EPOLLIN ? EPOLLIN | EPOLLRDHUP : EPOLLOUT;
 	return ev;
 }
@@ -280,7 +281,9 @@ conn_arm(struct conn *c)
 static void
 conn_mark_pending(struct conn *c)
 {
-	if (c->next_pending)
+	/* what a source queues goes out on the next EPOLLOUT, not again in
+	 * this flush: one turn per pass */
+	if (c->next_pending || c->in_source)
 		return;
 	c->next_pending = c->set->pending_head;
 	c->set->pending_head = c;
@@ -458,7 +461,56 @@ conn_hold_replies(struct conn *c, bool on)
 	conn_mark_pending(c);
 }
 
-/* Write what is queued; EPOLLOUT stays armed only while bytes remain. */
+void
+conn_release_held(struct conn *c, size_t n)
+{
+	size_t before = conn_queued(c);
+
+	if (n > sendq_len(&c->held))
+		n = sendq_len(&c->held);
+	if (n == 0)
+		return;
+	if (sendq_append(&c->out, c->held.buf + c->held.head, n) < 0) {
+		conn_close(c, CR_NO_MEMORY, NULL);
+		return;
+	}
+	c->held.head += n;
+	c->held.len -= n;
+	if (c->held.len == 0)
+		sendq_free(&c->held);
+	conn_account(c, before);
+	conn_mark_pending(c);
+}
+
+void
+conn_set_source(struct conn *c, conn_source_fn fn)
+{
+	c->source = fn;
+	c->source_waits = fn != NULL;
+	if (fn)
+		conn_mark_pending(c);
+	conn_arm(c);
+}
+
+/* The queue is empty: the source's turn. */
+static void
+conn_pull_source(struct conn *c)
+{
+	c->source_waits = false;
+	c->in_source = true;
+	enum io_result rc = c->source(c, SOURCE_MAX_PER_PASS);
+	c->in_source = false;
+	if (rc == IO_CLOSED || rc == IO_ERROR) {
+		conn_close(c, CR_WRITE_ERROR, NULL);
+		return;
+	}
+	if (rc == IO_AGAIN && c->source)
+		c->source_waits = true;
+	conn_arm(c);
+}
+
+/* Write what is queued, then what the source has; EPOLLOUT stays armed
+ * only while bytes remain. */
 static void
 conn_write(struct conn *c)
 {
@@ -479,7 +531,8 @@ conn_write(struct conn *c)
 		loop_timer_cancel(c->set->loop, c->soft_timer);
 		c->soft_timer = 0;
 	}
-	c->set->hooks->wrote(c);
+	if (c->source && sendq_len(&c->out) == 0 && c->why == CR_NONE)
+		conn_pull_source(c);
 	conn_input_changed(c);
 }
 
@@ -514,7 +567,11 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 	if (c->why != CR_NONE)
 		return;
 	s->queued -= conn_queued(c);
-	if (conn_overflow_reason(why)) {
+	if (c->source) {
+		/* a body streams: nothing may be written into it */
+		sendq_free(&c->held);
+		q = NULL;
+	} else if (conn_overflow_reason(why)) {
 		/* a final line if it fits in what the socket takes now */
 		sendq_free(&c->out);
 		sendq_free(&c->held);
@@ -522,7 +579,8 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 			(void)sendq_append(&c->out, "\n", 1);
 		q = &c->out;
 	}
-	s->hooks->final_line(c, why, detail, q);
+	if (q)
+		s->hooks->final_line(c, why, detail, q);
 	/* the owner's part (a logout and its broadcast) waits for the reap:
 	 * we may be inside a fanout loop right now */
 	c->why = why;

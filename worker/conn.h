@@ -42,7 +42,7 @@ enum close_reason {
 	CR_SERVER_FULL, /* refused at accept */
 	CR_IP_LIMIT,    /* refused at accept */
 	CR_UPLOAD_EOF,
-	CR_FILE_ABORTED,
+	CR_UPLOAD_TIMEOUT,
 	CR_DUPLICATE,
 	CR_MAX
 };
@@ -58,11 +58,10 @@ struct conn_hooks {
 	/* does the owner take input now (a login or a file may hold it)? */
 	bool (*accepts_input)(struct conn *c);
 	/* append the final line of a close for reason r to q (detail: a
-	 * reason text from elsewhere, e.g. the master's shutdown message) */
+	 * reason text from elsewhere, e.g. the master's shutdown message);
+	 * never called while a source streams (see conn_set_source) */
 	void (*final_line)(struct conn *c, enum close_reason r,
 			   const char *detail, struct sendq *q);
-	/* bytes left the output queue */
-	void (*wrote)(struct conn *c);
 	/* a closed connection is reaped: the owner calls conn_destroy(c)
 	 * and frees its record */
 	void (*closed)(struct conn *c);
@@ -71,6 +70,13 @@ struct conn_hooks {
 /* Raw input instead of lines: called whenever input may be read; it pulls
  * bytes with conn_take_raw(). */
 typedef void (*conn_raw_fn)(struct conn *c);
+
+/* Output beyond the queue (a file streamed from disk): called when the
+ * queue is empty and the socket may take more, at most once a loop pass,
+ * with a byte budget. It writes to c->fd itself (plain connections) or
+ * queues bytes with conn_push_data. IO_AGAIN: more once the socket drains;
+ * IO_DONE: nothing more now; IO_ERROR/IO_CLOSED: the connection broke. */
+typedef enum io_result (*conn_source_fn)(struct conn *c, size_t budget);
 
 struct conn_set;
 
@@ -87,6 +93,9 @@ struct conn {
 				  renegotiates) */
 	SSL *ssl;              /* NULL on plain connections */
 	conn_raw_fn raw;       /* NULL: input is lines */
+	conn_source_fn source; /* NULL: output is the queue only */
+	bool source_waits;     /* the source has more: EPOLLOUT */
+	bool in_source;        /* inside the source's call */
 	struct sendq *replies; /* &out, or &held while a file streams */
 	struct linebuf in;
 	struct sendq out;
@@ -151,6 +160,12 @@ void conn_push_data(struct conn *c, const char *p, size_t n);
 /* While on, replies and pushes wait behind the file being streamed; off
  * sends what waited, in order. */
 void conn_hold_replies(struct conn *c, bool on);
+/* The first n bytes that waited (fewer if fewer) go out now, the rest
+ * keeps waiting. */
+void conn_release_held(struct conn *c, size_t n);
+/* Stream from fn after what is queued (NULL: stop). While a source is
+ * set, no final line is ever written: it would land inside the body. */
+void conn_set_source(struct conn *c, conn_source_fn fn);
 
 /* Close at the end of this loop pass, with the owner's final line. */
 void conn_close(struct conn *c, enum close_reason why, const char *detail);

@@ -1,436 +1,541 @@
-/* Streamed file transfer (numeric FILE). The sender's worker reads exactly
- * <size> raw bytes and sends them in chunks as credit allows; the receiver's
- * worker grants credit as bytes leave the receiver's socket queue, so memory
- * stays bounded by FILE_WINDOW chunks per transfer whatever the file size,
- * and a slow receiver slows the sender instead of filling memory. */
+/* Store-and-forward file transfer (numeric FILE). The upload goes into a
+ * nameless spool file (spool.c) and only when every byte is there does the
+ * sender get 200 and the spool's descriptor travel (SCM_RIGHTS, over the
+ * loopback when the receiver is ours) to the receiver's worker, which
+ * streams it out behind a 102 with sendfile (TLS: pread + SSL_write) and
+ * answers delivered or failed, shown to the sender as 714. A stalled or
+ * vanished sender thus never touches its receiver; memory stays flat. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/util.h"
 #include "client.h"
+#include "spool.h"
 
-#define UPLOAD_MAX_PER_CALL (512 * 1024)
+#define IOBUF (256 * 1024)             /* one read from an uploader */
+#define UPLOAD_MAX_PER_CALL (1u << 20) /* then other clients get a turn */
+/* read from the spool, then SSL: half the default --sendq-soft, which
+ * counts the queue it waits in */
+#define TLS_CHUNK (32 * 1024)
+#define WAITING_MAX 16 /* one sender's files stored and not yet delivered */
 
+/* Sender side: bytes still coming in. */
 struct upload {
-	struct upload *next;
-	uint32_t id;
 	struct client *c;
+	int fd; /* the spool file */
+	uint64_t size, got, off;
+	bool failed;     /* a write error: the rest is read and dropped */
+	timer_id timer;  /* the inactivity deadline */
+	timer_id more;   /* carry on reading after a full turn */
+	int64_t last_ms; /* last byte in */
+	int64_t t0_ms;
+	struct reg_user_view to;
+	char filename[256];
+};
+
+/* Sender side: a stored file waiting for its receiver's verdict. */
+struct pending {
+	struct pending *next;
+	uint32_t id;
+	uint64_t size;
+	struct client *c; /* NULL once the sender left */
 	uint16_t to_worker;
 	char to_name[REG_NAME_SZ];
 	char filename[256];
-	uint64_t remaining;
-	uint32_t credit;
-	bool failed;
 };
 
+/* Receiver side: a file queued for, or streaming to, a client. */
 struct rx {
-	struct rx *next_q;   /* the receiver's queue */
-	struct rx *next_all; /* the worker's list */
+	struct rx *next;
 	struct client *c;
+	int fd;
 	uint16_t src_worker;
 	uint32_t id;
-	uint64_t remaining;
-	uint64_t size;
-	uint32_t outstanding;
-	uint64_t end_offset;
-	bool active;
-	bool end_seen;
+	uint64_t size, off;
+	size_t held_before; /* held deliveries that arrived before it */
+	int64_t t0_ms;
 	char sender[REG_NAME_SZ];
 	char filename[256];
 };
 
-static struct upload *
-upload_find(struct worker *w, uint32_t id)
+/* One transfer buffer per worker process, used within one call at a time
+ * (an upload's read, a TLS delivery's chunk): memory is flat whatever the
+ * number or size of files. */
+static char iobuf[IOBUF];
+
+static struct spool *
+files_spool(void)
 {
-	for (struct upload *u = w->uploads; u; u = u->next)
-		if (u->id == id)
-			return u;
+	return spool_daemon();
+}
+
+/* ---- the sender's result (714) ---- */
+
+static void
+pending_add(struct worker *w, struct upload *up, uint32_t id)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		log_warnx("file id=%u: no memory for its result", id);
+		return;
+	}
+	p->id = id;
+	p->size = up->size;
+	p->c = up->c;
+	p->to_worker = up->to.worker;
+	memcpy(p->to_name, up->to.name, sizeof(p->to_name));
+	memcpy(p->filename, up->filename, sizeof(p->filename));
+	p->next = w->pendings;
+	w->pendings = p;
+}
+
+/* Unlinks and returns the pending result (id from worker to), or NULL. */
+static struct pending *
+pending_take(struct worker *w, uint32_t id)
+{
+	for (struct pending **pp = &w->pendings; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			struct pending *p = *pp;
+			*pp = p->next;
+			return p;
+		}
 	return NULL;
 }
 
 static void
-upload_free(struct worker *w, struct upload *up)
+pending_tell(struct pending *p, bool ok, const char *why)
 {
-	for (struct upload **pp = &w->uploads; *pp; pp = &(*pp)->next)
-		if (*pp == up) {
-			*pp = up->next;
-			break;
-		}
-	if (up->c && up->c->up == up)
-		up->c->up = NULL;
-	w->board->files_active--;
-	free(up);
+	if (p->c == NULL || client_closing(p->c))
+		return;
+	if (ok)
+		conn_reply(&p->c->conn, "714 %s %s delivered", p->to_name,
+			   p->filename);
+	else
+		conn_reply(&p->c->conn, "714 %s %s failed %s", p->to_name,
+			   p->filename, why);
 }
 
 static void
-send_end(struct worker *w, struct upload *up, bool ok, const char *why)
+result_on_frame(struct worker *w, const struct frame *f)
 {
-	struct file_end_body e = {.ok = ok};
+	struct file_end_body r;
+	struct pending *p = pending_take(w, f->hdr.id);
 
-	snprintf(e.why, sizeof(e.why), "%s", why);
-	mesh_send(&w->mesh, up->to_worker, FR_FILE_END, up->id, &e, sizeof(e),
-		  NULL, 0);
+	if (p == NULL)
+		return;
+	memcpy(&r, f->payload, sizeof(r));
+	r.why[sizeof(r.why) - 1] = '\0';
+	pending_tell(p, r.ok != 0, r.why);
+	free(p);
 }
 
-/* ---- sender side ---- */
+/* ---- sender side: the upload ---- */
 
-static void upload_finish_input(struct client *c, struct upload *up);
-static void files_upload_input(struct conn *conn);
+/* One more or one fewer transfer under way here (uploads and deliveries):
+ * the status counter, and the loop-pass watch that runs meanwhile. */
+static void
+files_active(struct worker *w, int d)
+{
+	w->board->files_active += (uint64_t)(int64_t)d;
+	bool on = w->board->files_active > 0;
+	if (on != w->pass_watch) {
+		w->pass_watch = on;
+		w->pass_max_us = w->pass_max_cpu_us = 0;
+		loop_set_pass_clock(w->loop, on);
+	}
+}
+
+void
+files_after_pass(struct worker *w)
+{
+	int64_t wall, cpu;
+
+	if (!w->pass_watch)
+		return;
+	loop_last_pass(w->loop, &wall, &cpu);
+	if (wall > w->pass_max_us)
+		w->pass_max_us = wall;
+	if (cpu > w->pass_max_cpu_us)
+		w->pass_max_cpu_us = cpu;
+}
+
+static void
+upload_end(struct worker *w, struct upload *up)
+{
+	spool_close(up->fd);
+	spool_release(files_spool(), w->idx, up->size);
+	files_active(w, -1);
+	loop_timer_cancel(w->loop, up->timer);
+	loop_timer_cancel(w->loop, up->more);
+	if (up->c) {
+		up->c->up = NULL;
+		conn_set_raw(&up->c->conn, NULL);
+	}
+	free(up);
+}
+
+static void upload_timer(void *arg);
+
+static void
+upload_arm(struct worker *w, struct upload *up)
+{
+	if (w->lim.upload_timeout_ms <= 0)
+		return;
+	up->timer =
+		loop_timer_add(w->loop, up->last_ms + w->lim.upload_timeout_ms,
+			       upload_timer, up);
+}
+
+static void
+upload_timer(void *arg)
+{
+	struct upload *up = arg;
+	struct worker *w = up->c->w;
+
+	up->timer = 0;
+	if (loop_now(w->loop) - up->last_ms < w->lim.upload_timeout_ms) {
+		upload_arm(w, up);
+		return;
+	}
+	struct client *c = up->c;
+	log_info("file upload timed out user=%s got=%" PRIu64 "/%" PRIu64,
+		 c->name, up->got, up->size);
+	conn_say(&c->conn, "101 File transfer failed: upload timed out");
+	upload_end(w, up);
+	/* the rest of the declared bytes can no longer be told from
+	 * commands: the sender's own connection ends here */
+	client_close(c, CR_UPLOAD_TIMEOUT, NULL);
+}
+
+/* Every byte is in the spool: 200, then the descriptor to the receiver. */
+static void
+upload_stored(struct worker *w, struct upload *up)
+{
+	struct client *c = up->c;
+	struct file_offer_body o = {0};
+	uint32_t id = ++w->next_xfer_id;
+
+	o.target_slot = (uint32_t)up->to.slot;
+	o.target_conn = up->to.conn_id;
+	o.size = up->size;
+	memcpy(o.sender, c->name, sizeof(o.sender));
+	memcpy(o.filename, up->filename, sizeof(o.filename));
+	conn_reply(&c->conn, "200 File %s stored for %s", up->filename,
+		   up->to.name);
+	int64_t ms = now_ms() - up->t0_ms;
+	log_info("file stored id=%u from=%s to=%s bytes=%" PRIu64
+		 " secs=%.3f longest_pass_us=%lld longest_pass_cpu_us=%lld",
+		 id, c->name, up->to.name, up->size, (double)ms / 1e3,
+		 (long long)w->pass_max_us, (long long)w->pass_max_cpu_us);
+	if (mesh_send_fd(&w->mesh, up->to.worker, FR_FILE_OFFER, id, &o,
+			 sizeof(o), up->fd) < 0)
+		conn_reply(&c->conn, "714 %s %s failed receiver gone",
+			   up->to.name, up->filename);
+	else
+		pending_add(w, up, id);
+	upload_end(w, up); /* the receiver's worker holds the file now */
+	conn_input_changed(&c->conn); /* pipelined commands */
+}
+
+static void
+upload_write(struct upload *up, const char *p, size_t n)
+{
+	if (up->failed)
+		return;
+	while (n > 0) {
+		ssize_t k = spool_append(up->fd, &up->off, p, n);
+		if (k <= 0) {
+			log_warn("file spool write user=%s", up->c->name);
+			up->failed = true;
+			conn_say(&up->c->conn,
+				 "101 File transfer failed: spool write error");
+			return;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+static void upload_continue(void *arg);
+
+/* Raw input of an uploading client, at most UPLOAD_MAX_PER_CALL bytes a
+ * turn so that no uploader holds the worker (the socket signals again for
+ * the rest; TLS bytes already inside OpenSSL do not, so a 1 ms timer comes
+ * back for those). */
+static void
+upload_input(struct conn *conn)
+{
+	struct client *c = (struct client *)conn;
+	struct upload *up = c->up;
+	struct worker *w = c->w;
+	size_t done = 0, n;
+
+	while (up->got < up->size && done < UPLOAD_MAX_PER_CALL) {
+		uint64_t want = up->size - up->got;
+		enum io_result rc = conn_take_raw(
+			conn, iobuf, want < IOBUF ? want : IOBUF, &n);
+		if (rc == IO_AGAIN)
+			return;
+		if (rc != IO_DONE) { /* the sender vanished mid-file */
+			upload_end(w, up);
+			client_close(c, CR_UPLOAD_EOF, NULL);
+			return;
+		}
+		upload_write(up, iobuf, n);
+		up->got += n;
+		done += n;
+		up->last_ms = loop_now(w->loop);
+	}
+	if (up->got < up->size) {
+		/* plain: the socket still signals what it holds; TLS bytes
+		 * already inside OpenSSL do not: come back for them soon */
+		if (conn->ssl && SSL_pending(conn->ssl) > 0 && up->more == 0)
+			up->more =
+				loop_timer_add(w->loop, loop_now(w->loop) + 1,
+					       upload_continue, up);
+		return;
+	}
+	if (up->failed) {
+		upload_end(w, up);
+		conn_input_changed(conn);
+		return;
+	}
+	upload_stored(w, up);
+}
+
+static void
+upload_continue(void *arg)
+{
+	struct upload *up = arg;
+
+	up->more = 0;
+	conn_input_changed(&up->c->conn);
+}
+
+/* No single sender may fill the spool: at most WAITING_MAX of its files
+ * wait for delivery, holding at most half the quota (or one file of the
+ * largest size, if that is more). */
+static const char *
+sender_over_share(const struct client *c, uint64_t size)
+{
+	const struct worker *w = c->w;
+	uint64_t share = spool_quota(files_spool()) / 2, held = size;
+	unsigned n = 0;
+
+	if (share < w->lim.max_file_size)
+		share = w->lim.max_file_size;
+	for (const struct pending *p = w->pendings; p; p = p->next)
+		if (p->c == c) {
+			n++;
+			held += p->size;
+		}
+	if (n >= WAITING_MAX)
+		return "101 File transfer failed: too many files waiting";
+	if (held > share)
+		return "101 File transfer failed: spool share used up";
+	return NULL;
+}
 
 void
 files_start_upload(struct client *c, const struct reg_user_view *to,
 		   const char *fname, uint64_t size)
 {
 	struct worker *w = c->w;
+	struct spool *s = files_spool();
+	const char *over = sender_over_share(c, size);
+
+	if (over) {
+		conn_say(&c->conn, over);
+		return;
+	}
+	if (!spool_reserve(s, w->idx, size)) {
+		conn_say(&c->conn, "101 File transfer failed: spool full");
+		return;
+	}
 	struct upload *up = calloc(1, sizeof(*up));
-	struct file_offer_body o;
-
-	if (up == NULL) {
-		conn_say(&c->conn, "101 Out of memory");
+	int fd = up ? spool_open(s, size) : -1;
+	if (fd < 0) {
+		log_warn("file spool open in %s", spool_dir(s));
+		free(up);
+		spool_release(s, w->idx, size);
+		conn_say(&c->conn,
+			 "101 File transfer failed: spool unavailable");
 		return;
 	}
-	up->id = ++w->next_xfer_id;
 	up->c = c;
-	up->to_worker = to->worker;
-	up->remaining = size;
-	memcpy(up->to_name, to->name, sizeof(up->to_name));
+	up->fd = fd;
+	up->size = size;
+	up->to = *to;
+	up->t0_ms = now_ms();
+	up->last_ms = loop_now(w->loop);
 	snprintf(up->filename, sizeof(up->filename), "%s", fname);
-	up->next = w->uploads;
-	w->uploads = up;
-	w->board->files_active++;
 	c->up = up;
-	conn_set_raw(&c->conn, files_upload_input);
-
-	memset(&o, 0, sizeof(o));
-	o.target_slot = to->slot;
-	o.target_conn = to->conn_id;
-	o.size = size;
-	memcpy(o.sender, c->name, sizeof(o.sender));
-	snprintf(o.filename, sizeof(o.filename), "%s", fname);
+	files_active(w, 1);
 	conn_reply(&c->conn, "100 Ready: send %" PRIu64 " bytes", size);
-	if (mesh_send(&w->mesh, to->worker, FR_FILE_OFFER, up->id, &o,
-		      sizeof(o), NULL, 0) < 0) {
-		up->failed = true;
-		conn_say(&c->conn, "101 Receiver unreachable");
-	}
-	if (size == 0)
-		upload_finish_input(c, up);
-}
-
-/* All declared bytes were read: wait for the result, or go back to lines
- * when the transfer already failed (the 101 was sent then). */
-static void
-upload_finish_input(struct client *c, struct upload *up)
-{
-	conn_set_raw(&c->conn, NULL);
-	if (up->failed)
-		upload_free(c->w, up);
-	else
-		send_end(c->w, up, true, "");
-	conn_input_changed(&c->conn);
-}
-
-static bool
-upload_reading(const struct upload *up)
-{
-	return up->remaining > 0;
-}
-
-/* The raw-input sink of an uploading client: up to UPLOAD_MAX_PER_CALL
- * bytes (no cap over TLS, which raises no event for what it holds). */
-static void
-files_upload_input(struct conn *conn)
-{
-	struct client *c = (struct client *)conn;
-	struct worker *w = c->w;
-	struct upload *up = c->up;
-	size_t done = 0, n;
-
-	while (up->remaining > 0 && (done < UPLOAD_MAX_PER_CALL || conn->ssl)) {
-		if (!up->failed && up->credit == 0)
-			return;
-		size_t want =
-			up->remaining < FILE_CHUNK ? up->remaining : FILE_CHUNK;
-		enum io_result rc = conn_take_raw(conn, w->scratch, want, &n);
-		if (rc == IO_AGAIN)
-			return;
-		if (rc != IO_DONE) {
-			if (!up->failed)
-				send_end(w, up, false, "sender gone");
-			up->failed = true;
-			client_close(c, CR_UPLOAD_EOF, NULL);
-			return;
-		}
-		if (!up->failed) {
-			mesh_send(&w->mesh, up->to_worker, FR_FILE_DATA, up->id,
-				  w->scratch, n, NULL, 0);
-			up->credit--;
-		}
-		up->remaining -= n;
-		done += n;
-	}
-	if (up->remaining == 0)
-		upload_finish_input(c, up);
-}
-
-bool
-files_accepts_input(const struct client *c)
-{
-	const struct upload *up = c->up;
-
-	if (up == NULL)
-		return true;
-	return upload_reading(up) && (up->failed || up->credit > 0);
-}
-
-static void
-upload_on_credit(struct worker *w, const struct frame *f)
-{
-	struct file_credit_body cb;
-	struct upload *up = upload_find(w, f->hdr.id);
-
-	memcpy(&cb, f->payload, sizeof(cb));
-	if (up == NULL || cb.chunks > FILE_WINDOW * 2)
-		return;
-	up->credit += cb.chunks;
-	if (up->c && upload_reading(up))
-		conn_input_changed(&up->c->conn);
-}
-
-static void
-upload_on_result(struct worker *w, const struct frame *f)
-{
-	struct file_end_body r;
-	struct upload *up = upload_find(w, f->hdr.id);
-
-	memcpy(&r, f->payload, sizeof(r));
-	if (up == NULL)
-		return;
-	struct client *c = up->c;
-	if (c == NULL) {
-		upload_free(w, up);
+	if (size == 0) {
+		upload_stored(w, up);
 		return;
 	}
-	if (r.ok && !upload_reading(up))
-		conn_reply(&c->conn, "200 File %s delivered to %s",
-			   up->filename, up->to_name);
-	else if (!up->failed)
-		conn_reply(&c->conn, "101 File transfer failed: %s", r.why);
-	up->failed = true;
-	if (upload_reading(up))
-		return; /* keep reading and discarding the declared bytes */
-	upload_free(w, up);
+	upload_arm(w, up);
+	conn_set_raw(&c->conn, upload_input);
 	conn_input_changed(&c->conn);
 }
 
 /* ---- receiver side ---- */
 
-static struct rx *
-rx_find(struct worker *w, uint16_t src, uint32_t id)
-{
-	for (struct rx *r = w->rxs; r; r = r->next_all)
-		if (r->src_worker == src && r->id == id)
-			return r;
-	return NULL;
-}
-
 static void
-send_result(struct worker *w, uint16_t to, uint32_t id, bool ok,
-	    const char *why)
+rx_result(struct worker *w, struct rx *r, bool ok, const char *why)
 {
 	struct file_end_body e = {.ok = ok};
 
 	snprintf(e.why, sizeof(e.why), "%s", why);
-	mesh_send(&w->mesh, to, FR_FILE_RESULT, id, &e, sizeof(e), NULL, 0);
+	/* the space first: a sender told "delivered" may send again at once */
+	spool_close(r->fd);
+	spool_release(files_spool(), w->idx, r->size);
+	files_active(w, -1);
+	mesh_send(&w->mesh, r->src_worker, FR_FILE_RESULT, r->id, &e, sizeof(e),
+		  NULL, 0);
 }
 
-static void
-rx_unlink(struct worker *w, struct rx *r)
-{
-	for (struct rx **pp = &w->rxs; *pp; pp = &(*pp)->next_all)
-		if (*pp == r) {
-			*pp = r->next_all;
-			break;
-		}
-	struct client *c = r->c;
-	if (c == NULL)
-		return;
-	struct rx *prev = NULL;
-	for (struct rx *q = c->rx_head; q; prev = q, q = q->next_q)
-		if (q == r) {
-			if (prev)
-				prev->next_q = r->next_q;
-			else
-				c->rx_head = r->next_q;
-			if (c->rx_tail == r)
-				c->rx_tail = prev;
-			break;
-		}
-}
+static enum io_result rx_source(struct conn *conn, size_t budget);
 
 static void
-rx_grant(struct worker *w, struct rx *r)
+rx_activate(struct rx *r)
 {
-	uint64_t chunks_left = (r->remaining + FILE_CHUNK - 1) / FILE_CHUNK;
-
-	if (chunks_left <= r->outstanding)
-		return;
-	if (sendq_len(&r->c->conn.out) > 2 * FILE_CHUNK)
-		return;
-	uint64_t room = FILE_WINDOW - r->outstanding;
-	uint64_t want = chunks_left - r->outstanding;
-	struct file_credit_body cb = {(uint32_t)(want < room ? want : room)};
-	if (cb.chunks == 0)
-		return;
-	r->outstanding += cb.chunks;
-	mesh_send(&w->mesh, r->src_worker, FR_FILE_CREDIT, r->id, &cb,
-		  sizeof(cb), NULL, 0);
-}
-
-static void
-rx_activate(struct worker *w, struct rx *r)
-{
+	struct conn *conn = &r->c->conn;
 	char line[400];
 	int n = snprintf(line, sizeof(line), "102 %s %" PRIu64 " %s\n",
 			 r->filename, r->size, r->sender);
 
-	conn_push_data(&r->c->conn, line, (size_t)n);
-	conn_hold_replies(&r->c->conn, true);
-	r->active = true;
-	r->end_offset = r->c->conn.out.appended;
-	rx_grant(w, r);
+	r->t0_ms = now_ms();
+	conn_push_data(conn, line, (size_t)n);
+	conn_hold_replies(conn, true);
+	conn_set_source(conn, rx_source);
+}
+
+/* The head file is out: the deliveries that came before the next file go,
+ * then the next file, or everything that waited. */
+static void
+rx_next(struct client *c)
+{
+	struct rx *r = c->rx_head;
+	struct conn *conn = &c->conn;
+
+	c->rx_head = r->next;
+	if (c->rx_head == NULL)
+		c->rx_tail = NULL;
+	free(r);
+	conn_set_source(conn, NULL);
+	struct rx *next = c->rx_head;
+	if (next == NULL) {
+		conn_hold_replies(conn, false);
+		return;
+	}
+	size_t k = next->held_before;
+	conn_release_held(conn, k);
+	for (struct rx *q = next; q; q = q->next)
+		q->held_before -= q->held_before < k ? q->held_before : k;
+	rx_activate(next);
 }
 
 static void
-rx_try_complete(struct worker *w, struct rx *r)
+rx_delivered(struct worker *w, struct client *c)
 {
-	struct client *c = r->c;
+	struct rx *r = c->rx_head;
+	int64_t ms = now_ms() - r->t0_ms;
 
-	if (!r->active || r->remaining > 0 || !r->end_seen ||
-	    c->conn.out.written < r->end_offset)
-		return;
-	send_result(w, r->src_worker, r->id, true, "");
-	rx_unlink(w, r);
-	free(r);
-	conn_hold_replies(&c->conn, false);
-	if (c->rx_head)
-		rx_activate(w, c->rx_head);
+	log_info("file delivered id=%u from=%s to=%s bytes=%" PRIu64
+		 " secs=%.3f longest_pass_us=%lld longest_pass_cpu_us=%lld",
+		 r->id, r->sender, c->name, r->size, (double)ms / 1e3,
+		 (long long)w->pass_max_us, (long long)w->pass_max_cpu_us);
+	rx_result(w, r, true, "");
+	rx_next(c);
+}
+
+/* Output of a client whose head file streams: called by the transport
+ * when the queue is empty and the socket may take more. */
+static enum io_result
+rx_source(struct conn *conn, size_t budget)
+{
+	struct client *c = (struct client *)conn;
+	struct rx *r = c->rx_head;
+	uint64_t left = r->size - r->off;
+
+	if (left == 0) { /* TLS: the last chunk left the queue */
+		rx_delivered(c->w, c);
+		return IO_DONE;
+	}
+	if (conn->ssl) {
+		size_t want = left < TLS_CHUNK ? (size_t)left : TLS_CHUNK;
+		ssize_t k = spool_read(r->fd, &r->off, iobuf, want);
+		if (k <= 0)
+			return IO_ERROR;
+		conn_push_data(conn, iobuf, (size_t)k);
+		return IO_DONE;
+	}
+	size_t want = left < budget ? (size_t)left : budget;
+	ssize_t k = spool_sendfile(conn->fd, r->fd, &r->off, want);
+	if (k < 0)
+		return IO_ERROR;
+	if (r->off == r->size) {
+		rx_delivered(c->w, c);
+		return IO_DONE;
+	}
+	return IO_AGAIN;
 }
 
 static void
 rx_on_offer(struct worker *w, const struct frame *f)
 {
 	struct file_offer_body o;
+	struct rx *r = NULL;
 
 	memcpy(&o, f->payload, sizeof(o));
 	struct client *c = client_by_slot(w, o.target_slot, o.target_conn);
-	if (c == NULL) {
-		send_result(w, f->hdr.src_worker, f->hdr.id, false,
-			    "receiver gone");
+	if (c == NULL || client_closing(c) ||
+	    (r = calloc(1, sizeof(*r))) == NULL) {
+		struct file_end_body e = {.ok = 0};
+		snprintf(e.why, sizeof(e.why), "%s",
+			 c ? "out of memory" : "receiver gone");
+		spool_close(f->fd);
+		mesh_send(&w->mesh, f->hdr.src_worker, FR_FILE_RESULT,
+			  f->hdr.id, &e, sizeof(e), NULL, 0);
 		return;
 	}
-	struct rx *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		send_result(w, f->hdr.src_worker, f->hdr.id, false,
-			    "out of memory");
-		return;
-	}
+	spool_charge(files_spool(), w->idx, o.size);
+	files_active(w, 1);
 	r->c = c;
+	r->fd = f->fd;
 	r->src_worker = f->hdr.src_worker;
 	r->id = f->hdr.id;
-	r->size = r->remaining = o.size;
+	r->size = o.size;
+	o.sender[sizeof(o.sender) - 1] = '\0';
+	o.filename[sizeof(o.filename) - 1] = '\0';
 	memcpy(r->sender, o.sender, sizeof(r->sender));
 	memcpy(r->filename, o.filename, sizeof(r->filename));
-	r->next_all = w->rxs;
-	w->rxs = r;
+	r->held_before = sendq_len(&c->conn.held);
 	if (c->rx_tail)
-		c->rx_tail->next_q = r;
+		c->rx_tail->next = r;
 	else
 		c->rx_head = r;
 	c->rx_tail = r;
 	if (c->rx_head == r)
-		rx_activate(w, r);
-}
-
-static void
-rx_on_data(struct worker *w, const struct frame *f)
-{
-	struct rx *r = rx_find(w, f->hdr.src_worker, f->hdr.id);
-
-	if (r == NULL)
-		return; /* aborted meanwhile */
-	if (!r->active || f->hdr.len > r->remaining || r->outstanding == 0) {
-		log_warnx("file data out of flow id=%u", f->hdr.id);
-		return;
-	}
-	conn_push_data(&r->c->conn, f->payload, f->hdr.len);
-	r->remaining -= f->hdr.len;
-	r->outstanding--;
-	if (r->remaining == 0)
-		r->end_offset = r->c->conn.out.appended;
-}
-
-static void
-rx_on_end(struct worker *w, const struct frame *f)
-{
-	struct file_end_body e;
-	struct rx *r = rx_find(w, f->hdr.src_worker, f->hdr.id);
-
-	memcpy(&e, f->payload, sizeof(e));
-	if (r == NULL)
-		return;
-	if (e.ok) {
-		r->end_seen = true;
-		rx_try_complete(w, r);
-		return;
-	}
-	struct client *c = r->c;
-	bool was_active = r->active;
-	rx_unlink(w, r);
-	free(r);
-	if (was_active)
-		client_close(c, CR_FILE_ABORTED, NULL);
+		rx_activate(r);
 }
 
 void
 files_on_frame(struct worker *w, const struct frame *f)
 {
-	switch (f->hdr.type) {
-	case FR_FILE_OFFER:
+	if (f->hdr.type == FR_FILE_OFFER)
 		rx_on_offer(w, f);
-		break;
-	case FR_FILE_DATA:
-		rx_on_data(w, f);
-		break;
-	case FR_FILE_END:
-		rx_on_end(w, f);
-		break;
-	case FR_FILE_CREDIT:
-		upload_on_credit(w, f);
-		break;
-	case FR_FILE_RESULT:
-		upload_on_result(w, f);
-		break;
-	default:
-		break;
-	}
-}
-
-/* After bytes left the receiver's socket queue: more credit, or done. */
-void
-files_after_write(struct client *c)
-{
-	struct rx *r = c->rx_head;
-
-	if (r == NULL || !r->active)
-		return;
-	if (r->remaining > 0)
-		rx_grant(c->w, r);
-	else
-		rx_try_complete(c->w, r);
+	else if (f->hdr.type == FR_FILE_RESULT)
+		result_on_frame(w, f);
 }
 
 void
@@ -438,54 +543,42 @@ files_conn_gone(struct client *c)
 {
 	struct worker *w = c->w;
 
-	if (c->up) {
-		struct upload *up = c->up;
-		if (upload_reading(up) && !up->failed)
-			send_end(w, up, false, "sender gone");
-		up->c = NULL;
-		c->up = NULL;
-		if (upload_reading(up) || up->failed)
-			upload_free(w, up);
-	}
+	if (c->up)
+		upload_end(w, c->up); /* the receiver never heard of it */
+	for (struct pending *p = w->pendings; p; p = p->next)
+		if (p->c == c)
+			p->c = NULL;
 	while (c->rx_head) {
 		struct rx *r = c->rx_head;
-		c->rx_head = r->next_q; /* unlink from c whatever r->c says */
-		r->c = NULL;
-		send_result(w, r->src_worker, r->id, false, "receiver gone");
-		rx_unlink(w, r);
+		c->rx_head = r->next;
+		rx_result(w, r, false, "receiver gone");
 		free(r);
 	}
 	c->rx_tail = NULL;
 }
 
-/* A peer worker died: its transfers end here too. */
+/* Worker idx died: files stored for its users are lost (714 failed); files
+ * it sent us are ours now and still go out (their result is dropped). */
 void
 files_peer_lost(struct worker *w, int idx)
 {
-	for (struct upload *up = w->uploads, *next; up; up = next) {
-		next = up->next;
-		if (up->to_worker != idx || up->failed)
-			continue;
-		struct client *c = up->c;
-		up->failed = true;
-		if (c == NULL) {
-			upload_free(w, up);
+	for (struct pending **pp = &w->pendings; *pp;) {
+		struct pending *p = *pp;
+		if (p->to_worker != idx) {
+			pp = &p->next;
 			continue;
 		}
-		conn_say(&c->conn, "101 File transfer failed: receiver gone");
-		if (!upload_reading(up))
-			upload_free(w, up);
-		conn_input_changed(&c->conn);
+		*pp = p->next;
+		pending_tell(p, false, "receiver gone");
+		free(p);
 	}
-	for (struct rx *r = w->rxs, *next; r; r = next) {
-		next = r->next_all;
-		if (r->src_worker != idx)
-			continue;
-		struct client *c = r->c;
-		bool was_active = r->active;
-		rx_unlink(w, r);
-		free(r);
-		if (was_active)
-			client_close(c, CR_FILE_ABORTED, NULL);
-	}
+}
+
+void
+files_worker_start(struct worker *w)
+{
+	/* the previous worker of this slot died with its spool files */
+	spool_slot_reset(files_spool(), w->idx);
+	if (spool_closer_start() < 0)
+		log_warn("spool closer thread: spool files close inline");
 }

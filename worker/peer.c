@@ -24,21 +24,35 @@ peer_update(struct peer *p)
 	loop_mod(p->m->loop, p->ch.fd, EPOLLIN | (want ? EPOLLOUT : 0), &p->h);
 }
 
-int
-mesh_send(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
-	  size_t alen, const void *b, size_t blen)
+static int
+mesh_put(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
+	 size_t alen, const void *b, size_t blen, int fd)
 {
 	if (to < 0 || to >= m->n)
 		return -1;
 	struct peer *p = &m->peers[to];
 	if (!p->up)
 		return -1;
-	if (chan_send(&p->ch, type, id, a, alen, b, blen, -1) != IO_DONE) {
+	if (chan_send(&p->ch, type, id, a, alen, b, blen, fd) != IO_DONE) {
 		mesh_lost(m, to);
 		return -1;
 	}
 	peer_update(p);
 	return 0;
+}
+
+int
+mesh_send(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
+	  size_t alen, const void *b, size_t blen)
+{
+	return mesh_put(m, to, type, id, a, alen, b, blen, -1);
+}
+
+int
+mesh_send_fd(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
+	     size_t alen, int fd)
+{
+	return mesh_put(m, to, type, id, a, alen, NULL, 0, fd);
 }
 
 void

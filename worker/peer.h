@@ -57,6 +57,10 @@ int mesh_init(struct mesh *m, struct loop *l, int idx, int gen, int n,
  * is down are dropped (its users are gone): 0, or -1. */
 int mesh_send(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
 	      size_t alen, const void *b, size_t blen);
+/* The same with a descriptor that travels along (SCM_RIGHTS); the caller
+ * keeps its own fd. */
+int mesh_send_fd(struct mesh *m, int to, uint16_t type, uint32_t id,
+		 const void *a, size_t alen, int fd);
 /* The channel to worker idx, generation gen, is fd (replaces an old one). */
 void mesh_attach(struct mesh *m, int idx, int gen, int fd);
 /* Drop the channel to worker idx (the hooks hear of it). */

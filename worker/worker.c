@@ -192,9 +192,6 @@ worker_on_frame(void *arg, const struct frame *f)
 		login_on_probe_reply(w, f);
 		break;
 	case FR_FILE_OFFER:
-	case FR_FILE_DATA:
-	case FR_FILE_CREDIT:
-	case FR_FILE_END:
 	case FR_FILE_RESULT:
 		files_on_frame(w, f);
 		break;
@@ -422,7 +419,7 @@ worker_alloc(struct worker *w)
 	size_t max_rooms = registry_limits(w->reg)->max_rooms;
 
 	w->loop = loop_new();
-	w->scratch = malloc(FILE_CHUNK); /* a file chunk or a socket read */
+	w->scratch = malloc(READ_CHUNK); /* a socket read */
 	w->by_slot = calloc(max_users, sizeof(struct client *));
 	w->views = calloc(max_users, sizeof(*w->views));
 	w->rooms_tmp = calloc(max_rooms + 1, sizeof(*w->rooms_tmp));
@@ -456,6 +453,7 @@ worker_setup(int ctl_fd, const int *lfds, int nlfds)
 		      &worker_mesh_hooks, w) < 0)
 		return -1;
 	loop_before_sleep(w->loop, worker_before_sleep, w);
+	files_worker_start(w);
 	return 0;
 }
 
@@ -534,9 +532,11 @@ worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	the.w.board->pid = getpid();
 	the.w.board->gen = the.w.gen;
 	chan_send(&the.ctl, FR_READY, 0, NULL, 0, NULL, 0, -1);
-	while (!the.stopping)
+	while (!the.stopping) {
 		if (loop_run_once(the.w.loop) < 0)
 			break;
+		files_after_pass(&the.w);
+	}
 	/* final flush: last lines to the clients, last frames to peers */
 	worker_before_sleep(&the.w);
 	log_debug("exiting");
