@@ -46,6 +46,7 @@ fc_start() {
 	"$FORKCHATD" -f -w "${FC_WORKERS:-3}" \
 		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
 		--control-socket "$FC_CTL" --pidfile "$FC_PIDFILE" \
+		--spool-dir "$dir/spool" \
 		"$@" >"$FC_LOG" 2>&1 </dev/null &
 	FC_PID=$!
 	local deadline=$((SECONDS + 10))
