@@ -28,7 +28,7 @@ BUILD   := build/opt
 BIN     := bin
 endif
 
-COMMON_SRC = common/log.c common/util.c common/config.c common/loop.c common/tlsctx.c
+COMMON_SRC = common/log.c common/util.c common/config.c common/loop.c common/tlsctx.c common/safefile.c
 PROTO_SRC  = proto/line.c proto/wire.c
 IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/frame.c ipc/chan.c
 WORKER_SRC = $(wildcard worker/*.c)

@@ -70,14 +70,25 @@ bool supervise_all_dead(const struct master *m);
 void supervise_check_registry(struct master *m);
 
 /* control.c */
-int control_open(struct master *m);
+#define CTL_ROOT_DIR "/run/forkchatd"
+/* Fill in the default control-socket path; -1 and ERR when there is none. */
+int control_default_path(struct fc_config *cfg, char *err, size_t errlen);
+/* Bind the control socket (refusing a squatted or unsafe path); -1, ERR. */
+int control_open(struct master *m, char *err, size_t errlen);
+/* Serve it in the master's loop (once the loop exists). */
+void control_start(struct master *m);
 void control_close(struct master *m);
 void control_chown(struct master *m, const char *user);
+void control_forget_in_child(void);
+
+/* ctlclient.c: `forkchatd status ...`, returns the exit status */
+int control_client_main(int argc, char **argv);
 
 /* daemon.c */
 int daemon_detach(int *ready_fd);
 void daemon_ready(int ready_fd, int status);
-int pidfile_lock(const char *path);
+/* Open (O_NOFOLLOW, safe folder) and lock the pidfile; -1, errno, ERR. */
+int pidfile_lock(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd);
 int privdrop(const char *user);
 

@@ -27,6 +27,7 @@ child_close_foreign(struct master *m, int idx)
 			close(m->w[j].ctl.fd);
 	if (m->ctl_listen_fd >= 0)
 		close(m->ctl_listen_fd);
+	control_forget_in_child();
 	if (m->pidfile_fd >= 0)
 		close(m->pidfile_fd);
 	if (m->sig_fd >= 0)
