@@ -1,10 +1,10 @@
 /* The control socket: a Unix-domain stream socket (mode 0600) where the
  * master answers one request per connection ("status", "status json",
- * "users json", "check"). Clients are served inside the master's loop
- * without ever blocking it: non-blocking reads and writes, at most
- * CTL_MAX_CLIENTS at a time, each cut at its deadline. Status is read from
- * the registry without its lock, so a worker stuck holding the lock can
- * never stall the master. */
+ * "users json", "metrics" (Prometheus, see prom.c), "check"). Clients are
+ * served inside the master's loop without ever blocking it: non-blocking reads
+ * and writes, at most CTL_MAX_CLIENTS at a time, each cut at its deadline.
+ * Status is read from the registry without its lock, so a worker stuck holding
+ * the lock can never stall the master. */
 #include <errno.h>
 #include <pwd.h>
 #include <stddef.h>
@@ -338,6 +338,8 @@ control_dispatch(struct master *m, const char *req, FILE *o)
 		status_json(m, o);
 	else if (strcmp(req, "users json") == 0)
 		users_json(m, o);
+	else if (strcmp(req, "metrics") == 0)
+		prom_render(m, o);
 	else if (strcmp(req, "check") == 0) {
 		int bad = registry_check(m->reg);
 		supervise_check_registry(m);
@@ -349,7 +351,7 @@ control_dispatch(struct master *m, const char *req, FILE *o)
 	} else
 		fprintf(o,
 			"error: unknown request '%s' (status, status json, "
-			"users json, check)\n",
+			"users json, metrics, check)\n",
 			req);
 }
 

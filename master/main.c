@@ -15,6 +15,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/metrics.h"
 #include "../worker/spool.h"
 #include "master.h"
 #include "options.h"
@@ -284,7 +285,7 @@ master_setup(struct master *m, int *ready_fd)
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
 				 m->cfg.lim.max_line};
 	m->reg = registry_create(&lim);
-	if (m->reg == NULL) {
+	if (m->reg == NULL || metrics_create(REG_MAX_WORKERS) < 0) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
 			strerror(errno));
 		return 1;

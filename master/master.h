@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
 
@@ -80,6 +81,9 @@ void control_start(struct master *m);
 void control_close(struct master *m);
 void control_chown(struct master *m, const char *user);
 void control_forget_in_child(void);
+
+/* prom.c: every metric in the Prometheus text format */
+void prom_render(struct master *m, FILE *o);
 
 /* ctlclient.c: `forkchatd status ...`, returns the exit status */
 int control_client_main(int argc, char **argv);

@@ -56,7 +56,8 @@ options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: forkchatd [options]\n"
-		"       forkchatd status [--json|--users] [-S SOCKET] [-c FILE]\n"
+		"       forkchatd status [--json|--users|--prometheus [-o FILE]]\n"
+		"                        [-S SOCKET] [-c FILE]\n"
 		"\n"
 		"A chat daemon serving the okfail and numeric line protocols.\n"
 		"\n"

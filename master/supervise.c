@@ -13,6 +13,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/metrics.h"
 #include "../worker/worker_main.h"
 #include "master.h"
 
@@ -55,6 +56,7 @@ slot_fork(struct master *m, struct wslot *s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		fd_set_nonblock(sv[1]);
+		metrics_bind((unsigned)s->idx);
 		int rc = worker_main(&m->cfg, m->reg, s->idx, s->gen,
 				     m->nworkers, sv[1], m->ls.fd[s->idx],
 				     m->ls.nlisten, &m->pem);
@@ -233,6 +235,7 @@ slot_died(struct master *m, struct wslot *s, pid_t pid, int status)
 	s->alive = false;
 	s->started = false;
 	registry_worker(m->reg, (unsigned)s->idx)->clients = 0;
+	metrics_worker_gone((unsigned)s->idx);
 	if (WIFEXITED(status))
 		log_info("worker %d (pid %d) exited status=%d", s->idx,
 			 (int)pid, WEXITSTATUS(status));
