@@ -15,6 +15,8 @@ pkgs="$pkgs bats bats-assert bats-support"
 pkgs="$pkgs openssl procps python3 tmux mandoc groff-base bsdextrautils systemd"
 # ... and the commands they stand for, checked after the install
 cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
+# the Debian package and the metrics (bats/package.bats, daemon_metrics.bats)
+pkgs="$pkgs dpkg-dev debhelper lintian prometheus adduser" cmds="$cmds dpkg-buildpackage lintian promtool adduser"
 
 missing=""
 if command -v dpkg-query >/dev/null; then
