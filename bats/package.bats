@@ -14,7 +14,7 @@ PROMDIR=/var/lib/prometheus/node-exporter
 
 # files named like ours in the places a package touches
 pkg_leftovers() {
-	find /etc /lib/systemd /usr /var/lib/systemd /var/lib/prometheus /run -xdev \
+	find /etc /lib/systemd /usr /var/lib/systemd /var/lib/prometheus /var/spool /run -xdev \
 		-name '*forkchat*' 2>/dev/null | sort
 }
 
@@ -104,6 +104,7 @@ teardown() {
 	[ "$home" = /nonexistent ] && [ ! -e /nonexistent ]
 	[[ $shell == */nologin || $shell == /bin/false ]] || fail "shell $shell"
 	[ "$(getent group forkchat | cut -d: -f3)" = "$gid" ]
+	[ "$(stat -c '%a %U %G' /var/spool/forkchat)" = "700 forkchat forkchat" ]
 	# enabled through deb-systemd-helper (dh_installsystemd)
 	[ -L /etc/systemd/system/multi-user.target.wants/forkchatd.service ]
 	[ -L /etc/systemd/system/timers.target.wants/forkchatd-metrics.timer ]
@@ -179,6 +180,7 @@ teardown() {
 	getent passwd forkchat >/dev/null || fail "remove must keep the user"
 	run -0 dpkg -P forkchatd forkchat
 	[ ! -e /etc/forkchat ] || fail "/etc/forkchat left: $(ls -la /etc/forkchat)"
+	[ ! -e /var/spool/forkchat ] || fail "spool left"
 	! getent passwd forkchat >/dev/null || fail "user forkchat left"
 	! getent group forkchat >/dev/null || fail "group forkchat left"
 	[ ! -e /etc/systemd/system/multi-user.target.wants/forkchatd.service ]
