@@ -155,7 +155,7 @@ control_bind(const char *path, char *err, size_t errlen)
 static void
 control_make_root_dir(const char *path)
 {
-	if (geteuid() != 0 || strcmp(path, CTL_ROOT_DIR "/forkchatd.sock"))
+	if (geteuid() != 0 || strcmp(path, CTL_ROOT_DIR "/forkchatd.sock") != 0)
 		return;
 	if (mkdir(CTL_ROOT_DIR, 0755) < 0 && errno != EEXIST)
 		log_warn("mkdir %s", CTL_ROOT_DIR);
