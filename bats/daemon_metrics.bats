@@ -106,12 +106,24 @@ teardown() {
 		forkchat_rooms forkchat_start_time_seconds; do
 		grep -q "^# TYPE $f " "$BATS_TEST_TMPDIR/m.prom" || fail "no family $f"
 	done
-	# and the values tell what the load did
-	[ "$(metric 'forkchat_users{dialect="okfail"}')" = 3 ]
-	[ "$(metric 'forkchat_users{dialect="numeric"}')" = 3 ]
-	[ "$(metric forkchat_rooms)" = 1 ]
-	[ "$(metric_sum forkchat_worker_up)" = 3 ]
-	[ "$(metric_sum forkchat_file_transfers_active)" -ge 1 ]
+	# and the values tell what the load did (summed over the workers)
+	local want k v
+	for want in 'forkchat_users{dialect="okfail"} 3' 'forkchat_users{dialect="numeric"} 3' \
+		'forkchat_rooms 1' 'forkchat_worker_up 3' \
+		'forkchat_connections{dialect="okfail" 3' 'forkchat_connections{dialect="numeric" 3' \
+		'forkchat_logins_total{dialect="okfail" 3' 'forkchat_logins_total{dialect="numeric" 3' \
+		'forkchat_messages_total{kind="broadcast" 3' 'forkchat_messages_total{kind="private" 2' \
+		'forkchat_messages_total{kind="room" 3' 'forkchat_tls_handshakes_total{result="ok" 2' \
+		'forkchat_file_transfers_started_total 1' 'forkchat_file_transfers_active 1'; do
+		k=${want% *}
+		v=$(awk -v k="$k" 'index($1, k) == 1 && (substr($1, length(k) + 1, 1) ~ /^[{,]?$/ || k ~ /[{]/) { s += $2 } END { print s + 0 }' "$BATS_TEST_TMPDIR/m.prom")
+		[ "$v" = "${want##* }" ] || fail "$k: $v, want ${want##* }"
+	done
+	for k in forkchat_received_bytes_total forkchat_sent_bytes_total \
+		forkchat_deliveries_total forkchat_file_transferred_bytes_total; do
+		v=$(awk -v k="$k" 'index($1, k "{") == 1 { s += $2 } END { print s + 0 }' "$BATS_TEST_TMPDIR/m.prom")
+		[ "$v" -gt 0 ] || fail "$k is 0 under load"
+	done
 }
 
 @test "metrics: counters only go up across a SIGHUP and a worker's kill -9" {
