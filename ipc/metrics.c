@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include <openssl/ssl.h>
+
 struct metrics_slot {
 	_Alignas(128) uint64_t v[M_N];
 };
@@ -58,4 +60,13 @@ metrics_add(enum metric m, int64_t n)
 	uint64_t *p = &self->v[m];
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + (uint64_t)n,
 			 __ATOMIC_RELAXED);
+}
+
+void
+metrics_tls_info(const SSL *ssl, int where, int ret)
+{
+	(void)ssl;
+	(void)ret;
+	if (where & SSL_CB_HANDSHAKE_DONE)
+		metrics_add(M_TLS_OK, 1);
 }

@@ -3,22 +3,43 @@
  * slots (ipc/metrics.h), which outlive workers, so they never go down;
  * gauges from the master's own state and the registry. Names follow
  * Prometheus' rules: forkchat_ prefix, base units, _total on counters. */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "../common/util.h"
+#include "../ipc/frame.h"
 #include "../ipc/metrics.h"
+#include "../worker/conn.h"
 #include "master.h"
 
 static const char *const dialects[] = {"okfail", "numeric", "irc"};
-static const char *const kinds[] = {"broadcast", "private", "room", "secure"};
-static const char *const reasons[] = {
-	"client",       "error",         "sendq",
-	"pong_timeout", "login_timeout", "line_timeout",
-	"flood_limit",  "shutdown",      "other"};
-static const char *const file_results[] = {"completed", "failed"};
 static const char *const tls_results[] = {"ok", "failed"};
+static const char *const file_results[] = {"completed", "failed"};
+
+/* The label of each event kind; messages_total leaves out the
+ * notifications (logins, logouts, joins), which no client sends. */
+static const struct {
+	const char *name;
+	bool message;
+} kinds[METRICS_KINDS] = {
+	[EV_LOGIN] = {"login", false},
+	[EV_LOGOUT] = {"logout", false},
+	[EV_BCST] = {"broadcast", true},
+	[EV_PM] = {"private", true},
+	[EV_SECU] = {"secure", true},
+	[EV_PUBKEY] = {"public_key", true},
+	[EV_SESSKEY] = {"session_key", true},
+	[EV_EPM] = {"encrypted_private", true},
+	[EV_ROOM_MSG] = {"room", true},
+	[EV_ROOM_JOIN] = {"room_join", false},
+	[EV_ROOM_LEFT] = {"room_leave", false},
+};
+
+_Static_assert(EV_KIND_MAX <= METRICS_KINDS, "event kinds outgrow metrics");
+_Static_assert(CR_MAX <= METRICS_REASONS, "close reasons outgrow metrics");
 
 /* One metric family kept in the worker slots: BASE .. BASE+N-1, one
  * value of LABEL each (N = 1 and LABEL NULL for an unlabelled one). */
@@ -46,19 +67,10 @@ static const struct family families[] = {
 	    "Client connections accepted.", "dialect", M_ACCEPTED, dialects),
 	FAM("forkchat_logins_total", "counter", "Successful logins.", "dialect",
 	    M_LOGINS, dialects),
-	FAM("forkchat_messages_total", "counter",
-	    "Messages sent by clients, by kind.", "kind", M_MSG_BROADCAST,
-	    kinds),
-	FAM("forkchat_deliveries_total", "counter",
-	    "Messages delivered to a recipient, by kind.", "kind",
-	    M_DELIVER_BROADCAST, kinds),
 	FAM1("forkchat_received_bytes_total", "counter",
 	     "Bytes read from clients (after TLS).", M_BYTES_IN),
 	FAM1("forkchat_sent_bytes_total", "counter",
 	     "Bytes written to clients (before TLS).", M_BYTES_OUT),
-	FAM("forkchat_disconnects_total", "counter",
-	    "Client connections closed, by reason.", "reason", M_DISC_CLIENT,
-	    reasons),
 	FAM1("forkchat_flood_delays_total", "counter",
 	     "Lines held back by flood control.", M_FLOOD_DELAYS),
 	FAM1("forkchat_registry_lock_waits_total", "counter",
@@ -68,13 +80,22 @@ static const struct family families[] = {
 	FAM1("forkchat_file_transfers_started_total", "counter",
 	     "FILE transfers accepted.", M_FILES_STARTED),
 	FAM("forkchat_file_transfers_finished_total", "counter",
-	    "FILE transfers finished, by result.", "result", M_FILES_DONE,
-	    file_results),
+	    "FILE transfers finished, by result: delivered whole, or failed (upload cut off, receiver gone, ...).",
+	    "result", M_FILES_DONE, file_results),
 	FAM1("forkchat_file_transferred_bytes_total", "counter",
-	     "File payload bytes relayed.", M_FILE_BYTES),
+	     "File bytes received from senders (into the spool).",
+	     M_FILE_BYTES),
 	FAM("forkchat_tls_handshakes_total", "counter",
 	    "TLS handshakes, by result.", "result", M_TLS_OK, tls_results),
 };
+
+static uint64_t
+slot_value(int k, int m)
+{
+	const uint64_t *v = metrics_slot((unsigned)k);
+
+	return v ? __atomic_load_n(&v[m], __ATOMIC_RELAXED) : 0;
+}
 
 static void
 prom_head(FILE *o, const char *name, const char *type, const char *help)
@@ -87,10 +108,8 @@ prom_family(FILE *o, const struct master *m, const struct family *f)
 {
 	prom_head(o, f->name, f->type, f->help);
 	for (int k = 0; k < m->nworkers; k++) {
-		const uint64_t *v = metrics_slot((unsigned)k);
-		for (int i = 0; v && i < f->n; i++) {
-			uint64_t x = __atomic_load_n(&v[f->base + i],
-						     __ATOMIC_RELAXED);
+		for (int i = 0; i < f->n; i++) {
+			uint64_t x = slot_value(k, (int)f->base + i);
 			if (f->label)
 				fprintf(o, "%s{%s=\"%s\",worker=\"%d\"} %llu\n",
 					f->name, f->label, f->values[i], k,
@@ -100,6 +119,58 @@ prom_family(FILE *o, const struct master *m, const struct family *f)
 					k, (unsigned long long)x);
 		}
 	}
+}
+
+/* messages_total (MESSAGES: only what clients send) or deliveries_total */
+static void
+prom_kinds(FILE *o, const struct master *m, bool messages)
+{
+	const char *name = messages ? "forkchat_messages_total"
+				    : "forkchat_deliveries_total";
+
+	prom_head(o, name, "counter",
+		  messages ? "Messages sent by clients, by kind."
+			   : "Lines delivered to a recipient, by kind.");
+	for (int k = 0; k < m->nworkers; k++)
+		for (int i = 0; i < METRICS_KINDS; i++)
+			if (kinds[i].name && (kinds[i].message || !messages))
+				fprintf(o,
+					"%s{kind=\"%s\",worker=\"%d\"} %llu\n",
+					name, kinds[i].name, k,
+					(unsigned long long)slot_value(
+						k, (messages ? M_MESSAGES
+							     : M_DELIVERIES) +
+							   i));
+}
+
+/* A close reason's log name as a label value: "sendq-hard" sendq_hard. */
+static void
+reason_label(enum close_reason r, char *out, size_t n)
+{
+	snprintf(out, n, "%s", close_reason_name(r));
+	for (char *p = out; *p; p++)
+		if (!isalnum((unsigned char)*p))
+			*p = '_';
+}
+
+static void
+prom_disconnects(FILE *o, const struct master *m)
+{
+	char label[64];
+
+	prom_head(o, "forkchat_disconnects_total", "counter",
+		  "Client connections closed or refused, by reason.");
+	for (int k = 0; k < m->nworkers; k++)
+		for (int r = CR_NONE + 1; r < CR_MAX; r++) {
+			reason_label((enum close_reason)r, label,
+				     sizeof(label));
+			fprintf(o,
+				"forkchat_disconnects_total{reason=\"%s\","
+				"worker=\"%d\"} %llu\n",
+				label, k,
+				(unsigned long long)slot_value(
+					k, M_DISCONNECTS + r));
+		}
 }
 
 /* Per-worker values the master keeps or reads from the registry. */
@@ -169,4 +240,7 @@ prom_render(struct master *m, FILE *o)
 	prom_workers(o, m);
 	for (size_t i = 0; i < FC_ARRAY_LEN(families); i++)
 		prom_family(o, m, &families[i]);
+	prom_kinds(o, m, true);
+	prom_kinds(o, m, false);
+	prom_disconnects(o, m);
 }

@@ -8,6 +8,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "client.h"
+#include "../ipc/metrics.h"
 
 static bool
 is_room_kind(uint16_t kind)
@@ -71,6 +72,7 @@ deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 
 	if (q)
 		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
+	metrics_add(M_DELIVERIES + kind, q != NULL);
 	if (c->d->render[kind])
 		w->msgs_out++;
 }
@@ -142,6 +144,7 @@ fanout_simple(struct worker *w, uint16_t kind, struct client *from,
 {
 	struct ev_body ev;
 
+	metrics_add(M_MESSAGES + kind, 1);
 	ev_from(&ev, kind, from);
 	ev.room = room < 0 ? 0 : (uint32_t)room;
 	ev.text_len = (uint32_t)len;
@@ -157,6 +160,7 @@ fanout_to(struct worker *w, uint16_t kind, struct client *from,
 {
 	struct ev_body ev;
 
+	metrics_add(M_MESSAGES + kind, 1);
 	ev_from(&ev, kind, from);
 	ev.target_slot = (int32_t)to->slot;
 	ev.target_conn = to->conn_id;
