@@ -4,6 +4,9 @@
 # OUTDIR gets forkchat-VERSION/ (the copy) and the .deb, .changes and
 # .buildinfo files; lintian then checks the .changes and both packages.
 set -eu
+# a package is always the plain build: nothing of the calling make (SAN=1
+# in MAKEFLAGS from `make test SAN=1`, -j, BUILD) leaks into it
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES SAN BUILD BIN 2>/dev/null || true
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-build/deb}
 mkdir -p "$out"
