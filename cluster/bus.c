@@ -174,6 +174,14 @@ bus_wrap(const struct clink *c, uint64_t seq, const void *data, size_t len,
 	return buf;
 }
 
+char *
+bus_wrap_all(struct clink *c, const void *data, size_t len, size_t *out_len)
+{
+	uint64_t *seq = seqmap_get(&c->sendseq, CH_ALL);
+
+	return seq ? bus_wrap(c, ++*seq, data, len, out_len) : NULL;
+}
+
 static void
 bus_full(struct clink *c)
 {

@@ -86,13 +86,19 @@ const char *clink_self(const struct clink *c); /* "node/incarnation" */
 int clink_live_count(void);
 
 /* Names (ops.c). Claim: one atomic SET NX in a script; result the
- * cluster-wide login sequence, CLR_TAKEN or CLR_NOT_LIVE. */
-int clink_claim(struct clink *c, const char *name, clink_reply_fn fn,
+ * cluster-wide login sequence, CLR_TAKEN or CLR_NOT_LIVE. With announce,
+ * the same script publishes it on the all channel followed by the login
+ * sequence in decimal, ahead of anything published after the claim. */
+int clink_claim(struct clink *c, const char *name, int dialect,
+		const void *announce, size_t alen, clink_reply_fn fn,
 		void *arg);
 /* Re-assert a name this node holds (after a resync), keeping its login
  * sequence; CLR_TAKEN if another node took it meanwhile. */
-int clink_assert(struct clink *c, const char *name, uint64_t seq,
+int clink_assert(struct clink *c, const char *name, int dialect, uint64_t seq,
 		 clink_reply_fn fn, void *arg);
+/* Every user of the cluster in login order, as a flat array reply of
+ * name, seq, "node\tdialect", key ("" if none), rooms ("\t"-separated). */
+int clink_load(struct clink *c, clink_reply_fn fn, void *arg);
 /* Free a name with its rooms and key; fn (may be NULL) gets 1, or 0 if
  * this node did not hold it. */
 int clink_release(struct clink *c, const char *name, clink_reply_fn fn,

@@ -67,6 +67,10 @@ long long ops_decode_int(const redisReply *r);
 extern const char ops_reap_lua[];
 
 /* bus.c */
+/* A message for the all channel with its next sequence (consumed now, so
+ * the order of sequences is the order of commands); the caller frees. */
+char *bus_wrap_all(struct clink *c, const void *data, size_t len,
+		   size_t *out_len);
 void bus_subscribe_all(struct clink *c);
 void bus_on_message(redisAsyncContext *ac, void *reply, void *priv);
 

@@ -26,6 +26,7 @@ const char ops_reap_lua[] =
 	"      redis.call('DEL','fc:name:'..u,'fc:urooms:'..u)\n"
 	"      redis.call('ZREM','fc:order',u)\n"
 	"      redis.call('HDEL','fc:keys',u)\n"
+	"      redis.call('HDEL','fc:info',u)\n"
 	"      local l=u\n"
 	"      if #rs>0 then l=l..'\\t'..table.concat(rs,'\\t') end\n"
 	"      msg[#msg+1]=l\n"
@@ -37,25 +38,45 @@ const char ops_reap_lua[] =
 	"  redis.call('PUBLISH','" CH_ALL "',table.concat(msg,'\\n'))\n"
 	"end\n";
 
-/* Only a registered, live incarnation may claim; ARGV name node inc
- * [seq]. With a seq it is a re-assertion after a resync: the name may be
- * ours already, and the login order is kept. */
+/* Only a registered, live incarnation may claim. ARGV: name node inc
+ * dialect seq channel msg. With a seq it is a re-assertion after a resync:
+ * the name may be ours already, and the login order is kept. With a
+ * channel the login is announced there in the same step (msg, then the
+ * login sequence), so it reaches every node before anything the user
+ * sends afterwards. */
 static const char claim_lua[] =
-	"local n,id=ARGV[1],ARGV[2]\n"
+	"local n,id,dia,sq,ch=ARGV[1],ARGV[2],ARGV[4],ARGV[5],ARGV[6]\n"
 	"if redis.call('HGET','fc:nodes',id)~=ARGV[3] then return -2 end\n"
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
 	"local cur=redis.call('GET','fc:name:'..n)\n"
-	"if cur and (cur~=id or not ARGV[4]) then return -1 end\n"
+	"if cur and (cur~=id or sq=='') then return -1 end\n"
 	"local seq\n"
-	"if ARGV[4] then\n"
-	"  seq=tonumber(ARGV[4])\n"
+	"if sq~='' then\n"
+	"  seq=tonumber(sq)\n"
 	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"
 	"    redis.call('SET','fc:seq',seq) end\n"
 	"else seq=redis.call('INCR','fc:seq') end\n"
 	"redis.call('SET','fc:name:'..n,id)\n"
+	"redis.call('HSET','fc:info',n,id..'\\t'..dia)\n"
 	"redis.call('SADD','fc:nusers:'..id,n)\n"
 	"redis.call('ZADD','fc:order',seq,n)\n"
+	"if ch~='' then redis.call('PUBLISH',ch,ARGV[7]..seq) end\n"
 	"return seq\n";
+
+/* Every user in login order: name, seq, "node\tdialect", key, rooms. */
+static const char load_lua[] =
+	"local o=redis.call('ZRANGE','fc:order',0,-1,'WITHSCORES')\n"
+	"local out={}\n"
+	"for i=1,#o,2 do\n"
+	"  local n=o[i]\n"
+	"  out[#out+1]=n\n"
+	"  out[#out+1]=o[i+1]\n"
+	"  out[#out+1]=redis.call('HGET','fc:info',n) or ''\n"
+	"  out[#out+1]=redis.call('HGET','fc:keys',n) or ''\n"
+	"  out[#out+1]=table.concat(redis.call('SMEMBERS','fc:urooms:'..n),"
+	"'\\t')\n"
+	"end\n"
+	"return out\n";
 
 static const char release_lua[] =
 	"local n,id=ARGV[1],ARGV[2]\n"
@@ -66,6 +87,7 @@ static const char release_lua[] =
 	"redis.call('SREM','fc:nusers:'..id,n)\n"
 	"redis.call('ZREM','fc:order',n)\n"
 	"redis.call('HDEL','fc:keys',n)\n"
+	"redis.call('HDEL','fc:info',n)\n"
 	"return 1\n";
 
 /* Room membership and keys only for names this node holds. */
@@ -153,23 +175,40 @@ ops_ready(const struct clink *c)
 }
 
 int
-clink_claim(struct clink *c, const char *name, clink_reply_fn fn, void *arg)
+clink_claim(struct clink *c, const char *name, int dialect,
+	    const void *announce, size_t alen, clink_reply_fn fn, void *arg)
 {
+	size_t n = 0;
+	char *msg = NULL;
+
 	if (ops_ready(c) < 0)
 		return CLR_DOWN;
-	return ops_send(c, 0, fn, arg, ops_decode_int, "EVAL %s 0 %s %s %s",
-			claim_lua, name, c->o.node, c->inc);
+	if (announce && (msg = bus_wrap_all(c, announce, alen, &n)) == NULL)
+		return CLR_DOWN;
+	int rc = ops_send(c, 0, fn, arg, ops_decode_int,
+			  "EVAL %s 0 %s %s %s %d %s %s %b", claim_lua, name,
+			  c->o.node, c->inc, dialect, "", msg ? CH_ALL : "",
+			  msg ? msg : "", n);
+	free(msg);
+	return rc;
 }
 
 int
-clink_assert(struct clink *c, const char *name, uint64_t seq, clink_reply_fn fn,
-	     void *arg)
+clink_assert(struct clink *c, const char *name, int dialect, uint64_t seq,
+	     clink_reply_fn fn, void *arg)
 {
 	if (ops_ready(c) < 0)
 		return CLR_DOWN;
 	return ops_send(c, 0, fn, arg, ops_decode_int,
-			"EVAL %s 0 %s %s %s %llu", claim_lua, name, c->o.node,
-			c->inc, (unsigned long long)seq);
+			"EVAL %s 0 %s %s %s %d %llu %s %s", claim_lua, name,
+			c->o.node, c->inc, dialect, (unsigned long long)seq, "",
+			"");
+}
+
+int
+clink_load(struct clink *c, clink_reply_fn fn, void *arg)
+{
+	return clink_query(c, fn, arg, "EVAL %s 0", load_lua);
 }
 
 int

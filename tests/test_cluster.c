@@ -256,8 +256,10 @@ test_claim_race_one_wins(void **state)
 		snprintf(name, sizeof(name), "u%d", i);
 		a.claims = b.claims = 0;
 		/* both in flight before either answer is read */
-		assert_int_equal(clink_claim(a.l, name, on_claim, &a), 0);
-		assert_int_equal(clink_claim(b.l, name, on_claim, &b), 0);
+		assert_int_equal(
+			clink_claim(a.l, name, 0, NULL, 0, on_claim, &a), 0);
+		assert_int_equal(
+			clink_claim(b.l, name, 0, NULL, 0, on_claim, &b), 0);
 		RUN_UNTIL(l, a.claims == 1 && b.claims == 1, 2000);
 		assert_true((a.claim > 0) != (b.claim > 0));
 		assert_int_equal(a.claim > 0 ? b.claim : a.claim, CLR_TAKEN);
@@ -272,7 +274,7 @@ test_claim_race_one_wins(void **state)
 	RUN_UNTIL(l, h->claims == 1, 2000);
 	assert_int_equal(h->claim, 1);
 	o->claims = 0;
-	clink_claim(o->l, "u0", on_claim, o);
+	clink_claim(o->l, "u0", 0, NULL, 0, on_claim, o);
 	RUN_UNTIL(l, o->claims == 1, 2000);
 	assert_true(o->claim > 0);
 	node_close(l, &a, &b);
@@ -299,11 +301,17 @@ node_child(const char *id, const char *name, int *rd)
 	node_open(&n, l, id, 0);
 	while (n.ups == 0)
 		loop_run_once(l);
-	clink_claim(n.l, name, on_claim, &n);
+	clink_claim(n.l, name, 0, NULL, 0, on_claim, &n);
 	while (n.claims == 0)
 		loop_run_once(l);
+	long long claimed = n.claim;
 	clink_room_join(n.l, "lobby", name);
-	if (n.claim <= 0 || write(p[1], "C", 1) != 1)
+	/* one connection keeps order: the PING answers after the join */
+	n.claims = 0;
+	clink_query(n.l, on_claim, &n, "PING");
+	while (n.claims == 0)
+		loop_run_once(l);
+	if (claimed <= 0 || write(p[1], "C", 1) != 1)
 		_exit(1);
 	for (int deads = 0;; loop_run_once(l))
 		if (n.deads > deads && write(p[1], "X", 1) == 1)
@@ -343,7 +351,7 @@ test_sigkill_declared_dead_within_ttl(void **state)
 		      (long long)took, TTL_MS);
 	assert_string_equal(b.down_users, "alice\tlobby");
 	b.claims = 0;
-	clink_claim(b.l, "alice", on_claim, &b);
+	clink_claim(b.l, "alice", 0, NULL, 0, on_claim, &b);
 	RUN_UNTIL(l, b.claims == 1, 2000);
 	assert_true(b.claim > 0);
 	close(rd);
@@ -365,7 +373,7 @@ test_sigstop_past_ttl_learns_it_is_dead(void **state)
 	kill(child, SIGSTOP);
 	RUN_UNTIL(l, b.node_downs == 1, TTL_MS + 300);
 	/* the name is free for others while the stopped node sleeps */
-	clink_claim(b.l, "alice", on_claim, &b);
+	clink_claim(b.l, "alice", 0, NULL, 0, on_claim, &b);
 	RUN_UNTIL(l, b.claims == 1, 2000);
 	assert_true(b.claim > 0);
 	kill(child, SIGCONT);
@@ -389,14 +397,15 @@ test_redis_restart_empty_resync(void **state)
 	node_open(&a, l, "na", 0);
 	node_open(&b, l, "nb", 0);
 	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
-	clink_claim(a.l, "carol", on_claim, &a);
+	clink_claim(a.l, "carol", 0, NULL, 0, on_claim, &a);
 	RUN_UNTIL(l, a.claims == 1, 2000);
 	long long seq = a.claim;
 	assert_true(seq > 0);
 	clink_sub_room(a.l, "lobby");
 	redis_kill();
 	RUN_UNTIL(l, a.downs == 1 && b.downs == 1, 3000);
-	assert_int_equal(clink_claim(a.l, "dave", on_claim, &a), CLR_DOWN);
+	assert_int_equal(clink_claim(a.l, "dave", 0, NULL, 0, on_claim, &a),
+			 CLR_DOWN);
 	redis_start();
 	RUN_UNTIL(l, a.ups == 2 && b.ups == 2, 8000);
 	assert_true(a.resync && b.resync);
@@ -405,11 +414,11 @@ test_redis_restart_empty_resync(void **state)
 	RUN_UNTIL(l, (clink_get_stats(a.l, &st), st.subscribed == 3), 2000);
 	/* what the owner does on a resync: re-assert its users */
 	a.claims = 0;
-	clink_assert(a.l, "carol", (uint64_t)seq, on_claim, &a);
+	clink_assert(a.l, "carol", 0, (uint64_t)seq, on_claim, &a);
 	RUN_UNTIL(l, a.claims == 1, 2000);
 	assert_int_equal(a.claim, seq);
 	b.claims = 0;
-	clink_claim(b.l, "carol", on_claim, &b);
+	clink_claim(b.l, "carol", 0, NULL, 0, on_claim, &b);
 	RUN_UNTIL(l, b.claims == 1, 2000);
 	assert_int_equal(b.claim, CLR_TAKEN);
 	/* and the room channel was subscribed again */
@@ -431,15 +440,19 @@ test_bus_order_and_unicast(void **state)
 	node_open(&a, l, "na", 0);
 	node_open(&b, l, "nb", 0);
 	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
-	clink_claim(b.l, "erin", on_claim, &b);
+	clink_claim(b.l, "erin", 1, "hello ", 6, on_claim, &b);
 	RUN_UNTIL(l, b.claims == 1, 2000);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(m, sizeof(m), "%d", i);
 		assert_int_equal(clink_publish_all(a.l, m, strlen(m)), 0);
 	}
-	RUN_UNTIL(l, b.msgs == 1000, 5000);
+	RUN_UNTIL(l, b.msgs == 1000 && a.msgs == 1, 5000);
 	assert_int_equal(b.losses, 0);
-	assert_int_equal(a.msgs, 0); /* a node does not hear itself */
+	/* the claim announced the login with its sequence; a node does not
+	 * hear its own messages */
+	char want[32];
+	snprintf(want, sizeof(want), "hello %lld", b.claim);
+	assert_string_equal(a.msg[0], want);
 	assert_string_equal(b.msg[0], "0");
 	assert_string_equal(b.msg[3], "3");
 	a.claims = 0;
