@@ -465,6 +465,17 @@ clink_new(struct loop *l, const struct clink_opts *o,
 	return c;
 }
 
+int
+clink_leave(struct clink *c, clink_reply_fn fn, void *arg)
+{
+	if (c->state != CL_UP)
+		return CLR_DOWN;
+	c->leaving = true; /* our own D is not news to us */
+	return ops_send(c, 0, fn, arg, link_decode_none, "EVAL %s%s 0 %s %s",
+			ops_reap_lua, "return reap(ARGV[1],ARGV[2])", c->o.node,
+			c->inc);
+}
+
 void
 clink_free(struct clink *c)
 {

@@ -77,6 +77,9 @@ struct clink;
 /* A link that connects at once and keeps reconnecting; NULL on ENOMEM. */
 struct clink *clink_new(struct loop *l, const struct clink_opts *o,
 			const struct clink_hooks *h, void *arg);
+/* Leave the cluster now (a clean stop): the node's names are freed and
+ * every other node announces its users gone, as after a death. */
+int clink_leave(struct clink *c, clink_reply_fn fn, void *arg);
 /* Disconnect and free; pending replies get CLR_DOWN. */
 void clink_free(struct clink *c);
 void clink_get_stats(const struct clink *c, struct clink_stats *out);

@@ -28,6 +28,7 @@ struct clink {
 	bool ever_up, down_logged, full_logged, conflict_logged;
 	bool failing;         /* a reconnect is scheduled */
 	bool closing;         /* inside link_close */
+	bool leaving;         /* clink_leave sent */
 	bool registered;      /* hello answered OK for this connection */
 	bool empty;           /* Redis had lost our state: tell on_up */
 	bool subs_sent;       /* SUBSCRIBEs for this connection are out */
@@ -67,8 +68,7 @@ long long ops_decode_int(const redisReply *r);
 extern const char ops_reap_lua[];
 
 /* bus.c */
-/* A message for the all channel with its next sequence (consumed now, so
- * the order of sequences is the order of commands); the caller frees. */
+/* A message for the all channel, not gap-checked; the caller frees. */
 char *bus_wrap_all(struct clink *c, const void *data, size_t len,
 		   size_t *out_len);
 void bus_subscribe_all(struct clink *c);
