@@ -107,6 +107,7 @@ int clink_load(struct clink *c, clink_reply_fn fn, void *arg);
 int clink_release(struct clink *c, const char *name, clink_reply_fn fn,
 		  void *arg);
 int clink_room_join(struct clink *c, const char *room, const char *name);
+int clink_room_add(struct clink *c, const char *room); /* into fc:rooms */
 int clink_room_leave(struct clink *c, const char *room, const char *name);
 int clink_key_set(struct clink *c, const char *name, const char *key);
 /* A read-only command (ZRANGE fc:order ..., HGETALL fc:keys, ...). */

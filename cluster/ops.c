@@ -237,6 +237,15 @@ clink_room_join(struct clink *c, const char *room, const char *name)
 }
 
 int
+clink_room_add(struct clink *c, const char *room)
+{
+	if (ops_ready(c) < 0)
+		return CLR_DOWN;
+	return ops_send(c, 0, NULL, NULL, ops_decode_int, "SADD fc:rooms %s",
+			room);
+}
+
+int
 clink_room_leave(struct clink *c, const char *room, const char *name)
 {
 	return ops_room(c, room, name, 0);

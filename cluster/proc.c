@@ -221,6 +221,17 @@ lproc_heartbeat(void *arg, uint64_t key, int64_t due)
 }
 
 static void
+lproc_rooms_tick(void *arg, uint64_t key, int64_t due)
+{
+	struct lproc *p = arg;
+
+	(void)key;
+	(void)due;
+	relay_rooms_scan(p);
+	loop_timer(p->loop, now_ms() + 200, lproc_rooms_tick, p, 0);
+}
+
+static void
 lproc_before_sleep(void *arg)
 {
 	struct lproc *p = arg;
@@ -312,6 +323,7 @@ cluster_link_main(const struct fc_config *cfg, struct registry *reg, int idx,
 		return 3;
 	}
 	lproc_heartbeat(&p, 0, 0);
+	lproc_rooms_tick(&p, 0, 0);
 	chan_send(&p.ctl, FR_READY, 0, NULL, 0, NULL, 0, -1);
 	while (!p.stop)
 		if (loop_run_once(p.loop) < 0)

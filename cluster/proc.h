@@ -38,7 +38,8 @@ struct lproc {
 	struct clink *cl;
 	struct mirror mir;
 	bool stop;
-	bool loaded; /* the cluster's users are in the mirror */
+	bool loaded;         /* the cluster's users are in the mirror */
+	uint32_t rooms_seen; /* local rooms announced to the cluster */
 };
 
 /* The master's entry point into a forked link process; its exit status. */
@@ -59,6 +60,8 @@ void relay_node_down(struct lproc *p, const char *users);
 void relay_user_gone(struct lproc *p, const struct reg_user_view *u);
 /* A local worker died: its users (the master's USER_GONE) leave. */
 void relay_local_gone(struct lproc *p, const struct frame *f);
+/* Announce rooms created here since the last scan. */
+void relay_rooms_scan(struct lproc *p);
 /* The cluster declared this node dead (it was stopped past its TTL). */
 void relay_declared_dead(struct lproc *p);
 

@@ -25,6 +25,9 @@ struct xev {
 	char room[REG_ROOM_SZ];
 };
 
+/* Not an ev_kind: a room created on a node (rooms are never deleted). */
+#define XEV_ROOM_NEW 100
+
 static bool
 relay_unicast(uint16_t kind)
 {
@@ -374,7 +377,8 @@ relay_in_unicast(struct lproc *p, const struct xev *x, struct ev_body *ev,
 static bool
 relay_valid(const struct xev *x, size_t len)
 {
-	return x->kind > 0 && x->kind < EV_KIND_MAX &&
+	return ((x->kind > 0 && x->kind < EV_KIND_MAX) ||
+		x->kind == XEV_ROOM_NEW) &&
 	       memchr(x->sender, 0, sizeof(x->sender)) &&
 	       memchr(x->target, 0, sizeof(x->target)) &&
 	       memchr(x->room, 0, sizeof(x->room)) &&
@@ -428,7 +432,9 @@ relay_from_bus(struct lproc *p, const char *data, size_t len)
 	ev.sender_slot = UINT32_MAX;
 	ev.text_len = x.text_len;
 	memcpy(ev.sender, x.sender, sizeof(ev.sender));
-	if (x.kind == EV_LOGIN)
+	if (x.kind == XEV_ROOM_NEW)
+		relay_room(p, x.room, true);
+	else if (x.kind == EV_LOGIN)
 		relay_in_login(p, &x, data + sizeof(x), len - sizeof(x), &ev);
 	else
 		relay_in_event(p, &x, data + sizeof(x), &ev);
@@ -449,5 +455,24 @@ relay_node_down(struct lproc *p, const char *users)
 		s += strcspn(s, "\n");
 		if (*s)
 			s++;
+	}
+}
+
+/* Rooms are created without an event: new ones (local or already
+ * relayed) are found by their count and announced to every node. */
+void
+relay_rooms_scan(struct lproc *p)
+{
+	uint32_t n = registry_room_count(p->reg);
+	struct xev x = {.kind = XEV_ROOM_NEW};
+
+	for (; p->rooms_seen < n; p->rooms_seen++) {
+		const char *room = registry_room_name(p->reg, p->rooms_seen);
+		if (room == NULL)
+			continue;
+		snprintf(x.room, sizeof(x.room), "%s", room);
+		if (clink_room_add(p->cl, room) < 0 ||
+		    clink_publish_all(p->cl, &x, sizeof(x)) < 0)
+			return; /* again after the next registration */
 	}
 }

@@ -191,6 +191,19 @@ resync_loaded(void *arg, long long res, const struct redisReply *r)
 	log_info("cluster: in sync: %u user(s) on other nodes", p->mir.count);
 }
 
+static void
+resync_rooms(void *arg, long long res, const struct redisReply *r)
+{
+	struct lproc *p = arg;
+
+	if (res < 0 || r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			registry_room_create(p->reg, r->element[i]->str,
+					     r->element[i]->len);
+}
+
 void
 resync_start(struct lproc *p)
 {
@@ -204,6 +217,8 @@ resync_start(struct lproc *p)
 	resync_keys(p);
 	if (mine)
 		log_info("cluster: re-asserted %zu local user(s)", mine);
+	p->rooms_seen = 0; /* announce every local room again */
+	clink_query(p->cl, resync_rooms, p, "SMEMBERS fc:rooms");
 	if (clink_load(p->cl, resync_loaded, p) < 0)
 		log_warnx("cluster: cannot read the cluster's users");
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# Two nodes of two workers each, one Redis: users of different nodes are
+# users of one chat (docs/CLUSTER.md; the delivery rules of
+# docs/PROTOCOL.md, here across nodes).
+
+load cluster_helpers
+
+setup() {
+	cl_redis_start
+	cl_node_start n1
+	cl_node_start n2
+}
+
+@test "cluster: okfail.ident.joined + okfail.bcst + okfail.pm + okfail.users across nodes" {
+	cl_login alice n1
+	cl_login bob n2
+	fc_expect alice "JOINED bob"
+	fc_send alice "BCST hello from n1"
+	fc_expect alice "OK BCST hello from n1"
+	fc_expect bob "BCST alice hello from n1"
+	fc_send bob "PM alice hi alice"
+	fc_expect bob "OK PM alice hi alice"
+	fc_expect alice "NPM bob hi alice"
+	fc_send alice "PM bob hi bob"
+	fc_expect alice "OK PM bob hi bob"
+	fc_expect bob "NPM alice hi bob"
+	fc_send bob "USERS"
+	fc_expect bob "OK USERS alice:bob"
+	fc_send bob "QUIT"
+	fc_expect alice "LEFT bob"
+}
+
+@test "cluster: a sender's order is kept across nodes (BCST and PM interleaved)" {
+	cl_login alice n1
+	cl_login bob n2
+	fc_expect alice "JOINED bob"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		fc_send alice "BCST b$i"
+		fc_send alice "PM bob p$i"
+	done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		fc_expect bob "BCST alice b$i"
+		fc_expect bob "NPM alice p$i"
+	done
+}
+
+@test "cluster: numeric.user presence, PRIV and okfail BCST across nodes and dialects" {
+	cl_login_numeric ann n1
+	cl_login bob n2
+	fc_expect ann "710 bob login"
+	fc_send ann "PRIV bob psst"
+	fc_expect ann "200 Sent to bob"
+	fc_expect bob "NPM ann psst"
+	fc_send bob "BCST all here"
+	fc_expect bob "OK BCST all here"
+	fc_expect ann "703 bob all here"
+	fc_send bob "QUIT"
+	fc_expect ann "711 bob logout"
+}
+
+@test "cluster: numeric rooms across nodes (ROOM, JOIN 712, SEND 702, LIME, LEVE 713)" {
+	cl_login_numeric ann n1
+	cl_login_numeric ben n2
+	fc_expect ann "710 ben login"
+	fc_send ann "ROOM lobby"
+	fc_expect ann "200 Room lobby created"
+	fc_send ann "JOIN lobby"
+	fc_expect ann "200 Joined lobby"
+	# the room reaches n2 through Redis: ask until it is listed there
+	local deadline=$((SECONDS + FC_TIMEOUT))
+	while :; do
+		fc_send ben "LIRO"
+		fc_read ben || fail "ben: no LIRO answer"
+		[ "$FC_LAST" = "200 ROOMS lobby" ] && break
+		[ $SECONDS -lt $deadline ] || fail "lobby never reached n2: $FC_LAST"
+	done
+	fc_send ben "JOIN lobby"
+	fc_expect ben "200 Joined lobby"
+	fc_expect ann "712 lobby ben joined"
+	fc_send ann "SEND lobby hello room"
+	fc_expect ann "200 Sent to lobby"
+	fc_expect ben "702 lobby ann hello room"
+	fc_send ben "LIME lobby"
+	fc_expect ben "200 MEMBERS lobby ann ben"
+	fc_send ben "LEVE lobby"
+	fc_expect ben "200 Left lobby"
+	fc_expect ann "713 lobby ben left"
+}
+
+@test "cluster: okfail.pubkey: a newcomer on another node receives the stored key" {
+	cl_login alice n1
+	fc_send alice "PM_PUBKEY alicekey123"
+	fc_expect alice "OK PM_PUBKEY"
+	cl_connect bob n2
+	fc_expect bob "INIT Welcome to the server!"
+	fc_send bob "IDENT bob"
+	fc_expect bob "OK IDENT bob"
+	fc_expect bob "PM_PUBKEY alice alicekey123"
+}
+
+@test "cluster: a node killed with SIGKILL: its users are announced gone within the TTL, their names free" {
+	cl_login alice n1
+	cl_login_numeric ann n1
+	cl_login bob n2
+	fc_expect alice "JOINED ann"
+	fc_expect alice "JOINED bob"
+	fc_expect ann "710 bob login"
+	local t0=$SECONDS
+	cl_node_kill n2 KILL
+	FC_TIMEOUT=$((${CL_TTL:-2} + 3)) fc_expect alice "LEFT bob"
+	fc_expect ann "711 bob logout"
+	[ $((SECONDS - t0)) -le $((${CL_TTL:-2} + 1)) ] ||
+		fail "announced after $((SECONDS - t0)) s, TTL ${CL_TTL:-2} s"
+	cl_login bob n1
+	fc_expect alice "JOINED bob"
+}
+
+@test "cluster: a clean stop (SIGTERM) announces the node's users at once" {
+	cl_login alice n1
+	cl_login bob n2
+	fc_expect alice "JOINED bob"
+	kill -TERM "${CL_PID[n2]}"
+	FC_TIMEOUT=2 fc_expect alice "LEFT bob"
+}
