@@ -122,3 +122,25 @@ setup() {
 	kill -TERM "${CL_PID[n2]}"
 	FC_TIMEOUT=2 fc_expect alice "LEFT bob"
 }
+
+@test "cluster: forkchatd status (text and --json) shows the nodes, their users, the queue and Redis' round trip" {
+	cl_login alice n1
+	cl_login bob n2
+	cl_login carl n2
+	local ctl=${CL_DIR[n1]}/ctl.sock
+	fc_until '"$FORKCHATD" status -S "$ctl" | grep -q "^node n2 users 2 "'
+	run "$FORKCHATD" status -S "$ctl"
+	assert_success
+	assert_output --regexp 'cluster node n1 up, Redis rtt [0-9]+ ms, queue [0-9]+ bytes'
+	assert_output --regexp 'remote users 2'
+	assert_output --regexp 'node n1 users 1 ttl [0-9]+ ms'
+	run "$FORKCHATD" status --json -S "$ctl"
+	assert_success
+	"$FC_PYTHON" -c '
+import json, sys
+c = json.loads(sys.argv[1])["cluster"]
+assert c["node"] == "n1" and c["state"] == "up", c
+assert c["rtt_ms"] >= 0 and c["queue"] >= 0 and c["remote_users"] == 2, c
+assert {n["id"]: n["users"] for n in c["nodes"]} == {"n1": 1, "n2": 2}, c
+' "$output"
+}

@@ -217,6 +217,7 @@ lproc_heartbeat(void *arg, uint64_t key, int64_t due)
 	(void)key;
 	(void)due;
 	__atomic_store_n(&p->board->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	status_update(p);
 	loop_timer(p->loop, now_ms() + 1000, lproc_heartbeat, p, 0);
 }
 
@@ -296,9 +297,7 @@ lproc_leave(struct lproc *p)
 }
 
 int
-cluster_link_main(const struct fc_config *cfg, struct registry *reg, int idx,
-		  uint16_t gen, int nworkers, int ctl_fd, const char *node_id,
-		  const char *incarnation)
+cluster_link_main(const struct link_args *a)
 {
 	static struct lproc p;
 
@@ -309,16 +308,17 @@ cluster_link_main(const struct fc_config *cfg, struct registry *reg, int idx,
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	memset(&p, 0, sizeof(p));
-	p.cfg = cfg;
-	p.reg = reg;
-	p.idx = (uint16_t)idx;
-	p.gen = gen;
-	p.nworkers = nworkers;
-	p.board = registry_worker(reg, (unsigned)idx);
+	p.cfg = a->cfg;
+	p.reg = a->reg;
+	p.board_cl = a->board;
+	p.idx = (uint16_t)a->idx;
+	p.gen = a->gen;
+	p.nworkers = a->nworkers;
+	p.board = registry_worker(a->reg, (unsigned)a->idx);
 	p.board->pid = getpid();
-	p.board->gen = gen;
+	p.board->gen = a->gen;
 	chan_self(p.idx, p.gen);
-	if (lproc_setup(&p, ctl_fd, node_id, incarnation) < 0) {
+	if (lproc_setup(&p, a->ctl_fd, a->node_id, a->incarnation) < 0) {
 		log_warn("cluster: link setup failed");
 		return 3;
 	}

@@ -12,6 +12,7 @@
 #include "../common/loop.h"
 #include "../ipc/chan.h"
 #include "../ipc/registry.h"
+#include "board.h"
 #include "link.h"
 #include "mirror.h"
 
@@ -37,15 +38,25 @@ struct lproc {
 	struct lpeer peers[REG_MAX_WORKERS];
 	struct clink *cl;
 	struct mirror mir;
+	struct cluster_board *board_cl; /* the status board, or NULL */
 	bool stop;
 	bool loaded;         /* the cluster's users are in the mirror */
 	uint32_t rooms_seen; /* local rooms announced to the cluster */
 };
 
 /* The master's entry point into a forked link process; its exit status. */
-int cluster_link_main(const struct fc_config *cfg, struct registry *reg,
-		      int idx, uint16_t gen, int nworkers, int ctl_fd,
-		      const char *node_id, const char *incarnation);
+struct link_args {
+	const struct fc_config *cfg;
+	struct registry *reg;
+	struct cluster_board *board;
+	int idx;
+	uint16_t gen;
+	int nworkers;
+	int ctl_fd;
+	const char *node_id;
+	const char *incarnation;
+};
+int cluster_link_main(const struct link_args *a);
 
 /* proc.c: a frame to worker k (dropped if that peer is down). */
 void lproc_send(struct lproc *p, int k, uint16_t type, uint32_t id,
@@ -64,6 +75,9 @@ void relay_local_gone(struct lproc *p, const struct frame *f);
 void relay_rooms_scan(struct lproc *p);
 /* The cluster declared this node dead (it was stopped past its TTL). */
 void relay_declared_dead(struct lproc *p);
+
+/* status.c: the board, refreshed once a second. */
+void status_update(struct lproc *p);
 
 /* resync.c: after (re)registration, re-assert this node's users, rooms
  * and keys, and bring the mirror in line with the cluster. */

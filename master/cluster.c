@@ -31,6 +31,7 @@ master_cluster_setup(struct master *m)
 	if (m->cfg.node_id[0] == '\0')
 		cluster_default_node_id(m->cfg.node_id, sizeof(m->cfg.node_id),
 					m->ls.nlisten ? m->ls.port[0] : 0);
+	m->cboard = board_create();
 	snprintf(m->incarnation, sizeof(m->incarnation), "%d.%lld",
 		 (int)getpid(), (long long)m->started_ms);
 	log_info("cluster mode: node %s, Redis at %s", m->cfg.node_id,
@@ -41,7 +42,9 @@ master_cluster_setup(struct master *m)
 int
 master_cluster_child(struct master *m, uint16_t gen, int ctl_fd)
 {
-	return cluster_link_main(&m->cfg, m->reg, m->link_slot, gen,
-				 m->nworkers, ctl_fd, m->cfg.node_id,
-				 m->incarnation);
+	struct link_args a = {
+		&m->cfg,     m->reg, m->cboard,      m->link_slot,  gen,
+		m->nworkers, ctl_fd, m->cfg.node_id, m->incarnation};
+
+	return cluster_link_main(&a);
 }

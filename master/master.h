@@ -44,6 +44,7 @@ struct master {
 	int nslots;    /* supervised processes: workers, then the link */
 	int link_slot; /* the cluster link's slot, -1 without --cluster */
 	char incarnation[32]; /* this run of the node, for the cluster */
+	struct cluster_board *cboard; /* the link's status, shared */
 	struct wslot w[REG_MAX_WORKERS];
 	bool stopping;
 	int exit_code;
