@@ -96,9 +96,11 @@ int clink_claim(struct clink *c, const char *name, int dialect,
 		const void *announce, size_t alen, clink_reply_fn fn,
 		void *arg);
 /* Re-assert a name this node holds (after a resync), keeping its login
- * sequence; CLR_TAKEN if another node took it meanwhile. */
+ * sequence; CLR_TAKEN if another node took it meanwhile. If Redis did not
+ * have it any more, the announcement (as for a claim) is published. */
 int clink_assert(struct clink *c, const char *name, int dialect, uint64_t seq,
-		 clink_reply_fn fn, void *arg);
+		 const void *announce, size_t alen, clink_reply_fn fn,
+		 void *arg);
 /* Every user of the cluster in login order, as a flat array reply of
  * name, seq, "node\tdialect", key ("" if none), rooms ("\t"-separated). */
 int clink_load(struct clink *c, clink_reply_fn fn, void *arg);

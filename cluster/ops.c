@@ -50,6 +50,7 @@ static const char claim_lua[] =
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
 	"local cur=redis.call('GET','fc:name:'..n)\n"
 	"if cur and (cur~=id or sq=='') then return -1 end\n"
+	"if cur then ch='' end\n"
 	"local seq\n"
 	"if sq~='' then\n"
 	"  seq=tonumber(sq)\n"
@@ -195,14 +196,21 @@ clink_claim(struct clink *c, const char *name, int dialect,
 
 int
 clink_assert(struct clink *c, const char *name, int dialect, uint64_t seq,
-	     clink_reply_fn fn, void *arg)
+	     const void *announce, size_t alen, clink_reply_fn fn, void *arg)
 {
+	size_t n = 0;
+	char *msg = NULL;
+
 	if (ops_ready(c) < 0)
 		return CLR_DOWN;
-	return ops_send(c, 0, fn, arg, ops_decode_int,
-			"EVAL %s 0 %s %s %s %d %llu %s %s", claim_lua, name,
-			c->o.node, c->inc, dialect, (unsigned long long)seq, "",
-			"");
+	if (announce && (msg = bus_wrap_all(c, announce, alen, &n)) == NULL)
+		return CLR_DOWN;
+	int rc = ops_send(c, 0, fn, arg, ops_decode_int,
+			  "EVAL %s 0 %s %s %s %d %llu %s %b", claim_lua, name,
+			  c->o.node, c->inc, dialect, (unsigned long long)seq,
+			  msg ? CH_ALL : "", msg ? msg : "", n);
+	free(msg);
+	return rc;
 }
 
 int

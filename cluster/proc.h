@@ -71,6 +71,10 @@ void relay_node_down(struct lproc *p, const char *users);
 void relay_user_gone(struct lproc *p, const struct reg_user_view *u);
 /* A local worker died: its users (the master's USER_GONE) leave. */
 void relay_local_gone(struct lproc *p, const struct frame *f);
+/* The announcement of a login (for a claim or an assertion), into out
+ * (RELAY_LOGIN_MAX bytes); its length. */
+#define RELAY_LOGIN_MAX 128
+size_t relay_login_msg(const char *name, int dialect, void *out);
 /* Announce rooms created here since the last scan. */
 void relay_rooms_scan(struct lproc *p);
 /* The cluster declared this node dead (it was stopped past its TTL). */
@@ -82,5 +86,8 @@ void status_update(struct lproc *p);
 /* resync.c: after (re)registration, re-assert this node's users, rooms
  * and keys, and bring the mirror in line with the cluster. */
 void resync_start(struct lproc *p);
+/* Read the cluster back into the mirror (resync_start does it at once on
+ * the first registration, a TTL later after others had to re-assert). */
+void resync_load(struct lproc *p);
 
 #endif

@@ -77,6 +77,16 @@ relay_claimed(void *arg, long long res, const struct redisReply *r)
 	free(cc);
 }
 
+size_t
+relay_login_msg(const char *name, int dialect, void *out)
+{
+	struct xev x = {.kind = EV_LOGIN, .dialect = (uint8_t)dialect};
+
+	snprintf(x.sender, sizeof(x.sender), "%s", name);
+	memcpy(out, &x, sizeof(x));
+	return sizeof(x);
+}
+
 /* A local login: claimed cluster-wide and announced in one script. */
 static void
 relay_out_login(struct lproc *p, const struct ev_body *ev, const struct xev *x)

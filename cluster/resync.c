@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/util.h"
 #include "proc.h"
 
 static bool
@@ -42,9 +43,11 @@ resync_users(struct lproc *p, struct reg_user_view *v, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		if (!resync_local(p, &v[i]))
 			continue;
-		char *name = strdup(v[i].name);
-		if (name && clink_assert(p->cl, v[i].name, v[i].dialect,
-					 v[i].seq, resync_asserted, name) < 0)
+		char *name = strdup(v[i].name), msg[RELAY_LOGIN_MAX];
+		size_t ml = relay_login_msg(v[i].name, v[i].dialect, msg);
+		if (name &&
+		    clink_assert(p->cl, v[i].name, v[i].dialect, v[i].seq, msg,
+				 ml, resync_asserted, name) < 0)
 			free(name);
 		mine++;
 	}
@@ -205,6 +208,22 @@ resync_rooms(void *arg, long long res, const struct redisReply *r)
 }
 
 void
+resync_load(struct lproc *p)
+{
+	clink_query(p->cl, resync_rooms, p, "SMEMBERS fc:rooms");
+	if (clink_load(p->cl, resync_loaded, p) < 0)
+		log_warnx("cluster: cannot read the cluster's users");
+}
+
+static void
+resync_load_later(void *arg, uint64_t key, int64_t due)
+{
+	(void)key;
+	(void)due;
+	resync_load(arg);
+}
+
+void
 resync_start(struct lproc *p)
 {
 	uint32_t cap = registry_limits(p->reg)->max_users;
@@ -218,7 +237,12 @@ resync_start(struct lproc *p)
 	if (mine)
 		log_info("cluster: re-asserted %zu local user(s)", mine);
 	p->rooms_seen = 0; /* announce every local room again */
-	clink_query(p->cl, resync_rooms, p, "SMEMBERS fc:rooms");
-	if (clink_load(p->cl, resync_loaded, p) < 0)
-		log_warnx("cluster: cannot read the cluster's users");
+	if (!p->loaded) {
+		resync_load(p);
+		return;
+	}
+	/* the other nodes re-assert (and announce) their users meanwhile;
+	 * only users still missing then are gone */
+	loop_timer(p->loop, now_ms() + p->cfg->cluster_ttl_ms,
+		   resync_load_later, p, 0);
 }

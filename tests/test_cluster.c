@@ -414,7 +414,7 @@ test_redis_restart_empty_resync(void **state)
 	RUN_UNTIL(l, (clink_get_stats(a.l, &st), st.subscribed == 3), 2000);
 	/* what the owner does on a resync: re-assert its users */
 	a.claims = 0;
-	clink_assert(a.l, "carol", 0, (uint64_t)seq, on_claim, &a);
+	clink_assert(a.l, "carol", 0, (uint64_t)seq, NULL, 0, on_claim, &a);
 	RUN_UNTIL(l, a.claims == 1, 2000);
 	assert_int_equal(a.claim, seq);
 	b.claims = 0;

@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# Failures of the cluster's parts (docs/CLUSTER.md, failure table): Redis
+# killed and restarted empty, the link process killed.
+
+load cluster_helpers
+
+setup() {
+	cl_redis_start
+	cl_node_start n1
+	cl_node_start n2
+}
+
+@test "cluster: Redis killed and restarted empty: local service goes on, then resync (users, keys, rooms), each step logged once" {
+	cl_login alice n1
+	cl_login alma n1
+	cl_login_numeric ben n2
+	fc_expect alice "JOINED alma"
+	fc_expect alice "JOINED ben"
+	fc_expect alma "JOINED ben"
+	fc_send alice "PM_PUBKEY alicekey"
+	fc_expect alice "OK PM_PUBKEY"
+	fc_expect alma "PM_PUBKEY alice alicekey"
+	cl_login_numeric ann n1
+	fc_expect alice "JOINED ann"
+	fc_expect alma "JOINED ann"
+	fc_expect ben "710 ann login"
+	fc_send ben "ROOM lobby"
+	fc_expect ben "200 Room lobby created"
+	fc_send ben "JOIN lobby"
+	fc_expect ben "200 Joined lobby"
+	local deadline=$((SECONDS + FC_TIMEOUT))
+	while :; do
+		fc_send ann "JOIN lobby"
+		fc_read ann || fail "ann: no JOIN answer"
+		[ "$FC_LAST" = "200 Joined lobby" ] && break
+		[ $SECONDS -lt $deadline ] || fail "lobby never reached n1: $FC_LAST"
+	done
+	fc_expect ben "712 lobby ann joined"
+	cl_redis_kill
+	cl_log_wait n1 'cluster: Redis lost'
+	cl_log_wait n2 'cluster: Redis lost'
+	# a node's own users still reach each other
+	fc_send alice "BCST local only"
+	fc_expect alice "OK BCST local only"
+	fc_expect alma "BCST alice local only"
+	fc_expect ann "703 alice local only"
+	cl_redis_start "$CL_RPORT"
+	cl_log_wait n1 'cluster: Redis came back empty'
+	cl_log_wait n2 'cluster: Redis came back empty'
+	cl_log_wait n1 'cluster: re-asserted 3 local user'
+	cl_log_wait n2 'cluster: re-asserted 1 local user'
+	# the names are Redis' again: nobody else can take them
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" get fc:name:alice)" = n1 ]'
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" get fc:name:ben)" = n2 ]'
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" hget fc:keys alice)" = alicekey ]'
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" smembers fc:room:lobby | sort | tr "\n" " ")" = "ann ben " ]'
+	fc_send ben "SEND lobby still a room"
+	fc_expect ben "200 Sent to lobby"
+	fc_expect ann "702 lobby ben still a room"
+	fc_send ben "PRIV alice back"
+	fc_expect ben "200 Sent to alice"
+	fc_expect alice "NPM ben back"
+	fc_send alice "BCST after"
+	fc_expect alice "OK BCST after"
+	fc_expect alma "BCST alice after"
+	fc_expect ben "703 alice after"
+	fc_expect ann "703 alice after"
+	# nobody was announced gone meanwhile, and each step was logged once
+	fc_expect_silent alice 0.5
+	[ "$(grep -c 'cluster: Redis lost' "${CL_DIR[n1]}/log")" = 1 ]
+	[ "$(grep -c 'cluster: Redis came back empty' "${CL_DIR[n1]}/log")" = 1 ]
+}
+
+@test "cluster: the link process killed: the master respawns it and the cluster view comes back" {
+	cl_login alice n1
+	cl_login bob n2
+	fc_expect alice "JOINED bob"
+	local link
+	link=$(grep -o 'cluster link started slot=[0-9]* pid=[0-9]*' "${CL_DIR[n1]}/log" |
+		tail -1 | sed 's/.*pid=//')
+	[ -n "$link" ] || fail "no link pid in the log"
+	kill -KILL "$link"
+	# the mirror of n2's users is repaired away, then loaded again
+	fc_expect alice "LEFT bob"
+	fc_expect alice "JOINED bob"
+	fc_send bob "PM alice still here"
+	fc_expect bob "OK PM alice still here"
+	fc_expect alice "NPM bob still here"
+	# alice's name stayed claimed for n1 the whole time
+	[ "$(redis-cli -p "$CL_RPORT" get fc:name:alice)" = n1 ]
+}
