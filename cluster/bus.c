@@ -236,6 +236,16 @@ clink_publish_room(struct clink *c, const char *room, const void *data,
 }
 
 int
+clink_publish_node(struct clink *c, const char *node, const void *data,
+		   size_t len)
+{
+	char ch[CLINK_NODE_SZ + 32];
+
+	snprintf(ch, sizeof(ch), CH_NODE "%s", node);
+	return bus_publish(c, ch, data, len);
+}
+
+int
 clink_send_user(struct clink *c, const char *name, const void *data, size_t len,
 		clink_reply_fn fn, void *arg)
 {

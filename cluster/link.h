@@ -121,6 +121,9 @@ int clink_query(struct clink *c, clink_reply_fn fn, void *arg, const char *fmt,
 int clink_publish_all(struct clink *c, const void *data, size_t len);
 int clink_publish_room(struct clink *c, const char *room, const void *data,
 		       size_t len);
+/* To one node's channel (file frames once the far node is known). */
+int clink_publish_node(struct clink *c, const char *node, const void *data,
+		       size_t len);
 /* To the node that holds name: result 1 delivered to Redis, 0 no such
  * user. */
 int clink_send_user(struct clink *c, const char *name, const void *data,

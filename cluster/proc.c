@@ -36,6 +36,7 @@ peer_lost(struct lpeer *pe)
 {
 	if (!pe->up)
 		return;
+	xfer_peer_lost(pe->p, pe->idx);
 	loop_del(pe->p->loop, pe->ch.fd);
 	chan_close(&pe->ch);
 	pe->up = false;
@@ -175,6 +176,12 @@ lproc_on_up(void *arg, bool resync)
 }
 
 static void
+lproc_on_down(void *arg)
+{
+	xfer_node_down(arg, NULL);
+}
+
+static void
 lproc_on_dead(void *arg)
 {
 	struct lproc *p = arg;
@@ -192,7 +199,10 @@ lproc_on_msg(void *arg, const char *src, const char *data, size_t len)
 static void
 lproc_on_node_down(void *arg, const char *node, const char *users)
 {
-	(void)node;
+	char id[CLINK_NODE_SZ];
+
+	snprintf(id, sizeof(id), "%.*s", (int)strcspn(node, "/"), node);
+	xfer_node_down(arg, id);
 	relay_node_down(arg, users);
 }
 
@@ -205,8 +215,12 @@ lproc_on_loss(void *arg, const char *src, uint64_t missed)
 }
 
 static const struct clink_hooks lproc_hooks = {
-	lproc_on_up,        NULL,          lproc_on_dead, lproc_on_msg,
-	lproc_on_node_down, lproc_on_loss,
+	.on_up = lproc_on_up,
+	.on_down = lproc_on_down,
+	.on_dead = lproc_on_dead,
+	.on_msg = lproc_on_msg,
+	.on_node_down = lproc_on_node_down,
+	.on_loss = lproc_on_loss,
 };
 
 static void

@@ -83,6 +83,14 @@ void relay_declared_dead(struct lproc *p);
 /* status.c: the board, refreshed once a second. */
 void status_update(struct lproc *p);
 
+/* xfer.c: FILE across nodes. Bus messages of kind XEV_FILE. */
+#define XEV_FILE 200
+void xfer_from_worker(struct lproc *p, const struct frame *f);
+void xfer_from_bus(struct lproc *p, const char *data, size_t len);
+/* Transfers with node fail (node NULL: all of them, Redis was lost). */
+void xfer_node_down(struct lproc *p, const char *node);
+void xfer_peer_lost(struct lproc *p, int worker);
+
 /* resync.c: after (re)registration, re-assert this node's users, rooms
  * and keys, and bring the mirror in line with the cluster. */
 void resync_start(struct lproc *p);

@@ -273,16 +273,6 @@ relay_probe(struct lproc *p, const struct frame *f)
 		   sizeof(pb), NULL, 0);
 }
 
-static void
-relay_file_refused(struct lproc *p, const struct frame *f)
-{
-	struct file_end_body e = {.ok = 0};
-
-	snprintf(e.why, sizeof(e.why), "not available across nodes");
-	lproc_send(p, f->hdr.src_worker, FR_FILE_RESULT, f->hdr.id, &e,
-		   sizeof(e), NULL, 0);
-}
-
 void
 relay_from_worker(struct lproc *p, const struct frame *f)
 {
@@ -294,10 +284,14 @@ relay_from_worker(struct lproc *p, const struct frame *f)
 		relay_probe(p, f);
 		break;
 	case FR_FILE_OFFER:
-		relay_file_refused(p, f);
+	case FR_FILE_DATA:
+	case FR_FILE_CREDIT:
+	case FR_FILE_END:
+	case FR_FILE_RESULT:
+		xfer_from_worker(p, f);
 		break;
 	default:
-		break; /* file data after a refused offer */
+		break;
 	}
 }
 
@@ -428,6 +422,14 @@ relay_from_bus(struct lproc *p, const char *data, size_t len)
 	struct xev x;
 	struct ev_body ev;
 
+	uint16_t kind;
+	if (len >= sizeof(kind)) {
+		memcpy(&kind, data, sizeof(kind));
+		if (kind == XEV_FILE) {
+			xfer_from_bus(p, data, len);
+			return;
+		}
+	}
 	if (len < sizeof(x))
 		return;
 	memcpy(&x, data, sizeof(x));
