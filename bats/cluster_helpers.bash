@@ -123,6 +123,13 @@ cl_stop_all() {
 	done
 	CL_PID=()
 	cl_redis_kill
+	# a sanitizer report in any node's log fails the test that caused it
+	for node in "${!CL_DIR[@]}"; do
+		if grep -Eq 'Sanitizer|runtime error:' "${CL_DIR[$node]}/log"; then
+			grep -E -A20 'Sanitizer|runtime error:' "${CL_DIR[$node]}/log" >&2
+			fail "node $node: sanitizer report in its log"
+		fi
+	done
 }
 
 teardown() {

@@ -103,9 +103,9 @@ resync_remote(struct lproc *p, const redisReply *const *e, uint8_t *seen)
 	const char *info = e[2]->str, *tab = strchr(info, '\t');
 	bool known = mirror_find(&p->mir, e[0]->str, &u);
 
-	if (!known &&
-	    mirror_add(&p->mir, e[0]->str, (uint8_t)(tab ? atoi(tab + 1) : 0),
-		       strtoull(e[1]->str, NULL, 10), &u) < 0)
+	if (!known && mirror_add(&p->mir, e[0]->str,
+				 (uint8_t)(tab ? strtol(tab + 1, NULL, 10) : 0),
+				 strtoull(e[1]->str, NULL, 10), &u) < 0)
 		return;
 	seen[u.slot] = 1;
 	if (e[3]->len)
