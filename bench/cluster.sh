@@ -55,13 +55,17 @@ cluster_node() { # name workers [cluster]: starts a node, adds its ports
 	CLB_NODES+=($!)
 	CLB_CTLS+=("$OUT/$name.sock")
 	PIDS+=($!)
+	local ok= num=
 	for _ in $(seq 100); do
-		grep -q 'dialect=numeric' "$log" &&
+		ok=$(sed -n 's/.*listening dialect=okfail addr=127.0.0.1:\([0-9]*\) .*/\1/p' "$log")
+		num=$(sed -n 's/.*listening dialect=numeric addr=127.0.0.1:\([0-9]*\) .*/\1/p' "$log")
+		[ -n "$ok" ] && [ -n "$num" ] &&
 			{ [ ${#extra[@]} = 0 ] || grep -q 'cluster: in sync' "$log"; } && break
 		sleep 0.1
 	done
-	CLB_OK+="${CLB_OK:+,}$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$log" | cut -d: -f2)"
-	CLB_NUM+="${CLB_NUM:+,}$(grep -o 'numeric addr=127.0.0.1:[0-9]*' "$log" | cut -d: -f2)"
+	[ -n "$ok" ] && [ -n "$num" ] || log "node $name did not start: $(tail -3 "$log")"
+	CLB_OK+="${CLB_OK:+,}$ok"
+	CLB_NUM+="${CLB_NUM:+,}$num"
 }
 
 cluster_stop() {

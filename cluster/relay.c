@@ -247,17 +247,77 @@ relay_local_gone(struct lproc *p, const struct frame *f)
 	relay_out(p, &ev, "");
 }
 
-/* Declared dead while stopped: the cluster freed this node's names. The
- * local users keep their connections until the workers can be told to
- * close them (docs/CLUSTER.md, Status); the resync that follows the new
- * registration claims their names again or logs each one another node
- * took meanwhile. */
+/* Declared dead while stopped: the cluster freed this node's names, so
+ * every local user is closed (they log in again); a name is never held
+ * twice. */
 void
 relay_declared_dead(struct lproc *p)
 {
-	log_warnx("cluster: declared dead: %u remote user(s) dropped from "
-		  "the mirror until the resync",
-		  p->mir.count);
+	static const char why[] = "Declared dead by the cluster, log in again";
+
+	for (int k = 0; k < p->nworkers; k++)
+		lproc_send(p, k, FR_KICK, 0, why, sizeof(why) - 1, NULL, 0);
+}
+
+/* ---- cluster-wide name claims for the workers' logins ---- */
+
+struct claim_wait {
+	struct lproc *p;
+	uint16_t worker;
+	uint32_t id;
+	struct claim_body cb;
+};
+
+static void
+relay_claim_answer(struct claim_wait *cw, int64_t result)
+{
+	struct claim_reply_body r = {cw->cb.slot, cw->cb.conn_id, result};
+
+	lproc_send(cw->p, cw->worker, FR_CLAIM_REPLY, cw->id, &r, sizeof(r),
+		   NULL, 0);
+	free(cw);
+}
+
+static void
+relay_claimed_for(void *arg, long long res, const struct redisReply *r)
+{
+	struct claim_wait *cw = arg;
+
+	(void)r;
+	if (res > 0) {
+		registry_restore_seq(cw->p->reg, cw->cb.slot, cw->cb.conn_id,
+				     (uint64_t)res);
+		relay_claim_answer(cw, res);
+		return;
+	}
+	relay_claim_answer(cw, res == CLR_TAKEN ? CLAIM_TAKEN : CLAIM_DOWN);
+}
+
+/* A worker's login waits for this answer (the worker never waits on
+ * Redis: its loop goes on); an abandoned login releases its claim. */
+static void
+relay_claim(struct lproc *p, const struct frame *f)
+{
+	struct claim_wait *cw = malloc(sizeof(*cw));
+	char msg[RELAY_LOGIN_MAX];
+	struct reg_user_view u;
+
+	if (cw == NULL)
+		return;
+	*cw = (struct claim_wait){p, f->hdr.src_worker, f->hdr.id, {0}};
+	memcpy(&cw->cb, f->payload, sizeof(cw->cb));
+	if (cw->cb.release) {
+		if (registry_lookup(p->reg, cw->cb.name, strlen(cw->cb.name),
+				    &u) < 0 ||
+		    u.worker >= p->nworkers)
+			clink_release(p->cl, cw->cb.name, NULL, NULL);
+		free(cw);
+		return;
+	}
+	size_t n = relay_login_msg(cw->cb.name, cw->cb.dialect, msg);
+	if (clink_claim(p->cl, cw->cb.name, cw->cb.dialect, msg, n,
+			relay_claimed_for, cw) < 0)
+		relay_claim_answer(cw, CLAIM_DOWN);
 }
 
 /* A worker asks whether a name's holder is alive: for a remote user the
@@ -282,6 +342,9 @@ relay_from_worker(struct lproc *p, const struct frame *f)
 		break;
 	case FR_PROBE:
 		relay_probe(p, f);
+		break;
+	case FR_CLAIM:
+		relay_claim(p, f);
 		break;
 	case FR_FILE_OFFER:
 	case FR_FILE_DATA:
