@@ -61,9 +61,13 @@ static const char sweep_lua[] =
 static void link_connect(struct clink *c);
 static void link_hello(struct clink *c);
 
+/* A pending timer of the link; all are cancelled when the link is freed. */
 struct link_tm {
+	struct link_tm *next;
 	struct clink *c;
 	void (*fn)(struct clink *c, uint64_t gen);
+	uint64_t gen;
+	timer_id id;
 };
 
 static int live_links;
@@ -75,32 +79,27 @@ clink_live_count(void)
 }
 
 static void
-link_free_now(struct clink *c)
+link_timer_unlink(struct clink *c, const struct link_tm *t)
 {
-	live_links--;
-	seqmap_clear(&c->sendseq);
-	seqmap_clear(&c->seen);
-	seqmap_clear(&c->subs);
-	free(c);
+	for (struct link_tm **pp = &c->tms; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
 }
 
 static void
-link_timer_fire(void *arg, uint64_t gen, int64_t due)
+link_timer_fire(void *arg)
 {
 	struct link_tm t = *(struct link_tm *)arg;
 
-	(void)due;
+	link_timer_unlink(t.c, arg);
 	free(arg);
-	t.c->timers--;
-	if (!t.c->freed) {
-		t.fn(t.c, gen);
-		return;
-	}
-	if (t.c->timers == 0)
-		link_free_now(t.c);
+	t.fn(t.c, t.gen);
 }
 
-/* Run fn(c, gen) after delay_ms; the fn compares gen to c->gen. */
+/* Run fn(c, gen) after delay_ms, gen being c->gen now: the fn compares it
+ * to c->gen and does nothing if the connection changed meanwhile. */
 void
 link_timer(struct clink *c, int64_t delay_ms,
 	   void (*fn)(struct clink *c, uint64_t gen))
@@ -109,13 +108,25 @@ link_timer(struct clink *c, int64_t delay_ms,
 
 	if (t == NULL)
 		return;
-	*t = (struct link_tm){c, fn};
-	if (loop_timer(c->loop, now_ms() + delay_ms, link_timer_fire, t,
-		       c->gen) < 0) {
+	*t = (struct link_tm){c->tms, c, fn, c->gen, 0};
+	t->id = loop_timer_add(c->loop, now_ms() + delay_ms, link_timer_fire,
+			       t);
+	if (t->id == 0) {
 		free(t);
 		return;
 	}
-	c->timers++;
+	c->tms = t;
+}
+
+static void
+link_timers_cancel(struct clink *c)
+{
+	while (c->tms) {
+		struct link_tm *t = c->tms;
+		c->tms = t->next;
+		loop_timer_cancel(c->loop, t->id);
+		free(t);
+	}
 }
 
 static void
@@ -481,10 +492,14 @@ clink_free(struct clink *c)
 {
 	if (c == NULL)
 		return;
-	c->freed = true;
+	c->freed = true; /* the callbacks of link_close see it */
 	link_close(c);
-	if (c->timers == 0)
-		link_free_now(c);
+	link_timers_cancel(c);
+	live_links--;
+	seqmap_clear(&c->sendseq);
+	seqmap_clear(&c->seen);
+	seqmap_clear(&c->subs);
+	free(c);
 }
 
 void

@@ -84,8 +84,7 @@ int clink_leave(struct clink *c, clink_reply_fn fn, void *arg);
 void clink_free(struct clink *c);
 void clink_get_stats(const struct clink *c, struct clink_stats *out);
 const char *clink_self(const struct clink *c); /* "node/incarnation" */
-/* Links not yet freed: clink_free completes once the link's timers in the
- * loop have fired (the loop's timers cannot be cancelled). */
+/* Links not yet freed (tests check that every link is freed). */
 int clink_live_count(void);
 
 /* Names (ops.c). Claim: one atomic SET NX in a script; result the

@@ -36,8 +36,8 @@ struct clink {
 	uint64_t gen;         /* connection attempt; stale timers ignore */
 	int64_t backoff_ms;   /* next reconnect delay */
 	int64_t refresh_sent; /* -1: no liveness reply outstanding */
-	int timers;           /* timers in the loop that point at us */
-	bool freed;           /* clink_free called: free when timers == 0 */
+	struct link_tm *tms;  /* pending timers */
+	bool freed;           /* inside clink_free */
 	struct clink_stats st;
 	struct seqmap sendseq; /* channel -> last sequence sent */
 	struct seqmap seen;    /* src|channel -> last sequence received */
@@ -53,6 +53,8 @@ struct clink_req {
 	void *arg;
 	long long (*decode)(const redisReply *r); /* reply -> result */
 };
+
+struct link_tm;
 
 /* link.c */
 void link_fail(struct clink *c, const char *why);

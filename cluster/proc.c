@@ -50,7 +50,7 @@ lproc_send(struct lproc *p, int k, uint16_t type, uint32_t id, const void *a,
 	if (k < 0 || k >= p->nworkers || !p->peers[k].up)
 		return;
 	struct lpeer *pe = &p->peers[k];
-	if (chan_send(&pe->ch, type, id, a, alen, b, blen, -1) != CHAN_OK) {
+	if (chan_send(&pe->ch, type, id, a, alen, b, blen, -1) != IO_DONE) {
 		log_warnx("cluster: mesh channel to worker %d lost", k);
 		peer_lost(pe);
 		return;
@@ -66,20 +66,20 @@ peer_on_event(struct handler *h, uint32_t events)
 
 	if (!pe->up)
 		return;
-	if ((events & EPOLLOUT) && chan_flush(&pe->ch) == CHAN_DEAD) {
+	if ((events & EPOLLOUT) && chan_flush(&pe->ch) == IO_CLOSED) {
 		peer_lost(pe);
 		return;
 	}
 	peer_update(pe);
 	for (int i = 0; i < 256 && pe->up; i++) {
 		int rc = chan_recv(&pe->ch, &f);
-		if (rc == CHAN_AGAIN)
+		if (rc == IO_AGAIN)
 			return;
-		if (rc == CHAN_DEAD || pe->ch.bad_frames > 1) {
+		if (rc == IO_CLOSED || pe->ch.bad_frames > 1) {
 			peer_lost(pe);
 			return;
 		}
-		if (rc == CHAN_OK && f.hdr.src_worker == pe->idx)
+		if (rc == IO_DONE && f.hdr.src_worker == pe->idx)
 			relay_from_worker(pe->p, &f);
 	}
 }
@@ -154,14 +154,14 @@ lproc_on_ctl(struct handler *h, uint32_t events)
 		chan_flush(&p->ctl);
 	for (int i = 0; i < 64; i++) {
 		int rc = chan_recv(&p->ctl, &f);
-		if (rc == CHAN_AGAIN)
+		if (rc == IO_AGAIN)
 			return;
-		if (rc == CHAN_DEAD) {
+		if (rc == IO_CLOSED) {
 			log_warnx("cluster: the master is gone; exiting");
 			p->stop = true;
 			return;
 		}
-		if (rc == CHAN_OK)
+		if (rc == IO_DONE)
 			lproc_on_ctl_frame(p, &f);
 	}
 }
@@ -224,26 +224,22 @@ static const struct clink_hooks lproc_hooks = {
 };
 
 static void
-lproc_heartbeat(void *arg, uint64_t key, int64_t due)
+lproc_heartbeat(void *arg)
 {
 	struct lproc *p = arg;
 
-	(void)key;
-	(void)due;
 	__atomic_store_n(&p->board->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
 	status_update(p);
-	loop_timer(p->loop, now_ms() + 1000, lproc_heartbeat, p, 0);
+	loop_timer_add(p->loop, now_ms() + 1000, lproc_heartbeat, p);
 }
 
 static void
-lproc_rooms_tick(void *arg, uint64_t key, int64_t due)
+lproc_rooms_tick(void *arg)
 {
 	struct lproc *p = arg;
 
-	(void)key;
-	(void)due;
 	relay_rooms_scan(p);
-	loop_timer(p->loop, now_ms() + 200, lproc_rooms_tick, p, 0);
+	loop_timer_add(p->loop, now_ms() + 200, lproc_rooms_tick, p);
 }
 
 static void
@@ -254,7 +250,7 @@ lproc_before_sleep(void *arg)
 	for (int k = 0; k < p->nworkers; k++) {
 		struct lpeer *pe = &p->peers[k];
 		if (pe->up && chan_pending(&pe->ch) &&
-		    chan_flush(&pe->ch) == CHAN_DEAD)
+		    chan_flush(&pe->ch) == IO_CLOSED)
 			peer_lost(pe);
 		else if (pe->up)
 			peer_update(pe);
@@ -336,8 +332,8 @@ cluster_link_main(const struct link_args *a)
 		log_warn("cluster: link setup failed");
 		return 3;
 	}
-	lproc_heartbeat(&p, 0, 0);
-	lproc_rooms_tick(&p, 0, 0);
+	lproc_heartbeat(&p);
+	lproc_rooms_tick(&p);
 	chan_send(&p.ctl, FR_READY, 0, NULL, 0, NULL, 0, -1);
 	while (!p.stop)
 		if (loop_run_once(p.loop) < 0)

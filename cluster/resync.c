@@ -216,10 +216,8 @@ resync_load(struct lproc *p)
 }
 
 static void
-resync_load_later(void *arg, uint64_t key, int64_t due)
+resync_load_later(void *arg)
 {
-	(void)key;
-	(void)due;
 	resync_load(arg);
 }
 
@@ -243,6 +241,6 @@ resync_start(struct lproc *p)
 	}
 	/* the other nodes re-assert (and announce) their users meanwhile;
 	 * only users still missing then are gone */
-	loop_timer(p->loop, now_ms() + p->cfg->cluster_ttl_ms,
-		   resync_load_later, p, 0);
+	loop_timer_add(p->loop, now_ms() + p->cfg->cluster_ttl_ms,
+		       resync_load_later, p);
 }

@@ -114,6 +114,18 @@ teardown_redis(void **state)
 	return 0;
 }
 
+/* One loop for every test: a process has one loop for its life. */
+static struct loop *
+test_loop(void)
+{
+	static struct loop *the_loop;
+
+	if (the_loop == NULL)
+		the_loop = loop_new();
+	assert_non_null(the_loop);
+	return the_loop;
+}
+
 /* ---- a node as the tests see it ---- */
 
 struct node {
@@ -223,8 +235,8 @@ node_close(struct loop *l, struct node *a, struct node *b)
 	clink_free(a->l);
 	if (b)
 		clink_free(b->l);
-	RUN_UNTIL(l, clink_live_count() == want, 5000);
-	loop_free(l);
+	assert_int_equal(clink_live_count(), want);
+	RUN_UNTIL(l, true, 0); /* the loop goes on without them */
 }
 
 static char *
@@ -244,7 +256,7 @@ redis_get(const char *fmt, const char *arg)
 static void
 test_claim_race_one_wins(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node a, b;
 	char name[16];
 
@@ -296,7 +308,7 @@ node_child(const char *id, const char *name, int *rd)
 		return pid;
 	}
 	close(p[0]);
-	struct loop *l = loop_new();
+	struct loop *l = loop_new(); /* its own: epoll is shared over fork */
 	struct node n;
 	node_open(&n, l, id, 0);
 	while (n.ups == 0)
@@ -332,7 +344,7 @@ pipe_read(int fd, int ms)
 static void
 test_sigkill_declared_dead_within_ttl(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node b;
 	int rd;
 
@@ -361,7 +373,7 @@ test_sigkill_declared_dead_within_ttl(void **state)
 static void
 test_sigstop_past_ttl_learns_it_is_dead(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node b;
 	int rd;
 
@@ -390,7 +402,7 @@ test_sigstop_past_ttl_learns_it_is_dead(void **state)
 static void
 test_redis_restart_empty_resync(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node a, b;
 
 	(void)state;
@@ -432,7 +444,7 @@ test_redis_restart_empty_resync(void **state)
 static void
 test_bus_order_and_unicast(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node a, b;
 	char m[16];
 
@@ -469,7 +481,7 @@ test_bus_order_and_unicast(void **state)
 static void
 test_bounded_queue_loss_is_seen(void **state)
 {
-	struct loop *l = loop_new();
+	struct loop *l = test_loop();
 	struct node a, b;
 	static char big[4000];
 	int full = 0;
