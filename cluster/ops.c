@@ -39,18 +39,20 @@ const char ops_reap_lua[] =
 	"end\n";
 
 /* Only a registered, live incarnation may claim. ARGV: name node inc
- * dialect seq channel msg. With a seq it is a re-assertion after a resync:
- * the name may be ours already, and the login order is kept. With a
- * channel the login is announced there in the same step (msg, then the
- * login sequence), so it reaches every node before anything the user
- * sends afterwards. */
+ * dialect seq channel msg. A name this node already holds may be claimed
+ * again by it: the node's own registry keeps names unique among its
+ * workers, and a logout can reach the link after the next login. With a seq it
+ * is a re-assertion after a resync: the name may be ours already, and the login
+ * order is kept. With a channel the login is announced there in the same step
+ * (msg, then the login sequence), so it reaches every node before anything the
+ * user sends afterwards. */
 static const char claim_lua[] =
 	"local n,id,dia,sq,ch=ARGV[1],ARGV[2],ARGV[4],ARGV[5],ARGV[6]\n"
 	"if redis.call('HGET','fc:nodes',id)~=ARGV[3] then return -2 end\n"
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
 	"local cur=redis.call('GET','fc:name:'..n)\n"
-	"if cur and (cur~=id or sq=='') then return -1 end\n"
-	"if cur then ch='' end\n"
+	"if cur and cur~=id then return -1 end\n"
+	"if cur and sq~='' then ch='' end\n"
 	"local seq\n"
 	"if sq~='' then\n"
 	"  seq=tonumber(sq)\n"

@@ -42,6 +42,7 @@ struct lproc {
 	bool stop;
 	bool loaded;         /* the cluster's users are in the mirror */
 	uint32_t rooms_seen; /* local rooms announced to the cluster */
+	bool kicked;         /* declared dead: the local users are closing */
 };
 
 /* The master's entry point into a forked link process; its exit status. */

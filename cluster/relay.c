@@ -53,30 +53,6 @@ relay_to_all(struct lproc *p, const struct ev_body *ev, const char *text)
 
 /* ---- out: local worker -> bus ---- */
 
-struct claim_ctx {
-	struct lproc *p;
-	uint32_t slot, conn;
-	char name[REG_NAME_SZ];
-};
-
-static void
-relay_claimed(void *arg, long long res, const struct redisReply *r)
-{
-	struct claim_ctx *cc = arg;
-
-	(void)r;
-	if (res > 0)
-		registry_restore_seq(cc->p->reg, cc->slot, cc->conn,
-				     (uint64_t)res);
-	else if (res == CLR_TAKEN)
-		log_warnx("cluster: %s logged in here but is held by another "
-			  "node",
-			  cc->name);
-	else
-		log_warnx("cluster: claim of %s failed (%lld)", cc->name, res);
-	free(cc);
-}
-
 size_t
 relay_login_msg(const char *name, int dialect, void *out)
 {
@@ -87,29 +63,15 @@ relay_login_msg(const char *name, int dialect, void *out)
 	return sizeof(x);
 }
 
-/* A local login: claimed cluster-wide and announced in one script. */
-static void
-relay_out_login(struct lproc *p, const struct ev_body *ev, const struct xev *x)
+/* Is the name held by a user of this node's workers (a login that came
+ * after the one an event is about)? */
+static bool
+relay_held_here(struct lproc *p, const char *name)
 {
 	struct reg_user_view u;
-	struct claim_ctx *cc = malloc(sizeof(*cc));
 
-	if (cc == NULL)
-		return;
-	*cc = (struct claim_ctx){p, ev->sender_slot, ev->sender_conn, ""};
-	memcpy(cc->name, x->sender, sizeof(cc->name));
-	int dialect =
-		registry_lookup(p->reg, x->sender, strlen(x->sender), &u) == 0
-			? u.dialect
-			: 0;
-	struct xev a = *x;
-	a.dialect = (uint8_t)dialect;
-	if (clink_claim(p->cl, x->sender, dialect, &a, sizeof(a), relay_claimed,
-			cc) < 0) {
-		log_warnx("cluster: %s logged in while Redis is unreachable",
-			  x->sender);
-		free(cc);
-	}
+	return registry_lookup(p->reg, name, strlen(name), &u) == 0 &&
+	       u.worker < p->nworkers;
 }
 
 static void
@@ -210,10 +172,12 @@ relay_out(struct lproc *p, const struct ev_body *evp, const char *text)
 		relay_out_unicast(p, &ev, &x, text);
 		return;
 	}
-	if (ev.kind == EV_LOGIN) {
-		relay_out_login(p, &ev, &x);
+	/* the login was claimed and announced through FR_CLAIM; a logout
+	 * overtaken by a new login of the name here (another worker's
+	 * channel) is no news to the cluster */
+	if (ev.kind == EV_LOGIN ||
+	    (ev.kind == EV_LOGOUT && relay_held_here(p, x.sender)))
 		return;
-	}
 	relay_out_state(p, &ev, &x, text);
 	relay_out_publish(p, &ev, &x, text);
 }
@@ -255,6 +219,7 @@ relay_declared_dead(struct lproc *p)
 {
 	static const char why[] = "Declared dead by the cluster, log in again";
 
+	p->kicked = true; /* the next resync does not claim them again */
 	for (int k = 0; k < p->nworkers; k++)
 		lproc_send(p, k, FR_KICK, 0, why, sizeof(why) - 1, NULL, 0);
 }
@@ -300,16 +265,13 @@ relay_claim(struct lproc *p, const struct frame *f)
 {
 	struct claim_wait *cw = malloc(sizeof(*cw));
 	char msg[RELAY_LOGIN_MAX];
-	struct reg_user_view u;
 
 	if (cw == NULL)
 		return;
 	*cw = (struct claim_wait){p, f->hdr.src_worker, f->hdr.id, {0}};
 	memcpy(&cw->cb, f->payload, sizeof(cw->cb));
 	if (cw->cb.release) {
-		if (registry_lookup(p->reg, cw->cb.name, strlen(cw->cb.name),
-				    &u) < 0 ||
-		    u.worker >= p->nworkers)
+		if (!relay_held_here(p, cw->cb.name))
 			clink_release(p->cl, cw->cb.name, NULL, NULL);
 		free(cw);
 		return;
@@ -471,7 +433,12 @@ relay_in_event(struct lproc *p, const struct xev *x, const char *text,
 	}
 	if (x->kind == EV_PUBKEY && known)
 		registry_set_key(p->reg, u.slot, u.conn_id, text, x->text_len);
-	if (x->kind == EV_LOGOUT && known) {
+	/* presence of a user we do not have (it logged in here meanwhile,
+	 * or its node was declared dead first) is not news */
+	if (!known && (x->kind == EV_LOGOUT || x->kind == EV_ROOM_JOIN ||
+		       x->kind == EV_ROOM_LEFT))
+		return;
+	if (x->kind == EV_LOGOUT) {
 		relay_user_gone(p, &u);
 		return;
 	}

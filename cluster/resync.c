@@ -41,7 +41,7 @@ resync_users(struct lproc *p, struct reg_user_view *v, size_t cap)
 	size_t n = registry_users_snapshot(p->reg, v, cap), mine = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!resync_local(p, &v[i]))
+		if (!resync_local(p, &v[i]) || p->kicked)
 			continue;
 		char *name = strdup(v[i].name), msg[RELAY_LOGIN_MAX];
 		size_t ml = relay_login_msg(v[i].name, v[i].dialect, msg);
@@ -54,7 +54,7 @@ resync_users(struct lproc *p, struct reg_user_view *v, size_t cap)
 	uint32_t nrooms = registry_room_count(p->reg);
 	for (uint32_t r = 0; r < nrooms; r++) {
 		const char *room = registry_room_name(p->reg, r);
-		for (size_t i = 0; room && i < n; i++) {
+		for (size_t i = 0; room && i < n && !p->kicked; i++) {
 			if (!resync_local(p, &v[i]) ||
 			    !registry_room_has(p->reg, r, v[i].slot))
 				continue;
@@ -231,7 +231,9 @@ resync_start(struct lproc *p)
 		return;
 	size_t mine = resync_users(p, v, cap);
 	free(v);
-	resync_keys(p);
+	if (!p->kicked)
+		resync_keys(p);
+	p->kicked = false;
 	if (mine)
 		log_info("cluster: re-asserted %zu local user(s)", mine);
 	p->rooms_seen = 0; /* announce every local room again */

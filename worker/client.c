@@ -246,6 +246,7 @@ client_closed(struct conn *conn)
 
 	/* a mass logout is long work, not a hang: tell the watchdog */
 	__atomic_store_n(&w->board->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	login_abandon(c);
 	login_logout(c);
 	files_conn_gone(c);
 	client_cancel_timers(c);
