@@ -98,7 +98,7 @@ setup() {
 	fc_expect bob "PM_PUBKEY alice alicekey123"
 }
 
-@test "cluster: a node killed with SIGKILL: its users are announced gone within the TTL, their names free" {
+@test "cluster: cluster.node-death: a node killed with SIGKILL: its users are announced gone within the TTL, their names free" {
 	cl_login alice n1
 	cl_login_numeric ann n1
 	cl_login bob n2

@@ -12,7 +12,7 @@ setup() {
 	cl_node_start n2
 }
 
-@test "cluster: a name claimed on two nodes at the same instant: exactly one login wins (okfail.ident.taken across nodes)" {
+@test "cluster: cluster.names: a name claimed on two nodes at the same instant: exactly one login wins (okfail.ident.taken across nodes)" {
 	local i wins fails
 	for i in 1 2 3 4 5 6 7 8; do
 		cl_connect "a$i" n1 okfail
