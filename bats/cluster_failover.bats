@@ -89,3 +89,44 @@ setup() {
 	# alice's name stayed claimed for n1 the whole time
 	[ "$(redis-cli -p "$CL_RPORT" get fc:name:alice)" = n1 ]
 }
+
+@test "cluster: Redis' output buffer limit cuts a slow node's subscriber: the node notices, reconnects and resyncs, logged once" {
+	# nobody who could be closed for not reading: the blaster is alone
+	redis-cli -p "$CL_RPORT" config set client-output-buffer-limit "pubsub 64kb 32kb 1" >/dev/null
+	local link
+	link=$(grep -o 'cluster link started slot=[0-9]* pid=[0-9]*' "${CL_DIR[n2]}/log" |
+		tail -1 | sed 's/.*pid=//')
+	[ -n "$link" ] || fail "no link pid in n2's log"
+	[ "$(redis-cli -p "$CL_RPORT" client list | grep -c ' sub=[1-9]')" = 2 ]
+	# n2's link stops reading while n1 publishes far more than the limit
+	# (and than the kernel's socket buffers): 2000 lines of 8000 bytes
+	kill -STOP "$link"
+	"$FC_PYTHON" - "${CL_OK[n1]}" <<'PY' || fail "the blaster failed"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"IDENT blaster\n")
+assert f.readline().startswith(b"OK IDENT"), "login"
+line = b"BCST " + b"y" * 8000 + b"\n"
+for i in range(0, 2000, 50):
+    s.sendall(line * 50)
+    for _ in range(50):
+        r = f.readline()
+        assert r.startswith(b"OK BCST"), r[:80]
+PY
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" client list | grep -c " sub=[1-9]")" = 1 ]'
+	kill -CONT "$link"
+	cl_log_wait n2 'cluster: Redis lost'
+	cl_log_wait n2 'cluster: node n2/.* up on Redis'
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" client list | grep -c " sub=[1-9]")" = 2 ]'
+	# delivery resumes, and the cut was logged once
+	cl_login alice n1
+	cl_login bob n2
+	fc_expect alice "JOINED bob"
+	fc_send alice "BCST after the cut"
+	fc_expect alice "OK BCST after the cut"
+	fc_expect bob "BCST alice after the cut"
+	[ "$(grep -c 'cluster: Redis lost' "${CL_DIR[n2]}/log")" = 1 ]
+	[ "$(grep -c 'cluster: Redis lost' "${CL_DIR[n1]}/log")" = 0 ]
+}
