@@ -10,8 +10,8 @@
 #include "client.h"
 
 #define PROBE_TIMEOUT_MS 500
-#define CLAIM_TIMEOUT_MS 5000 /* the link answers at once when Redis is away   \
-			       */
+/* the cluster link answers at once when Redis is away: this is a backstop */
+#define CLAIM_TIMEOUT_MS 5000
 
 /* Try to claim the pending name for c. */
 static int
