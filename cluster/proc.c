@@ -58,6 +58,20 @@ lproc_send(struct lproc *p, int k, uint16_t type, uint32_t id, const void *a,
 	peer_update(pe);
 }
 
+void
+lproc_send_fd(struct lproc *p, int k, uint16_t type, uint32_t id, const void *a,
+	      size_t alen, int fd)
+{
+	if (k < 0 || k >= p->nworkers || !p->peers[k].up)
+		return;
+	struct lpeer *pe = &p->peers[k];
+	if (chan_send(&pe->ch, type, id, a, alen, NULL, 0, fd) != IO_DONE) {
+		peer_lost(pe);
+		return;
+	}
+	peer_update(pe);
+}
+
 static void
 peer_on_event(struct handler *h, uint32_t events)
 {

@@ -63,6 +63,10 @@ int cluster_link_main(const struct link_args *a);
 void lproc_send(struct lproc *p, int k, uint16_t type, uint32_t id,
 		const void *a, size_t alen, const void *b, size_t blen);
 
+/* The same with a descriptor (SCM_RIGHTS); the caller keeps its fd. */
+void lproc_send_fd(struct lproc *p, int k, uint16_t type, uint32_t id,
+		   const void *a, size_t alen, int fd);
+
 /* relay.c: frames from local workers out to Redis, messages from other
  * nodes in to the workers. */
 void relay_from_worker(struct lproc *p, const struct frame *f);

@@ -308,10 +308,7 @@ relay_from_worker(struct lproc *p, const struct frame *f)
 	case FR_CLAIM:
 		relay_claim(p, f);
 		break;
-	case FR_FILE_OFFER:
-	case FR_FILE_DATA:
-	case FR_FILE_CREDIT:
-	case FR_FILE_END:
+	case FR_FILE_OFFER: /* with the stored file's descriptor */
 	case FR_FILE_RESULT:
 		xfer_from_worker(p, f);
 		break;
