@@ -67,13 +67,7 @@ setup() {
 	fc_send ann "JOIN lobby"
 	fc_expect ann "200 Joined lobby"
 	# the room reaches n2 through Redis: ask until it is listed there
-	local deadline=$((SECONDS + FC_TIMEOUT))
-	while :; do
-		fc_send ben "LIRO"
-		fc_read ben || fail "ben: no LIRO answer"
-		[ "$FC_LAST" = "200 ROOMS lobby" ] && break
-		[ $SECONDS -lt $deadline ] || fail "lobby never reached n2: $FC_LAST"
-	done
+	cl_retry ben "LIRO" "200 ROOMS lobby" "200 ROOMS"
 	fc_send ben "JOIN lobby"
 	fc_expect ben "200 Joined lobby"
 	fc_expect ann "712 lobby ben joined"

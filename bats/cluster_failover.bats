@@ -28,13 +28,7 @@ setup() {
 	fc_expect ben "200 Room lobby created"
 	fc_send ben "JOIN lobby"
 	fc_expect ben "200 Joined lobby"
-	local deadline=$((SECONDS + FC_TIMEOUT))
-	while :; do
-		fc_send ann "JOIN lobby"
-		fc_read ann || fail "ann: no JOIN answer"
-		[ "$FC_LAST" = "200 Joined lobby" ] && break
-		[ $SECONDS -lt $deadline ] || fail "lobby never reached n1: $FC_LAST"
-	done
+	cl_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
 	fc_expect ben "712 lobby ann joined"
 	cl_redis_kill
 	cl_log_wait n1 'cluster: Redis lost'

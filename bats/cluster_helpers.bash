@@ -9,6 +9,9 @@
 #   cl_node_kill NODE [SIG]      signal the node's master and its children
 #   cl_login USER NODE / cl_login_numeric USER NODE / cl_connect USER NODE D
 #   cl_log_wait NODE REGEX       wait for a line in the node's log
+#   cl_retry NAME CMD WANT [OK...]  send CMD until the answer is WANT (state
+#                                that travels between nodes through Redis);
+#                                other answers must be one of OK...
 #
 # Everything waits with a deadline; teardown stops only what we started.
 
@@ -105,6 +108,21 @@ cl_login_numeric() {
 	cl_connect "$1" "$2" numeric
 	fc_send "$1" "USER $1"
 	fc_expect "$1" "200 Welcome $1!"
+}
+
+cl_retry() {
+	local name=$1 cmd=$2 want=$3 deadline=$((SECONDS + FC_TIMEOUT)) a ok
+	shift 3
+	while :; do
+		fc_send "$name" "$cmd"
+		fc_read "$name" || fail "$name: no answer to '$cmd'"
+		[ "$FC_LAST" = "$want" ] && return 0
+		ok=$#
+		for a in "$@"; do [ "$FC_LAST" = "$a" ] && ok=0; done
+		[ "$ok" = 0 ] || [ $# = 0 ] || fail "$name: '$cmd' answered '$FC_LAST'"
+		[ $SECONDS -lt $deadline ] || fail "$name: '$cmd' never answered '$want' (last: '$FC_LAST')"
+		sleep 0.05
+	done
 }
 
 cl_stop_all() {

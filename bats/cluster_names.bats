@@ -50,14 +50,7 @@ setup() {
 	fc_expect ann "300 Username already taken"
 	fc_send alice "QUIT"
 	# the logout reaches n2 through Redis: try until the name is free
-	local deadline=$((SECONDS + FC_TIMEOUT))
-	while :; do
-		fc_send ann "USER alice"
-		fc_read ann || fail "ann: no answer"
-		[ "$FC_LAST" = "200 Welcome alice!" ] && break
-		[ "$FC_LAST" = "300 Username already taken" ] || fail "ann: '$FC_LAST'"
-		[ $SECONDS -lt $deadline ] || fail "alice never became free on n2"
-	done
+	cl_retry ann "USER alice" "200 Welcome alice!" "300 Username already taken"
 }
 
 @test "cluster: USERS lists the whole cluster in cluster-wide login order" {

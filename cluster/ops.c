@@ -177,9 +177,10 @@ ops_ready(const struct clink *c)
 	return c->state == CL_UP ? 0 : CLR_DOWN;
 }
 
-int
-clink_claim(struct clink *c, const char *name, int dialect,
-	    const void *announce, size_t alen, clink_reply_fn fn, void *arg)
+/* The claim script, for a new login (seq "") or a re-assertion. */
+static int
+ops_claim(struct clink *c, const char *name, int dialect, const char *seq,
+	  const void *announce, size_t alen, clink_reply_fn fn, void *arg)
 {
 	size_t n = 0;
 	char *msg = NULL;
@@ -190,29 +191,27 @@ clink_claim(struct clink *c, const char *name, int dialect,
 		return CLR_DOWN;
 	int rc = ops_send(c, 0, fn, arg, ops_decode_int,
 			  "EVAL %s 0 %s %s %s %d %s %s %b", claim_lua, name,
-			  c->o.node, c->inc, dialect, "", msg ? CH_ALL : "",
+			  c->o.node, c->inc, dialect, seq, msg ? CH_ALL : "",
 			  msg ? msg : "", n);
 	free(msg);
 	return rc;
 }
 
 int
+clink_claim(struct clink *c, const char *name, int dialect,
+	    const void *announce, size_t alen, clink_reply_fn fn, void *arg)
+{
+	return ops_claim(c, name, dialect, "", announce, alen, fn, arg);
+}
+
+int
 clink_assert(struct clink *c, const char *name, int dialect, uint64_t seq,
 	     const void *announce, size_t alen, clink_reply_fn fn, void *arg)
 {
-	size_t n = 0;
-	char *msg = NULL;
+	char s[24];
 
-	if (ops_ready(c) < 0)
-		return CLR_DOWN;
-	if (announce && (msg = bus_wrap_all(c, announce, alen, &n)) == NULL)
-		return CLR_DOWN;
-	int rc = ops_send(c, 0, fn, arg, ops_decode_int,
-			  "EVAL %s 0 %s %s %s %d %llu %s %b", claim_lua, name,
-			  c->o.node, c->inc, dialect, (unsigned long long)seq,
-			  msg ? CH_ALL : "", msg ? msg : "", n);
-	free(msg);
-	return rc;
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)seq);
+	return ops_claim(c, name, dialect, s, announce, alen, fn, arg);
 }
 
 int

@@ -341,6 +341,17 @@ pipe_read(int fd, int ms)
 	return ch;
 }
 
+/* Node nb here, node na in a child holding alice in lobby. */
+static pid_t
+pair_open(struct loop *l, struct node *b, int *rd)
+{
+	node_open(b, l, "nb", 0);
+	RUN_UNTIL(l, b->ups == 1, 3000);
+	pid_t child = node_child("na", "alice", rd);
+	assert_int_equal(pipe_read(*rd, 3000), 'C');
+	return child;
+}
+
 static void
 test_sigkill_declared_dead_within_ttl(void **state)
 {
@@ -349,10 +360,7 @@ test_sigkill_declared_dead_within_ttl(void **state)
 	int rd;
 
 	(void)state;
-	node_open(&b, l, "nb", 0);
-	RUN_UNTIL(l, b.ups == 1, 3000);
-	pid_t child = node_child("na", "alice", &rd);
-	assert_int_equal(pipe_read(rd, 3000), 'C');
+	pid_t child = pair_open(l, &b, &rd);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	int64_t t0 = now_ms();
@@ -378,10 +386,7 @@ test_sigstop_past_ttl_learns_it_is_dead(void **state)
 	int rd;
 
 	(void)state;
-	node_open(&b, l, "nb", 0);
-	RUN_UNTIL(l, b.ups == 1, 3000);
-	pid_t child = node_child("na", "alice", &rd);
-	assert_int_equal(pipe_read(rd, 3000), 'C');
+	pid_t child = pair_open(l, &b, &rd);
 	kill(child, SIGSTOP);
 	RUN_UNTIL(l, b.node_downs == 1, TTL_MS + 300);
 	/* the name is free for others while the stopped node sleeps */
