@@ -57,6 +57,7 @@ cl_node_start() {
 		--control-socket "$dir/ctl.sock" --pidfile "$dir/pid" \
 		--cluster "redis://127.0.0.1:$CL_RPORT" --node-id "$node" \
 		--cluster-ttl "${CL_TTL:-2}" --ping-interval 3600 \
+		--spool-dir "$dir/spool" \
 		"$@" >>"$dir/log" 2>&1 </dev/null &
 	CL_PID[$node]=$!
 	CL_DIR[$node]=$dir

@@ -80,7 +80,8 @@ class Node:
              "-l", "numeric=127.0.0.1:0", "--control-socket", self.ctl,
              "--cluster", "redis://127.0.0.1:%d" % self.redis.port,
              "--node-id", self.name, "--cluster-ttl", str(TTL),
-             "--ping-interval", "3600", "--flood-rate", "0"],
+             "--ping-interval", "3600", "--flood-rate", "0",
+             "--spool-dir", os.path.join(self.tmp, self.name + "-spool")],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
         self.wait_log("cluster: in sync", 15)
         text = self.text()
