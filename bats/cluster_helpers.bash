@@ -52,6 +52,7 @@ cl_node_start() {
 	local node=$1 dir=$BATS_TEST_TMPDIR/node-$1
 	shift
 	mkdir -p "$dir"
+	echo "--- cl_node_start" >>"$dir/log"
 	"$FORKCHATD" -f -w "${CL_WORKERS:-2}" \
 		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
 		--control-socket "$dir/ctl.sock" --pidfile "$dir/pid" \
@@ -63,13 +64,19 @@ cl_node_start() {
 	CL_DIR[$node]=$dir
 	cl_log_wait "$node" 'listening dialect=numeric'
 	cl_log_wait "$node" 'cluster: in sync'
-	CL_OK[$node]=$(sed -n 's/.*listening dialect=okfail addr=[^ ]*:\([0-9]*\) .*/\1/p' "$dir/log" | tail -1)
-	CL_NUM[$node]=$(sed -n 's/.*listening dialect=numeric addr=[^ ]*:\([0-9]*\) .*/\1/p' "$dir/log" | tail -1)
+	CL_OK[$node]=$(cl_log_run "$node" | sed -n 's/.*listening dialect=okfail addr=[^ ]*:\([0-9]*\) .*/\1/p' | tail -1)
+	CL_NUM[$node]=$(cl_log_run "$node" | sed -n 's/.*listening dialect=numeric addr=[^ ]*:\([0-9]*\) .*/\1/p' | tail -1)
+}
+
+# The log of the node's latest start only.
+cl_log_run() {
+	awk '/^--- cl_node_start$/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+		"${CL_DIR[$1]}/log" 2>/dev/null
 }
 
 cl_log_wait() {
 	local node=$1 re=$2 deadline=$((SECONDS + FC_TIMEOUT + 5))
-	until grep -Eq "$re" "${CL_DIR[$node]}/log" 2>/dev/null; do
+	until cl_log_run "$node" | grep -Eq "$re"; do
 		[ $SECONDS -lt $deadline ] ||
 			fail "node $node: no log line /$re/: $(tail -5 "${CL_DIR[$node]}/log")"
 		sleep 0.02
