@@ -138,3 +138,29 @@ assert c["rtt_ms"] >= 0 and c["queue"] >= 0 and c["remote_users"] == 2, c
 assert {n["id"]: n["users"] for n in c["nodes"]} == {"n1": 1, "n2": 2}, c
 ' "$output"
 }
+
+@test "cluster: three nodes: a BCST reaches all of them; a room's channel is subscribed only by the nodes with members" {
+	cl_node_start n3
+	cl_login_numeric ann n1
+	cl_login_numeric ben n2
+	cl_login carl n3
+	fc_expect ann "710 ben login"
+	fc_expect ann "710 carl login"
+	fc_expect ben "710 carl login"
+	fc_send carl "BCST to everyone"
+	fc_expect carl "OK BCST to everyone"
+	fc_expect ann "703 carl to everyone"
+	fc_expect ben "703 carl to everyone"
+	fc_send ann "ROOM lobby"
+	fc_expect ann "200 Room lobby created"
+	fc_send ann "JOIN lobby"
+	fc_expect ann "200 Joined lobby"
+	cl_retry ben "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
+	fc_expect ann "712 lobby ben joined"
+	# n3 has no member: it does not listen to the room's channel
+	fc_until '[ "$(redis-cli -p "$CL_RPORT" pubsub numsub fc:ch:room:lobby | tail -1)" = 2 ]'
+	fc_send ben "SEND lobby members only"
+	fc_expect ben "200 Sent to lobby"
+	fc_expect ann "702 lobby ben members only"
+	fc_expect_silent carl 0.5
+}

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../cluster/link.h"
+#include "../ipc/frame.h"
 #include "../common/util.h"
 #include "unit_quiet.h"
 
@@ -509,10 +510,43 @@ test_bounded_queue_loss_is_seen(void **state)
 	node_close(l, &a, &b);
 }
 
+/* FR_CLAIM, FR_CLAIM_REPLY, FR_KICK are checked like every frame. */
+static void
+test_claim_frames_validated(void **state)
+{
+	char buf[sizeof(struct frame_hdr) + sizeof(struct claim_body) + 8];
+	struct frame_hdr *h = (struct frame_hdr *)buf;
+	struct claim_body cb = {.slot = 1, .conn_id = 2};
+	const char *p = buf + sizeof(*h);
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	snprintf(cb.name, sizeof(cb.name), "alice");
+	*h = (struct frame_hdr){.type = FR_CLAIM, .len = sizeof(cb)};
+	memcpy(buf + sizeof(*h), &cb, sizeof(cb));
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + sizeof(cb), false),
+			 0);
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + sizeof(cb), true),
+			 -1); /* no descriptor belongs to it */
+	memset(buf + sizeof(*h) + offsetof(struct claim_body, name), 'x',
+	       REG_NAME_SZ);
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + sizeof(cb), false),
+			 -1); /* the name must end inside its field */
+	h->len = sizeof(cb) - 1;
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + h->len, false), -1);
+	*h = (struct frame_hdr){.type = FR_CLAIM_REPLY,
+				.len = sizeof(struct claim_reply_body)};
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + h->len, false), 0);
+	*h = (struct frame_hdr){.type = FR_KICK, .len = 300};
+	assert_int_equal(frame_validate(h, p, sizeof(*h) + h->len, false), -1);
+	assert_string_equal(frame_type_name(FR_KICK), "KICK");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_claim_frames_validated),
 		cmocka_unit_test_setup_teardown(test_claim_race_one_wins,
 						setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(
