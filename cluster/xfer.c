@@ -54,12 +54,21 @@ static struct xfer *xfers;
 static uint32_t next_id;
 static char chunk[sizeof(struct xfile) + XFER_CHUNK];
 
+/* Ours (out): by our id. Theirs: by the origin's id and node. */
 static struct xfer *
-xfer_find(bool out, uint32_t id, const char *peer)
+xfer_find_out(uint32_t id)
 {
 	for (struct xfer *x = xfers; x; x = x->next)
-		if (x->out == out && x->id == id &&
-		    (out || strcmp(x->peer, peer) == 0))
+		if (x->out && x->id == id)
+			return x;
+	return NULL;
+}
+
+static struct xfer *
+xfer_find_in(uint32_t id, const char *peer)
+{
+	for (struct xfer *x = xfers; x; x = x->next)
+		if (!x->out && x->id == id && strcmp(x->peer, peer) == 0)
 			return x;
 	return NULL;
 }
@@ -146,7 +155,7 @@ static void
 xfer_offered(void *arg, long long res, const struct redisReply *r)
 {
 	struct xfer_ctx *cx = arg;
-	struct xfer *x = xfer_find(true, cx->id, NULL);
+	struct xfer *x = xfer_find_out(cx->id);
 
 	(void)r;
 	if (x && res != 1) {
@@ -237,7 +246,7 @@ xfer_pump(struct lproc *p, struct xfer *x)
 static void
 xfer_out_reply(struct lproc *p, const struct xfile *m)
 {
-	struct xfer *x = xfer_find(true, m->id, NULL);
+	struct xfer *x = xfer_find_out(m->id);
 
 	if (x == NULL)
 		return;
@@ -318,7 +327,7 @@ static void
 xfer_in_data(struct lproc *p, const struct xfile *m, const char *data,
 	     size_t len)
 {
-	struct xfer *x = xfer_find(false, m->id, m->from);
+	struct xfer *x = xfer_find_in(m->id, m->from);
 
 	if (x == NULL || x->handed)
 		return;
