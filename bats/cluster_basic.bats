@@ -6,14 +6,14 @@
 load cluster_helpers
 
 setup() {
-	cl_redis_start
-	cl_node_start n1
-	cl_node_start n2
+	cn_redis_start
+	cn_node_start n1
+	cn_node_start n2
 }
 
 @test "cluster: okfail.ident.joined + okfail.bcst + okfail.pm + okfail.users across nodes" {
-	cl_login alice n1
-	cl_login bob n2
+	cn_login alice n1
+	cn_login bob n2
 	fc_expect alice "JOINED bob"
 	fc_send alice "BCST hello from n1"
 	fc_expect alice "OK BCST hello from n1"
@@ -31,8 +31,8 @@ setup() {
 }
 
 @test "cluster: a sender's order is kept across nodes (BCST and PM interleaved)" {
-	cl_login alice n1
-	cl_login bob n2
+	cn_login alice n1
+	cn_login bob n2
 	fc_expect alice "JOINED bob"
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		fc_send alice "BCST b$i"
@@ -45,8 +45,8 @@ setup() {
 }
 
 @test "cluster: numeric.user presence, PRIV and okfail BCST across nodes and dialects" {
-	cl_login_numeric ann n1
-	cl_login bob n2
+	cn_login_numeric ann n1
+	cn_login bob n2
 	fc_expect ann "710 bob login"
 	fc_send ann "PRIV bob psst"
 	fc_expect ann "200 Sent to bob"
@@ -59,15 +59,15 @@ setup() {
 }
 
 @test "cluster: numeric rooms across nodes (ROOM, JOIN 712, SEND 702, LIME, LEVE 713)" {
-	cl_login_numeric ann n1
-	cl_login_numeric ben n2
+	cn_login_numeric ann n1
+	cn_login_numeric ben n2
 	fc_expect ann "710 ben login"
 	fc_send ann "ROOM lobby"
 	fc_expect ann "200 Room lobby created"
 	fc_send ann "JOIN lobby"
 	fc_expect ann "200 Joined lobby"
 	# the room reaches n2 through Redis: ask until it is listed there
-	cl_retry ben "LIRO" "200 ROOMS lobby" "200 ROOMS"
+	cn_retry ben "LIRO" "200 ROOMS lobby" "200 ROOMS"
 	fc_send ben "JOIN lobby"
 	fc_expect ben "200 Joined lobby"
 	fc_expect ann "712 lobby ben joined"
@@ -82,10 +82,10 @@ setup() {
 }
 
 @test "cluster: okfail.pubkey: a newcomer on another node receives the stored key" {
-	cl_login alice n1
+	cn_login alice n1
 	fc_send alice "PM_PUBKEY alicekey123"
 	fc_expect alice "OK PM_PUBKEY"
-	cl_connect bob n2
+	cn_connect bob n2
 	fc_expect bob "INIT Welcome to the server!"
 	fc_send bob "IDENT bob"
 	fc_expect bob "OK IDENT bob"
@@ -93,35 +93,35 @@ setup() {
 }
 
 @test "cluster: cluster.node-death: a node killed with SIGKILL: its users are announced gone within the TTL, their names free" {
-	cl_login alice n1
-	cl_login_numeric ann n1
-	cl_login bob n2
+	cn_login alice n1
+	cn_login_numeric ann n1
+	cn_login bob n2
 	fc_expect alice "JOINED ann"
 	fc_expect alice "JOINED bob"
 	fc_expect ann "710 bob login"
 	local t0=$SECONDS
-	cl_node_kill n2 KILL
-	FC_TIMEOUT=$((${CL_TTL:-2} + 3)) fc_expect alice "LEFT bob"
+	cn_node_kill n2 KILL
+	FC_TIMEOUT=$((${CN_TTL:-2} + 3)) fc_expect alice "LEFT bob"
 	fc_expect ann "711 bob logout"
-	[ $((SECONDS - t0)) -le $((${CL_TTL:-2} + 1)) ] ||
-		fail "announced after $((SECONDS - t0)) s, TTL ${CL_TTL:-2} s"
-	cl_login bob n1
+	[ $((SECONDS - t0)) -le $((${CN_TTL:-2} + 1)) ] ||
+		fail "announced after $((SECONDS - t0)) s, TTL ${CN_TTL:-2} s"
+	cn_login bob n1
 	fc_expect alice "JOINED bob"
 }
 
 @test "cluster: a clean stop (SIGTERM) announces the node's users at once" {
-	cl_login alice n1
-	cl_login bob n2
+	cn_login alice n1
+	cn_login bob n2
 	fc_expect alice "JOINED bob"
-	kill -TERM "${CL_PID[n2]}"
+	kill -TERM "${CN_PID[n2]}"
 	FC_TIMEOUT=2 fc_expect alice "LEFT bob"
 }
 
 @test "cluster: forkchatd status (text and --json) shows the nodes, their users, the queue and Redis' round trip" {
-	cl_login alice n1
-	cl_login bob n2
-	cl_login carl n2
-	local ctl=${CL_DIR[n1]}/ctl.sock
+	cn_login alice n1
+	cn_login bob n2
+	cn_login carl n2
+	local ctl=${CN_DIR[n1]}/ctl.sock
 	fc_until '"$FORKCHATD" status -S "$ctl" | grep -q "^node n2 users 2 "'
 	run "$FORKCHATD" status -S "$ctl"
 	assert_success
@@ -140,10 +140,10 @@ assert {n["id"]: n["users"] for n in c["nodes"]} == {"n1": 1, "n2": 2}, c
 }
 
 @test "cluster: three nodes: a BCST reaches all of them; a room's channel is subscribed only by the nodes with members" {
-	cl_node_start n3
-	cl_login_numeric ann n1
-	cl_login_numeric ben n2
-	cl_login carl n3
+	cn_node_start n3
+	cn_login_numeric ann n1
+	cn_login_numeric ben n2
+	cn_login carl n3
 	fc_expect ann "710 ben login"
 	fc_expect ann "710 carl login"
 	fc_expect ben "710 carl login"
@@ -155,10 +155,10 @@ assert {n["id"]: n["users"] for n in c["nodes"]} == {"n1": 1, "n2": 2}, c
 	fc_expect ann "200 Room lobby created"
 	fc_send ann "JOIN lobby"
 	fc_expect ann "200 Joined lobby"
-	cl_retry ben "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
+	cn_retry ben "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
 	fc_expect ann "712 lobby ben joined"
 	# n3 has no member: it does not listen to the room's channel
-	fc_until '[ "$(redis-cli -p "$CL_RPORT" pubsub numsub fc:ch:room:lobby | tail -1)" = 2 ]'
+	fc_until '[ "$(redis-cli -p "$CN_RPORT" pubsub numsub fc:ch:room:lobby | tail -1)" = 2 ]'
 	fc_send ben "SEND lobby members only"
 	fc_expect ben "200 Sent to lobby"
 	fc_expect ann "702 lobby ben members only"

@@ -7,9 +7,9 @@ load cluster_helpers
 
 setup() {
 	BG=()
-	cl_redis_start
-	cl_node_start n1
-	cl_node_start n2
+	cn_redis_start
+	cn_node_start n1
+	cn_node_start n2
 }
 
 teardown() {
@@ -18,7 +18,7 @@ teardown() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	cl_stop_all
+	cn_stop_all
 }
 
 read_raw() {
@@ -45,8 +45,8 @@ ev() {
 }
 
 @test "cluster: file.ready + file.stored + file.header + file.delivered across nodes: 100, 200, 102 then the bytes, 714" {
-	cl_login_numeric bob n2
-	cl_login_numeric ann n1
+	cn_login_numeric bob n2
+	cn_login_numeric ann n1
 	fc_expect bob "710 ann login"
 	fc_send ann "FILE bob five.bin 5"
 	fc_expect ann "100 Ready: send 5 bytes"
@@ -62,8 +62,8 @@ ev() {
 }
 
 @test "cluster: file.zero across nodes: 100, 200, 102 <name> 0, 714" {
-	cl_login_numeric bob n2
-	cl_login_numeric ann n1
+	cn_login_numeric bob n2
+	cn_login_numeric ann n1
 	fc_expect bob "710 ann login"
 	fc_send ann "FILE bob empty.bin 0"
 	fc_expect ann "100 Ready: send 0 bytes"
@@ -78,24 +78,24 @@ ev() {
 	# ASan keeps freed memory in a quarantine: the nodes start again
 	# without it, and ASan's own heap overhead is allowed for
 	if fc_is_san; then
-		cl_node_kill n1 TERM
-		cl_node_kill n2 TERM
-		wait "${CL_PID[n1]}" "${CL_PID[n2]}" 2>/dev/null || true
+		cn_node_kill n1 TERM
+		cn_node_kill n2 TERM
+		wait "${CN_PID[n1]}" "${CN_PID[n2]}" 2>/dev/null || true
 		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
-		cl_node_start n1
-		cl_node_start n2
+		cn_node_start n1
+		cn_node_start n2
 		limit=$((32 << 10))
 	fi
 	head -c $size /dev/urandom >"$T/big"
-	client "$T/recv" recv "${CL_NUM[n2]}" bob --files 1 --rate 8000000 --rcvbuf 65536
-	base=$(redis-cli -p "$CL_RPORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
-	pids="$(cl_node_pids n1) $(cl_node_pids n2)"
+	client "$T/recv" recv "${CN_NUM[n2]}" bob --files 1 --rate 8000000 --rcvbuf 65536
+	base=$(redis-cli -p "$CN_RPORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+	pids="$(cn_node_pids n1) $(cn_node_pids n2)"
 	rbase=0
 	for p in $pids; do rbase=$((rbase + $(awk '/^VmRSS:/ {print $2}' /proc/$p/status))); done
-	client "$T/send" send "${CL_NUM[n1]}" ann bob big.bin "$T/big"
+	client "$T/send" send "${CN_NUM[n1]}" ann bob big.bin "$T/big"
 	local deadline=$((SECONDS + 90))
 	until grep -q '^FILE ' "$T/recv"; do
-		used=$(redis-cli -p "$CL_RPORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+		used=$(redis-cli -p "$CN_RPORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 		[ "${used:-0}" -gt "$max" ] && max=$used
 		rss=0
 		for p in $pids; do rss=$((rss + $(awk '/^VmRSS:/ {print $2}' /proc/$p/status 2>/dev/null || echo 0))); done
@@ -117,9 +117,9 @@ ev() {
 @test "cluster: file.delivered 'failed': the receiver's node is killed before delivery: 714 ... failed receiver gone" {
 	T=$BATS_TEST_TMPDIR
 	head -c 4000000 /dev/urandom >"$T/src"
-	client "$T/recv" recv "${CL_NUM[n2]}" bob --files 1 --go "$T/go"
-	client "$T/send" send "${CL_NUM[n1]}" ann bob slow.bin "$T/src"
+	client "$T/recv" recv "${CN_NUM[n2]}" bob --files 1 --go "$T/go"
+	client "$T/send" send "${CN_NUM[n1]}" ann bob slow.bin "$T/src"
 	ev "$T/recv" "HEADER slow.bin 4000000 ann"
-	cl_node_kill n2 KILL
-	FC_TIMEOUT=$((${CL_TTL:-2} + 5)) ev "$T/send" "LINE 714 bob slow.bin failed receiver gone"
+	cn_node_kill n2 KILL
+	FC_TIMEOUT=$((${CN_TTL:-2} + 5)) ev "$T/send" "LINE 714 bob slow.bin failed receiver gone"
 }

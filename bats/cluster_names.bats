@@ -7,16 +7,16 @@
 load cluster_helpers
 
 setup() {
-	cl_redis_start
-	cl_node_start n1
-	cl_node_start n2
+	cn_redis_start
+	cn_node_start n1
+	cn_node_start n2
 }
 
 @test "cluster: cluster.names: a name claimed on two nodes at the same instant: exactly one login wins (okfail.ident.taken across nodes)" {
 	local i wins fails
 	for i in 1 2 3 4 5 6 7 8; do
-		cl_connect "a$i" n1 okfail
-		cl_connect "b$i" n2 okfail
+		cn_connect "a$i" n1 okfail
+		cn_connect "b$i" n2 okfail
 		fc_expect "a$i" "INIT Welcome to the server!"
 		fc_expect "b$i" "INIT Welcome to the server!"
 	done
@@ -39,52 +39,52 @@ setup() {
 	done
 	# and the cluster agrees with the winners: one holder each in Redis
 	for i in 1 2 3 4 5 6 7 8; do
-		[ -n "$(redis-cli -p "$CL_RPORT" get "fc:name:same$i")" ] || fail "same$i not in Redis"
+		[ -n "$(redis-cli -p "$CN_RPORT" get "fc:name:same$i")" ] || fail "same$i not in Redis"
 	done
 }
 
 @test "cluster: numeric.user.taken across nodes and dialects; the name is free again after its logout" {
-	cl_login alice n1
-	cl_connect ann n2 numeric
+	cn_login alice n1
+	cn_connect ann n2 numeric
 	fc_send ann "USER alice"
 	fc_expect ann "300 Username already taken"
 	fc_send alice "QUIT"
 	# the logout reaches n2 through Redis: try until the name is free
-	cl_retry ann "USER alice" "200 Welcome alice!" "300 Username already taken"
+	cn_retry ann "USER alice" "200 Welcome alice!" "300 Username already taken"
 }
 
 @test "cluster: USERS lists the whole cluster in cluster-wide login order" {
-	cl_login_numeric ann n1
-	cl_login_numeric ben n2
+	cn_login_numeric ann n1
+	cn_login_numeric ben n2
 	fc_expect ann "710 ben login"
-	cl_login_numeric cid n1
+	cn_login_numeric cid n1
 	fc_expect ann "710 cid login"
 	fc_expect ben "710 cid login"
-	cl_login dora n2
+	cn_login dora n2
 	fc_expect ann "710 dora login"
 	fc_send dora "USERS"
 	fc_expect dora "OK USERS ann:ben:cid:dora"
 }
 
 @test "cluster: cluster.login-down: while Redis is away new logins are refused with a clear error, logged-in users are served" {
-	cl_login alice n1
-	cl_login alma n1
+	cn_login alice n1
+	cn_login alma n1
 	fc_expect alice "JOINED alma"
-	cl_redis_kill
-	cl_log_wait n1 'cluster: Redis lost'
-	cl_connect carl n1 okfail
+	cn_redis_kill
+	cn_log_wait n1 'cluster: Redis lost'
+	cn_connect carl n1 okfail
 	fc_expect carl "INIT Welcome to the server!"
 	fc_send carl "IDENT carl"
 	fc_expect carl "FAIL17 Cluster unavailable, try again later"
-	cl_connect nina n2 numeric
+	cn_connect nina n2 numeric
 	fc_send nina "USER nina"
 	fc_expect nina "303 Cluster unavailable, try again later"
 	fc_send alice "PM alma still local"
 	fc_expect alice "OK PM alma still local"
 	fc_expect alma "NPM alice still local"
-	cl_redis_start "$CL_RPORT"
-	cl_log_wait n1 'cluster: Redis came back empty'
-	cl_log_wait n2 'cluster: Redis came back empty'
+	cn_redis_start "$CN_RPORT"
+	cn_log_wait n1 'cluster: Redis came back empty'
+	cn_log_wait n2 'cluster: Redis came back empty'
 	fc_send carl "IDENT carl"
 	fc_expect carl "OK IDENT carl"
 	fc_expect alice "JOINED carl"
@@ -104,31 +104,31 @@ expect_both() {
 }
 
 @test "cluster: cluster.dead: a node stopped past its TTL is declared dead: the others announce its users and free the names; resumed, it closes its users" {
-	cl_login alice n1
-	cl_login bob n2
-	cl_login_numeric ben n2
+	cn_login alice n1
+	cn_login bob n2
+	cn_login_numeric ben n2
 	fc_expect alice "JOINED bob"
 	fc_expect alice "JOINED ben"
 	fc_expect bob "JOINED ben"
-	cl_node_kill n2 STOP
-	FC_TIMEOUT=$((${CL_TTL:-2} + 4)) expect_both alice "LEFT bob" "LEFT ben"
+	cn_node_kill n2 STOP
+	FC_TIMEOUT=$((${CN_TTL:-2} + 4)) expect_both alice "LEFT bob" "LEFT ben"
 	# the names are free: bob logs in again, on n1
-	cl_connect bobnew n1 okfail
+	cn_connect bobnew n1 okfail
 	fc_expect bobnew "INIT Welcome to the server!"
 	fc_send bobnew "IDENT bob"
 	fc_expect bobnew "OK IDENT bob"
 	fc_expect alice "JOINED bob"
-	cl_node_kill n2 CONT
+	cn_node_kill n2 CONT
 	# resumed, n2 learns it was declared dead and closes its users
 	fc_expect bob "DSCN Declared dead by the cluster, log in again"
 	fc_expect_closed bob
 	fc_expect ben "905 Declared dead by the cluster, log in again"
 	fc_expect_closed ben
-	cl_log_wait n2 'cluster: node n2/.* was declared dead'
+	cn_log_wait n2 'cluster: node n2/.* was declared dead'
 	# the name stayed with the new bob; nobody saw the old ones come back
-	[ "$(redis-cli -p "$CL_RPORT" get fc:name:bob)" = n1 ]
+	[ "$(redis-cli -p "$CN_RPORT" get fc:name:bob)" = n1 ]
 	fc_expect_silent alice 1
 	# n2 serves again: ben logs in there anew
-	cl_login_numeric ben n2
+	cn_login_numeric ben n2
 	fc_expect alice "JOINED ben"
 }
