@@ -15,7 +15,7 @@ SYSCONFDIR ?= /etc
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-LDLIBS_D = -lpthread -lm -lssl -lcrypto
+LDLIBS_D = -lpthread -lm -lssl -lcrypto -lhiredis
 LDLIBS_C = -lssl -lcrypto -ledit -lm
 
 ifeq ($(SAN),1)
@@ -33,10 +33,12 @@ PROTO_SRC  = proto/line.c proto/wire.c
 IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/frame.c ipc/chan.c ipc/metrics.c
 WORKER_SRC = $(wildcard worker/*.c)
 MASTER_SRC = $(wildcard master/*.c)
+CLUSTER_SRC = $(wildcard cluster/*.c)
 CLIENT_SRC = $(wildcard client/*.c)
 CRYPTO_SRC = $(wildcard proto/crypto.c)
 
-D_SRC = $(COMMON_SRC) $(PROTO_SRC) $(IPC_SRC) $(WORKER_SRC) $(MASTER_SRC)
+D_SRC = $(COMMON_SRC) $(PROTO_SRC) $(IPC_SRC) $(WORKER_SRC) $(MASTER_SRC) \
+	$(CLUSTER_SRC)
 C_SRC = $(CLIENT_SRC) $(PROTO_SRC) $(CRYPTO_SRC) common/util.c
 D_OBJ = $(D_SRC:%.c=$(BUILD)/%.o)
 C_OBJ = $(sort $(C_SRC:%.c=$(BUILD)/%.o))
@@ -105,7 +107,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/forkchatd.service
 
 FORMAT_SRC = $(wildcard common/*.[ch] proto/*.[ch] ipc/*.[ch] worker/*.[ch] \
-	master/*.[ch] client/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch])
+	master/*.[ch] cluster/*.[ch] client/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch])
 
 # make format rewrites the sources; make format-check (part of lint) fails
 # on any file that clang-format would change

@@ -11,7 +11,16 @@
 
 #include "util.h"
 
-enum key_type { K_U32, K_U64, K_SECS, K_STR, K_LISTEN, K_LEVEL, K_WORKERS };
+enum key_type {
+	K_U32,
+	K_U64,
+	K_SECS,
+	K_STR,
+	K_TEXT,
+	K_LISTEN,
+	K_LEVEL,
+	K_WORKERS
+};
 
 struct key_def {
 	const char *name;
@@ -53,6 +62,10 @@ static const struct key_def keys[] = {
 	{"control-socket", K_STR, C(ctl_socket), FC_PATH_SZ, 0, 0},
 	{"tls-cert", K_STR, C(tls_cert), FC_PATH_SZ, 0, 0},
 	{"tls-key", K_STR, C(tls_key), FC_PATH_SZ, 0, 0},
+	{"cluster", K_TEXT, C(cluster), FC_PATH_SZ, 0, 0},
+	{"node-id", K_TEXT, C(node_id),
+	 sizeof(((struct fc_config *)0)->node_id), 0, 0},
+	{"cluster-ttl", K_SECS, C(cluster_ttl_ms), 0, 1000, 3600000},
 };
 
 void
@@ -80,6 +93,7 @@ config_defaults(struct fc_config *c)
 	c->lim.flood_burst = 200;
 	c->lim.flood_max_queued = 1000;
 	c->lim.log_level = 2;
+	c->cluster_ttl_ms = 5000;
 }
 
 /* "okfail=HOST:PORT", "numeric+tls=[::1]:2929", "okfail=:1337" */
@@ -234,6 +248,14 @@ config_set_in(struct fc_config *c, const char *key, const char *value,
 			return -1;
 		}
 		c->nlisten++;
+		return 0;
+	}
+	if (k->type == K_TEXT) {
+		if (strlen(value) >= k->size) {
+			snprintf(err, errlen, "%s: bad value '%s'", key, value);
+			return -1;
+		}
+		memcpy((char *)c + k->off, value, strlen(value) + 1);
 		return 0;
 	}
 	if (k->type == K_STR) {

@@ -19,6 +19,7 @@
 #include "../common/log.h"
 #include "../common/safefile.h"
 #include "../common/util.h"
+#include "../cluster/board.h"
 #include "master.h"
 
 #define CTL_MAX_CLIENTS 16
@@ -252,6 +253,58 @@ control_totals(struct master *m)
 	return t;
 }
 
+/* Cluster mode: this node's link and every node it sees. */
+static bool
+status_cluster(struct master *m, struct cluster_board *b)
+{
+	return m->cboard && m->link_slot >= 0 && board_read(m->cboard, b);
+}
+
+static void
+status_cluster_text(struct master *m, FILE *o)
+{
+	struct cluster_board b;
+
+	if (!status_cluster(m, &b))
+		return;
+	fprintf(o,
+		   "cluster node %s %s, Redis rtt %lld ms, queue %llu bytes, "
+		   "published %llu, received %llu, lost %llu, dropped %llu, "
+		   "remote users %u\n",
+		   m->cfg.node_id, board_state_name(b.state),
+		   (long long)b.rtt_ms, (unsigned long long)b.queued,
+		   (unsigned long long)b.published,
+		   (unsigned long long)b.received, (unsigned long long)b.lost,
+		   (unsigned long long)b.dropped, b.remote_users);
+	for (uint32_t i = 0; i < b.nnodes; i++)
+		fprintf(o, "node %s users %u ttl %lld ms\n", b.nodes[i].id,
+			   b.nodes[i].users, (long long)b.nodes[i].ttl_ms);
+}
+
+static void
+status_cluster_json(struct master *m, FILE *o)
+{
+	struct cluster_board b;
+
+	if (!status_cluster(m, &b))
+		return;
+	fprintf(o,
+		   ",\"cluster\":{\"node\":\"%s\",\"state\":\"%s\","
+		   "\"epoch\":\"%s\",\"rtt_ms\":%lld,\"queue\":%llu,"
+		   "\"published\":%llu,\"received\":%llu,\"lost\":%llu,"
+		   "\"dropped\":%llu,\"remote_users\":%u,\"nodes\":[",
+		   m->cfg.node_id, board_state_name(b.state), b.epoch,
+		   (long long)b.rtt_ms, (unsigned long long)b.queued,
+		   (unsigned long long)b.published,
+		   (unsigned long long)b.received, (unsigned long long)b.lost,
+		   (unsigned long long)b.dropped, b.remote_users);
+	for (uint32_t i = 0; i < b.nnodes; i++)
+		fprintf(o, "%s{\"id\":\"%s\",\"users\":%u,\"ttl_ms\":%lld}",
+			   i ? "," : "", b.nodes[i].id, b.nodes[i].users,
+			   (long long)b.nodes[i].ttl_ms);
+	fprintf(o, "]}");
+}
+
 static void
 status_text(struct master *m, FILE *o)
 {
@@ -276,6 +329,7 @@ status_text(struct master *m, FILE *o)
 			s->alive ? b->clients : 0,
 			(unsigned long long)b->sendq_bytes, s->restarts);
 	}
+	status_cluster_text(m, o);
 }
 
 static void
@@ -307,7 +361,9 @@ status_json(struct master *m, FILE *o)
 			(unsigned long long)b->sendq_bytes, s->restarts,
 			(unsigned long long)b->files_active);
 	}
-	fprintf(o, "]}\n");
+	fprintf(o, "]");
+	status_cluster_json(m, o);
+	fprintf(o, "}\n");
 }
 
 /* Users with the worker that serves them: tests use this to prove two

@@ -42,6 +42,10 @@ struct master {
 	struct listen_set ls;
 	struct loop *loop;
 	int nworkers;
+	int nslots;    /* supervised processes: workers, then the link */
+	int link_slot; /* the cluster link's slot, -1 without --cluster */
+	char incarnation[32]; /* this run of the node, for the cluster */
+	struct cluster_board *cboard; /* the link's status, shared */
 	struct wslot w[REG_MAX_WORKERS];
 	bool stopping;
 	int exit_code;
@@ -69,6 +73,10 @@ void supervise_broadcast(struct master *m, uint16_t type, const void *p,
 			 size_t len);
 bool supervise_all_dead(const struct master *m);
 void supervise_check_registry(struct master *m);
+
+/* cluster.c */
+void master_cluster_setup(struct master *m);
+int master_cluster_child(struct master *m, uint16_t gen, int ctl_fd);
 
 /* control.c */
 #define CTL_ROOT_DIR "/run/forkchatd"

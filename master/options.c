@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cluster/nodeid.h"
+#include "../cluster/url.h"
 #include "../common/config.h"
 #include "options.h"
 
@@ -48,6 +50,9 @@ static const struct option longopts[] = {
 	{"control-socket", required_argument, NULL, 1},
 	{"tls-cert", required_argument, NULL, 1},
 	{"tls-key", required_argument, NULL, 1},
+	{"cluster", required_argument, NULL, 1},
+	{"node-id", required_argument, NULL, 1},
+	{"cluster-ttl", required_argument, NULL, 1},
 	{NULL, 0, NULL, 0},
 };
 
@@ -89,6 +94,11 @@ options_usage(FILE *out)
 		"      --flood-max-queued N      lines waiting before a flooder is closed\n"
 		"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
 		"      --control-socket PATH     status socket (mode 0600)\n"
+		"      --cluster URL             redis://HOST:PORT or redis+unix:///PATH: join a\n"
+		"                                cluster of nodes over Redis (see docs/CLUSTER.md)\n"
+		"      --node-id NAME            this node's unique name in the cluster\n"
+		"                                (default: host name and first listener's port)\n"
+		"      --cluster-ttl SECONDS     a node silent this long is dead (5)\n"
 		"      --log-file FILE           log here (reopened on SIGUSR1)\n"
 		"      --log-level LEVEL         error, warn, info or debug (info)\n"
 		"  -v, --verbose                 log-level debug\n"
@@ -145,6 +155,28 @@ options_set(struct fc_config *cfg, const char *key, const char *val)
 
 	if (config_set(cfg, key, val, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: --%s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* --cluster and --node-id are checked here, while stderr still works. */
+static int
+options_check_cluster(const struct fc_config *cfg)
+{
+	struct cluster_url u;
+	char err[512];
+
+	if (cfg->node_id[0] && !cluster_valid_node_id(cfg->node_id)) {
+		fprintf(stderr,
+			"forkchatd: --node-id '%s': 1 to 63 letters, digits, "
+			"'.', '_' or '-'\n",
+			cfg->node_id);
+		return 2;
+	}
+	if (cfg->cluster[0] &&
+	    cluster_url_parse(cfg->cluster, &u, err, sizeof(err)) < 0) {
+		fprintf(stderr, "forkchatd: --cluster %s\n", err);
 		return 2;
 	}
 	return 0;
@@ -223,6 +255,8 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 			argv[optind]);
 		return 2;
 	}
+	if ((rc = options_check_cluster(cfg)) != 0)
+		return rc;
 	/* The privilege drop happens after detaching, where an error only
 	 * reaches the log: check the user while stderr still works. */
 	if (cfg->user[0]) {

@@ -253,6 +253,7 @@ client_closed(struct conn *conn)
 	__atomic_store_n(&w->board->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
 	metrics_add(M_CONNECTIONS + c->d->id, -1);
 	metrics_add(M_DISCONNECTS + conn->why, 1);
+	login_abandon(c);
 	login_logout(c);
 	files_conn_gone(c);
 	client_cancel_timers(c);

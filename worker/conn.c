@@ -50,6 +50,7 @@ static const char *const reason_names[CR_MAX] = {
 	[CR_UPLOAD_EOF] = "closed during upload",
 	[CR_UPLOAD_TIMEOUT] = "upload timeout",
 	[CR_DUPLICATE] = "duplicate after registry rebuild",
+	[CR_CLUSTER_DEAD] = "declared dead by the cluster",
 };
 
 static void conn_on_event(struct handler *h, uint32_t events);
