@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/icount.sh: load-independent cost of a delivery, in user-space
+# instructions counted by valgrind (callgrind) in every forkchatd process.
+# Each run starts a fresh daemon, logs the clients in, and counts only
+# between the loadgen's READY and DONE marks (loadgen --pause: the "OK"
+# that every client sends at READY zeroes the counters, the first "USERS"
+# after DONE dumps them: cg.PID.1), so logins and logouts do not count.
+#   bash bench/icount.sh [ROOT...]   ROOT: a checkout with bin/forkchatd
+#                                    (default: this one); several = A/B
+# env: CLIENTS (1000) FAN_RATE (20 msgs/s) PM_RATE (200 msgs/s) DUR (4 s)
+#      REPS (3)
+#      SCEN ("fanout pm") KEEP=1 keeps the callgrind files (path printed)
+set -u
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+LG=$HERE/build/bench/loadgen
+CLIENTS=${CLIENTS:-1000}
+FAN_RATE=${FAN_RATE:-20}
+PM_RATE=${PM_RATE:-200}
+DUR=${DUR:-4}
+REPS=${REPS:-3}
+SCEN=${SCEN:-fanout pm}
+TMP=$(mktemp -d /tmp/icount.XXXXXX)
+MPID=
+
+cleanup() {
+	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
+	[ "${KEEP:-0}" = 1 ] && echo "callgrind files kept in $TMP" >&2 && return
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+start() { # root dir: forkchatd under callgrind, sets MPID PORT PIDS
+	local fc=$1/bin/forkchatd
+	valgrind --tool=callgrind --callgrind-out-file="$2/cg.%p" \
+		--zero-before='cmd_ack*' --dump-before='cmd_users*' \
+		"$fc" -f -w 2 -l okfail=127.0.0.1:0 \
+		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
+		--sendq-hard 16777216 --sendq-soft 8388608 \
+		--worker-budget 1073741824 --control-socket "$2/fc.sock" \
+		2>"$2/fc.log" &
+	MPID=$!
+	for _ in $(seq 600); do
+		grep -q 'dialect=okfail' "$2/fc.log" && break
+		sleep 0.1
+	done
+	PORT=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$2/fc.log" | cut -d: -f2)
+	for _ in $(seq 300); do # until every worker has started
+		PIDS=$("$fc" status --json -S "$2/fc.sock" 2>/dev/null | python3 -c \
+			'import json,sys;d=json.load(sys.stdin);w=[x["pid"] for x in d["workers"] if x["pid"]];print(",".join(map(str,[d["pid"]]+w)) if len(w)==2 else "")' 2>/dev/null)
+		[ -n "$PIDS" ] && return 0
+		sleep 0.2
+	done
+	echo "icount: daemon did not start (see $2/fc.log)" >&2
+	return 1
+}
+
+stop() { # dir: settle to 0 clients, stop, wait for callgrind's files
+	local fc=$1/bin/forkchatd
+	for _ in $(seq 600); do
+		"$fc" status --json -S "$2/fc.sock" 2>/dev/null | grep -q '"clients":0,' && break
+		sleep 0.2
+	done
+	kill -TERM "$MPID"
+	wait "$MPID" 2>/dev/null
+	MPID=
+}
+
+one() { # root scenario seconds -> "instructions deliveries"
+	local d=$TMP/run.$RANDOM$RANDOM rate=$FAN_RATE out p
+	mkdir -p "$d"
+	[ "$2" = pm ] && rate=$PM_RATE
+	start "$1" "$d" || return 1
+	taskset -c 1 "$LG" --dialect okfail --port "$PORT" --server fc \
+		--conc 128 --pids "$PIDS" --scenario "$2" --clients "$CLIENTS" \
+		--duration "$3" --rate "$rate" --window 64 --pause 3 \
+		>"$d/lg.out" 2>"$d/lg.err" &
+	local lg=$!
+	wait "$lg"
+	out=$(cat "$d/lg.out")
+	echo "$out" >>"$TMP/results.txt"
+	stop "$1" "$d"
+	local ins deliv lost reord
+	ins=$(cat "$d"/cg.*.1 | awk '/^summary:/ {s += $2} END {print s}')
+	deliv=$(grep -o ' deliveries=[0-9]*' <<<"$out" | cut -d= -f2)
+	lost=$(grep -o ' lost=[0-9]*' <<<"$out" | cut -d= -f2)
+	reord=$(grep -o ' reordered=[0-9]*' <<<"$out" | cut -d= -f2)
+	[ "${lost:-1}" = 0 ] && [ "${reord:-1}" = 0 ] ||
+		echo "icount: loss or reorder: $out" >&2
+	echo "${ins:-0} ${deliv:-0}"
+}
+
+report() { # root scenario: REPS runs, the median per delivery
+	local r i d all=()
+	for r in $(seq "$REPS"); do
+		read -r i d < <(one "$1" "$2" "$DUR")
+		[ "${d:-0}" -gt 0 ] || { echo "icount: no deliveries ($1 $2)" >&2; continue; }
+		all+=($((i / d)))
+	done
+	printf '%s %s: %s instructions per delivery (median of %s: %s; %s clients, %s s)\n' \
+		"$(git -C "$1" rev-parse --short HEAD 2>/dev/null || basename "$1")" "$2" \
+		"$(printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+		"${#all[@]}" "${all[*]}" "$CLIENTS" "$DUR"
+}
+
+[ -x "$LG" ] || { echo "icount: make bench first" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "icount: needs valgrind" >&2; exit 2; }
+[ $# -eq 0 ] && set -- "$HERE"
+ulimit -n "$(ulimit -Hn)"
+for s in $SCEN; do
+	for root in "$@"; do report "$root" "$s"; done
+done

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/idlemem.sh: where an idle logged-in client's bytes go. Starts
+# forkchatd (run.sh's flags), optionally runs fanout bursts first, logs N
+# idle clients in and, while they stay connected, prints the loadgen's
+# figure (Pss of every process + TCP socket memory) and its parts: Pss per
+# process split into heap / shared memory (registry) / the rest, the
+# sockets' skmem from `ss -tm`, and sockstat.
+#   bash bench/idlemem.sh [ROOT]     ROOT: a checkout with bin/forkchatd
+# env: N (10000), BURSTS (0: fresh daemon; k: k fanout runs of 1000
+#      clients at full speed, 3 s, before the idle crowd)
+set -u
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=${1:-$HERE}
+LG=$HERE/build/bench/loadgen
+FC=$ROOT/bin/forkchatd
+N=${N:-10000}
+BURSTS=${BURSTS:-0}
+TMP=$(mktemp -d /tmp/idlemem.XXXXXX)
+MPID=
+cleanup() {
+	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"
+
+"$FC" -f -w 2 -l okfail=127.0.0.1:0 --ping-interval 86400 --pong-timeout 86400 \
+	--max-clients 30000 --sendq-hard 16777216 --sendq-soft 8388608 \
+	--worker-budget 1073741824 --control-socket "$TMP/fc.sock" 2>"$TMP/fc.log" &
+MPID=$!
+for _ in $(seq 100); do grep -q 'dialect=okfail' "$TMP/fc.log" && break; sleep 0.1; done
+PORT=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$TMP/fc.log" | cut -d: -f2)
+PIDS=$("$FC" status --json -S "$TMP/fc.sock" | python3 -c \
+	'import json,sys;d=json.load(sys.stdin);print(",".join(str(p) for p in [d["pid"]]+[w["pid"] for w in d["workers"]]))')
+settle() {
+	for _ in $(seq 600); do
+		"$FC" status --json -S "$TMP/fc.sock" | grep -q '"clients":0,' && return
+		sleep 0.2
+	done
+}
+echo "# $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) N=$N bursts=$BURSTS $(uptime)"
+for _ in $(seq "$BURSTS"); do
+	taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" \
+		--scenario fanout --clients 1000 --duration 3 | cut -c1-160
+	settle
+done
+taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" \
+	--scenario idle --clients "$N" --setup-timeout 180 --pause 8 \
+	>"$TMP/lg.out" 2>"$TMP/lg.err" &
+LGP=$!
+for _ in $(seq 1800); do grep -q 'LOADGEN MEASURED' "$TMP/lg.err" && break; sleep 0.1; done
+cat "$TMP/lg.out"
+for p in ${PIDS//,/ }; do
+	awk -v p="$p" '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = $6; if (name == "") name = "[anon]" }
+		/^Pss:/ { k = name ~ /heap/ ? "heap" : name ~ /SYSV|shm|memfd|dev\/zero|registry/ ? "shm" : name == "[anon]" ? "anon" : "file"; s[k] += $2; t += $2 }
+		END { printf "pid %s Pss %d KiB: heap %d anon %d shm %d file/stack %d\n", p, t, s["heap"], s["anon"], s["shm"], s["file"] }' "/proc/$p/smaps"
+done
+grep TCP: /proc/net/sockstat
+port_re=":$PORT\b"
+ss -tmn state established "( sport = :$PORT )" 2>/dev/null | awk '
+	/skmem/ { match($0, /skmem:\([^)]*\)/); m = substr($0, RSTART + 6, RLENGTH - 7); n++
+		split(m, f, ","); for (i in f) { k = f[i]; gsub(/[0-9]+/, "", k); v = f[i]; gsub(/[^0-9]/, "", v); s[k] += v } }
+	END { printf "server-side sockets %d, skmem sums (bytes): ", n; for (k in s) printf "%s=%d ", k, s[k]; print "" }'
+wait "$LGP"
