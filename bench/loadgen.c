@@ -1045,17 +1045,25 @@ parse_opts(int argc, char **argv)
 	static const char *const scen[] = {"fanout", "pm",   "login",
 					   "idle",   "file", "copy"};
 	static const char *const dia[] = {"okfail", "numeric", "irc"};
-	static const struct option lo[] = {
-		{"scenario", 1, 0, 'S'},      {"dialect", 1, 0, 'd'},
-		{"port", 1, 0, 'p'},          {"server", 1, 0, 'n'},
-		{"clients", 1, 0, 'c'},       {"senders", 1, 0, 's'},
-		{"rate", 1, 0, 'r'},          {"window", 1, 0, 'k'},
-		{"duration", 1, 0, 't'},      {"size", 1, 0, 'z'},
-		{"src-addrs", 1, 0, 'a'},     {"conc", 1, 0, 'C'},
-		{"pids", 1, 0, 'P'},          {"file-size", 1, 0, 'F'},
-		{"cdf", 1, 0, 'o'},           {"setup-timeout", 1, 0, 'T'},
-		{"drain-timeout", 1, 0, 'D'}, {"pause", 1, 0, 'W'},
-		{0, 0, 0, 0}};
+	static const struct option lo[] = {{"scenario", 1, 0, 'S'},
+					   {"dialect", 1, 0, 'd'},
+					   {"port", 1, 0, 'p'},
+					   {"server", 1, 0, 'n'},
+					   {"clients", 1, 0, 'c'},
+					   {"senders", 1, 0, 's'},
+					   {"rate", 1, 0, 'r'},
+					   {"window", 1, 0, 'k'},
+					   {"duration", 1, 0, 't'},
+					   {"size", 1, 0, 'z'},
+					   {"src-addrs", 1, 0, 'a'},
+					   {"conc", 1, 0, 'C'},
+					   {"pids", 1, 0, 'P'},
+					   {"file-size", 1, 0, 'F'},
+					   {"cdf", 1, 0, 'o'},
+					   {"setup-timeout", 1, 0, 'T'},
+					   {"drain-timeout", 1, 0, 'D'},
+					   {"pause", 1, 0, 'W'},
+					   {0, 0, 0, 0}};
 	struct opts *o = &g.o;
 	*o = (struct opts){.clients = 100,
 			   .senders = 10,
