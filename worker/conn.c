@@ -480,6 +480,12 @@ conn_write(struct conn *c)
 		c->soft_timer = 0;
 	}
 	c->set->hooks->wrote(c);
+	/* less output only gives room: a plain connection that is read and
+	 * has nothing left to write keeps its mask (the owner reports its own
+	 * changes), so the rule need not run once per delivery */
+	if (c->ssl == NULL && (c->events & EPOLLIN) &&
+	    !(c->events & EPOLLOUT) && sendq_len(&c->out) == 0)
+		return;
 	conn_input_changed(c);
 }
 

@@ -20,6 +20,8 @@ is_room_kind(uint16_t kind)
  * that dialect needs it and then copied to the others. */
 struct rendered {
 	const struct dialect_def *d[RENDER_SLOTS];
+	const struct dialect_def *last_d; /* the previous recipient's dialect */
+	const struct sendq *last_q;       /* and its bytes (NULL: none) */
 	struct ev_view v;
 };
 
@@ -30,6 +32,8 @@ rendered_init(struct worker *w, struct rendered *r, const struct ev_body *ev,
 	const char *room = NULL;
 
 	memset(r->d, 0, sizeof(r->d));
+	r->last_d = NULL;
+	r->last_q = NULL;
 	if (is_room_kind(ev->kind))
 		room = registry_room_name(w->reg, ev->room);
 	r->v = (struct ev_view){.sender = ev->sender,
@@ -64,11 +68,16 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	return sendq_len(q) ? q : NULL;
 }
 
+/* Recipients of one dialect follow each other: the previous one's bytes
+ * are reused without looking up the slots again. */
 static void
 deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 {
-	const struct sendq *q = rendered_for(w, r, c, kind);
-
+	if (c->d != r->last_d) {
+		r->last_q = rendered_for(w, r, c, kind);
+		r->last_d = c->d;
+	}
+	const struct sendq *q = r->last_q;
 	if (q)
 		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
 	if (c->d->render[kind])
