@@ -611,6 +611,22 @@ conn_set_pause(struct conn_set *s, bool on)
 	}
 }
 
+size_t
+conn_set_release_idle(struct conn_set *s)
+{
+	size_t freed = 0;
+
+	for (size_t fd = 0; fd < s->cap; fd++) {
+		struct conn *c = s->by_fd[fd];
+		if (c == NULL || c->why != CR_NONE || conn_queued(c) > 0)
+			continue;
+		freed += c->out.cap + c->held.cap;
+		sendq_free(&c->out);
+		sendq_free(&c->held);
+	}
+	return freed;
+}
+
 /* ---- input ---- */
 
 static bool

@@ -174,5 +174,8 @@ void conn_flush_all(struct conn_set *s);
 void conn_reap_closing(struct conn_set *s);
 /* XOFF (on) and XON: stop and resume reading every connection. */
 void conn_set_pause(struct conn_set *s, bool on);
+/* Release the output buffers of open connections with nothing queued (an
+ * active client gets one again on its next delivery). Returns the bytes. */
+size_t conn_set_release_idle(struct conn_set *s);
 
 #endif

@@ -28,6 +28,7 @@
 
 #define ACCEPT_PER_EVENT 64
 #define FRAMES_PER_EVENT 256
+#define GIVE_BACK_MS 500 /* how often idle memory goes back */
 
 struct listener {
 	struct handler h;
@@ -53,6 +54,7 @@ static struct wiring {
 	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
+	size_t heap_used; /* malloc's bytes in use at the last give-back */
 } the;
 
 /* ---- accepting ---- */
@@ -415,6 +417,23 @@ worker_before_sleep(void *arg)
 	worker_publish(w);
 }
 
+/* Memory kept from a burst goes back: empty output buffers are released,
+ * and the heap's free pages go back to the kernel once something was
+ * freed (M_TRIM_THRESHOLD keeps them during a burst). */
+static void
+worker_give_back(void *arg)
+{
+	struct worker *w = arg;
+	size_t freed = conn_set_release_idle(&w->net);
+	size_t used = mallinfo2().uordblks;
+
+	if (freed > 0 || used + (1u << 20) < the.heap_used)
+		malloc_trim(0);
+	the.heap_used = used;
+	loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+		       worker_give_back, w);
+}
+
 static int
 worker_alloc(struct worker *w)
 {
@@ -456,6 +475,9 @@ worker_setup(int ctl_fd, const int *lfds, int nlfds)
 		      &worker_mesh_hooks, w) < 0)
 		return -1;
 	loop_before_sleep(w->loop, worker_before_sleep, w);
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		return -1;
 	return 0;
 }
 
