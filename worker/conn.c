@@ -251,7 +251,10 @@ conn_may_take(struct conn *c)
 
 /* The epoll mask that follows from the rule and the queue. A connection
  * that is not read must not wake us: no EPOLLIN, and no EPOLLRDHUP, which
- * stays raised after a half-close (EPOLLHUP always comes). */
+ * stays raised after a half-close (EPOLLHUP always comes). Output waits
+ * for the socket only once a write left some: until then it is pending
+ * (written before the loop sleeps), and arming EPOLLOUT for it would cost
+ * two epoll_ctl calls per reply. */
 static uint32_t
 conn_mask(struct conn *c)
 {
@@ -259,7 +262,7 @@ conn_mask(struct conn *c)
 
 	if (c->rd_wait && conn_may_take(c))
 		ev |= EPOLLIN | EPOLLRDHUP | c->rd_wait;
-	if (sendq_len(&c->out) > 0)
+	if (sendq_len(&c->out) > 0 && c->next_pending == NULL)
 		ev |= c->wr_wait == EPOLLIN ? EPOLLIN | EPOLLRDHUP : EPOLLOUT;
 	return ev;
 }
