@@ -73,6 +73,9 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 static void
 deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 {
+	if (c->d->render[kind] == NULL)
+		return; /* its dialect does not show this kind */
+	w->msgs_out++;
 	if (c->d != r->last_d) {
 		r->last_q = rendered_for(w, r, c, kind);
 		r->last_d = c->d;
@@ -80,8 +83,6 @@ deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 	const struct sendq *q = r->last_q;
 	if (q)
 		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
-	if (c->d->render[kind])
-		w->msgs_out++;
 }
 
 static bool
