@@ -366,7 +366,7 @@ ctl_on_event(struct handler *h, uint32_t events)
 		if (rc == IO_CLOSED) {
 			log_warnx("master gone; shutting down");
 			loop_del(the.w.loop, the.ctl.fd);
-			/* the master's death stops every worker: whole-server */
+			/* the master's death stops every worker */
 			worker_shutdown("Server shutting down", true);
 			return;
 		}
