@@ -471,6 +471,7 @@ conn_write(struct conn *c)
 		sendq_write(&c->out, conn_send, c, WRITE_MAX_PER_PASS, &w);
 
 	c->set->bytes_out += w;
+	c->wrote = c->wrote || w > 0;
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
@@ -621,8 +622,13 @@ conn_set_release_idle(struct conn_set *s)
 
 	for (size_t fd = 0; fd < s->cap; fd++) {
 		struct conn *c = s->by_fd[fd];
-		if (c == NULL || c->why != CR_NONE || conn_queued(c) > 0)
+		if (c == NULL || c->out.cap + c->held.cap == 0 ||
+		    c->why != CR_NONE || conn_queued(c) > 0)
 			continue;
+		if (c->wrote) { /* active: it keeps its buffer a while */
+			c->wrote = false;
+			continue;
+		}
 		freed += c->out.cap + c->held.cap;
 		sendq_free(&c->out);
 		sendq_free(&c->held);

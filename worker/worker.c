@@ -29,6 +29,8 @@
 #define ACCEPT_PER_EVENT 64
 #define FRAMES_PER_EVENT 256
 #define GIVE_BACK_MS 500 /* how often idle memory goes back */
+#define TRIM_TICKS 8     /* a trim at least every 4 s */
+#define TRIM_RELEASED (1u << 20)
 
 struct listener {
 	struct handler h;
@@ -54,7 +56,7 @@ static struct wiring {
 	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
-	size_t heap_used; /* malloc's bytes in use at the last give-back */
+	int give_back_ticks; /* since the last malloc_trim */
 } the;
 
 /* ---- accepting ---- */
@@ -417,19 +419,20 @@ worker_before_sleep(void *arg)
 	worker_publish(w);
 }
 
-/* Memory kept from a burst goes back: empty output buffers are released,
- * and the heap's free pages go back to the kernel once something was
- * freed (M_TRIM_THRESHOLD keeps them during a burst). */
+/* Memory kept from a burst goes back: output buffers idle for a tick are
+ * released, and the heap's free pages go back to the kernel when that
+ * freed enough, or every TRIM_TICKS ticks (other memory of a burst: large
+ * queues, channel backlogs), since M_TRIM_THRESHOLD keeps them meanwhile. */
 static void
 worker_give_back(void *arg)
 {
 	struct worker *w = arg;
-	size_t freed = conn_set_release_idle(&w->net);
-	size_t used = mallinfo2().uordblks;
 
-	if (freed > 0 || used + (1u << 20) < the.heap_used)
+	if (conn_set_release_idle(&w->net) >= TRIM_RELEASED ||
+	    ++the.give_back_ticks >= TRIM_TICKS) {
 		malloc_trim(0);
-	the.heap_used = used;
+		the.give_back_ticks = 0;
+	}
 	loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
 		       worker_give_back, w);
 }
