@@ -1,33 +1,32 @@
 #!/usr/bin/env python3
-"""bench/icount_diff.py: per-function self cost (Ir) per delivery, from the
-callgrind files that bench/icount.sh KEEP=1 leaves, for A/B comparisons.
-  icount_diff.py A_T1_DIR A_T2_DIR DA B_T1_DIR B_T2_DIR DB [N]
-(DIR: a run.* directory; D: the deliveries of T2 minus those of T1)."""
+"""bench/icount_diff.py: per-function self cost (Ir) per delivery, A against
+B, from the run directories that `KEEP=1 bash bench/icount.sh` leaves (each
+holds cg.PID.1: one worker's counts between the loadgen's READY and DONE).
+  icount_diff.py A_DIR A_DELIVERIES B_DIR B_DELIVERIES [TOP]"""
 import glob, re, subprocess, sys
 
 LINE = re.compile(r'^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S+)')
 
-def self_cost(d):
+
+def self_cost(d, n):
     out = {}
-    for f in glob.glob(d + '/cg.*'):
+    for f in glob.glob(d + '/cg.*.1'):
         txt = subprocess.run(['callgrind_annotate', '--inclusive=no',
-                              '--threshold=100', '--auto=no', f], capture_output=True,
-                             text=True).stdout
+                              '--threshold=100', '--auto=no', f],
+                             capture_output=True, text=True).stdout
         for l in txt.splitlines():
             m = LINE.match(l)
             if not m or 'PROGRAM' in l:
                 continue
-            k = re.sub(r'^/work/wt/[^/]+/|^/.*/(?=[^/]+:)', '', m.group(2))
-            out[k] = out.get(k, 0) + int(m.group(1).replace(',', ''))
+            k = re.sub(r'^/work/wt/[^/]+/|^/tmp/[^/]+/|^/.*/(?=[^/]+:)', '',
+                       m.group(2))
+            out[k] = out.get(k, 0) + int(m.group(1).replace(',', '')) / n
     return out
 
-def per(t1, t2, n):
-    a, b = self_cost(t1), self_cost(t2)
-    return {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
 
-a = per(sys.argv[1], sys.argv[2], float(sys.argv[3]))
-b = per(sys.argv[4], sys.argv[5], float(sys.argv[6]))
-top = int(sys.argv[7]) if len(sys.argv) > 7 else 25
+a = self_cost(sys.argv[1], float(sys.argv[2]))
+b = self_cost(sys.argv[3], float(sys.argv[4]))
+top = int(sys.argv[5]) if len(sys.argv) > 5 else 25
 rows = sorted(((b.get(k, 0) - a.get(k, 0), a.get(k, 0), b.get(k, 0), k)
                for k in set(a) | set(b)), key=lambda r: -abs(r[0]))
 print('%8s %8s %8s  function (self Ir per delivery)' % ('B-A', 'A', 'B'))

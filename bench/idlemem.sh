@@ -61,6 +61,6 @@ grep TCP: /proc/net/sockstat
 port_re=":$PORT\b"
 ss -tmn state established "( sport = :$PORT )" 2>/dev/null | awk '
 	/skmem/ { match($0, /skmem:\([^)]*\)/); m = substr($0, RSTART + 6, RLENGTH - 7); n++
-		split(m, f, ","); for (i in f) { k = f[i]; gsub(/[0-9]+/, "", k); v = f[i]; gsub(/[^0-9]/, "", v); s[k] += v } }
+		split(m, f, ","); for (i in f) { k = f[i]; gsub(/[^a-z]/, "", k); v = f[i]; gsub(/[^0-9]/, "", v); s[k] += v } }
 	END { printf "server-side sockets %d, skmem sums (bytes): ", n; for (k in s) if (k != "rb" && k != "tb") printf "%s=%.0f ", k, s[k]; print "" }'
 wait "$LGP"
