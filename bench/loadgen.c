@@ -874,6 +874,7 @@ scen_login(void)
 {
 	int ok = setup_clients();
 	double el = (double)(g.t_last_ready - g.t_first_conn) / 1e9;
+	pause_mark("DONE"); /* icount.sh: the logins' cost, up to here */
 	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d elapsed_s=%.3f"
 	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 errors=%llu\n",
 	       g.o.server, g.n, g.ready, g.failed, el,
