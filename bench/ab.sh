@@ -9,6 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 LG=$HERE/build/bench/loadgen
+. "$HERE/bench/fc_daemon.sh"
 REPS=${REPS:-3}
 CLIENTS=${CLIENTS:-1000}
 DUR=${DUR:-3}
@@ -27,26 +28,14 @@ cleanup() {
 trap cleanup EXIT
 
 start() { # index root
-	local d=$TMP/$1 fc=$2/bin/forkchatd
-	mkdir -p "$d"
-	$NICE "$fc" -f -w 2 -l okfail=127.0.0.1:0 \
-		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
-		--sendq-hard 16777216 --sendq-soft 8388608 \
-		--worker-budget 1073741824 --control-socket "$d/fc.sock" \
-		2>"$d/fc.log" &
-	MP[$1]=$!
-	for _ in $(seq 100); do grep -q 'dialect=okfail' "$d/fc.log" && break; sleep 0.1; done
-	PORT[$1]=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$d/fc.log" | cut -d: -f2)
-	PIDS[$1]=$("$fc" status --json -S "$d/fc.sock" | python3 -c \
-		'import json,sys;d=json.load(sys.stdin);print(",".join(str(p) for p in [d["pid"]]+[w["pid"] for w in d["workers"]]))')
+	mkdir -p "$TMP/$1"
+	# shellcheck disable=SC2086
+	fc_start "$2/bin/forkchatd" "$TMP/$1" $NICE || exit 1
+	MP[$1]=$FC_PID PORT[$1]=$FC_PORT PIDS[$1]=$FC_PIDS
 }
 
 settle() { # index root
-	for _ in $(seq 600); do
-		"$2/bin/forkchatd" status --json -S "$TMP/$1/fc.sock" 2>/dev/null |
-			grep -q '"clients":0,' && return
-		sleep 0.2
-	done
+	fc_settle "$2/bin/forkchatd" "$TMP/$1"
 }
 
 args() { # scenario -> loadgen arguments

@@ -14,53 +14,24 @@
 set -u
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 LG=$HERE/build/bench/loadgen
+. "$HERE/bench/fc_daemon.sh"
 CLIENTS=${CLIENTS:-1000}
 FAN_RATE=${FAN_RATE:-20}
 PM_RATE=${PM_RATE:-200}
 DUR=${DUR:-4}
 REPS=${REPS:-3}
 SCEN=${SCEN:-fanout pm}
-TMP=$(mktemp -d /tmp/icount.XXXXXX)
-MPID=
-
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	[ "${KEEP:-0}" = 1 ] && echo "callgrind files kept in $TMP" >&2 && return
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+fc_scratch icount
 
 start() { # root dir: forkchatd under callgrind, sets MPID PORT PIDS
-	local fc=$1/bin/forkchatd
-	valgrind --tool=callgrind --callgrind-out-file="$2/cg.%p" \
-		--zero-before='cmd_ack*' --dump-before='cmd_users*' \
-		"$fc" -f -w 2 -l okfail=127.0.0.1:0 \
-		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
-		--sendq-hard 16777216 --sendq-soft 8388608 \
-		--worker-budget 1073741824 --control-socket "$2/fc.sock" \
-		2>"$2/fc.log" &
-	MPID=$!
-	for _ in $(seq 600); do
-		grep -q 'dialect=okfail' "$2/fc.log" && break
-		sleep 0.1
-	done
-	PORT=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$2/fc.log" | cut -d: -f2)
-	for _ in $(seq 300); do # until every worker has started
-		PIDS=$("$fc" status --json -S "$2/fc.sock" 2>/dev/null | python3 -c \
-			'import json,sys;d=json.load(sys.stdin);w=[x["pid"] for x in d["workers"] if x["pid"]];print(",".join(map(str,[d["pid"]]+w)) if len(w)==2 else "")' 2>/dev/null)
-		[ -n "$PIDS" ] && return 0
-		sleep 0.2
-	done
-	echo "icount: daemon did not start (see $2/fc.log)" >&2
-	return 1
+	fc_start "$1/bin/forkchatd" "$2" valgrind --tool=callgrind \
+		--callgrind-out-file="$2/cg.%p" \
+		--zero-before='cmd_ack*' --dump-before='cmd_users*' || return 1
+	MPID=$FC_PID PORT=$FC_PORT PIDS=$FC_PIDS
 }
 
-stop() { # dir: settle to 0 clients, stop, wait for callgrind's files
-	local fc=$1/bin/forkchatd
-	for _ in $(seq 600); do
-		"$fc" status --json -S "$2/fc.sock" 2>/dev/null | grep -q '"clients":0,' && break
-		sleep 0.2
-	done
+stop() { # root dir: settle to 0 clients, stop, wait for callgrind's files
+	fc_settle "$1/bin/forkchatd" "$2"
 	kill -TERM "$MPID"
 	wait "$MPID" 2>/dev/null
 	MPID=
@@ -109,7 +80,6 @@ report() { # root scenario: REPS runs, the median per delivery
 [ -x "$LG" ] || { echo "icount: make bench first" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "icount: needs valgrind" >&2; exit 2; }
 [ $# -eq 0 ] && set -- "$HERE"
-ulimit -n "$(ulimit -Hn)"
 for s in $SCEN; do
 	for root in "$@"; do report "$root" "$s"; done
 done

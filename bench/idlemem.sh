@@ -12,33 +12,15 @@ set -u
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${1:-$HERE}
 LG=$HERE/build/bench/loadgen
+. "$HERE/bench/fc_daemon.sh"
 FC=$ROOT/bin/forkchatd
 N=${N:-10000}
 BURSTS=${BURSTS:-0}
-TMP=$(mktemp -d /tmp/idlemem.XXXXXX)
-MPID=
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)"
+fc_scratch idlemem
 
-"$FC" -f -w 2 -l okfail=127.0.0.1:0 --ping-interval 86400 --pong-timeout 86400 \
-	--max-clients 30000 --sendq-hard 16777216 --sendq-soft 8388608 \
-	--worker-budget 1073741824 --control-socket "$TMP/fc.sock" 2>"$TMP/fc.log" &
-MPID=$!
-for _ in $(seq 100); do grep -q 'dialect=okfail' "$TMP/fc.log" && break; sleep 0.1; done
-PORT=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$TMP/fc.log" | cut -d: -f2)
-PIDS=$("$FC" status --json -S "$TMP/fc.sock" | python3 -c \
-	'import json,sys;d=json.load(sys.stdin);print(",".join(str(p) for p in [d["pid"]]+[w["pid"] for w in d["workers"]]))')
-settle() {
-	for _ in $(seq 600); do
-		"$FC" status --json -S "$TMP/fc.sock" | grep -q '"clients":0,' && return
-		sleep 0.2
-	done
-}
+fc_start "$FC" "$TMP" || exit 1
+MPID=$FC_PID PORT=$FC_PORT PIDS=$FC_PIDS
+settle() { fc_settle "$FC" "$TMP"; }
 echo "# $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) N=$N bursts=$BURSTS $(uptime)"
 for _ in $(seq "$BURSTS"); do
 	taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" \

@@ -10,24 +10,11 @@ ROOT=$1
 shift
 [ $# -eq 0 ] && set -- --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64
 LG=$HERE/build/bench/loadgen
+. "$HERE/bench/fc_daemon.sh"
 FC=$ROOT/bin/forkchatd
-TMP=$(mktemp -d /tmp/syscount.XXXXXX)
-MPID=
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)"
-"$FC" -f -w 2 -l okfail=127.0.0.1:0 --ping-interval 86400 --pong-timeout 86400 \
-	--max-clients 30000 --sendq-hard 16777216 --sendq-soft 8388608 \
-	--worker-budget 1073741824 --control-socket "$TMP/fc.sock" 2>"$TMP/fc.log" &
-MPID=$!
-for _ in $(seq 100); do grep -q 'dialect=okfail' "$TMP/fc.log" && break; sleep 0.1; done
-PORT=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$TMP/fc.log" | cut -d: -f2)
-PIDS=$("$FC" status --json -S "$TMP/fc.sock" | python3 -c \
-	'import json,sys;d=json.load(sys.stdin);print(",".join(str(p) for p in [d["pid"]]+[w["pid"] for w in d["workers"]]))')
+fc_scratch syscount
+fc_start "$FC" "$TMP" || exit 1
+MPID=$FC_PID PORT=$FC_PORT PIDS=$FC_PIDS
 taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" "$@" \
 	--pause 2 >"$TMP/lg.out" 2>"$TMP/lg.err" &
 LGP=$!
