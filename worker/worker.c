@@ -433,8 +433,9 @@ worker_give_back(void *arg)
 		malloc_trim(0);
 		the.give_back_ticks = 0;
 	}
-	loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
-		       worker_give_back, w);
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		log_warnx("out of memory: idle memory is no longer given back");
 }
 
 static int
