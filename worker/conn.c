@@ -257,7 +257,10 @@ conn_may_take(struct conn *c)
 
 /* The epoll mask that follows from the rule and the queue. A connection
  * that is not read must not wake us: no EPOLLIN, and no EPOLLRDHUP, which
- * stays raised after a half-close (EPOLLHUP always comes). */
+ * stays raised after a half-close (EPOLLHUP always comes). Output waits
+ * for the socket only once a write left some: until then it is pending
+ * (written before the loop sleeps), and arming EPOLLOUT for it would cost
+ * two epoll_ctl calls per reply. */
 static uint32_t
 conn_mask(struct conn *c)
 {
@@ -265,7 +268,8 @@ conn_mask(struct conn *c)
 
 	if (c->rd_wait && conn_may_take(c))
 		ev |= EPOLLIN | EPOLLRDHUP | c->rd_wait;
-	if (sendq_len(&c->out) > 0 || c->source_waits)
+	if ((sendq_len(&c->out) > 0 && c->next_pending == NULL) ||
+	    c->source_waits)
 		ev |= c->wr_wait == EPOLLIN ? EPOLLIN | EPOLLRDHUP : EPOLLOUT;
 	return ev;
 }
@@ -527,6 +531,7 @@ conn_write(struct conn *c)
 
 	c->set->bytes_out += w;
 	metrics_add(M_BYTES_OUT, (int64_t)w);
+	c->wrote = c->wrote || w > 0;
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
@@ -540,6 +545,12 @@ conn_write(struct conn *c)
 	}
 	if (c->source && sendq_len(&c->out) == 0 && c->why == CR_NONE)
 		conn_pull_source(c);
+	/* less output only gives room: a plain connection that is read and
+	 * has nothing left to write keeps its mask (the owner reports its own
+	 * changes), so the rule need not run once per delivery */
+	if (c->ssl == NULL && c->source == NULL && (c->events & EPOLLIN) &&
+	    !(c->events & EPOLLOUT) && sendq_len(&c->out) == 0)
+		return;
 	conn_input_changed(c);
 }
 
@@ -669,6 +680,27 @@ conn_set_pause(struct conn_set *s, bool on)
 		else
 			conn_input_changed(c);
 	}
+}
+
+size_t
+conn_set_release_idle(struct conn_set *s)
+{
+	size_t freed = 0;
+
+	for (size_t fd = 0; fd < s->cap; fd++) {
+		struct conn *c = s->by_fd[fd];
+		if (c == NULL || c->out.cap + c->held.cap == 0 ||
+		    c->why != CR_NONE || conn_queued(c) > 0)
+			continue;
+		if (c->wrote) { /* active: it keeps its buffer a while */
+			c->wrote = false;
+			continue;
+		}
+		freed += c->out.cap + c->held.cap;
+		sendq_free(&c->out);
+		sendq_free(&c->held);
+	}
+	return freed;
 }
 
 /* ---- input ---- */

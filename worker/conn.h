@@ -109,6 +109,7 @@ struct conn {
 	struct conn *next_pending;
 	struct conn *next_closing;
 	char ip[48];
+	bool wrote; /* since the last conn_set_release_idle */
 };
 
 /* Every connection of a worker. */
@@ -190,5 +191,8 @@ void conn_flush_all(struct conn_set *s);
 void conn_reap_closing(struct conn_set *s);
 /* XOFF (on) and XON: stop and resume reading every connection. */
 void conn_set_pause(struct conn_set *s, bool on);
+/* Release the output buffers of open connections with nothing queued and
+ * nothing written since the last call. Returns the bytes released. */
+size_t conn_set_release_idle(struct conn_set *s);
 
 #endif

@@ -28,6 +28,9 @@
 
 #define ACCEPT_PER_EVENT 64
 #define FRAMES_PER_EVENT 256
+#define GIVE_BACK_MS 500 /* how often idle memory goes back */
+#define TRIM_TICKS 8     /* a trim at least every 4 s */
+#define TRIM_RELEASED (1u << 20)
 
 struct listener {
 	struct handler h;
@@ -53,6 +56,7 @@ static struct wiring {
 	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
+	int give_back_ticks; /* since the last malloc_trim */
 } the;
 
 /* ---- accepting ---- */
@@ -439,6 +443,25 @@ worker_before_sleep(void *arg)
 	worker_publish(w);
 }
 
+/* Memory kept from a burst goes back: output buffers idle for a tick are
+ * released, and the heap's free pages go back to the kernel when that
+ * freed enough, or every TRIM_TICKS ticks (other memory of a burst: large
+ * queues, channel backlogs), since M_TRIM_THRESHOLD keeps them meanwhile. */
+static void
+worker_give_back(void *arg)
+{
+	struct worker *w = arg;
+
+	if (conn_set_release_idle(&w->net) >= TRIM_RELEASED ||
+	    ++the.give_back_ticks >= TRIM_TICKS) {
+		malloc_trim(0);
+		the.give_back_ticks = 0;
+	}
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		log_warnx("out of memory: idle memory is no longer given back");
+}
+
 static int
 worker_alloc(struct worker *w)
 {
@@ -481,6 +504,9 @@ worker_setup(int ctl_fd, const int *lfds, int nlfds)
 		return -1;
 	loop_before_sleep(w->loop, worker_before_sleep, w);
 	files_worker_start(w);
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		return -1;
 	return 0;
 }
 
