@@ -278,12 +278,14 @@ master_setup(struct master *m, int *ready_fd)
 		}
 		SSL_CTX_free(probe);
 	}
+	if (fdlimit_raise(&m->cfg) < 0)
+		return 1;
 	if (listen_open(&m->ls, &m->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);
 		return 1;
 	}
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
-				 m->cfg.lim.max_line};
+				 m->cfg.max_key_size};
 	m->reg = registry_create(&lim);
 	if (m->reg == NULL || metrics_create(REG_MAX_WORKERS) < 0) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
