@@ -10,7 +10,8 @@ words for the test to check; every wait has a deadline.
   hostile.py keys OKPORT --publishers N --key-size B --newcomers M
              [--rcvbuf B] [--rate BPS]
       N users publish a key of B bytes each, then M newcomers log in and
-      read (at BPS bytes per second, with SO_RCVBUF B); prints
+      read (at BPS bytes per second, with SO_RCVBUF B) while the
+      publishers broadcast --push lines behind the key replies; prints
       "published=.. refused=.. complete=.. kicked=.. keys_min=.."
   hostile.py flood OKPORT --seconds S --rate BPS [--line 8000]
       a reader reads at BPS bytes per second (a slow link) while a
@@ -128,6 +129,10 @@ def keys(a):
     news = [Conn(a.port, rcvbuf=a.rcvbuf) for _ in range(a.newcomers)]
     for i, c in enumerate(news):
         c.send(f"IDENT new{i}\n".encode())
+    # then others' traffic is pushed behind the key replies
+    time.sleep(0.3)
+    for i in range(a.push):
+        pubs[i % len(pubs)].send(f"BCST pushed {i}\n".encode())
     got = [0] * len(news)
     kicked = complete = 0
     want = a.publishers - refused
@@ -256,6 +261,7 @@ def main():
     q.add_argument("--newcomers", type=int, default=20)
     q.add_argument("--rcvbuf", type=int, default=0)
     q.add_argument("--rate", type=int, default=0)
+    q.add_argument("--push", type=int, default=20)
     q.add_argument("--timeout", type=float, default=60)
     q = sub.add_parser("flood")
     q.add_argument("port", type=int)
