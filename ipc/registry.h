@@ -82,6 +82,15 @@ size_t registry_keys(struct registry *r, uint32_t except_slot, char *buf,
 		     size_t cap);
 
 int registry_room_create(struct registry *r, const char *name, size_t len);
+/* registry_room_create, counting against `creator`: -EDQUOT when it already
+ * has max_per_creator rooms that exist (0: no limit). */
+int registry_room_create_by(struct registry *r, const char *name, size_t len,
+			    const char *creator, uint32_t max_per_creator);
+/* The master's periodic sweep: delete rooms that have had no member for
+ * linger_ms (0: at the first sweep that sees them empty). Returns how many
+ * it deleted. */
+int registry_rooms_sweep(struct registry *r, int64_t now_ms,
+			 int64_t linger_ms);
 int registry_room_find(struct registry *r, const char *name, size_t len);
 int registry_room_join(struct registry *r, uint32_t room, uint32_t slot);
 int registry_room_leave(struct registry *r, uint32_t room, uint32_t slot);

@@ -225,6 +225,7 @@ master_tick(void *arg)
 
 	supervise_reap(m);
 	supervise_tick(m);
+	registry_rooms_sweep(m->reg, now_ms(), m->cfg.lim.room_linger_ms);
 	loop_timer_add(m->loop, now_ms() + 200, master_tick, m);
 }
 
