@@ -488,6 +488,55 @@ registry_keys(struct registry *r, uint32_t except_slot, char *buf, size_t cap)
 	return need;
 }
 
+/* One "PM_PUBKEY <name> <key>\n" line of slot i into buf, if it fits cap:
+ * returns its length, 0 when slot i has no key to show, or -1 when it does
+ * not fit. Under the lock. */
+static long
+key_line(struct registry *r, uint32_t i, char *buf, size_t cap)
+{
+	struct reg_user *u = &r->users[i];
+
+	if (atomic_load(&u->state) != SLOT_LIVE || u->key_len == 0 ||
+	    u->dialect != DIALECT_OKFAIL)
+		return 0;
+	size_t nl = strnlen(u->name, REG_NAME_SZ - 1);
+	size_t len = 12 + nl + u->key_len;
+	if (len > cap)
+		return -1;
+	memcpy(buf, "PM_PUBKEY ", 10);
+	memcpy(buf + 10, u->name, nl);
+	buf[10 + nl] = ' ';
+	memcpy(buf + 11 + nl, r->keys + (size_t)i * r->h->lim.key_max,
+	       u->key_len);
+	buf[len - 1] = '\n';
+	return (long)len;
+}
+
+size_t
+registry_keys_from(struct registry *r, uint32_t except_slot, uint32_t *cursor,
+		   char *buf, size_t cap)
+{
+	size_t used = 0;
+	uint32_t i = *cursor;
+
+	if (__atomic_load_n(&r->h->key_bytes, __ATOMIC_RELAXED) == 0) {
+		*cursor = r->h->lim.max_users;
+		return 0;
+	}
+	shmlock_lock(&r->h->lock);
+	for (; i < r->h->lim.max_users; i++) {
+		if (i == except_slot)
+			continue;
+		long n = key_line(r, i, buf + used, cap - used);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	shmlock_unlock(&r->h->lock);
+	*cursor = i;
+	return used;
+}
+
 /* ---- rooms (numeric dialect) ---- */
 
 /* Rooms created by `creator` that still exist (names compared ignoring

@@ -78,6 +78,12 @@ uint32_t registry_user_count(struct registry *r);
 
 int registry_set_key(struct registry *r, uint32_t slot, uint32_t conn_id,
 		     const char *key, size_t len);
+/* The key lines of registry_keys, a piece at a time: from user slot *cursor
+ * on, as many whole lines as fit in cap (which must hold one line: the key
+ * size + 32); *cursor moves past them, to max_users at the end. Returns the
+ * bytes written. */
+size_t registry_keys_from(struct registry *r, uint32_t except_slot,
+			  uint32_t *cursor, char *buf, size_t cap);
 size_t registry_keys(struct registry *r, uint32_t except_slot, char *buf,
 		     size_t cap);
 

@@ -242,6 +242,39 @@ test_keys(void **state)
 
 /* ---- rooms ---- */
 
+/* The key lines a piece at a time: the same bytes as registry_keys. */
+static void
+test_keys_from(void **state)
+{
+	struct registry *r = mkreg(8, 1);
+	char all[512], part[512], line[64];
+	size_t off = 0, n;
+	uint32_t cur = 0;
+
+	(void)state;
+	uint32_t a = claim(r, "alice", DIALECT_OKFAIL, 0, 1);
+	uint32_t b = claim(r, "bob", DIALECT_OKFAIL, 0, 2);
+	uint32_t c = claim(r, "carol", DIALECT_OKFAIL, 0, 3);
+	assert_int_equal(registry_set_key(r, a, 1, "AAAA", 4), 0);
+	assert_int_equal(registry_set_key(r, b, 2, "BBBBBBBB", 8), 0);
+	assert_int_equal(registry_set_key(r, c, 3, "CC", 2), 0);
+	n = registry_keys(r, c, all, sizeof(all));
+	assert_int_equal(n, 2 * 11 + 5 + 4 + 3 + 8 + 2);
+	/* a cap of one line: one line per call */
+	while (cur < 8) {
+		size_t k = registry_keys_from(r, c, &cur, line, 30);
+		assert_true(k > 0 || cur == 8);
+		memcpy(part + off, line, k);
+		off += k;
+	}
+	assert_int_equal(off, n);
+	assert_memory_equal(part, all, n);
+	cur = 0;
+	assert_int_equal(registry_keys_from(r, c, &cur, part, sizeof(part)), n);
+	assert_int_equal(cur, 8);
+	registry_destroy(r);
+}
+
 static void
 test_rooms(void **state)
 {
@@ -670,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_users_full),
 		cmocka_unit_test(test_hash_churn),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_keys_from),
 		cmocka_unit_test(test_rooms),
 		cmocka_unit_test(test_rooms_sweep),
 		cmocka_unit_test(test_release_clears_rooms),
