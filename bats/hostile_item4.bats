@@ -57,12 +57,16 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 }
 
 @test "hostile item 4: the worker budget never closes a client that is merely receiving its own reply" {
+	# 14 publishers: one key relayed to all the others (13 x 4 KB pushed)
+	# stays under the 64 KiB budget; each newcomer's reply is 56 KB, six
+	# of them 5 times the budget
 	FC_WORKERS=1 fc_start --worker-budget 65536 --ping-interval 3600
 	local out
-	out=$(python3 "$HOSTILE" keys "$OKPORT" --publishers 30 --key-size 4000 \
-		--newcomers 4 --rcvbuf 4096 --rate 100000 --timeout 60)
+	out=$(python3 "$HOSTILE" keys "$OKPORT" --publishers 14 --key-size 4000 \
+		--newcomers 6 --rcvbuf 4096 --rate 100000 --push 0 --timeout 60)
 	echo "keys: $out" >&3
 	[ "$(fc_kv kicked "$out")" = 0 ] || fail "a newcomer was closed over the worker budget: $out"
-	[ "$(fc_kv complete "$out")" = 4 ] || fail "$out"
+	[ "$(fc_kv published "$out")" = 14 ] || fail "$out"
+	[ "$(fc_kv complete "$out")" = 6 ] || fail "$out"
 	! grep -q "over worker budget" "$FC_LOG" || fail "$(grep "over worker budget" "$FC_LOG")"
 }
