@@ -50,7 +50,7 @@ PY
 }
 
 @test "hostile item 3: with the defaults a connection that never logs in gets DSCN Login timeout / 902 and is closed" {
-	fc_start
+	fc_start --ping-interval 3600
 	fc_connect idle okfail
 	fc_expect idle "INIT Welcome to the server!"
 	fc_connect nidle numeric

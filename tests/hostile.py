@@ -222,7 +222,8 @@ def flood(a):
     if not kicked:
         reader.s.settimeout(5)
         reader.send(b"USERS\n")
-        if reader.until("OK USERS", time.monotonic() + 30) is None:
+        # the reader may be alone by now (FAIL06): either answer will do
+        if reader.until(("OK USERS", "FAIL06"), time.monotonic() + 30) is None:
             kicked = True
     out(reader="kicked" if kicked else "alive",
         flooder="dropped" if state["dropped"] else "alive",
