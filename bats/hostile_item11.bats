@@ -29,7 +29,7 @@ nofile() { # PID: "soft hard" of Max open files
 	[ "$(nofile "$w")" = "$hard $hard" ] || fail "worker: $(nofile "$w"), hard $hard"
 }
 
-@test "hostile item 11: --max-clients past the open-files limit: a clear warning, and Server full past it instead of a hang" {
+@test "hostile item 11: close.fd-limit: --max-clients past the open-files limit: a clear warning, and Server full past it instead of a hang" {
 	# a hard limit of 256 for the daemon only: one worker fits 256 - 100
 	# clients (forkchatd.8), far fewer than 1000
 	local real=$FORKCHATD
@@ -64,7 +64,7 @@ PY
 	[ "$n" -ge 120 ] || fail "too few clients fit: $out"
 }
 
-@test "hostile item 11: every connection, okfail and numeric, has TCP keepalive with the documented 60 s idle time" {
+@test "hostile item 11: close.keepalive: every connection, okfail and numeric, has TCP keepalive with the documented 60 s idle time" {
 	fc_start
 	fc_login alice
 	fc_login_numeric nina

@@ -49,7 +49,7 @@ for s in socks:
 PY
 }
 
-@test "hostile item 3: with the defaults a connection that never logs in gets DSCN Login timeout / 902 and is closed" {
+@test "hostile item 3: close.login-timeout: with the defaults a connection that never logs in gets DSCN Login timeout / 902 and is closed" {
 	fc_start --ping-interval 3600
 	fc_connect idle okfail
 	fc_expect idle "INIT Welcome to the server!"
@@ -65,7 +65,7 @@ PY
 	fc_wait_for alice "FAIL06 YOU ARE THE ONLY CONNECTED USER"
 }
 
-@test "hostile item 3: with the defaults a half-sent TLS handshake and a silent TLS socket are closed within 10 s" {
+@test "hostile item 3: close.tls-handshake: with the defaults a half-sent TLS handshake and a silent TLS socket are closed within 10 s" {
 	tls_start
 	local out
 	# 0x16 0x03 0x01: the start of a TLS record header, then nothing
@@ -95,7 +95,7 @@ PY
 	kill "$h1" "$h2" 2>/dev/null || true
 }
 
-@test "hostile item 3: with the defaults the 65th connection from one address gets FAIL15 / 901, another address is still served" {
+@test "hostile item 3: close.per-ip: with the defaults the 65th connection from one address gets FAIL15 / 901, another address is still served" {
 	fc_start
 	python3 - "$OKPORT" "$NUMPORT" "$BATS_TEST_TMPDIR/go" <<'PY' >"$BATS_TEST_TMPDIR/out" &
 import socket, sys, time, os, select

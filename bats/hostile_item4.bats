@@ -9,7 +9,7 @@ load helpers
 
 HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 
-@test "hostile item 4: a key over --max-key-size gets FAIL16 Public key too long and is not relayed; RSA-4096 and X25519 sizes pass" {
+@test "hostile item 4: okfail.pubkey.toolong: a key over --max-key-size gets FAIL16 Public key too long and is not relayed; RSA-4096 and X25519 sizes pass" {
 	fc_start
 	fc_login alice
 	fc_login bob
@@ -35,7 +35,7 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 	fc_expect carol "FAIL16 Public key too long"
 }
 
-@test "hostile item 4: replies never count against --sendq-hard: a login whose key reply is 30x the limit is not closed" {
+@test "hostile item 4: close.sendq: replies never count against --sendq-hard: a login whose key reply is 30x the limit is not closed" {
 	fc_start --sendq-hard 4096 --sendq-soft 4096 --ping-interval 3600
 	local out
 	out=$(python3 "$HOSTILE" keys "$OKPORT" --publishers 30 --key-size 4000 \
@@ -56,7 +56,7 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 	[ "$(fc_kv complete "$out")" = 20 ] || fail "$out"
 }
 
-@test "hostile item 4: the worker budget never closes a client that is merely receiving its own reply" {
+@test "hostile item 4: close.sendq: the worker budget never closes a client that is merely receiving its own reply" {
 	# 14 publishers: one key relayed to all the others (13 x 4 KB pushed)
 	# stays under the 64 KiB budget; each newcomer's reply is 56 KB, six
 	# of them 5 times the budget

@@ -9,7 +9,7 @@ load helpers
 
 HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 
-@test "hostile item 5: with the defaults one flooder of 8 KB lines cannot get a 1 Mbit/s reader disconnected, and is dropped with DSCN Flooding" {
+@test "hostile item 5: close.flood: with the defaults one flooder of 8 KB lines cannot get a 1 Mbit/s reader disconnected, and is dropped with DSCN Flooding" {
 	fc_start --ping-interval 3600
 	local out
 	out=$(python3 "$HOSTILE" flood "$OKPORT" --seconds 14 --rate 125000 --rcvbuf 16384 --line 8000)
@@ -20,7 +20,7 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 	[ "$(fc_kv reader_got "$out")" -le 120 ] || fail "the flooder was not slowed: $out"
 }
 
-@test "hostile item 5: the bucket counts bytes: 8 KB lines are paced to --flood-bytes even when the line rate allows them" {
+@test "hostile item 5: close.flood: the bucket counts bytes: 8 KB lines are paced to --flood-bytes even when the line rate allows them" {
 	fc_start --flood-rate 1000 --flood-burst 1000 --flood-bytes 65536 \
 		--flood-bytes-burst 65536 --flood-max-queued 8000 --ping-interval 3600
 	local out
@@ -32,7 +32,7 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 	[ "$(fc_kv ms "$out")" -le 8000 ] || fail "slowed far more than the byte rate: $out"
 }
 
-@test "hostile item 5: the defaults do not delay ordinary use: a 20-line paste and a numeric login burst are answered at once" {
+@test "hostile item 5: close.flood: the defaults do not delay ordinary use: a 20-line paste and a numeric login burst are answered at once" {
 	fc_start --ping-interval 3600
 	local out
 	out=$(python3 "$HOSTILE" paste "$OKPORT" --lines 20 --size 400)
@@ -48,7 +48,7 @@ HOSTILE=$BATS_TEST_DIRNAME/../tests/hostile.py
 	[ $(($(fc_now_ms) - t0)) -lt 500 ] || fail "the login burst was delayed"
 }
 
-@test "hostile item 5: --flood-rate 0 still turns flood control off, bytes included" {
+@test "hostile item 5: close.flood: --flood-rate 0 still turns flood control off, bytes included" {
 	fc_start --flood-rate 0 --ping-interval 3600
 	local out
 	out=$(python3 "$HOSTILE" paste "$OKPORT" --lines 300 --size 4000)

@@ -17,7 +17,7 @@ liro_has() {
 	[[ " ${FC_LAST#200 ROOMS} " == *" $2 "* ]]
 }
 
-@test "hostile item 6: a room without members is deleted after --room-linger and LIRO stops listing it" {
+@test "hostile item 6: numeric.room.linger: a room without members is deleted after --room-linger and LIRO stops listing it" {
 	fc_start --room-linger 0.5 --ping-interval 3600
 	fc_login_numeric bob
 	fc_login_numeric nina
@@ -45,7 +45,7 @@ liro_has() {
 	fc_expect nina "200 Room lobby created"
 }
 
-@test "hostile item 6: a room whose last member disconnects is deleted too, and rejoining within the linger keeps it" {
+@test "hostile item 6: numeric.room.linger: a room whose last member disconnects is deleted too, and rejoining within the linger keeps it" {
 	fc_start --room-linger 1.5 --ping-interval 3600
 	fc_login_numeric bob
 	fc_login_numeric nina
@@ -62,7 +62,7 @@ liro_has() {
 	fc_until '! liro_has bob den'
 }
 
-@test "hostile item 6: one user cannot create more than --max-rooms-per-user rooms (16 by default); others still can" {
+@test "hostile item 6: numeric.room.per-user: one user cannot create more than --max-rooms-per-user rooms (16 by default); others still can" {
 	fc_start --ping-interval 3600
 	fc_login_numeric mallory
 	local i
@@ -77,7 +77,7 @@ liro_has() {
 	fc_expect bob "200 Room mine created"
 }
 
-@test "hostile item 6: a user who made rooms and left cannot keep the table full: the rooms linger out and the table is usable" {
+@test "hostile item 6: numeric.room.linger: a user who made rooms and left cannot keep the table full: the rooms linger out and the table is usable" {
 	fc_start --max-rooms 8 --max-rooms-per-user 8 --room-linger 0.5 --ping-interval 3600
 	fc_login_numeric mallory
 	local i
