@@ -38,7 +38,7 @@ struct fc_limits {
 	uint32_t flood_burst;
 	uint32_t flood_bytes; /* input bytes per second, 0 = lines only */
 	uint32_t flood_bytes_burst;
-	uint32_t flood_max_queued; /* lines waiting past this: disconnect */
+	uint32_t flood_max_queued;   /* lines waiting past this: disconnect */
 	int64_t room_linger_ms;      /* an empty room lives this long */
 	uint32_t max_rooms_per_user; /* live rooms one user created */
 	int64_t keepalive_ms;        /* TCP keepalive idle time, 0 = off */

@@ -990,9 +990,10 @@ registry_rebuild_index(struct registry *r)
 		rm->creator[REG_NAME_SZ - 1] = '\0';
 		/* a room is LIVE exactly while it has a name (one being
 		 * deleted or created when its worker died is settled here) */
-		bool live = rm->name[0] != '\0' &&
-			    hash_find(r, r->rhash, h->room_hash_sz, room_name_of,
-				      rm->name, strlen(rm->name)) < 0;
+		bool live =
+			rm->name[0] != '\0' &&
+			hash_find(r, r->rhash, h->room_hash_sz, room_name_of,
+				  rm->name, strlen(rm->name)) < 0;
 		atomic_store(&rm->state, live ? SLOT_LIVE : SLOT_FREE);
 		if (!live)
 			continue;

@@ -95,8 +95,7 @@ int registry_room_create_by(struct registry *r, const char *name, size_t len,
 /* The master's periodic sweep: delete rooms that have had no member for
  * linger_ms (0: at the first sweep that sees them empty). Returns how many
  * it deleted. */
-int registry_rooms_sweep(struct registry *r, int64_t now_ms,
-			 int64_t linger_ms);
+int registry_rooms_sweep(struct registry *r, int64_t now_ms, int64_t linger_ms);
 int registry_room_find(struct registry *r, const char *name, size_t len);
 int registry_room_join(struct registry *r, uint32_t room, uint32_t slot);
 int registry_room_leave(struct registry *r, uint32_t room, uint32_t slot);

@@ -34,7 +34,8 @@ struct reg_room {
 	_Atomic uint32_t state;
 	uint32_t pad;
 	uint64_t seq;
-	_Atomic int64_t empty_since; /* ms (CLOCK_MONOTONIC), 0 = not seen empty */
+	_Atomic int64_t
+		empty_since; /* ms (CLOCK_MONOTONIC), 0 = not seen empty */
 	char name[REG_ROOM_SZ];
 	char creator[REG_NAME_SZ]; /* counts against its max-rooms-per-user */
 };
@@ -57,7 +58,7 @@ struct reg_hdr {
 	uint32_t nusers;
 	uint32_t nrooms;     /* room slots ever used (a high-water mark) */
 	uint32_t live_rooms; /* rooms that exist */
-	uint64_t key_bytes; /* sum of stored key lengths */
+	uint64_t key_bytes;  /* sum of stored key lengths */
 	uint32_t free_top;
 	uint32_t user_hash_sz; /* power of two */
 	uint32_t room_hash_sz;

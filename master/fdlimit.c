@@ -48,6 +48,8 @@ fdlimit_raise(const struct fc_config *cfg)
 	uint64_t share = fdlimit_share(cfg);
 	if (rl.rlim_cur != RLIM_INFINITY && share + reserve > rl.rlim_cur) {
 		uint64_t fit = rl.rlim_cur - reserve;
+		uint64_t all = fit * (uint64_t)cfg->workers;
+		uint64_t want = share + reserve;
 		log_warnx("max-clients %u does not fit the open-files limit "
 			  "%llu: each of the %d workers takes at most %llu "
 			  "clients (%llu in all) and answers the next one "
@@ -55,8 +57,7 @@ fdlimit_raise(const struct fc_config *cfg)
 			  "LimitNOFILE= to %llu or lower --max-clients",
 			  cfg->lim.max_clients, (unsigned long long)rl.rlim_cur,
 			  cfg->workers, (unsigned long long)fit,
-			  (unsigned long long)(fit * (uint64_t)cfg->workers),
-			  (unsigned long long)(share + reserve));
+			  (unsigned long long)all, (unsigned long long)want);
 	}
 	return 0;
 }

@@ -110,8 +110,8 @@ bool
 wire_is_bidi_control(unsigned cp)
 {
 	return (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
-	       cp == 0x200F || cp == 0x061C;
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+	       cp == 0x061C;
 }
 
 /* The one scan behind both checks: C0 controls and DEL first (they are what

@@ -200,14 +200,23 @@ static const struct text_case text_cases[] = {
 	{"0x1F", "\x1f", 0, TEXT_CTRL},
 	{"DEL", "\x7f", 0, TEXT_CTRL},
 	{"C1 U+0080", "\xc2\x80", 0, TEXT_CTRL},
-	{"C1 U+0085 NEL", "a\xc2\x85" "b", 0, TEXT_CTRL},
-	{"C1 U+009B CSI", "\xc2\x9b" "31m", 0, TEXT_CTRL},
+	{"C1 U+0085 NEL",
+	 "a\xc2\x85"
+	 "b",
+	 0, TEXT_CTRL},
+	{"C1 U+009B CSI",
+	 "\xc2\x9b"
+	 "31m",
+	 0, TEXT_CTRL},
 	{"C1 U+009F", "\xc2\x9f", 0, TEXT_CTRL},
 	{"U+00A0 after C1 range", "\xc2\xa0", 0, TEXT_OK},
 	{"C1 after valid text", "caf\xc3\xa9 \xc2\x9b", 0, TEXT_CTRL},
 	{"bad UTF-8 wins over C1", "\xc2\x9b\xff", 0, TEXT_UTF8},
 	{"C0 wins over C1", "\xc2\x9b\x1b", 0, TEXT_CTRL},
-	{"bidi RLO is text", "\xe2\x80\xae" "gnp.exe", 0, TEXT_OK},
+	{"bidi RLO is text",
+	 "\xe2\x80\xae"
+	 "gnp.exe",
+	 0, TEXT_OK},
 	{"ctrl wins over bad UTF-8", "\xff\x01", 0, TEXT_CTRL},
 	{"2-byte e-acute", "caf\xc3\xa9", 0, TEXT_OK},
 	{"3-byte euro", "\xe2\x82\xac", 0, TEXT_OK},
@@ -281,11 +290,26 @@ static const struct label_case label_cases[] = {
 	{"C0", "a\x1b.txt", TEXT_CTRL},
 	{"C1", "a\xc2\x9b.txt", TEXT_CTRL},
 	{"bad UTF-8", "a\xff.txt", TEXT_UTF8},
-	{"LRE U+202A", "\xe2\x80\xaa" "a", TEXT_BIDI},
-	{"RLE U+202B", "\xe2\x80\xab" "a", TEXT_BIDI},
-	{"PDF U+202C", "\xe2\x80\xac" "a", TEXT_BIDI},
-	{"LRO U+202D", "\xe2\x80\xad" "a", TEXT_BIDI},
-	{"RLO U+202E", "\xe2\x80\xae" "gnp.exe", TEXT_BIDI},
+	{"LRE U+202A",
+	 "\xe2\x80\xaa"
+	 "a",
+	 TEXT_BIDI},
+	{"RLE U+202B",
+	 "\xe2\x80\xab"
+	 "a",
+	 TEXT_BIDI},
+	{"PDF U+202C",
+	 "\xe2\x80\xac"
+	 "a",
+	 TEXT_BIDI},
+	{"LRO U+202D",
+	 "\xe2\x80\xad"
+	 "a",
+	 TEXT_BIDI},
+	{"RLO U+202E",
+	 "\xe2\x80\xae"
+	 "gnp.exe",
+	 TEXT_BIDI},
 	{"LRI U+2066", "a\xe2\x81\xa6", TEXT_BIDI},
 	{"RLI U+2067", "a\xe2\x81\xa7", TEXT_BIDI},
 	{"FSI U+2068", "a\xe2\x81\xa8", TEXT_BIDI},
@@ -324,7 +348,10 @@ static void
 test_bidi_len(void **state)
 {
 	(void)state;
-	assert_int_equal(wire_bidi_len("\xe2\x80\xae" "x", 4), 3);
+	assert_int_equal(wire_bidi_len("\xe2\x80\xae"
+				       "x",
+				       4),
+			 3);
 	assert_int_equal(wire_bidi_len("\xd8\x9c", 2), 2);
 	assert_int_equal(wire_bidi_len("\xe2\x80\xae", 2), 0); /* cut */
 	assert_int_equal(wire_bidi_len("\xe2\x80\xaf", 3), 0);

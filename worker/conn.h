@@ -102,7 +102,7 @@ struct conn {
 	struct sendq *replies; /* &out, or &held while a file streams */
 	struct linebuf in;
 	struct sendq out;
-	struct sendq held; /* deliveries waiting behind a file */
+	struct sendq held;    /* deliveries waiting behind a file */
 	size_t reply_pending; /* queued bytes that are replies, not pushes */
 	size_t raw_taken;     /* raw bytes read from the socket this event */
 	double tokens;        /* flood bucket: commands */
@@ -130,8 +130,9 @@ struct conn_set {
 	struct conn *closing_head; /* closed in this pass, reaped at its end */
 	uint32_t n;
 	uint32_t next_id;
-	uint64_t queued;  /* output bytes of open connections */
-	uint64_t replies; /* the part of queued that is replies (not budgeted) */
+	uint64_t queued; /* output bytes of open connections */
+	uint64_t
+		replies; /* the part of queued that is replies (not budgeted) */
 	bool paused;     /* XOFF: no connection is read */
 	struct lingers lingers;
 	uint64_t msgs_in, bytes_out;

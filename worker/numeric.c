@@ -152,9 +152,9 @@ cmd_room(struct client *c, const struct cmdline *cl)
 {
 	if (!room_param(c, cl))
 		return;
-	int rc = registry_room_create_by(c->w->reg, cl->payload,
-					 cl->payload_len, c->name,
-					 c->w->lim.max_rooms_per_user);
+	int rc =
+		registry_room_create_by(c->w->reg, cl->payload, cl->payload_len,
+					c->name, c->w->lim.max_rooms_per_user);
 	if (rc == -EEXIST)
 		reply(c, "300 Room %.*s already exists", (int)cl->payload_len,
 		      cl->payload);

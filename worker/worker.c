@@ -53,7 +53,7 @@ static struct wiring {
 	int spare_fd;
 	uint32_t fd_cap;    /* clients the open-files limit leaves room for */
 	bool fd_cap_logged; /* its warning is logged once */
-	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
+	pid_t master_pid;   /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
 } the;
@@ -137,9 +137,10 @@ worker_fd_full(const struct worker *w)
 	if (w->net.n < the.fd_cap)
 		return false;
 	if (!the.fd_cap_logged)
-		log_warnx("%u clients: the open-files limit is reached, new "
-			  "ones get Server full (see forkchatd.8 --max-clients)",
-			  w->net.n);
+		log_warnx(
+			"%u clients: the open-files limit is reached, new "
+			"ones get Server full (see forkchatd.8 --max-clients)",
+			w->net.n);
 	the.fd_cap_logged = true;
 	return true;
 }
