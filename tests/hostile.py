@@ -17,6 +17,10 @@ words for the test to check; every wait has a deadline.
       a reader reads at BPS bytes per second (a slow link) while a
       flooder sends BCST lines of --line bytes as fast as it can; prints
       "reader=alive|kicked flooder=dropped|alive flooder_ok=.. reader_got=.."
+  hostile.py burst NUMPORT
+      a numeric client's login burst (USER, ROOM, JOIN, LIRO, LIME, HELP,
+      PRIV, SEND) in one write; prints "ms=.. done=1" (time to the last
+      reply)
   hostile.py paste OKPORT --lines N --size B
       one write of N BCST lines of B bytes; prints "ms=.. ok=.." (time
       until every OK came) and the receiver's count
@@ -248,6 +252,17 @@ def paste(a):
     out(ms=f"{ms:.0f}", ok=ok, got=got)
 
 
+def burst(a):
+    """A client's burst of commands at login, in one write (numeric)."""
+    c = Conn(a.port)
+    cmds = ["USER bu_nina", "ROOM bu_lobby", "JOIN bu_lobby", "LIRO",
+            "LIME bu_lobby", "HELP", "PRIV bu_nina self", "SEND bu_lobby hi"]
+    t = time.monotonic()
+    c.send(("\n".join(cmds) + "\n").encode())
+    last = c.until("200 Sent to bu_lobby", t + 30)
+    out(ms=f"{(time.monotonic() - t) * 1000:.0f}", done=int(last is not None))
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -274,8 +289,11 @@ def main():
     q.add_argument("port", type=int)
     q.add_argument("--lines", type=int, default=20)
     q.add_argument("--size", type=int, default=400)
+    q = sub.add_parser("burst")
+    q.add_argument("port", type=int)
     a = p.parse_args()
-    {"pmrtt": pmrtt, "keys": keys, "flood": flood, "paste": paste}[a.cmd](a)
+    {"pmrtt": pmrtt, "keys": keys, "flood": flood, "paste": paste,
+     "burst": burst}[a.cmd](a)
 
 
 if __name__ == "__main__":
