@@ -225,6 +225,7 @@ master_tick(void *arg)
 
 	supervise_reap(m);
 	supervise_tick(m);
+	registry_rooms_sweep(m->reg, now_ms(), m->cfg.lim.room_linger_ms);
 	loop_timer_add(m->loop, now_ms() + 200, master_tick, m);
 }
 
@@ -278,12 +279,14 @@ master_setup(struct master *m, int *ready_fd)
 		}
 		SSL_CTX_free(probe);
 	}
+	if (fdlimit_raise(&m->cfg) < 0)
+		return 1;
 	if (listen_open(&m->ls, &m->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);
 		return 1;
 	}
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
-				 m->cfg.lim.max_line};
+				 m->cfg.max_key_size};
 	m->reg = registry_create(&lim);
 	if (m->reg == NULL || metrics_create(REG_MAX_WORKERS) < 0) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
