@@ -6,7 +6,9 @@ load cluster_helpers
 
 setup() {
 	cn_redis_start
-	cn_node_start n1
+	# the output-buffer test's blaster publishes 16 MB as fast as it can:
+	# a load test sets its own flood limit
+	cn_node_start n1 --flood-rate 0
 	cn_node_start n2
 }
 

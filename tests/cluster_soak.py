@@ -81,6 +81,7 @@ class Node:
              "--cluster", "redis://127.0.0.1:%d" % self.redis.port,
              "--node-id", self.name, "--cluster-ttl", str(TTL),
              "--ping-interval", "3600", "--flood-rate", "0",
+             "--max-per-ip", "0", "--login-timeout", "0",
              "--spool-dir", os.path.join(self.tmp, self.name + "-spool")],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
         self.wait_log("cluster: in sync", 15)
