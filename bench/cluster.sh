@@ -50,8 +50,8 @@ cluster_node() { # name workers [cluster]: starts a node, adds its ports
 	[ "${3:-}" = cluster ] && extra=(--cluster "redis://127.0.0.1:$CLB_RPORT" --node-id "$name")
 	$NICE "$FC" -f -w "$w" -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
-		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \ \
-		--flood-rate 0 --max-per-ip 0 --login-timeout 0
+		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \
+		--flood-rate 0 --max-per-ip 0 --login-timeout 0 \
 		--control-socket "$OUT/$name.sock" --spool-dir "$OUT/$name-spool" \
 		"${extra[@]}" 2>"$log" &
 	CLB_NODES+=($!)
