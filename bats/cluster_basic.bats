@@ -4,6 +4,7 @@
 # docs/PROTOCOL.md, here across nodes).
 
 load cluster_helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	cn_redis_start
@@ -137,6 +138,24 @@ assert c["node"] == "n1" and c["state"] == "up", c
 assert c["rtt_ms"] >= 0 and c["queue"] >= 0 and c["remote_users"] == 2, c
 assert {n["id"]: n["users"] for n in c["nodes"]} == {"n1": 1, "n2": 2}, c
 ' "$output"
+}
+
+@test "cluster: forkchatd status --prometheus gains the cluster state (promtool check metrics)" {
+	cn_login alice n1
+	cn_login bob n2
+	local ctl=${CN_DIR[n1]}/ctl.sock
+	fc_until '"$FORKCHATD" status -S "$ctl" | grep -q "^node n2 users 1 "'
+	run --separate-stderr "$FORKCHATD" status --prometheus -S "$ctl"
+	assert_success
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/metrics.prom"
+	run promtool check metrics <"$BATS_TEST_TMPDIR/metrics.prom"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/metrics.prom"
+	assert_line "forkchat_cluster_up 1"
+	assert_line 'forkchat_cluster_node_users{node="n1"} 1'
+	assert_line 'forkchat_cluster_node_users{node="n2"} 1'
+	assert_line --regexp '^forkchat_cluster_redis_rtt_seconds [0-9.]+$'
+	assert_line --regexp '^forkchat_cluster_published_total [0-9]+$'
 }
 
 @test "cluster: three nodes: a BCST reaches all of them; a room's channel is subscribed only by the nodes with members" {

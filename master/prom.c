@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../cluster/board.h"
+#include "../cluster/link.h"
 #include "../common/util.h"
 #include "../ipc/frame.h"
 #include "../ipc/metrics.h"
@@ -221,6 +223,61 @@ prom_users(FILE *o, struct master *m)
 			by[d]);
 }
 
+/* A label value with \\, " and newlines escaped, as the format wants. */
+static void
+prom_label_value(FILE *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', o);
+		if (*v == '\n')
+			fputs("\\n", o);
+		else
+			fputc(*v, o);
+	}
+}
+
+/* Cluster mode: the link's view, read from its status board. Its
+ * counters restart with the link process, as Prometheus counters may. */
+static void
+prom_cluster(FILE *o, struct master *m)
+{
+	struct cluster_board b;
+
+	if (m->cboard == NULL || m->link_slot < 0 || !board_read(m->cboard, &b))
+		return;
+	prom_head(o, "forkchat_cluster_up", "gauge",
+		  "1 if this node is registered and subscribed on Redis.");
+	fprintf(o, "forkchat_cluster_up %d\n", b.state == CL_UP);
+	prom_head(o, "forkchat_cluster_redis_rtt_seconds", "gauge",
+		  "Round trip of the last ping to Redis.");
+	fprintf(o, "forkchat_cluster_redis_rtt_seconds %.3f\n",
+		(double)b.rtt_ms / 1000.0);
+	prom_head(o, "forkchat_cluster_queue_bytes", "gauge",
+		  "Bytes queued toward Redis.");
+	fprintf(o, "forkchat_cluster_queue_bytes %llu\n",
+		(unsigned long long)b.queued);
+	const char *names[] = {"published", "received", "lost", "dropped"};
+	const uint64_t vals[] = {b.published, b.received, b.lost, b.dropped};
+	for (int i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "forkchat_cluster_%s_total",
+			 names[i]);
+		prom_head(o, name, "counter",
+			  "Bus messages of this node's link, by what became "
+			  "of them.");
+		fprintf(o, "%s %llu\n", name, (unsigned long long)vals[i]);
+	}
+	prom_head(o, "forkchat_cluster_node_users", "gauge",
+		  "Logged-in users of each node the link sees.");
+	for (uint32_t i = 0; i < b.nnodes && i < CB_MAX_NODES; i++) {
+		b.nodes[i].id[sizeof(b.nodes[i].id) - 1] = '\0';
+		fputs("forkchat_cluster_node_users{node=\"", o);
+		prom_label_value(o, b.nodes[i].id);
+		fprintf(o, "\"} %u\n", b.nodes[i].users);
+	}
+}
+
 void
 prom_render(struct master *m, FILE *o)
 {
@@ -243,4 +300,5 @@ prom_render(struct master *m, FILE *o)
 	prom_kinds(o, m, true);
 	prom_kinds(o, m, false);
 	prom_disconnects(o, m);
+	prom_cluster(o, m);
 }
