@@ -65,8 +65,8 @@ wire_valid_room(const char *s, size_t len)
 
 /* Length of a UTF-8 sequence starting at s, or 0 if it is not well formed
  * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+size_t
+wire_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t need;
@@ -116,7 +116,7 @@ wire_check_text(const char *s, size_t len)
 	if (ascii)
 		return TEXT_OK;
 	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq_len(u + i, len - i);
+		size_t k = wire_utf8_len(u + i, len - i);
 		if (k == 0)
 			return TEXT_UTF8;
 		i += k;

@@ -26,6 +26,8 @@ bool wire_word_is(const struct cmdline *c, const char *word);
 bool wire_valid_name(const char *s, size_t len);
 bool wire_valid_room(const char *s, size_t len);
 enum text_check wire_check_text(const char *s, size_t len);
+/* Bytes in the UTF-8 sequence at s (n bytes left), 0 if ill-formed. */
+size_t wire_utf8_len(const unsigned char *s, size_t n);
 size_t wire_next_arg(const char *s, size_t len, size_t *rest_off);
 
 #endif
