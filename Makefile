@@ -71,6 +71,7 @@ include tests/tools.mk
 include fuzz/fuzz.mk
 include lint.mk
 include bench/bench.mk
+include tests/irctest.mk
 
 deps:
 	@sh tests/deps.sh

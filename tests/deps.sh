@@ -15,6 +15,9 @@ pkgs="$pkgs bats bats-assert bats-support"
 pkgs="$pkgs openssl procps python3 tmux mandoc groff-base bsdextrautils systemd"
 # ... and the commands they stand for, checked after the install
 cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
+# the irc dialect: real clients (bats/irc_clients.bats) and irctest's needs
+pkgs="$pkgs irssi weechat-headless ii python3-pytest python3-filelock python3-ecdsa"
+cmds="$cmds irssi weechat-headless ii"
 
 missing=""
 if command -v dpkg-query >/dev/null; then
