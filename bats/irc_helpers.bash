@@ -1,0 +1,86 @@
+# IRC additions to bats/helpers.bash, for the bats/irc_*.bats files.
+#
+#   fc_start_irc [flags...]      fc_start with an irc listener too (IRCPORT),
+#                                server name irc.test (IRCSRV)
+#   fc_connect_irc NAME          open a raw IRC connection called NAME
+#   fc_isend NAME LINE           send LINE + "\r\n"
+#   fc_register NAME [NICK]      connect, NICK + USER, read up to the end of
+#                                the welcome burst (422: no MOTD configured)
+#   fc_iexpect NAME LINE         the next line (\r stripped) must be LINE
+#   fc_iwait NAME REGEX          skip lines until one matches REGEX
+#   fc_file_wait FILE REGEX      a client's log/out file gets a matching line
+#   fc_pane_wait SOCK REGEX      a tmux pane shows a matching line
+
+load helpers
+
+IRCSRV=irc.test
+
+fc_start_irc() {
+	fc_start -l irc=127.0.0.1:0 --server-name "$IRCSRV" "$@"
+	local deadline=$((SECONDS + 10))
+	until grep -q 'listening dialect=irc ' "$FC_LOG"; do
+		[ $SECONDS -lt $deadline ] || fail "no irc listener"
+		sleep 0.02
+	done
+	IRCPORT=$(sed -n 's/.*listening dialect=irc addr=[^ ]*:\([0-9]*\) .*/\1/p' "$FC_LOG" | head -1)
+	export IRCPORT
+}
+
+fc_connect_irc() {
+	local fd
+	exec {fd}<>"/dev/tcp/127.0.0.1/$IRCPORT" || fail "cannot connect $1"
+	FC_FD[$1]=$fd
+}
+
+fc_isend() {
+	printf '%s\r\n' "$2" >&"${FC_FD[$1]}"
+}
+
+fc_iexpect() {
+	fc_expect "$1" "$2"
+}
+
+fc_iwait() {
+	local name=$1 re=$2 deadline=$((SECONDS + FC_TIMEOUT)) seen=""
+	while [ $SECONDS -le $deadline ]; do
+		fc_read "$name" 1 || continue
+		[[ $FC_LAST =~ $re ]] && return 0
+		seen+="$FC_LAST | "
+	done
+	fail "$name: /$re/ never came (saw: $seen)"
+}
+
+# Register NAME (nick NICK, default NAME) and read the whole welcome burst.
+fc_register() {
+	local name=$1 nick=${2:-$1}
+	fc_connect_irc "$name"
+	fc_isend "$name" "NICK $nick"
+	fc_isend "$name" "USER $nick 0 * :$nick test"
+	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC network, $nick"
+	fc_iwait "$name" "^:$IRCSRV (376|422) $nick "
+	fc_iexpect "$name" ":$nick!$nick@127.0.0.1 JOIN &all"
+	fc_iwait "$name" "^:$IRCSRV 366 $nick &all "
+}
+
+fc_file_wait() {
+	local file=$1 re=$2 deadline=$((SECONDS + ${3:-$FC_TIMEOUT}))
+	until [ -f "$file" ] && grep -Eq -- "$re" "$file"; do
+		if [ $SECONDS -ge $deadline ]; then
+			echo "--- $file:" >&2
+			cat "$file" >&2 2>/dev/null
+			fail "$file: /$re/ never came"
+		fi
+		sleep 0.05
+	done
+}
+
+fc_pane_wait() {
+	local sock=$1 re=$2 deadline=$((SECONDS + FC_TIMEOUT))
+	until tmux -S "$sock" capture-pane -p -t 0 2>/dev/null | grep -Eq -- "$re"; do
+		if [ $SECONDS -ge $deadline ]; then
+			tmux -S "$sock" capture-pane -p -t 0 >&2
+			fail "tmux pane: /$re/ never came"
+		fi
+		sleep 0.05
+	done
+}
