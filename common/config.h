@@ -37,6 +37,9 @@ struct fc_limits {
 	uint32_t flood_burst;
 	uint32_t flood_max_queued; /* lines waiting past this: disconnect */
 	int log_level;
+	char server_name[64];  /* irc: the prefix of server replies */
+	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */
+	char irc_password[64]; /* irc: PASS needed to register, "" none */
 };
 
 struct fc_config {
@@ -60,6 +63,8 @@ struct fc_config {
 };
 
 void config_defaults(struct fc_config *c);
+/* s is usable as an IRC server name (letters, digits, . - _; 1-63). */
+bool config_valid_server_name(const char *s);
 int config_parse_listen(const char *spec, struct fc_listen *out);
 int config_set(struct fc_config *c, const char *key, const char *value,
 	       char *err, size_t errlen);

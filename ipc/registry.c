@@ -67,7 +67,8 @@ static bool
 fold_equal(const char *cand, const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (cand[i] == '\0' || ascii_lower(cand[i]) != ascii_lower(name[i]))
+		if (cand[i] == '\0' ||
+		    ascii_lower(cand[i]) != ascii_lower(name[i]))
 			return false;
 	return cand[len] == '\0';
 }

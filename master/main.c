@@ -20,7 +20,7 @@
 #include "master.h"
 #include "options.h"
 
-static const char *dialect_names[] = {"okfail", "numeric"};
+static const char *dialect_names[] = {"okfail", "numeric", "irc"};
 
 static void
 default_ctl_path(struct fc_config *cfg)
@@ -329,6 +329,8 @@ master_check_only(struct master *m)
 		       m->cfg.listen[i].host, m->cfg.listen[i].port);
 	printf("workers = %d\nmax-clients = %u\nmax-line = %u\n",
 	       m->cfg.workers, m->cfg.lim.max_clients, m->cfg.lim.max_line);
+	printf("server-name = %s\nmotd = %s\n", m->cfg.lim.server_name,
+	       m->cfg.lim.motd);
 	return 0;
 }
 
