@@ -1,0 +1,42 @@
+/* Per-user details that only the irc dialect has (user name, real name,
+ * host, away message, sign-on and idle times), in a shared-memory table
+ * indexed by registry slot, so that WHOIS, WHO, USERHOST and the away reply
+ * work for a user served by any worker. One writer per entry (the worker
+ * that serves the user); readers retry on a sequence counter. */
+#ifndef FC_USERINFO_H
+#define FC_USERINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UINFO_USER_SZ 16
+#define UINFO_HOST_SZ 64
+#define UINFO_REAL_SZ 64
+#define UINFO_AWAY_SZ 201 /* AWAYLEN=200 */
+
+struct uinfo {
+	uint32_t conn_id; /* the connection that wrote it */
+	char user[UINFO_USER_SZ];
+	char host[UINFO_HOST_SZ];
+	char real[UINFO_REAL_SZ];
+	char away[UINFO_AWAY_SZ]; /* "" when not away */
+	int64_t signon;           /* seconds since the epoch */
+	int64_t last_msg;         /* when it last sent a message (idle) */
+};
+
+struct userinfo;
+
+/* A table of max_users entries in shared anonymous memory, inherited by the
+ * processes forked afterwards; NULL on failure. */
+struct userinfo *userinfo_create(uint32_t max_users);
+void userinfo_destroy(struct userinfo *u);
+/* Write slot's entry (only its serving worker does). */
+void userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in);
+/* Copy slot's entry if connection conn_id wrote it: 0, else -1. */
+int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
+		 struct uinfo *out);
+/* Forget slot's entry when conn_id leaves it. */
+void userinfo_clear(struct userinfo *u, uint32_t slot, uint32_t conn_id);
+
+#endif
