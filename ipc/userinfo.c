@@ -61,7 +61,7 @@ userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in)
 
 int
 userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
-	     struct uinfo *out)
+	     const char *nick, struct uinfo *out)
 {
 	if (u == NULL || slot >= u->n)
 		return -1;
@@ -75,22 +75,15 @@ userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
 			continue;
+		out->nick[UINFO_NICK_SZ - 1] = '\0';
 		out->user[UINFO_USER_SZ - 1] = '\0';
 		out->host[UINFO_HOST_SZ - 1] = '\0';
 		out->real[UINFO_REAL_SZ - 1] = '\0';
 		out->away[UINFO_AWAY_SZ - 1] = '\0';
-		return out->conn_id == conn_id && a != 0 ? 0 : -1;
+		return a != 0 && out->conn_id == conn_id &&
+				       strcmp(out->nick, nick) == 0
+			       ? 0
+			       : -1;
 	}
 	return -1;
-}
-
-void
-userinfo_clear(struct userinfo *u, uint32_t slot, uint32_t conn_id)
-{
-	struct uinfo blank;
-
-	if (u == NULL || slot >= u->n || u->slots[slot].v.conn_id != conn_id)
-		return;
-	memset(&blank, 0, sizeof(blank));
-	slot_write(&u->slots[slot], &blank);
 }

@@ -10,13 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define UINFO_NICK_SZ 16
 #define UINFO_USER_SZ 16
 #define UINFO_HOST_SZ 64
 #define UINFO_REAL_SZ 64
 #define UINFO_AWAY_SZ 201 /* AWAYLEN=200 */
 
 struct uinfo {
-	uint32_t conn_id; /* the connection that wrote it */
+	uint32_t conn_id;         /* the connection that wrote it, */
+	char nick[UINFO_NICK_SZ]; /* under this name */
 	char user[UINFO_USER_SZ];
 	char host[UINFO_HOST_SZ];
 	char real[UINFO_REAL_SZ];
@@ -33,10 +35,10 @@ struct userinfo *userinfo_create(uint32_t max_users);
 void userinfo_destroy(struct userinfo *u);
 /* Write slot's entry (only its serving worker does). */
 void userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in);
-/* Copy slot's entry if connection conn_id wrote it: 0, else -1. */
+/* Copy slot's entry if connection conn_id wrote it under the name nick:
+ * 0, else -1. An entry stays after its user leaves (events about the
+ * leaver still find its host) until the slot's next IRC user writes it. */
 int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
-		 struct uinfo *out);
-/* Forget slot's entry when conn_id leaves it. */
-void userinfo_clear(struct userinfo *u, uint32_t slot, uint32_t conn_id);
+		 const char *nick, struct uinfo *out);
 
 #endif

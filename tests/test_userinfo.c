@@ -1,6 +1,6 @@
-/* Proves ipc/userinfo.c: an entry is seen only by the connection id that
- * wrote it, is cleared only by it, is shared with a forked process, and a
- * reader never sees a torn entry while the writer rewrites it. */
+/* Proves ipc/userinfo.c: an entry is seen only under the connection id and
+ * name that wrote it, is shared with a forked process, and a reader never
+ * sees a torn entry while the writer rewrites it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +20,7 @@ fill(struct uinfo *v, uint32_t conn, char c)
 {
 	memset(v, 0, sizeof(*v));
 	v->conn_id = conn;
+	snprintf(v->nick, sizeof(v->nick), "nick");
 	memset(v->user, c, 8);
 	memset(v->host, c, 40);
 	memset(v->real, c, 50);
@@ -35,17 +36,21 @@ test_put_get_clear(void **state)
 
 	(void)state;
 	assert_non_null(u);
-	assert_int_equal(userinfo_get(u, 1, 0, &out), -1); /* never written */
+	/* never written */
+	assert_int_equal(userinfo_get(u, 1, 0, "", &out), -1);
 	fill(&in, 7, 'a');
 	userinfo_put(u, 1, &in);
-	assert_int_equal(userinfo_get(u, 1, 7, &out), 0);
+	assert_int_equal(userinfo_get(u, 1, 7, "nick", &out), 0);
 	assert_memory_equal(&out, &in, sizeof(in));
-	assert_int_equal(userinfo_get(u, 1, 8, &out), -1); /* another conn */
-	assert_int_equal(userinfo_get(u, 9, 7, &out), -1); /* out of range */
-	userinfo_clear(u, 1, 8); /* not its writer: kept */
-	assert_int_equal(userinfo_get(u, 1, 7, &out), 0);
-	userinfo_clear(u, 1, 7);
-	assert_int_equal(userinfo_get(u, 1, 7, &out), -1);
+	/* another connection, another name (case counts), out of range */
+	assert_int_equal(userinfo_get(u, 1, 8, "nick", &out), -1);
+	assert_int_equal(userinfo_get(u, 1, 7, "Nick", &out), -1);
+	assert_int_equal(userinfo_get(u, 9, 7, "nick", &out), -1);
+	/* the slot's next writer replaces it */
+	fill(&in, 9, 'b');
+	userinfo_put(u, 1, &in);
+	assert_int_equal(userinfo_get(u, 1, 7, "nick", &out), -1);
+	assert_int_equal(userinfo_get(u, 1, 9, "nick", &out), 0);
 	userinfo_destroy(u);
 }
 
@@ -71,7 +76,7 @@ test_no_torn_reads(void **state)
 	}
 	int seen = 0;
 	for (int i = 0; i < 200000; i++) {
-		if (userinfo_get(u, 0, 1, &out) < 0)
+		if (userinfo_get(u, 0, 1, "nick", &out) < 0)
 			continue;
 		char c = out.user[0];
 		for (int k = 0; k < 150; k++)
@@ -83,7 +88,7 @@ test_no_torn_reads(void **state)
 	waitpid(pid, &st, 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_true(seen > 0);
-	assert_int_equal(userinfo_get(u, 0, 1, &out), 0);
+	assert_int_equal(userinfo_get(u, 0, 1, "nick", &out), 0);
 	assert_int_equal(out.user[0], 'a' + 199999 % 26);
 	userinfo_destroy(u);
 }
