@@ -51,6 +51,11 @@ class ForkchatdController(BaseServerController, DirectoryBasedController):
             "My.Little.Server",
             "--log-level",
             "warn",
+            # the suite's clients answer no PING of ours
+            "--ping-interval",
+            "300",
+            "--pong-timeout",
+            "300",
         ]
         if password is not None:
             args += ["--irc-password", password]
