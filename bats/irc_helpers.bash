@@ -4,8 +4,9 @@
 #                                server name irc.test (IRCSRV)
 #   fc_connect_irc NAME          open a raw IRC connection called NAME
 #   fc_isend NAME LINE           send LINE + "\r\n"
-#   fc_register NAME [NICK]      connect, NICK + USER, read up to the end of
-#                                the welcome burst (422: no MOTD configured)
+#   fc_register NAME [NICK]      connect, NICK + USER, read the welcome burst
+#                                and the JOIN of &all up to its 366
+#   fc_pfx NICK                  NICK's prefix as fc_register made it
 #   fc_iexpect NAME LINE         the next line (\r stripped) must be LINE
 #   fc_iwait NAME REGEX          skip lines until one matches REGEX
 #   fc_file_wait FILE REGEX      a client's log/out file gets a matching line
@@ -56,10 +57,14 @@ fc_register() {
 	fc_connect_irc "$name"
 	fc_isend "$name" "NICK $nick"
 	fc_isend "$name" "USER $nick 0 * :$nick test"
-	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC network, $nick"
+	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC Network, $nick"
 	fc_iwait "$name" "^:$IRCSRV (376|422) $nick "
-	fc_iexpect "$name" ":$nick!$nick@127.0.0.1 JOIN &all"
+	fc_iexpect "$name" ":$(fc_pfx "$nick") JOIN &all"
 	fc_iwait "$name" "^:$IRCSRV 366 $nick &all "
+}
+
+fc_pfx() {
+	echo "$1!~$1@127.0.0.1"
 }
 
 fc_file_wait() {
@@ -83,4 +88,8 @@ fc_pane_wait() {
 		fi
 		sleep 0.05
 	done
+}
+
+fc_iexpect_match() {
+	fc_expect_match "$1" "$2"
 }

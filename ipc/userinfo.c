@@ -4,6 +4,7 @@
 #include "userinfo.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -80,10 +81,10 @@ userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		out->host[UINFO_HOST_SZ - 1] = '\0';
 		out->real[UINFO_REAL_SZ - 1] = '\0';
 		out->away[UINFO_AWAY_SZ - 1] = '\0';
-		return a != 0 && out->conn_id == conn_id &&
-				       strcmp(out->nick, nick) == 0
-			       ? 0
-			       : -1;
+		out->prev[UINFO_NICK_SZ - 1] = '\0';
+		bool named = strcmp(out->nick, nick) == 0 ||
+			     (out->prev[0] && strcmp(out->prev, nick) == 0);
+		return a != 0 && out->conn_id == conn_id && named ? 0 : -1;
 	}
 	return -1;
 }

@@ -19,6 +19,7 @@
 struct uinfo {
 	uint32_t conn_id;         /* the connection that wrote it, */
 	char nick[UINFO_NICK_SZ]; /* under this name */
+	char prev[UINFO_NICK_SZ]; /* or the one before a rename */
 	char user[UINFO_USER_SZ];
 	char host[UINFO_HOST_SZ];
 	char real[UINFO_REAL_SZ];
@@ -35,9 +36,10 @@ struct userinfo *userinfo_create(uint32_t max_users);
 void userinfo_destroy(struct userinfo *u);
 /* Write slot's entry (only its serving worker does). */
 void userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in);
-/* Copy slot's entry if connection conn_id wrote it under the name nick:
- * 0, else -1. An entry stays after its user leaves (events about the
- * leaver still find its host) until the slot's next IRC user writes it. */
+/* Copy slot's entry if connection conn_id wrote it under the name nick
+ * (or as its name before a rename): 0, else -1. An entry stays after its user
+ * leaves (events about the leaver still find its host) until the slot's next
+ * IRC user writes it. */
 int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		 const char *nick, struct uinfo *out);
 

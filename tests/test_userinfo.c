@@ -46,6 +46,12 @@ test_put_get_clear(void **state)
 	assert_int_equal(userinfo_get(u, 1, 8, "nick", &out), -1);
 	assert_int_equal(userinfo_get(u, 1, 7, "Nick", &out), -1);
 	assert_int_equal(userinfo_get(u, 9, 7, "nick", &out), -1);
+	/* after a rename, the old name finds it too */
+	snprintf(in.prev, sizeof(in.prev), "old");
+	userinfo_put(u, 1, &in);
+	assert_int_equal(userinfo_get(u, 1, 7, "old", &out), 0);
+	assert_int_equal(userinfo_get(u, 1, 7, "nick", &out), 0);
+	assert_int_equal(userinfo_get(u, 1, 7, "older", &out), -1);
 	/* the slot's next writer replaces it */
 	fill(&in, 9, 'b');
 	userinfo_put(u, 1, &in);
