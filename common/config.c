@@ -65,6 +65,7 @@ static const struct key_def keys[] = {
 	{"server-name", K_TEXT, L(server_name),
 	 sizeof(((struct fc_limits *)0)->server_name), 0, 0},
 	{"motd", K_STR, L(motd), FC_PATH_SZ, 0, 0},
+	{"irc-join-all", K_U32, L(irc_join_all), 0, 0, 1},
 	{"irc-password", K_TEXT, L(irc_password),
 	 sizeof(((struct fc_limits *)0)->irc_password), 0, 0},
 };
@@ -109,6 +110,7 @@ config_defaults(struct fc_config *c)
 	c->lim.flood_burst = 200;
 	c->lim.flood_max_queued = 1000;
 	c->lim.log_level = 2;
+	c->lim.irc_join_all = 1;
 	if (gethostname(c->lim.server_name, sizeof(c->lim.server_name) - 1) <
 		    0 ||
 	    !config_valid_server_name(c->lim.server_name))

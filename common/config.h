@@ -40,6 +40,7 @@ struct fc_limits {
 	char server_name[64];  /* irc: the prefix of server replies */
 	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */
 	char irc_password[64]; /* irc: PASS needed to register, "" none */
+	uint32_t irc_join_all; /* irc: join &all at registration (1) */
 };
 
 struct fc_config {

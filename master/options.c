@@ -51,6 +51,7 @@ static const struct option longopts[] = {
 	{"server-name", required_argument, NULL, 1},
 	{"motd", required_argument, NULL, 1},
 	{"irc-password", required_argument, NULL, 1},
+	{"irc-join-all", required_argument, NULL, 1},
 	{NULL, 0, NULL, 0},
 };
 
@@ -93,6 +94,7 @@ options_usage(FILE *out)
 		"      --server-name NAME        irc: the server's name (the host name)\n"
 		"      --motd FILE               irc: message of the day (none: 422)\n"
 		"      --irc-password PASS       irc: PASS needed to register (none)\n"
+		"      --irc-join-all 0|1        irc: join &all at registration (1)\n"
 		"      --control-socket PATH     status socket (mode 0600)\n"
 		"      --log-file FILE           log here (reopened on SIGUSR1)\n"
 		"      --log-level LEVEL         error, warn, info or debug (info)\n"

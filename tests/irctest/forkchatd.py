@@ -51,6 +51,10 @@ class ForkchatdController(BaseServerController, DirectoryBasedController):
             "My.Little.Server",
             "--log-level",
             "warn",
+            # irctest's tests assume a server without a server-wide
+            # channel: no &all (with its JOIN/QUIT of everyone) unless asked
+            "--irc-join-all",
+            "0",
             # the suite's clients answer no PING of ours
             "--ping-interval",
             "300",
