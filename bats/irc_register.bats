@@ -148,17 +148,19 @@ load irc_helpers
 	fc_iexpect a ":$IRCSRV 461 alice USER :Not enough parameters"
 }
 
-@test "irc.reg.cap: CAP LS 302 gets CAP * LS and holds registration until CAP END; CAP REQ gets NAK" {
+@test "irc.reg.cap: CAP LS 302 lists what is implemented and holds registration until CAP END; CAP REQ of anything else gets NAK" {
 	fc_start_irc
 	fc_connect_irc a
 	fc_isend a "CAP LS 302"
-	fc_iexpect a ":$IRCSRV CAP * LS :"
+	fc_iexpect a ":$IRCSRV CAP * LS :multi-prefix userhost-in-names"
 	fc_isend a "NICK alice"
 	fc_isend a "USER al 0 * :Al"
 	fc_isend a "CAP REQ :multi-prefix sasl"
 	fc_iexpect a ":$IRCSRV CAP alice NAK :multi-prefix sasl"
 	fc_isend a "CAP LIST"
 	fc_iexpect a ":$IRCSRV CAP alice LIST :"
+	fc_isend a "CAP REQ :multi-prefix"
+	fc_iexpect a ":$IRCSRV CAP alice ACK :multi-prefix"
 	fc_expect_silent a 0.3
 	fc_isend a "CAP END"
 	fc_iexpect a ":$IRCSRV 001 alice :Welcome to the forkchat IRC Network, alice"

@@ -74,7 +74,7 @@ enum ev_flag {
 /* FR_EVENT payload: this struct, then text_len bytes of text. */
 struct ev_body {
 	uint16_t kind;
-	uint16_t flags; /* enum ev_flag, and the sender's dialect */
+	uint16_t flags;      /* enum ev_flag, and the sender's dialect */
 	int32_t target_slot; /* -1: every local user (filtered by kind) */
 	uint32_t target_conn;
 	uint32_t room;

@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../worker/spool.h"
+#include "../ipc/userinfo.h"
 #include "master.h"
 #include "options.h"
 
@@ -366,7 +367,8 @@ master_setup(struct master *m, int *ready_fd)
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
 				 m->cfg.lim.max_line};
 	m->reg = registry_create(&lim);
-	if (m->reg == NULL) {
+	m->uinfo = m->reg ? userinfo_create(m->cfg.max_users) : NULL;
+	if (m->reg == NULL || m->uinfo == NULL) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
 			strerror(errno));
 		return 1;

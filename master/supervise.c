@@ -54,7 +54,7 @@ slot_fork(struct master *m, struct wslot *s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		fd_set_nonblock(sv[1]);
-		int rc = worker_main(&m->cfg, m->reg, s->idx, s->gen,
+		int rc = worker_main(&m->cfg, m->reg, m->uinfo, s->idx, s->gen,
 				     m->nworkers, sv[1], m->ls.fd[s->idx],
 				     m->ls.nlisten, &m->pem);
 		_exit(rc);
