@@ -11,7 +11,8 @@ CLIENT_PIDS=()
 TMUX_SOCK=
 
 setup() {
-	fc_start_irc
+	# the test users here answer no PING: a heartbeat beyond a test
+	fc_start_irc --ping-interval 120 --pong-timeout 60
 	fc_login alice
 	fc_login_numeric nora
 	fc_send nora "ROOM lobby"
@@ -40,7 +41,7 @@ others_see_logout() {
 	fc_wait_for alice "LEFT $1"
 	fc_wait_for nora "711 $1 logout"
 	fc_send alice "USERS"
-	fc_expect alice "OK USERS alice:nora"
+	fc_expect alice "OK USERS nora:alice"
 }
 
 # The okfail and numeric users talk to the IRC user $1 (room and private).
@@ -57,10 +58,10 @@ others_talk_to() {
 
 # What the IRC user $1 said (after others_talk_to's checks on its side).
 others_heard_from() {
-	fc_wait_for nora "702 lobby $1 room hello from $1"
-	fc_wait_for nora "701 $1 private hello from $1"
-	fc_wait_for alice "NPM $1 private hello from $1"
-	fc_wait_for alice "BCST $1 broadcast hello from $1"
+	fc_wait_all nora "702 lobby $1 room hello from $1" \
+		"701 $1 private hello from $1" "703 $1 broadcast hello from $1"
+	fc_wait_all alice "NPM $1 private hello from $1" \
+		"BCST $1 broadcast hello from $1"
 }
 
 @test "clients: ii registers, joins #lobby, talks both ways with okfail and numeric users, sees presence, quits" {
@@ -90,7 +91,7 @@ others_heard_from() {
 	fc_file_wait "$s/#lobby/out" "nora.* has left #lobby"
 	fc_send alice "QUIT"
 	fc_expect alice "OK GOODBYE"
-	fc_file_wait "$s/&all/out" "alice.* has quit"
+	fc_file_wait "$s/out" "alice\\(alice@okfail\\) has quit"
 	fc_login alice
 	fc_file_wait "$s/&all/out" "alice.* has joined &all"
 	echo "/q see you" >"$s/in"
@@ -110,7 +111,7 @@ wee() {
 	WEEDIR=$BATS_TEST_TMPDIR/wee
 	local logs=$WEEDIR/logs
 	mkdir -p "$WEEDIR"
-	weechat-headless --dir "$WEEDIR" -r "/set logger.file.flush_delay 0;/set logger.file.mask \$plugin.\$name.weechatlog;/set fifo.file.enabled on;/server add fc 127.0.0.1/$IRCPORT -notls;/set irc.server.fc.nicks weeuser;/set irc.server.fc.username weeuser;/set irc.server.fc.autojoin #lobby;/connect fc" \
+	weechat-headless --dir "$WEEDIR" -r "/set logger.file.flush_delay 0;/set logger.file.mask \$plugin.\$name.weechatlog;/set fifo.file.enabled on;/server add fc 127.0.0.1/$IRCPORT -notls;/set irc.server.fc.nicks weeuser;/set irc.server.fc.username weeuser;/set irc.server.fc.autojoin #lobby;/set irc.server.fc.anti_flood_prio_high 0;/set irc.server.fc.anti_flood_prio_low 0;/connect fc" \
 		>"$WEEDIR.out" 2>&1 </dev/null &
 	CLIENT_PIDS+=($!)
 	others_see_login weeuser
@@ -124,7 +125,7 @@ wee() {
 	wee "irc.fc.#lobby *room hello from weeuser"
 	wee "irc.server.fc */msg nora private hello from weeuser"
 	wee "irc.server.fc */msg alice private hello from weeuser"
-	wee "irc.fc.&all *broadcast hello from weeuser"
+	wee "irc.server.fc */msg &all broadcast hello from weeuser"
 	others_heard_from weeuser
 	fc_send nora "LEVE lobby"
 	fc_expect nora "200 Left lobby"
@@ -132,6 +133,8 @@ wee() {
 	fc_send alice "QUIT"
 	fc_expect alice "OK GOODBYE"
 	fc_file_wait "$logs/irc.fc.&all.weechatlog" "alice.*has quit"
+	fc_login alice
+	fc_file_wait "$logs/irc.fc.&all.weechatlog" "alice.*has joined &all"
 	wee "irc.server.fc */quit see you"
 	others_see_logout weeuser
 }
@@ -146,11 +149,13 @@ irs() {
 	command -v irssi >/dev/null || fail "irssi is not installed"
 	local home=$BATS_TEST_TMPDIR/irssi
 	mkdir -p "$home"
-	# queries open no window: private messages show in the status window
+	# queries open no window: private messages show in the status window;
+	# no client-side flood delay (irssi's default sends 1 line per 2.2 s)
 	cat >"$home/config" <<-'EOF'
 		settings = {
 		  core = { real_name = "irssi user"; user_name = "irsuser"; nick = "irsuser"; };
-		  "fe-common/core" = { autocreate_query_level = "none"; };
+		  "irc/core" = { cmd_queue_speed = "0msec"; cmds_max_at_once = "100"; };
+		  "fe-common/core" = { autocreate_query_level = "none"; autocreate_own_query = "no"; };
 		};
 	EOF
 	TMUX_SOCK=$BATS_TEST_TMPDIR/tmux.sock
@@ -166,7 +171,7 @@ irs() {
 	fc_pane_wait "$TMUX_SOCK" "<.?nora> room hello from nora"
 	irs "/msg nora private hello from irsuser"
 	irs "/msg alice private hello from irsuser"
-	irs "room hello from irsuser"
+	irs "/msg #lobby room hello from irsuser"
 	irs "/msg &all broadcast hello from irsuser"
 	others_heard_from irsuser
 	fc_send nora "LEVE lobby"
@@ -180,6 +185,8 @@ irs() {
 	fc_send alice "QUIT"
 	fc_expect alice "OK GOODBYE"
 	fc_pane_wait "$TMUX_SOCK" "alice .* has quit"
+	fc_login alice
+	fc_pane_wait "$TMUX_SOCK" "alice .* has joined &all"
 	irs "/quit see you"
 	others_see_logout irsuser
 }

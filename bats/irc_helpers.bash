@@ -9,6 +9,7 @@
 #   fc_pfx NICK                  NICK's prefix as fc_register made it
 #   fc_iexpect NAME LINE         the next line (\r stripped) must be LINE
 #   fc_iwait NAME REGEX          skip lines until one matches REGEX
+#   fc_wait_all NAME LINE...     every LINE comes, in any order (deadline)
 #   fc_file_wait FILE REGEX      a client's log/out file gets a matching line
 #   fc_pane_wait SOCK REGEX      a tmux pane shows a matching line
 
@@ -65,6 +66,23 @@ fc_register() {
 
 fc_pfx() {
 	echo "$1!~$1@127.0.0.1"
+}
+
+fc_wait_all() {
+	local name=$1 deadline=$((SECONDS + FC_TIMEOUT)) seen="" l i
+	shift
+	local -a want=("$@")
+	while [ ${#want[@]} -gt 0 ] && [ $SECONDS -le $deadline ]; do
+		fc_read "$name" 1 || continue
+		for i in "${!want[@]}"; do
+			if [ "$FC_LAST" = "${want[i]}" ]; then
+				unset "want[i]"
+				break
+			fi
+		done
+		seen+="$FC_LAST | "
+	done
+	[ ${#want[@]} -eq 0 ] || fail "$name: '${want[*]}' never came (saw: $seen)"
 }
 
 fc_file_wait() {

@@ -205,16 +205,26 @@ send_motd(struct client *c)
 	num(c, 376, ":End of /MOTD command.");
 }
 
+/* When this worker began serving IRC: the server's creation time (003)
+ * and every channel's (329), as no room keeps one. */
+static time_t
+irc_epoch(void)
+{
+	static time_t t;
+
+	if (t == 0)
+		t = time(NULL);
+	return t;
+}
+
 static void
 send_welcome(struct client *c)
 {
-	static char created[64];
+	char created[64];
+	time_t t = irc_epoch();
 
-	if (!created[0]) {
-		time_t t = time(NULL);
-		strftime(created, sizeof(created),
-			 "%a %b %d %Y at %H:%M:%S UTC", gmtime(&t));
-	}
+	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC",
+		 gmtime(&t));
 	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
 	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
 	num(c, 3, ":This server was created %s", created);
@@ -1192,6 +1202,7 @@ mode_chan(struct client *c, const struct irc_msg *m, int room)
 	chan_name(c, room, chan, sizeof(chan));
 	if (m->nparams == 1) {
 		num(c, 324, "%s +nt", chan);
+		num(c, 329, "%s %lld", chan, (long long)irc_epoch());
 		return;
 	}
 	const struct irc_param *p = &m->params[1];
