@@ -74,7 +74,7 @@ setup() {
 	fc_iexpect c ":$IRCSRV PONG $IRCSRV :done"
 }
 
-@test "irc.cross.presence: registration and QUIT are JOINED/LEFT and 710/711; logins and logouts reach IRC users as JOIN &all and QUIT" {
+@test "irc.cross.presence + irc.quit: registration and QUIT are JOINED/LEFT and 710/711; logins and logouts reach IRC users as JOIN &all and QUIT" {
 	fc_login alice
 	fc_login_numeric nora
 	fc_register c carol
