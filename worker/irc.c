@@ -1068,19 +1068,36 @@ who_reply(struct client *c, const char *chan, const struct reg_user_view *v)
 	    v->name, u.away[0] ? "G" : "H", u.real);
 }
 
-/* ASCII case-insensitive glob: * and ? */
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ASCII case-insensitive glob with * and ?, without recursion: on a
+ * mismatch, the last * takes one more character. */
 static bool
 glob(const char *pat, const char *s)
 {
-	if (*pat == '\0')
-		return *s == '\0';
-	if (*pat == '*')
-		return glob(pat + 1, s) || (*s && glob(pat, s + 1));
-	if (*s == '\0')
-		return false;
-	if (*pat != '?' && !irc_eq(pat, 1, s, 1))
-		return false;
-	return glob(pat + 1, s + 1);
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || (*pat && lower(*pat) == lower(*s))) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
 }
 
 static bool
@@ -1564,9 +1581,11 @@ put_text(struct sendq *q, const struct ev_view *ev, const char *target)
 		return put_line(q, ":%s %s %s :%.*s", pfx, verb, target,
 				(int)ev->text_len, ev->text);
 	int n = snprintf(head, sizeof(head), ":%s %s %s", pfx, verb, target);
+	if (n < 0)
+		return -1;
 	size_t cap = ev->text_len / 256 * IRC_LINE_MAX + 2 * IRC_LINE_MAX;
 	char *buf = malloc(cap);
-	if (buf == NULL || n < 0)
+	if (buf == NULL)
 		return -1;
 	size_t len = irc_split_lines(buf, cap, head, (size_t)n, ev->text,
 				     ev->text_len);
