@@ -224,12 +224,13 @@ setup() {
 	fc_iexpect a ":$IRCSRV 461 alice TOPIC :Not enough parameters"
 }
 
-@test "irc.mode.channel: MODE #c gets 324 +nt; MODE #c b/e/I end their empty lists; a change gets 482" {
+@test "irc.mode.channel: MODE #c gets 324 +nt and 329; MODE #c b/e/I end their empty lists; a change gets 482" {
 	fc_register a alice
 	fc_isend a "JOIN #one"
 	fc_iwait a " 366 alice #one "
 	fc_isend a "MODE #one"
 	fc_iexpect a ":$IRCSRV 324 alice #one +nt"
+	fc_iexpect_match a "^:$IRCSRV 329 alice #one [0-9]+$"
 	fc_isend a "MODE #one b"
 	fc_iexpect a ":$IRCSRV 368 alice #one :End of channel ban list"
 	fc_isend a "MODE #one +b"
@@ -244,6 +245,7 @@ setup() {
 	fc_iexpect a ":$IRCSRV 403 alice #none :No such channel"
 	fc_isend a "MODE &all"
 	fc_iexpect a ":$IRCSRV 324 alice &all +nt"
+	fc_iexpect_match a "^:$IRCSRV 329 alice &all [0-9]+$"
 }
 
 @test "irc.mode.user: MODE nick gets 221; +i is echoed; other users get 502, unknown nicks 401, unknown flags 501" {
