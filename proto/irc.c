@@ -112,18 +112,6 @@ irc_fit(const char *text, size_t len, size_t room)
 	return utf8_floor(text, room);
 }
 
-static size_t
-finish_line(char *buf, int n)
-{
-	size_t len = (size_t)n;
-
-	if (len > IRC_LINE_MAX - 2)
-		len = utf8_floor(buf, IRC_LINE_MAX - 2);
-	buf[len++] = '\r';
-	buf[len++] = '\n';
-	return len;
-}
-
 size_t
 irc_line(char *buf, size_t cap, const char *fmt, ...)
 {
@@ -137,10 +125,13 @@ irc_line(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return 0;
-	if ((size_t)n >= sizeof(tmp))
-		n = (int)sizeof(tmp) - 1;
-	memcpy(buf, tmp, (size_t)n + 1);
-	return finish_line(buf, n);
+	size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
+	if (len > IRC_LINE_MAX - 2)
+		len = utf8_floor(tmp, IRC_LINE_MAX - 2);
+	memcpy(buf, tmp, len);
+	buf[len++] = '\r';
+	buf[len++] = '\n';
+	return len;
 }
 
 size_t
