@@ -15,6 +15,7 @@ struct uinfo_slot {
 
 struct userinfo {
 	uint32_t n;
+	_Atomic uint32_t peak;
 	size_t size;
 	struct uinfo_slot slots[];
 };
@@ -58,6 +59,17 @@ userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in)
 	if (u == NULL || slot >= u->n)
 		return;
 	slot_write(&u->slots[slot], in);
+}
+
+uint32_t
+userinfo_peak(struct userinfo *u, uint32_t now)
+{
+	if (u == NULL)
+		return now;
+	uint32_t p = atomic_load(&u->peak);
+	while (now > p && !atomic_compare_exchange_weak(&u->peak, &p, now))
+		;
+	return now > p ? now : p;
 }
 
 int

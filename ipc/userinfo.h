@@ -26,6 +26,7 @@ struct uinfo {
 	char away[UINFO_AWAY_SZ]; /* "" when not away */
 	int64_t signon;           /* seconds since the epoch */
 	int64_t last_msg;         /* when it last sent a message (idle) */
+	bool invisible;           /* user mode +i: hidden from WHO masks */
 };
 
 struct userinfo;
@@ -36,6 +37,8 @@ struct userinfo *userinfo_create(uint32_t max_users);
 void userinfo_destroy(struct userinfo *u);
 /* Write slot's entry (only its serving worker does). */
 void userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in);
+/* The most users seen at once (LUSERS' max): raised to now, returned. */
+uint32_t userinfo_peak(struct userinfo *u, uint32_t now);
 /* Copy slot's entry if connection conn_id wrote it under the name nick
  * (or as its name before a rename): 0, else -1. An entry stays after its user
  * leaves (events about the leaver still find its host) until the slot's next

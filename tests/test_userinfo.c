@@ -57,6 +57,10 @@ test_put_get_clear(void **state)
 	userinfo_put(u, 1, &in);
 	assert_int_equal(userinfo_get(u, 1, 7, "nick", &out), -1);
 	assert_int_equal(userinfo_get(u, 1, 9, "nick", &out), 0);
+	/* the peak only rises */
+	assert_int_equal(userinfo_peak(u, 3), 3);
+	assert_int_equal(userinfo_peak(u, 1), 3);
+	assert_int_equal(userinfo_peak(u, 5), 5);
 	userinfo_destroy(u);
 }
 

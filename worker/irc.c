@@ -135,6 +135,7 @@ irc_publish(struct client *c)
 	snprintf(u.real, sizeof(u.real), "%s", IRC(c)->real);
 	snprintf(u.away, sizeof(u.away), "%s", IRC(c)->away);
 	u.signon = IRC(c)->signon;
+	u.invisible = IRC(c)->invisible;
 	u.last_msg = IRC(c)->last_msg;
 	userinfo_put(c->w->uinfo, (uint32_t)c->slot, &u);
 }
@@ -175,14 +176,15 @@ send_lusers(struct client *c)
 {
 	uint32_t users = registry_user_count(c->w->reg);
 	uint32_t rooms = registry_room_count(c->w->reg);
+	uint32_t peak = userinfo_peak(c->w->uinfo, users);
 
 	num(c, 251, ":There are %u users and 0 invisible on 1 servers", users);
 	num(c, 254, "%u :channels formed", rooms + 1);
 	num(c, 255, ":I have %u clients and 0 servers", users);
-	num(c, 265, "%u %u :Current local users %u, max %u", users, users,
-	    users, users);
-	num(c, 266, "%u %u :Current global users %u, max %u", users, users,
-	    users, users);
+	num(c, 265, "%u %u :Current local users %u, max %u", users, peak, users,
+	    peak);
+	num(c, 266, "%u %u :Current global users %u, max %u", users, peak,
+	    users, peak);
 }
 
 static void
@@ -366,6 +368,7 @@ irc_login_result(struct client *c, int rc)
 	if (rc != 0)
 		return;
 	s->signon = s->last_msg = time(NULL);
+	userinfo_peak(c->w->uinfo, registry_user_count(c->w->reg));
 	irc_publish(c);
 	send_welcome(c);
 	if (c->w->lim.irc_join_all)
@@ -1101,11 +1104,25 @@ glob(const char *pat, const char *s)
 }
 
 static bool
+shares_room(struct client *c, uint32_t slot)
+{
+	for (size_t i = 0; i < c->nrooms; i++)
+		if (registry_room_has(c->w->reg, c->rooms[i], slot))
+			return true;
+	return false;
+}
+
+/* A WHO mask finds users it matches; an invisible one (+i) only if it is
+ * the asker or shares a room with it. */
+static bool
 who_matches(struct client *c, const char *mask, const struct reg_user_view *v)
 {
 	struct uinfo u;
 
 	user_host(c->w, v, &u);
+	if (u.invisible && v->slot != (uint32_t)c->slot &&
+	    !shares_room(c, v->slot))
+		return false;
 	return glob(mask, v->name) || glob(mask, u.user) ||
 	       glob(mask, u.host) || glob(mask, u.real) || glob(mask, srv(c));
 }
@@ -1211,6 +1228,30 @@ cmd_away(struct client *c, const struct irc_msg *m)
 
 /* ---- MODE ---- */
 
+/* MODE #c +o/+v nick: 401 for no such nick, 441 for one not in the
+ * channel; true when the target (if any) is fine. */
+static bool
+mode_target_ok(struct client *c, const struct irc_msg *m, int room,
+	       const char *chan)
+{
+	struct reg_user_view v;
+	const struct irc_param *f = &m->params[1];
+	bool whom = memchr(f->p, 'o', f->len) || memchr(f->p, 'v', f->len);
+
+	if (m->nparams < 3 || !whom)
+		return true;
+	const struct irc_param *t = &m->params[2];
+	if (!lookup_user(c, t, &v)) {
+		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
+		return false;
+	}
+	bool in = room < 0 ||
+		  registry_room_has(c->w->reg, (uint32_t)room, v.slot);
+	if (!in)
+		num(c, 441, "%s %s :They aren't on that channel", v.name, chan);
+	return in;
+}
+
 static void
 mode_chan(struct client *c, const struct irc_msg *m, int room)
 {
@@ -1237,7 +1278,7 @@ mode_chan(struct client *c, const struct irc_msg *m, int room)
 		num(c, 347, "%s :End of channel invite list", chan);
 	else if (!is_member(c, room))
 		num(c, 442, "%s :You're not on that channel", chan);
-	else
+	else if (mode_target_ok(c, m, room, chan))
 		num(c, 482, "%s :You're not channel operator", chan);
 }
 
@@ -1265,6 +1306,7 @@ mode_self(struct client *c, const struct irc_msg *m)
 		}
 		if (f == 'i' && IRC(c)->invisible != add) {
 			IRC(c)->invisible = add;
+			irc_publish(c);
 			done[n++] = add ? '+' : '-';
 			done[n++] = 'i';
 		}
