@@ -1112,15 +1112,16 @@ shares_room(struct client *c, uint32_t slot)
 	return false;
 }
 
-/* A WHO mask finds users it matches; an invisible one (+i) only if it is
- * the asker or shares a room with it. */
+/* A WHO mask finds users it matches; a wildcard mask finds an invisible
+ * one (+i) only if it is the asker or shares a room with it. */
 static bool
 who_matches(struct client *c, const char *mask, const struct reg_user_view *v)
 {
 	struct uinfo u;
 
 	user_host(c->w, v, &u);
-	if (u.invisible && v->slot != (uint32_t)c->slot &&
+	bool wild = strpbrk(mask, "*?") != NULL;
+	if (wild && u.invisible && v->slot != (uint32_t)c->slot &&
 	    !shares_room(c, v->slot))
 		return false;
 	return glob(mask, v->name) || glob(mask, u.user) ||
