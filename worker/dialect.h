@@ -26,7 +26,8 @@ struct cmd_def {
  * text, which has text_len bytes. */
 struct ev_view {
 	const char *sender;
-	const char *sender_uh; /* "user@host" (irc), else "name@dialect" */
+	const char *sender_uh; /* "user@host" of an IRC sender, else NULL; set
+				  for dialects with sender_host */
 	const char *to;        /* the recipient, for events to one user */
 	const char *room; /* room events: the room's name ("?" if unknown) */
 	const char *text;
@@ -69,6 +70,8 @@ struct dialect_def {
 	render_fn render[EV_KIND_MAX];
 	/* takes texts with IRC formatting and CTCP codes (EVF_RAW_ONLY) */
 	bool raw_text;
+	/* its renders show the sender's user@host (ev_view.sender_uh) */
+	bool sender_host;
 	/* does c get ev beyond the rule for its kind (it may note what it
 	 * learns); NULL: every recipient the kind names */
 	bool (*wants)(struct client *c, const struct ev_body *ev);

@@ -22,6 +22,8 @@ is_room_kind(uint16_t kind)
 struct rendered {
 	const struct dialect_def *d[RENDER_SLOTS];
 	struct ev_view v;
+	const struct ev_body *ev;
+	bool uh_done; /* the sender's user@host was looked up */
 	char uh[UINFO_USER_SZ + UINFO_HOST_SZ + 1];
 };
 
@@ -39,7 +41,21 @@ rendered_init(struct worker *w, struct rendered *r, const struct ev_body *ev,
 				.text = text,
 				.text_len = ev->text_len,
 				.flags = ev->flags};
+	r->ev = ev;
+	r->uh_done = false;
+}
+
+/* The sender's user@host, looked up once per event and only for a
+ * dialect that shows it. */
+static void
+rendered_host(struct worker *w, struct rendered *r)
+{
+	const struct ev_body *ev = r->ev;
 	struct uinfo u;
+
+	if (r->uh_done)
+		return;
+	r->uh_done = true;
 	if (userinfo_get(w->uinfo, ev->sender_slot, ev->sender_conn, ev->sender,
 			 &u) == 0) {
 		snprintf(r->uh, sizeof(r->uh), "%s@%s", u.user, u.host);
@@ -68,6 +84,8 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	r->d[i] = c->d;
 	q->len = q->head = 0;
 	r->v.to = c->name;
+	if (c->d->sender_host)
+		rendered_host(w, r);
 	if (fn(q, &r->v) < 0)
 		q->len = 0;
 	return sendq_len(q) ? q : NULL;

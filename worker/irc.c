@@ -1717,6 +1717,7 @@ const struct dialect_def irc_dialect = {
 	.release = irc_release,
 	.ping = irc_ping,
 	.raw_text = true,
+	.sender_host = true,
 	.wants = irc_wants,
 	.on_too_long = irc_too_long,
 	.quit_text = irc_quit_text,
