@@ -3,6 +3,7 @@
 # rows irc.frame.*, irc.reg.*, irc.welcome.*): framing, NICK/USER in either
 # order, CAP, PASS, 451/431/432/433/462, the welcome burst, MOTD.
 
+bats_require_minimum_version 1.5.0
 load irc_helpers
 
 @test "irc.frame.eol: lines end in \\r\\n or \\n, the server sends \\r\\n" {
@@ -227,4 +228,31 @@ load irc_helpers
 	fc_iexpect a ":$IRCSRV PONG $IRCSRV :one"
 	fc_isend a "@label=1 PiNg :two words"
 	fc_iexpect a ":$IRCSRV PONG $IRCSRV :two words"
+}
+
+@test "irc.frame.tls: an irc+tls listener serves the same dialect over TLS" {
+	fc_make_cert one localhost
+	fc_start_irc -l irc+tls=127.0.0.1:0 --tls-cert "$BATS_TEST_TMPDIR/one.pem" \
+		--tls-key "$BATS_TEST_TMPDIR/one.key"
+	local port
+	port=$(fc_port_of irc+tls)
+	[ -n "$port" ] || fail "no irc+tls port in $FC_LOG"
+	fc_login_numeric nora
+	run -0 timeout 20 "$FC_PYTHON" - "$port" "$BATS_TEST_TMPDIR/one.pem" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="localhost")
+s.sendall(b"NICK carol\r\nUSER carol 0 * :c\r\nPRIVMSG nora :over tls\r\nQUIT :bye\r\n")
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(buf.decode())
+PY
+	assert_line ":$IRCSRV 001 carol :Welcome to the forkchat IRC Network, carol"$'\r'
+	assert_line "ERROR :Closing link: carol[127.0.0.1] (Quit: bye)"$'\r'
+	fc_wait_for nora "701 carol over tls"
 }
