@@ -37,7 +37,7 @@ setup() {
 	fc_iexpect d ":$(fc_pfx dave) PRIVMSG dave :to both"
 }
 
-@test "irc.cross.pm.errors: 411 no recipient, 412 no text, 401 no such nick, 403 no such channel, 404 not a member" {
+@test "irc.cross.pm.errors: 411 no recipient, 412 no text, 401 no such nick, 403 no such channel, 407 over 4 targets, 404 not a member" {
 	fc_register c carol
 	fc_isend c "PRIVMSG"
 	fc_iexpect c ":$IRCSRV 411 carol :No recipient given (PRIVMSG)"
@@ -49,6 +49,8 @@ setup() {
 	fc_iexpect c ":$IRCSRV 401 carol nobody :No such nick/channel"
 	fc_isend c "PRIVMSG #nope :hi"
 	fc_iexpect c ":$IRCSRV 403 carol #nope :No such channel"
+	fc_isend c "PRIVMSG a1,a2,a3,a4,a5 :hi"
+	fc_iexpect c ":$IRCSRV 407 carol a1,a2,a3,a4,a5 :Too many targets"
 	fc_login_numeric nora
 	fc_iexpect c ":nora!nora@numeric JOIN &all"
 	fc_send nora "ROOM lobby"

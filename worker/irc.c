@@ -913,9 +913,19 @@ send_msg(struct client *c, const struct irc_msg *m, bool notice)
 			num(c, 412, ":No text to send");
 		return;
 	}
+	const struct irc_param *t = &m->params[0];
+	size_t targets = 1;
+	for (size_t i = 0; i < t->len; i++)
+		targets += t->p[i] == ',';
+	if (targets > IRC_TARGETS) {
+		if (!notice)
+			num(c, 407, "%.*s :Too many targets", (int)t->len,
+			    t->p);
+		return;
+	}
 	msg_text = &m->params[1];
 	msg_notice = notice;
-	each_item(c, &m->params[0], msg_item);
+	each_item(c, t, msg_item);
 	IRC(c)->last_msg = time(NULL);
 	irc_publish(c);
 }
