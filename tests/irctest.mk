@@ -13,9 +13,10 @@ irctest: all
 irctest-compare: all
 	@FORKCHATD=$(abspath $(BIN)/forkchatd) sh tests/irctest/compare.sh
 
-# after the bats tests in make test (irctest runs only the plain build)
+# last in make test, after the unit and bats tests, so that its line (or the
+# line saying it was skipped) ends the output; the plain build only
 test: irctest-in-test
-irctest-in-test: bats
+irctest-in-test: unit bats
 ifeq ($(SAN),1)
 	@echo "irctest: skipped under SAN=1 (make irctest runs it)"
 else
