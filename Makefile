@@ -15,7 +15,7 @@ SYSCONFDIR ?= /etc
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
-LDLIBS_D = -lpthread -lm -lssl -lcrypto
+LDLIBS_D = -lpthread -lm -lssl -lcrypto -lhiredis
 LDLIBS_C = -lssl -lcrypto -ledit -lm
 
 ifeq ($(SAN),1)
@@ -28,15 +28,17 @@ BUILD   := build/opt
 BIN     := bin
 endif
 
-COMMON_SRC = common/log.c common/util.c common/config.c common/loop.c common/tlsctx.c
+COMMON_SRC = common/log.c common/util.c common/config.c common/loop.c common/tlsctx.c common/safefile.c
 PROTO_SRC  = proto/line.c proto/wire.c proto/irc.c
-IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/frame.c ipc/chan.c ipc/userinfo.c
+IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/frame.c ipc/chan.c ipc/metrics.c ipc/userinfo.c
 WORKER_SRC = $(wildcard worker/*.c)
 MASTER_SRC = $(wildcard master/*.c)
+CLUSTER_SRC = $(wildcard cluster/*.c)
 CLIENT_SRC = $(wildcard client/*.c)
 CRYPTO_SRC = $(wildcard proto/crypto.c)
 
-D_SRC = $(COMMON_SRC) $(PROTO_SRC) $(IPC_SRC) $(WORKER_SRC) $(MASTER_SRC)
+D_SRC = $(COMMON_SRC) $(PROTO_SRC) $(IPC_SRC) $(WORKER_SRC) $(MASTER_SRC) \
+	$(CLUSTER_SRC)
 C_SRC = $(CLIENT_SRC) $(PROTO_SRC) $(CRYPTO_SRC) common/util.c
 D_OBJ = $(D_SRC:%.c=$(BUILD)/%.o)
 C_OBJ = $(sort $(C_SRC:%.c=$(BUILD)/%.o))
@@ -71,6 +73,7 @@ include tests/tools.mk
 include fuzz/fuzz.mk
 include lint.mk
 include bench/bench.mk
+include packaging/deb.mk
 include tests/irctest.mk
 
 deps:
@@ -105,7 +108,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/forkchatd.service
 
 FORMAT_SRC = $(wildcard common/*.[ch] proto/*.[ch] ipc/*.[ch] worker/*.[ch] \
-	master/*.[ch] client/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch])
+	master/*.[ch] cluster/*.[ch] client/*.[ch] tests/*.[ch] bench/*.[ch] fuzz/*.[ch])
 
 # make format rewrites the sources; make format-check (part of lint) fails
 # on any file that clang-format would change

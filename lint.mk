@@ -7,7 +7,7 @@
 #                (tests/layers.py; the layers are in docs/ARCHITECTURE.md)
 #   make lint-size    function sizes in worker/ and ipc/: median <= 12, none over 60
 
-LINT_DIRS  = common proto ipc worker master $(wildcard client)
+LINT_DIRS  = common proto ipc worker master cluster $(wildcard client)
 LINT_SRC   = $(wildcard $(LINT_DIRS:%=%/*.c))
 LINT_INC   = $(addprefix -I,$(LINT_DIRS))
 CPPCHECK  ?= cppcheck

@@ -2,6 +2,7 @@
 #   make bench          build loadgen and limit into build/bench/
 #   make bench-smoke    every scenario at small sizes (< 1 min), fails on loss
 #   make bench-compare  full comparison (bench/run.sh full), ~25 min
+#   make bench-cluster  only its cluster rows (bench/run.sh cluster), ~5 min
 
 # keep the including Makefile's default goal whatever line includes us
 BENCH_SAVED_GOAL := $(.DEFAULT_GOAL)
@@ -30,6 +31,9 @@ bench-smoke: all bench
 bench-compare: all bench
 	bash bench/run.sh full
 
-.PHONY: bench bench-smoke bench-compare
+bench-cluster: all bench
+	bash bench/run.sh cluster
+
+.PHONY: bench bench-smoke bench-compare bench-cluster
 
 .DEFAULT_GOAL := $(BENCH_SAVED_GOAL)

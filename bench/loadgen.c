@@ -58,6 +58,7 @@ struct opts {
 	uint64_t file_size;
 	const char *server, *cdf;
 	int pids[MAXPIDS];
+	int ports[MAXPIDS], nports; /* --ports: client i on ports[i % n] */
 };
 
 static struct {
@@ -195,7 +196,8 @@ start_connect(int i)
 	if (bind(fd, (struct sockaddr *)&src, sizeof src))
 		warn("bind: %s", strerror(errno));
 	dst.sin_addr.s_addr = htonl(0x7f000001u);
-	dst.sin_port = htons((uint16_t)g.o.port);
+	dst.sin_port = htons(
+		(uint16_t)(g.o.nports ? g.o.ports[i % g.o.nports] : g.o.port));
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET |
 					   EPOLLRDHUP,
 				 .data.u64 = (uint64_t)i};
@@ -1016,6 +1018,7 @@ usage(void)
 {
 	fputs("usage: loadgen --scenario fanout|pm|login|idle|file|copy\n"
 	      "  --dialect okfail|numeric|irc  --port P  --server LABEL\n"
+	      "  --ports P1,P2,.. (a cluster's nodes: client i on the i-th mod n)\n"
 	      "  --clients N --senders S --rate MSGS_PER_S(0=full) --window K\n"
 	      "  --duration S --size TEXTBYTES --src-addrs N --conc C\n"
 	      "  --pids P1,P2,.. (daemon processes, for idle/file memory)\n"
@@ -1040,16 +1043,25 @@ parse_opts(int argc, char **argv)
 	static const char *const scen[] = {"fanout", "pm",   "login",
 					   "idle",   "file", "copy"};
 	static const char *const dia[] = {"okfail", "numeric", "irc"};
-	static const struct option lo[] = {
-		{"scenario", 1, 0, 'S'},      {"dialect", 1, 0, 'd'},
-		{"port", 1, 0, 'p'},          {"server", 1, 0, 'n'},
-		{"clients", 1, 0, 'c'},       {"senders", 1, 0, 's'},
-		{"rate", 1, 0, 'r'},          {"window", 1, 0, 'k'},
-		{"duration", 1, 0, 't'},      {"size", 1, 0, 'z'},
-		{"src-addrs", 1, 0, 'a'},     {"conc", 1, 0, 'C'},
-		{"pids", 1, 0, 'P'},          {"file-size", 1, 0, 'F'},
-		{"cdf", 1, 0, 'o'},           {"setup-timeout", 1, 0, 'T'},
-		{"drain-timeout", 1, 0, 'D'}, {0, 0, 0, 0}};
+	static const struct option lo[] = {{"scenario", 1, 0, 'S'},
+					   {"dialect", 1, 0, 'd'},
+					   {"port", 1, 0, 'p'},
+					   {"server", 1, 0, 'n'},
+					   {"clients", 1, 0, 'c'},
+					   {"senders", 1, 0, 's'},
+					   {"rate", 1, 0, 'r'},
+					   {"window", 1, 0, 'k'},
+					   {"duration", 1, 0, 't'},
+					   {"size", 1, 0, 'z'},
+					   {"src-addrs", 1, 0, 'a'},
+					   {"conc", 1, 0, 'C'},
+					   {"pids", 1, 0, 'P'},
+					   {"file-size", 1, 0, 'F'},
+					   {"cdf", 1, 0, 'o'},
+					   {"setup-timeout", 1, 0, 'T'},
+					   {"drain-timeout", 1, 0, 'D'},
+					   {"ports", 1, 0, 'R'},
+					   {0, 0, 0, 0}};
 	struct opts *o = &g.o;
 	*o = (struct opts){.clients = 100,
 			   .senders = 10,
@@ -1114,6 +1126,10 @@ parse_opts(int argc, char **argv)
 			break;
 		case 'D':
 			o->drain_timeout = atof(optarg);
+			break;
+		case 'R': /* several nodes of one cluster, round robin */
+			o->nports = parse_pids(optarg, o->ports, MAXPIDS);
+			o->port = o->nports ? o->ports[0] : 0;
 			break;
 		default:
 			usage();

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench/run.sh smoke|full|latency|file: every scenario against forkchatd,
-# ngircd, InspIRCd and bench/limit, interleaved; results in bench/out/, plots
-# in docs/bench/ (see docs/BENCHMARKS.md). smoke exits non-zero on any loss.
-# file: the 1 GiB store-and-forward relay across workers against the plain
-# TCP copy, the daemon's longest loop pass meanwhile, and bench/spoolio.
+# bench/run.sh smoke|full|latency|file|cluster: every scenario against
+# forkchatd, ngircd, InspIRCd and bench/limit, interleaved; results in
+# bench/out/, plots in docs/bench/ (see docs/BENCHMARKS.md). smoke exits
+# non-zero on any loss. file: the 1 GiB store-and-forward relay across
+# workers against the plain TCP copy, the daemon's longest loop pass
+# meanwhile, and bench/spoolio. cluster: the cluster rows (bench/cluster.sh).
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -232,9 +233,18 @@ file_only() { # one quick repetition: the relay, the copy, the loop, the disk
 	log "done: $RES (failures: $FAIL)"
 }
 
+# shellcheck source=bench/cluster.sh
+. "$ROOT/bench/cluster.sh"
+
 main() {
 	ulimit -n "$(ulimit -Hn)"
 	[ -x "$LG" ] && [ -x "$LIM" ] && [ -x "$FC" ] || { echo "run: make && make bench first" >&2; exit 2; }
+	if [ "$MODE" = cluster ]; then # only the cluster rows (cluster.sh)
+		log "mode=cluster out=$OUT cpus=$(nproc) commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) load=$(cut -d" " -f1-3 /proc/loadavg)"
+		cluster_main "${BENCH_REPS:-3}"
+		log "done: $RES (failures: $FAIL)"
+		exit $FAIL
+	fi
 	install_deps
 	log "mode=$MODE out=$OUT nofile=$(ulimit -n) cpus=$(nproc) commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) forkchatd-md5=$(md5sum <"$FC" | cut -c1-8) load=$(cut -d" " -f1-3 /proc/loadavg)"
 	start_forkchatd
@@ -254,6 +264,7 @@ main() {
 		for r in 1 2 3; do log "repetition $r"; full_rep "$r"; done
 		profile
 		python3 "$ROOT/bench/summarize.py" "$OUT" "$ROOT/docs/bench" | tee "$OUT/summary.md"
+		cluster_main 3 | tee -a "$OUT/summary.md"
 	fi
 	log "done: $RES (failures: $FAIL)"
 	exit $FAIL

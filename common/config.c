@@ -68,6 +68,10 @@ static const struct key_def keys[] = {
 	{"irc-join-all", K_U32, L(irc_join_all), 0, 0, 1},
 	{"irc-password", K_TEXT, L(irc_password),
 	 sizeof(((struct fc_limits *)0)->irc_password), 0, 0},
+	{"cluster", K_TEXT, C(cluster), FC_PATH_SZ, 0, 0},
+	{"node-id", K_TEXT, C(node_id),
+	 sizeof(((struct fc_config *)0)->node_id), 0, 0},
+	{"cluster-ttl", K_SECS, C(cluster_ttl_ms), 0, 1000, 3600000},
 };
 
 /* An IRC server name: one word of letters, digits, '.', '-', '_' with a dot
@@ -116,6 +120,7 @@ config_defaults(struct fc_config *c)
 	    !config_valid_server_name(c->lim.server_name))
 		snprintf(c->lim.server_name, sizeof(c->lim.server_name),
 			 "forkchat");
+	c->cluster_ttl_ms = 5000;
 }
 
 /* "okfail=HOST:PORT", "numeric+tls=[::1]:2929", "okfail=:1337" */

@@ -60,6 +60,9 @@ struct fc_config {
 	char tls_key[FC_PATH_SZ];
 	char spool_dir[FC_PATH_SZ]; /* "": the default for the daemon's user */
 	uint64_t spool_max;         /* bytes all spooled files may take */
+	char cluster[FC_PATH_SZ];   /* redis://HOST:PORT, redis+unix:///PATH */
+	char node_id[64];           /* empty: host name and first listener */
+	int64_t cluster_ttl_ms;     /* a silent node is dead after this */
 	struct fc_limits lim;
 };
 

@@ -2,6 +2,7 @@
  * not. Lines carry the process tag
  * so that interleaved output from the master and its workers stays readable. */
 #include "log.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,30 +21,40 @@ static struct {
 	char tag[32];
 } lg = {0, LOG_LVL_INFO, 2, "", "forkchatd"};
 
-void
+int
 log_init(int to_syslog, const char *file, int level)
 {
+	int rc = 0;
+
 	lg.syslog = to_syslog;
 	lg.level = level;
 	lg.fd = 2;
 	lg.file[0] = '\0';
 	if (file && *file) {
 		snprintf(lg.file, sizeof(lg.file), "%s", file);
-		log_reopen();
+		rc = log_reopen();
 	}
 	if (to_syslog)
 		openlog("forkchatd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return rc;
 }
 
-/* Reopen the log file (SIGUSR1 after logrotate moved it). */
+/* Reopen the log file (SIGUSR1 after logrotate moved it): never through a
+ * symbolic link or in a folder others can write (see safefile.h). A
+ * failure is logged where the log goes now and the old file stays. */
 int
 log_reopen(void)
 {
+	char err[512];
+
 	if (lg.file[0] == '\0')
 		return 0;
-	int fd = open(lg.file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
+	int fd = safefile_open(lg.file, O_WRONLY | O_APPEND | O_CREAT, 0640,
+			       err, sizeof(err));
+	if (fd < 0) {
+		log_warnx("log file: %s", err);
 		return -1;
+	}
 	if (lg.fd > 2)
 		close(lg.fd);
 	lg.fd = fd;

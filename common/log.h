@@ -7,7 +7,7 @@
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-void log_init(int to_syslog, const char *file, int level);
+int log_init(int to_syslog, const char *file, int level);
 void log_settag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_setlevel(int level);
 int log_reopen(void);

@@ -25,7 +25,8 @@ FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 FUZZ_DIALECT_SRC = fuzz/stubs.c worker/okfail.c worker/numeric.c worker/irc.c \
 		   worker/dispatch.c worker/sendq.c proto/line.c proto/wire.c \
 		   proto/irc.c ipc/userinfo.c \
-		   ipc/registry.c ipc/shmlock.c common/log.c common/util.c
+		   ipc/registry.c ipc/shmlock.c ipc/metrics.c common/log.c \
+		   common/safefile.c common/util.c
 FUZZ_DIALECT_HDR = fuzz/stubs.h fuzz/parse_check.h $(wildcard worker/*.h) \
 		   proto/line.h proto/wire.h ipc/registry.h ipc/shmlock.h
 
@@ -44,10 +45,10 @@ $(FUZZ_DIR)/fuzz_line: fuzz/fuzz_line.c proto/line.c proto/line.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_line.c proto/line.c
 
 $(FUZZ_DIR)/fuzz_frame: fuzz/fuzz_frame.c ipc/frame.c ipc/chan.c \
-		common/log.c ipc/frame.h ipc/chan.h
+		common/log.c common/safefile.c ipc/frame.h ipc/chan.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_frame.c ipc/frame.c \
-		ipc/chan.c common/log.c
+		ipc/chan.c common/log.c common/safefile.c
 
 $(FUZZ_DIR)/fuzz_okfail $(FUZZ_DIR)/fuzz_numeric: $(FUZZ_DIR)/%: fuzz/%.c \
 		$(FUZZ_DIALECT_SRC) $(FUZZ_DIALECT_HDR)

@@ -3,6 +3,7 @@
  * a handler sees it (OpenBSD's IMSG_SIZE_CHECK). */
 #include "frame.h"
 
+#include <stddef.h>
 #include <string.h>
 
 struct frame_rule {
@@ -39,6 +40,11 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 			 sizeof(struct file_end_body), false},
 	[FR_FILE_RESULT] = {"FILE_RESULT", sizeof(struct file_end_body),
 			    sizeof(struct file_end_body), false},
+	[FR_CLAIM] = {"CLAIM", sizeof(struct claim_body),
+		      sizeof(struct claim_body), false},
+	[FR_CLAIM_REPLY] = {"CLAIM_REPLY", sizeof(struct claim_reply_body),
+			    sizeof(struct claim_reply_body), false},
+	[FR_KICK] = {"KICK", 0, 256, false},
 };
 
 static bool
@@ -105,6 +111,11 @@ frame_validate(const struct frame_hdr *h, const char *payload, size_t got,
 	case FR_FILE_END:
 	case FR_FILE_RESULT:
 		return str_in_field(payload + 4, 64) ? 0 : -1;
+	case FR_CLAIM:
+		return str_in_field(payload + offsetof(struct claim_body, name),
+				    REG_NAME_SZ)
+			       ? 0
+			       : -1;
 	default:
 		return 0;
 	}

@@ -32,6 +32,10 @@ enum frame_type {
 	FR_FILE_CREDIT,
 	FR_FILE_END,    /* sender finished or aborted */
 	FR_FILE_RESULT, /* receiver side: delivered, or failed and why */
+	/* worker <-> cluster link (docs/CLUSTER.md) */
+	FR_CLAIM,       /* claim (or release) a name cluster-wide */
+	FR_CLAIM_REPLY, /* the claim's outcome */
+	FR_KICK,        /* close every local user: the node was declared dead */
 	FR_TYPE_MAX
 };
 
@@ -122,6 +126,27 @@ struct file_credit_body {
 struct file_end_body {
 	uint32_t ok; /* 1: every byte was sent; 0: sender aborted */
 	char why[64];
+};
+
+/* FR_CLAIM and FR_CLAIM_REPLY: header id is the asker's request id. */
+enum claim_result {
+	CLAIM_TAKEN = -1, /* held on another node */
+	CLAIM_DOWN = -3,  /* the cluster cannot be asked now */
+};
+
+struct claim_body {
+	uint32_t slot;
+	uint32_t conn_id;
+	uint8_t dialect;
+	uint8_t release; /* 1: free the name (its login was abandoned) */
+	uint8_t pad[2];
+	char name[REG_NAME_SZ];
+};
+
+struct claim_reply_body {
+	uint32_t slot;
+	uint32_t conn_id;
+	int64_t result; /* > 0: the cluster-wide login sequence; or enum */
 };
 
 struct frame {

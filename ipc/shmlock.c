@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "metrics.h"
 
 static pid_t lock_self;
 
@@ -66,6 +67,7 @@ shmlock_lock(struct shmlock *l)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	lock_self = self;
+	metrics_add(M_LOCK_WAITS, atomic_load(&l->owner) != 0);
 	for (;;) {
 		if (shmlock_try(l, self))
 			return;

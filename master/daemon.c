@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/safefile.h"
 #include "master.h"
 
 /* The parent waits on a pipe until the daemon says it serves (or failed),
@@ -70,17 +71,21 @@ daemon_ready(int ready_fd, int status)
 	close(ready_fd);
 }
 
-/* Open and lock the pidfile; -1 with errno EWOULDBLOCK when another
- * instance holds it. */
+/* Open and lock the pidfile, never through a symbolic link or in a folder
+ * others can write (it is opened as root); -1 with errno EWOULDBLOCK when
+ * another instance holds it. */
 int
-pidfile_lock(const char *path)
+pidfile_lock(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = safefile_open(path, O_RDWR | O_CREAT, 0644, err, errlen);
 
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
+		snprintf(err, errlen, "%s: %s", path,
+			 e == EWOULDBLOCK ? "another forkchatd holds it"
+					  : strerror(e));
 		close(fd);
 		errno = e;
 		return -1;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -16,88 +15,13 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/metrics.h"
 #include "../worker/spool.h"
 #include "../ipc/userinfo.h"
 #include "master.h"
 #include "options.h"
 
 static const char *dialect_names[] = {"okfail", "numeric", "irc"};
-
-static void
-default_ctl_path(struct fc_config *cfg)
-{
-	if (cfg->ctl_socket[0])
-		return;
-	if (geteuid() == 0)
-		snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket),
-			 "/run/forkchatd.sock");
-	else
-		snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket),
-			 "/tmp/forkchatd-%d.sock", (int)geteuid());
-}
-
-/* ---- `forkchatd status` ---- */
-
-static int
-status_client(int argc, char **argv)
-{
-	struct fc_config cfg;
-	const char *req = "status";
-	char err[512];
-
-	config_defaults(&cfg);
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			req = strcmp(req, "users json") ? "status json" : req;
-		else if (strcmp(argv[i], "--users") == 0)
-			req = "users json";
-		else if (strcmp(argv[i], "--check") == 0)
-			req = "check";
-		else if (strcmp(argv[i], "--request") == 0 && i + 1 < argc)
-			req = argv[++i];
-		else if ((strcmp(argv[i], "-S") == 0 ||
-			  strcmp(argv[i], "--control-socket") == 0) &&
-			 i + 1 < argc)
-			snprintf(cfg.ctl_socket, sizeof(cfg.ctl_socket), "%s",
-				 argv[++i]);
-		else if ((strcmp(argv[i], "-c") == 0 ||
-			  strcmp(argv[i], "--config") == 0) &&
-			 i + 1 < argc) {
-			if (config_load_file(&cfg, argv[++i], err,
-					     sizeof(err)) < 0) {
-				fprintf(stderr, "forkchatd: %s\n", err);
-				return 2;
-			}
-		} else {
-			fprintf(stderr,
-				"usage: forkchatd status [--json] "
-				"[--users] [--check] [-S SOCKET] [-c FILE]\n");
-			return 2;
-		}
-	}
-	default_ctl_path(&cfg);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(cfg.ctl_socket) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "forkchatd: socket path too long\n");
-		return 2;
-	}
-	memcpy(sa.sun_path, cfg.ctl_socket, strlen(cfg.ctl_socket) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "forkchatd: cannot reach %s: %s\n",
-			cfg.ctl_socket, strerror(errno));
-		return 1;
-	}
-	char buf[8192];
-	int n = snprintf(buf, sizeof(buf), "%s\n", req);
-	if (write(fd, buf, (size_t)n) != n)
-		return 1;
-	ssize_t r;
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)r, stdout);
-	close(fd);
-	return 0;
-}
 
 /* ---- signals and stdin ---- */
 
@@ -341,12 +265,9 @@ master_setup(struct master *m, int *ready_fd)
 	char err[1024];
 
 	if (m->cfg.pidfile[0]) {
-		m->pidfile_fd = pidfile_lock(m->cfg.pidfile);
+		m->pidfile_fd = pidfile_lock(m->cfg.pidfile, err, sizeof(err));
 		if (m->pidfile_fd < 0) {
-			fprintf(stderr, "forkchatd: %s: %s\n", m->cfg.pidfile,
-				errno == EWOULDBLOCK
-					? "another forkchatd holds it"
-					: strerror(errno));
+			fprintf(stderr, "forkchatd: %s\n", err);
 			return 1;
 		}
 	}
@@ -368,13 +289,20 @@ master_setup(struct master *m, int *ready_fd)
 				 m->cfg.lim.max_line};
 	m->reg = registry_create(&lim);
 	m->uinfo = m->reg ? userinfo_create(m->cfg.max_users) : NULL;
-	if (m->reg == NULL || m->uinfo == NULL) {
+	if (m->reg == NULL || m->uinfo == NULL ||
+	    metrics_create(REG_MAX_WORKERS) < 0) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
 			strerror(errno));
 		return 1;
 	}
 	if (spool_setup_daemon(&m->cfg, REG_MAX_WORKERS, err, sizeof(err)) <
 	    0) {
+		fprintf(stderr, "forkchatd: %s\n", err);
+		return 1;
+	}
+	/* bound while stderr still works and while still root (its folder
+	 * may be /run), then handed to the user the daemon runs as */
+	if (control_open(m, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);
 		return 1;
 	}
@@ -387,10 +315,7 @@ master_setup(struct master *m, int *ready_fd)
 	m->loop = loop_new();
 	if (m->loop == NULL || master_signals(m) < 0)
 		return 1;
-	/* the socket is made while still root (its folder may be /run), then
-	 * handed to the user the daemon runs as */
-	if (control_open(m) < 0 && m->cfg.ctl_socket[0])
-		log_warnx("running without a control socket");
+	control_start(m);
 	if (m->cfg.user[0] && m->ctl_listen_fd >= 0)
 		control_chown(m, m->cfg.user);
 	if (m->cfg.user[0] && privdrop(m->cfg.user) < 0)
@@ -405,7 +330,7 @@ main(int argc, char **argv)
 	int ready_fd = -1;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
-		return status_client(argc, argv);
+		return control_client_main(argc, argv);
 	int rc = options_parse(argc, argv, &m.cfg);
 	if (rc >= 0)
 		return rc;
@@ -420,7 +345,8 @@ main(int argc, char **argv)
 	}
 	if (m.cfg.check_only)
 		return master_check_only(&m);
-	log_init(0, m.cfg.log_file, m.cfg.lim.log_level);
+	if (log_init(0, m.cfg.log_file, m.cfg.lim.log_level) < 0)
+		return 1;
 	log_settag("master");
 	the_master = &m;
 	m.pidfile_fd = -1;
@@ -428,7 +354,8 @@ main(int argc, char **argv)
 	m.sig_fd = -1;
 	m.nworkers = m.cfg.workers;
 	m.started_ms = now_ms();
-	default_ctl_path(&m.cfg);
+	if (control_default_path(&m.cfg, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 	if ((rc = master_setup(&m, &ready_fd)) != 0) {
 		daemon_ready(ready_fd, rc);
 		return rc;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
 
@@ -42,6 +43,10 @@ struct master {
 	struct listen_set ls;
 	struct loop *loop;
 	int nworkers;
+	int nslots;    /* supervised processes: workers, then the link */
+	int link_slot; /* the cluster link's slot, -1 without --cluster */
+	char incarnation[32]; /* this run of the node, for the cluster */
+	struct cluster_board *cboard; /* the link's status, shared */
 	struct wslot w[REG_MAX_WORKERS];
 	bool stopping;
 	int exit_code;
@@ -70,15 +75,33 @@ void supervise_broadcast(struct master *m, uint16_t type, const void *p,
 bool supervise_all_dead(const struct master *m);
 void supervise_check_registry(struct master *m);
 
+/* cluster.c */
+void master_cluster_setup(struct master *m);
+int master_cluster_child(struct master *m, uint16_t gen, int ctl_fd);
+
 /* control.c */
-int control_open(struct master *m);
+#define CTL_ROOT_DIR "/run/forkchatd"
+/* Fill in the default control-socket path; -1 and ERR when there is none. */
+int control_default_path(struct fc_config *cfg, char *err, size_t errlen);
+/* Bind the control socket (refusing a squatted or unsafe path); -1, ERR. */
+int control_open(struct master *m, char *err, size_t errlen);
+/* Serve it in the master's loop (once the loop exists). */
+void control_start(struct master *m);
 void control_close(struct master *m);
 void control_chown(struct master *m, const char *user);
+void control_forget_in_child(void);
+
+/* prom.c: every metric in the Prometheus text format */
+void prom_render(struct master *m, FILE *o);
+
+/* ctlclient.c: `forkchatd status ...`, returns the exit status */
+int control_client_main(int argc, char **argv);
 
 /* daemon.c */
 int daemon_detach(int *ready_fd);
 void daemon_ready(int ready_fd, int status);
-int pidfile_lock(const char *path);
+/* Open (O_NOFOLLOW, safe folder) and lock the pidfile; -1, errno, ERR. */
+int pidfile_lock(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd);
 int privdrop(const char *user);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cluster/nodeid.h"
+#include "../cluster/url.h"
 #include "../common/config.h"
 #include "options.h"
 
@@ -52,6 +54,9 @@ static const struct option longopts[] = {
 	{"motd", required_argument, NULL, 1},
 	{"irc-password", required_argument, NULL, 1},
 	{"irc-join-all", required_argument, NULL, 1},
+	{"cluster", required_argument, NULL, 1},
+	{"node-id", required_argument, NULL, 1},
+	{"cluster-ttl", required_argument, NULL, 1},
 	{NULL, 0, NULL, 0},
 };
 
@@ -60,7 +65,8 @@ options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: forkchatd [options]\n"
-		"       forkchatd status [--json|--users] [-S SOCKET] [-c FILE]\n"
+		"       forkchatd status [--json|--users|--prometheus [-o FILE]]\n"
+		"                        [-S SOCKET] [-c FILE]\n"
 		"\n"
 		"A chat daemon serving the okfail, numeric and irc line protocols.\n"
 		"\n"
@@ -96,6 +102,11 @@ options_usage(FILE *out)
 		"      --irc-password PASS       irc: PASS needed to register (none)\n"
 		"      --irc-join-all 0|1        irc: join &all at registration (1)\n"
 		"      --control-socket PATH     status socket (mode 0600)\n"
+		"      --cluster URL             redis://HOST:PORT or redis+unix:///PATH: join a\n"
+		"                                cluster of nodes over Redis (see docs/CLUSTER.md)\n"
+		"      --node-id NAME            this node's unique name in the cluster\n"
+		"                                (default: host name and first listener's port)\n"
+		"      --cluster-ttl SECONDS     a node silent this long is dead (5)\n"
 		"      --log-file FILE           log here (reopened on SIGUSR1)\n"
 		"      --log-level LEVEL         error, warn, info or debug (info)\n"
 		"  -v, --verbose                 log-level debug\n"
@@ -152,6 +163,28 @@ options_set(struct fc_config *cfg, const char *key, const char *val)
 
 	if (config_set(cfg, key, val, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: --%s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* --cluster and --node-id are checked here, while stderr still works. */
+static int
+options_check_cluster(const struct fc_config *cfg)
+{
+	struct cluster_url u;
+	char err[512];
+
+	if (cfg->node_id[0] && !cluster_valid_node_id(cfg->node_id)) {
+		fprintf(stderr,
+			"forkchatd: --node-id '%s': 1 to 63 letters, digits, "
+			"'.', '_' or '-'\n",
+			cfg->node_id);
+		return 2;
+	}
+	if (cfg->cluster[0] &&
+	    cluster_url_parse(cfg->cluster, &u, err, sizeof(err)) < 0) {
+		fprintf(stderr, "forkchatd: --cluster %s\n", err);
 		return 2;
 	}
 	return 0;
@@ -230,6 +263,8 @@ options_parse(int argc, char **argv, struct fc_config *cfg)
 			argv[optind]);
 		return 2;
 	}
+	if ((rc = options_check_cluster(cfg)) != 0)
+		return rc;
 	/* The privilege drop happens after detaching, where an error only
 	 * reaches the log: check the user while stderr still works. */
 	if (cfg->user[0]) {

@@ -13,6 +13,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/metrics.h"
 #include "../worker/worker_main.h"
 #include "master.h"
 
@@ -22,11 +23,12 @@ static void
 child_close_foreign(struct master *m, int idx)
 {
 	listen_close_except(&m->ls, idx);
-	for (int j = 0; j < m->nworkers; j++)
+	for (int j = 0; j < m->nslots; j++)
 		if (j != idx && m->w[j].alive && m->w[j].ctl.fd >= 0)
 			close(m->w[j].ctl.fd);
 	if (m->ctl_listen_fd >= 0)
 		close(m->ctl_listen_fd);
+	control_forget_in_child();
 	if (m->pidfile_fd >= 0)
 		close(m->pidfile_fd);
 	if (m->sig_fd >= 0)
@@ -54,8 +56,11 @@ slot_fork(struct master *m, struct wslot *s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		fd_set_nonblock(sv[1]);
+		metrics_bind((unsigned)s->idx);
+		if (s->idx == m->link_slot)
+			_exit(master_cluster_child(m, s->gen, sv[1]));
 		int rc = worker_main(&m->cfg, m->reg, m->uinfo, s->idx, s->gen,
-				     m->nworkers, sv[1], m->ls.fd[s->idx],
+				     m->nslots, sv[1], m->ls.fd[s->idx],
 				     m->ls.nlisten, &m->pem);
 		_exit(rc);
 	}
@@ -72,8 +77,9 @@ slot_fork(struct master *m, struct wslot *s)
 	struct reg_worker *b = registry_worker(m->reg, (unsigned)s->idx);
 	b->heartbeat_ms = now_ms();
 	b->restarts = s->restarts;
-	log_info("worker started slot=%d pid=%d gen=%u", s->idx, (int)pid,
-		 s->gen);
+	log_info("%s started slot=%d pid=%d gen=%u",
+		 s->idx == m->link_slot ? "cluster link" : "worker", s->idx,
+		 (int)pid, s->gen);
 	return 0;
 }
 
@@ -93,7 +99,7 @@ slot_send(struct wslot *s, uint16_t type, const void *p, size_t len, int fd)
 static void
 slot_connect(struct master *m, struct wslot *k)
 {
-	for (int j = 0; j < m->nworkers; j++) {
+	for (int j = 0; j < m->nslots; j++) {
 		struct wslot *o = &m->w[j];
 		int sv[2];
 		if (j == k->idx || !o->alive)
@@ -125,18 +131,19 @@ slot_start(struct wslot *s)
 int
 supervise_start(struct master *m)
 {
-	for (int k = 0; k < m->nworkers; k++) {
+	master_cluster_setup(m);
+	for (int k = 0; k < m->nslots; k++) {
 		m->w[k].idx = k;
 		m->w[k].ctl.fd = -1;
 	}
-	for (int k = 0; k < m->nworkers; k++) {
+	for (int k = 0; k < m->nslots; k++) {
 		if (slot_fork(m, &m->w[k]) < 0) {
 			log_warn("fork");
 			return -1;
 		}
 		slot_connect(m, &m->w[k]);
 	}
-	for (int k = 0; k < m->nworkers; k++)
+	for (int k = 0; k < m->nslots; k++)
 		slot_start(&m->w[k]);
 	return 0;
 }
@@ -144,7 +151,7 @@ supervise_start(struct master *m)
 void
 supervise_broadcast(struct master *m, uint16_t type, const void *p, size_t len)
 {
-	for (int k = 0; k < m->nworkers; k++)
+	for (int k = 0; k < m->nslots; k++)
 		slot_send(&m->w[k], type, p, len, -1);
 }
 
@@ -232,6 +239,7 @@ slot_died(struct master *m, struct wslot *s, pid_t pid, int status)
 	s->alive = false;
 	s->started = false;
 	registry_worker(m->reg, (unsigned)s->idx)->clients = 0;
+	metrics_worker_gone((unsigned)s->idx);
 	if (WIFEXITED(status))
 		log_info("worker %d (pid %d) exited status=%d", s->idx,
 			 (int)pid, WEXITSTATUS(status));
@@ -269,7 +277,7 @@ supervise_reap(struct master *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int k = 0; k < m->nworkers; k++)
+		for (int k = 0; k < m->nslots; k++)
 			if (m->w[k].alive && m->w[k].pid == pid)
 				slot_died(m, &m->w[k], pid, status);
 	}
@@ -293,7 +301,7 @@ supervise_tick(struct master *m)
 {
 	int64_t now = now_ms();
 
-	for (int k = 0; k < m->nworkers; k++) {
+	for (int k = 0; k < m->nslots; k++) {
 		struct wslot *s = &m->w[k];
 		if (!s->alive) {
 			if (!m->stopping && !s->fatal && now >= s->respawn_at)
@@ -314,7 +322,7 @@ supervise_tick(struct master *m)
 		}
 	}
 	if (m->stopping && now >= m->stop_deadline)
-		for (int k = 0; k < m->nworkers; k++)
+		for (int k = 0; k < m->nslots; k++)
 			if (m->w[k].alive)
 				kill(m->w[k].pid, SIGKILL);
 }
@@ -333,7 +341,7 @@ supervise_shutdown(struct master *m, const char *why)
 bool
 supervise_all_dead(const struct master *m)
 {
-	for (int k = 0; k < m->nworkers; k++)
+	for (int k = 0; k < m->nslots; k++)
 		if (m->w[k].alive)
 			return false;
 	return true;

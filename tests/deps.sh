@@ -13,8 +13,13 @@ pkgs="$pkgs bats bats-assert bats-support"
 # (man page lint and rendering), col (bsdextrautils), systemd-analyze
 # (systemd: the unit check; nothing is started)
 pkgs="$pkgs openssl procps python3 tmux mandoc groff-base bsdextrautils systemd"
+# cluster mode: libhiredis for the link, redis-server for its tests
+pkgs="$pkgs redis-server libhiredis-dev"
 # ... and the commands they stand for, checked after the install
 cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
+# the Debian package and the metrics (bats/package.bats, daemon_metrics.bats)
+pkgs="$pkgs dpkg-dev debhelper lintian prometheus adduser" cmds="$cmds dpkg-buildpackage lintian promtool adduser"
+cmds="$cmds redis-server redis-cli"
 # the irc dialect: real clients (bats/irc_clients.bats) and irctest's needs
 pkgs="$pkgs irssi weechat-headless ii python3-pytest python3-filelock python3-ecdsa"
 cmds="$cmds irssi weechat-headless ii"

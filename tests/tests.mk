@@ -11,6 +11,12 @@ $(BUILD)/tests/%: tests/%.c $(UNIT_LIBS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-unused-parameter $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_D)
 
+# the cluster link's tests also need hiredis (and redis-server at run time)
+$(BUILD)/tests/test_cluster: tests/test_cluster.c $(UNIT_LIBS) \
+		$(CLUSTER_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_D)
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 

@@ -11,6 +11,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "client.h"
+#include "../ipc/metrics.h"
 
 #define LOGIN_RECHECK_MS 10
 
@@ -59,6 +60,8 @@ client_new(struct worker *w, int fd, const struct dialect_def *d,
 		free(c);
 		return NULL;
 	}
+	metrics_add(M_ACCEPTED + d->id, 1);
+	metrics_add(M_CONNECTIONS + d->id, 1);
 	if (w->lim.login_timeout_ms > 0)
 		c->login_timer = loop_timer_add(
 			w->loop, loop_now(w->loop) + w->lim.login_timeout_ms,
@@ -94,6 +97,7 @@ client_refuse(int fd, const struct dialect_def *d, enum close_reason r)
 {
 	struct sendq q = {0};
 
+	metrics_add(M_DISCONNECTS + r, 1);
 	client_final_into(NULL, d, r, NULL, &q);
 	if (sendq_len(&q) > 0)
 		(void)!send(fd, q.buf + q.head, sendq_len(&q),
@@ -177,6 +181,7 @@ client_logged_in(struct client *c)
 {
 	loop_timer_cancel(c->w->loop, c->login_timer);
 	c->login_timer = 0;
+	metrics_add(M_LOGINS + c->d->id, 1);
 	if (c->d->ping == NULL || c->w->lim.ping_ms <= 0)
 		return;
 	/* more exact than the loop's cached clock */
@@ -249,6 +254,9 @@ client_closed(struct conn *conn)
 
 	/* a mass logout is long work, not a hang: tell the watchdog */
 	__atomic_store_n(&w->board->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	metrics_add(M_CONNECTIONS + c->d->id, -1);
+	metrics_add(M_DISCONNECTS + conn->why, 1);
+	login_abandon(c);
 	login_logout(c);
 	files_conn_gone(c);
 	client_cancel_timers(c);

@@ -22,7 +22,8 @@
 
 enum client_state {
 	CS_NEW,        /* connected, not logged in */
-	CS_LOGIN_WAIT, /* IDENT/USER waits for a name probe on another worker */
+	CS_LOGIN_WAIT, /* IDENT/USER waits for a name probe on another worker,
+			* or for the cluster's claim of the name */
 	CS_LIVE,       /* logged in */
 };
 
@@ -47,7 +48,9 @@ struct client {
 	uint32_t *rooms;
 	size_t nrooms, rooms_cap;
 	timer_id login_timer; /* the login deadline */
-	timer_id probe_timer; /* a name probe's answer is due */
+	timer_id probe_timer; /* a name probe's (or cluster claim's) answer */
+	bool claiming;        /* the cluster link is claiming the name */
+	uint32_t claim_slot;  /* the registry slot held meanwhile */
 	timer_id beat_timer;  /* the next ping or the pong deadline */
 	int64_t next_ping;
 	int64_t pong_due;
@@ -62,7 +65,8 @@ struct client {
 struct worker {
 	uint16_t idx;
 	uint16_t gen;
-	int nworkers;
+	int nworkers; /* mesh peers: the workers, and the cluster link */
+	int link;     /* the cluster link's peer index, -1 without --cluster */
 	struct fc_limits lim;
 	struct registry *reg;
 	struct userinfo *uinfo; /* irc users' details, by slot */
@@ -110,6 +114,10 @@ bool client_closing(const struct client *c);
 /* login.c */
 /* Claim name for c and answer through its dialect's login_result. */
 void login_begin(struct client *c, const char *name, size_t len);
+/* FR_CLAIM_REPLY: the cluster's answer to a login's claim. */
+void login_on_claim_reply(struct worker *w, const struct frame *f);
+/* A closing client gives up the claim of a login still waiting for it. */
+void login_abandon(struct client *c);
 /* FR_PROBE from another worker about one of our users, and its reply. */
 void login_on_probe(struct worker *w, const struct frame *f);
 void login_on_probe_reply(struct worker *w, const struct frame *f);

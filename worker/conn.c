@@ -16,6 +16,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/metrics.h"
 
 #define READ_MAX_PER_EVENT (64 * 1024)
 #define WRITE_MAX_PER_PASS (256 * 1024)
@@ -49,6 +50,7 @@ static const char *const reason_names[CR_MAX] = {
 	[CR_UPLOAD_EOF] = "closed during upload",
 	[CR_UPLOAD_TIMEOUT] = "upload timeout",
 	[CR_DUPLICATE] = "duplicate after registry rebuild",
+	[CR_CLUSTER_DEAD] = "declared dead by the cluster",
 };
 
 static void conn_on_event(struct handler *h, uint32_t events);
@@ -103,6 +105,7 @@ conn_tls_new(struct conn *c, SSL_CTX *ctx)
 		return -1;
 	}
 	SSL_set_accept_state(c->ssl);
+	SSL_set_info_callback(c->ssl, metrics_tls_info);
 	return 0;
 }
 
@@ -186,6 +189,7 @@ conn_recv(struct conn *c, char *buf, size_t n, size_t *got)
 			return errno == EAGAIN || errno == EINTR ? IO_AGAIN
 								 : IO_ERROR;
 		*got = (size_t)r;
+		metrics_add(M_BYTES_IN, r);
 		return IO_DONE;
 	}
 	c->rd_wait = EPOLLIN;
@@ -194,6 +198,7 @@ conn_recv(struct conn *c, char *buf, size_t n, size_t *got)
 	if (r <= 0)
 		return conn_tls_result(c, r, true);
 	*got = (size_t)r;
+	metrics_add(M_BYTES_IN, r);
 	return IO_DONE;
 }
 
@@ -439,6 +444,7 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 		return;
 	}
 	c->set->bytes_out += w;
+	metrics_add(M_BYTES_OUT, (int64_t)w);
 	conn_account(c, before);
 	conn_mark_pending(c);
 }
@@ -520,6 +526,7 @@ conn_write(struct conn *c)
 		sendq_write(&c->out, conn_send, c, WRITE_MAX_PER_PASS, &w);
 
 	c->set->bytes_out += w;
+	metrics_add(M_BYTES_OUT, (int64_t)w);
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
@@ -566,6 +573,7 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 
 	if (c->why != CR_NONE)
 		return;
+	metrics_add(M_TLS_FAILED, c->ssl && !SSL_is_init_finished(c->ssl));
 	s->queued -= conn_queued(c);
 	if (c->source) {
 		/* a body streams: nothing may be written into it */
@@ -699,6 +707,7 @@ conn_throttle(struct conn *c)
 {
 	int64_t wait = 1000 / c->set->lim->flood_rate + 1;
 
+	metrics_add(M_FLOOD_DELAYS, c->throttle_timer == 0);
 	if (c->throttle_timer == 0)
 		c->throttle_timer = loop_timer_add(
 			c->set->loop, loop_now(c->set->loop) + wait,

@@ -44,6 +44,7 @@ enum close_reason {
 	CR_UPLOAD_EOF,
 	CR_UPLOAD_TIMEOUT,
 	CR_DUPLICATE,
+	CR_CLUSTER_DEAD, /* the cluster declared this node dead */
 	CR_MAX
 };
 

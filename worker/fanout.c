@@ -9,6 +9,7 @@
 #include "../common/util.h"
 #include "../ipc/userinfo.h"
 #include "client.h"
+#include "../ipc/metrics.h"
 
 static bool
 is_room_kind(uint16_t kind)
@@ -98,6 +99,7 @@ deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 
 	if (q)
 		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
+	metrics_add(M_DELIVERIES + kind, q != NULL);
 	if (c->d->render[kind])
 		w->msgs_out++;
 }
@@ -187,6 +189,7 @@ fanout_simple(struct worker *w, uint16_t kind, struct client *from,
 {
 	struct ev_body ev;
 
+	metrics_add(M_MESSAGES + kind, 1);
 	ev_from(&ev, kind, from);
 	ev.room = room < 0 ? 0 : (uint32_t)room;
 	ev.text_len = (uint32_t)len;
@@ -202,6 +205,7 @@ fanout_to(struct worker *w, uint16_t kind, struct client *from,
 {
 	struct ev_body ev;
 
+	metrics_add(M_MESSAGES + kind, 1);
 	ev_from(&ev, kind, from);
 	ev.target_slot = (int32_t)to->slot;
 	ev.target_conn = to->conn_id;

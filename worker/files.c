@@ -16,6 +16,7 @@
 #include "../common/util.h"
 #include "client.h"
 #include "spool.h"
+#include "../ipc/metrics.h"
 
 #define IOBUF (256 * 1024)             /* one read from an uploader */
 #define UPLOAD_MAX_PER_CALL (1u << 20) /* then other clients get a turn */
@@ -171,6 +172,7 @@ upload_end(struct worker *w, struct upload *up)
 	spool_close(up->fd);
 	spool_release(files_spool(), w->idx, up->size);
 	files_active(w, -1);
+	metrics_add(M_FILES_FAILED, up->failed || up->got < up->size);
 	loop_timer_cancel(w->loop, up->timer);
 	loop_timer_cancel(w->loop, up->more);
 	if (up->c) {
@@ -289,6 +291,7 @@ upload_input(struct conn *conn)
 		}
 		upload_write(up, iobuf, n);
 		up->got += n;
+		metrics_add(M_FILE_BYTES, (int64_t)n);
 		done += n;
 		up->last_ms = loop_now(w->loop);
 	}
@@ -377,6 +380,7 @@ files_start_upload(struct client *c, const struct reg_user_view *to,
 	snprintf(up->filename, sizeof(up->filename), "%s", fname);
 	c->up = up;
 	files_active(w, 1);
+	metrics_add(M_FILES_STARTED, 1);
 	conn_reply(&c->conn, "100 Ready: send %" PRIu64 " bytes", size);
 	if (size == 0) {
 		upload_stored(w, up);
@@ -399,6 +403,7 @@ rx_result(struct worker *w, struct rx *r, bool ok, const char *why)
 	spool_close(r->fd);
 	spool_release(files_spool(), w->idx, r->size);
 	files_active(w, -1);
+	metrics_add(ok ? M_FILES_DONE : M_FILES_FAILED, 1);
 	mesh_send(&w->mesh, r->src_worker, FR_FILE_RESULT, r->id, &e, sizeof(e),
 		  NULL, 0);
 }

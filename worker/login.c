@@ -12,6 +12,8 @@
 #include "client.h"
 
 #define PROBE_TIMEOUT_MS 500
+/* the cluster link answers at once when Redis is away: this is a backstop */
+#define CLAIM_TIMEOUT_MS 5000
 
 /* Try to claim the pending name for c. */
 static int
@@ -61,7 +63,7 @@ login_live(struct client *c, const struct reg_user_view *v)
 }
 
 static void
-login_finish(struct client *c, int rc, const struct reg_user_view *v)
+login_done(struct client *c, int rc, const struct reg_user_view *v)
 {
 	c->state = CS_NEW;
 	if (rc == 0)
@@ -69,6 +71,115 @@ login_finish(struct client *c, int rc, const struct reg_user_view *v)
 	c->d->login_result(c, rc);
 	if (rc == 0)
 		fanout_simple(c->w, EV_LOGIN, c, -1, NULL, 0);
+}
+
+/* ---- the cluster's claim (docs/CLUSTER.md): the name is ours on this
+ * node; the login waits, like for a probe, until the link says whether it
+ * is ours in the whole cluster. The worker never waits on Redis. ---- */
+
+static void
+login_claim_frame(struct client *c, const char *name, bool release)
+{
+	struct worker *w = c->w;
+	struct claim_body cb = {.slot = c->claim_slot,
+				.conn_id = c->conn.id,
+				.dialect = (uint8_t)c->d->id,
+				.release = release};
+
+	memcpy(cb.name, name, sizeof(cb.name));
+	if (mesh_send(&w->mesh, w->link, FR_CLAIM, (uint32_t)c->conn.fd, &cb,
+		      sizeof(cb), NULL, 0) < 0 &&
+	    !release)
+		c->claiming = false; /* no link: refused below */
+}
+
+/* The cluster's answer (or none in time: CLAIM_DOWN). */
+static void
+login_claim_done(struct client *c, int64_t result)
+{
+	struct worker *w = c->w;
+	struct reg_user_view v = {.slot = c->claim_slot,
+				  .conn_id = c->conn.id,
+				  .seq = result > 0 ? (uint64_t)result : 0};
+
+	loop_timer_cancel(w->loop, c->probe_timer);
+	c->probe_timer = 0;
+	c->claiming = false;
+	memcpy(v.name, c->pending_name, sizeof(v.name));
+	if (result <= 0) {
+		if (result != CLAIM_TAKEN)
+			login_claim_frame(c, c->pending_name, true);
+		registry_release(w->reg, c->claim_slot, c->conn.id, NULL, NULL);
+	}
+	login_done(c,
+		   result > 0              ? 0
+		   : result == CLAIM_TAKEN ? -EEXIST
+					   : -EAGAIN,
+		   &v);
+	conn_input_changed(&c->conn);
+}
+
+static void
+login_claim_timeout(void *arg)
+{
+	struct client *c = arg;
+
+	c->probe_timer = 0;
+	login_claim_done(c, CLAIM_DOWN);
+}
+
+static void
+login_claim_cluster(struct client *c, const struct reg_user_view *v)
+{
+	struct worker *w = c->w;
+
+	c->claim_slot = v->slot;
+	c->claiming = true;
+	login_claim_frame(c, v->name, false);
+	if (!c->claiming) {
+		registry_release(w->reg, v->slot, c->conn.id, NULL, NULL);
+		login_done(c, -EAGAIN, v);
+		return;
+	}
+	c->state = CS_LOGIN_WAIT;
+	c->probe_timer =
+		loop_timer_add(w->loop, loop_now(w->loop) + CLAIM_TIMEOUT_MS,
+			       login_claim_timeout, c);
+}
+
+void
+login_on_claim_reply(struct worker *w, const struct frame *f)
+{
+	struct claim_reply_body r;
+	struct client *c = client_by_fd(w, (int)f->hdr.id);
+
+	memcpy(&r, f->payload, sizeof(r));
+	/* an abandoned login released its claim when it closed */
+	if (c == NULL || client_closing(c) || !c->claiming ||
+	    c->claim_slot != r.slot || c->conn.id != r.conn_id)
+		return;
+	login_claim_done(c, r.result);
+}
+
+void
+login_abandon(struct client *c)
+{
+	if (!c->claiming)
+		return;
+	c->claiming = false;
+	login_claim_frame(c, c->pending_name, true);
+	registry_release(c->w->reg, c->claim_slot, c->conn.id, NULL, NULL);
+}
+
+static void
+login_finish(struct client *c, int rc, const struct reg_user_view *v)
+{
+	c->state = CS_NEW;
+	if (rc == 0 && c->w->link >= 0) {
+		login_claim_cluster(c, v);
+		return;
+	}
+	login_done(c, rc, v);
 }
 
 /* The probe's answer came (or not in time): claim again, and go on

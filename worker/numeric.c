@@ -38,6 +38,8 @@ numeric_login_result(struct client *c, int rc)
 		say(c, "300 Username already taken");
 	else if (rc == -ENOSPC)
 		say(c, "302 User table full");
+	else if (rc == -EAGAIN)
+		say(c, "303 Cluster unavailable, try again later");
 	else if (rc == 0)
 		reply(c, "200 Welcome %s!", c->name);
 }
@@ -471,5 +473,7 @@ const struct dialect_def numeric_dialect = {
 			[CR_LINE_TIMEOUT] = "906 Line timeout",
 			[CR_SERVER_FULL] = "900 Server full",
 			[CR_IP_LIMIT] = E901,
+			[CR_CLUSTER_DEAD] =
+				"905 Declared dead by the cluster, log in again",
 		},
 };

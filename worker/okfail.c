@@ -26,6 +26,7 @@
 #define F14 "FAIL14 Server full"
 #define F15 "FAIL15 Too many connections from your address"
 #define F16 "FAIL16 Public key too long"
+#define F17 "FAIL17 Cluster unavailable, try again later"
 
 #define say(c, line) conn_say(&(c)->conn, (line))
 #define reply(c, ...) conn_reply(&(c)->conn, __VA_ARGS__)
@@ -77,6 +78,8 @@ okfail_login_result(struct client *c, int rc)
 		say(c, F01);
 	else if (rc == -ENOSPC)
 		say(c, F14);
+	else if (rc == -EAGAIN)
+		say(c, F17);
 	else if (rc == 0) {
 		reply(c, "OK IDENT %s", c->name);
 		okfail_send_keys(c);
@@ -347,6 +350,8 @@ const struct dialect_def okfail_dialect = {
 			[CR_LINE_TIMEOUT] = "DSCN Line timeout",
 			[CR_PONG_TIMEOUT] = "DSCN Pong timeout",
 			[CR_SHUTDOWN] = "DSCN", /* then the master's reason */
+			[CR_CLUSTER_DEAD] =
+				"DSCN Declared dead by the cluster, log in again",
 			[CR_SERVER_FULL] = F14,
 			[CR_IP_LIMIT] = F15,
 		},

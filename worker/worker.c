@@ -176,6 +176,27 @@ worker_accept_on(void)
 
 /* ---- the mesh's hooks ---- */
 
+/* FR_KICK from the cluster link: this node was declared dead (it was
+ * stopped past its TTL), its names are free elsewhere: every logged-in
+ * user is closed with the link's reason, and logs in again. */
+static void
+worker_kick(struct worker *w, const struct frame *f)
+{
+	char why[257];
+	size_t n = 0;
+
+	if (f->hdr.src_worker != w->link)
+		return;
+	memcpy(why, f->payload, f->hdr.len);
+	why[f->hdr.len] = '\0';
+	for (struct client *c = w->live_head; c; c = c->next_live)
+		if (!client_closing(c)) {
+			client_close(c, CR_CLUSTER_DEAD, NULL);
+			n++;
+		}
+	log_warnx("cluster: %s: closed %zu user(s)", why, n);
+}
+
 static void
 worker_on_frame(void *arg, const struct frame *f)
 {
@@ -190,6 +211,12 @@ worker_on_frame(void *arg, const struct frame *f)
 		break;
 	case FR_PROBE_REPLY:
 		login_on_probe_reply(w, f);
+		break;
+	case FR_CLAIM_REPLY:
+		login_on_claim_reply(w, f);
+		break;
+	case FR_KICK:
+		worker_kick(w, f);
 		break;
 	case FR_FILE_OFFER:
 	case FR_FILE_RESULT:
@@ -502,6 +529,9 @@ worker_identity(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 	w->idx = (uint16_t)idx;
 	w->gen = (uint16_t)gen;
 	w->nworkers = nworkers;
+	/* in cluster mode the master's last slot is the link (docs/CLUSTER.md)
+	 */
+	w->link = cfg->cluster[0] ? nworkers - 1 : -1;
 	w->lim = cfg->lim;
 	w->reg = reg;
 	w->board = registry_worker(reg, (unsigned)idx);
