@@ -51,6 +51,12 @@ class ForkchatdController(BaseServerController, DirectoryBasedController):
             "My.Little.Server",
             "--log-level",
             "warn",
+            # this instance's own control socket and spool, not the
+            # machine's defaults (another daemon may hold those)
+            "--control-socket",
+            str(self.directory / "ctl.sock"),
+            "--spool-dir",
+            str(self.directory / "spool"),
             # irctest's tests assume a server without a server-wide
             # channel: no &all (with its JOIN/QUIT of everyone) unless asked
             "--irc-join-all",
