@@ -156,7 +156,9 @@ conf() {
 	for key in listen workers max-clients max-per-ip max-line ping-interval \
 		pong-timeout login-timeout line-timeout max-file-size max-rooms \
 		sendq-hard sendq-soft sendq-soft-seconds worker-budget flood-rate \
-		flood-burst flood-max-queued log-level log-file user pidfile \
+		flood-burst flood-max-queued flood-bytes flood-bytes-burst \
+		tls-handshake-timeout room-linger max-rooms-per-user max-key-size \
+		tcp-keepalive log-level log-file user pidfile \
 		control-socket tls-cert tls-key; do
 		grep -q "^$key = " "$BATS_TEST_TMPDIR/all.conf" ||
 			fail "sample config lacks $key"

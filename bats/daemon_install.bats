@@ -113,7 +113,9 @@ check_pages() {
 		--max-clients --max-per-ip --max-line --ping-interval --pong-timeout \
 		--login-timeout --line-timeout --max-file-size --max-rooms \
 		--sendq-hard --sendq-soft --sendq-soft-seconds --worker-budget \
-		--flood-rate --flood-burst --flood-max-queued --tls-cert --tls-key \
+		--flood-rate --flood-burst --flood-max-queued --flood-bytes \
+		--flood-bytes-burst --tls-handshake-timeout --room-linger \
+		--max-rooms-per-user --max-key-size --tcp-keepalive --tls-cert --tls-key \
 		--control-socket --log-file --log-level okfail+tls numeric+tls \
 		SIGTERM SIGINT SIGHUP SIGUSR1 "EXIT STATUS" "SEE ALSO" FILES \
 		EXAMPLES status --json --users "forkchatd.conf(5)" "numeric=0.0.0.0:29" \
@@ -125,7 +127,9 @@ check_pages() {
 	for w in listen workers max-clients max-per-ip max-line ping-interval \
 		pong-timeout login-timeout line-timeout max-file-size max-rooms \
 		sendq-hard sendq-soft sendq-soft-seconds worker-budget flood-rate \
-		flood-burst flood-max-queued log-level log-file user pidfile \
+		flood-burst flood-max-queued flood-bytes flood-bytes-burst \
+		tls-handshake-timeout room-linger max-rooms-per-user max-key-size \
+		tcp-keepalive log-level log-file user pidfile \
 		control-socket tls-cert tls-key; do
 		[[ $TEXT == *"     $w = "* ]] || { fail "forkchatd.conf.5 ($1) lacks key '$w'"; return 1; }
 	done

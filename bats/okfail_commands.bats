@@ -230,26 +230,23 @@ setup() {
 	fc_expect_silent dave 0.1
 }
 
-@test "okfail.pubkey.toolong: FAIL16 for a key longer than the key store (max-line raised by SIGHUP)" {
+@test "okfail.pubkey.toolong: FAIL16 for a key longer than --max-key-size, nothing relayed, the stored key kept" {
 	fc_stop
-	local conf=$BATS_TEST_TMPDIR/fc.conf
-	echo "max-line = 64" >"$conf"
-	fc_start -c "$conf"
-	echo "max-line = 400" >"$conf"
-	kill -HUP "$FC_PID"
-	fc_until 'grep -q "configuration reloaded" "$FC_LOG"'
+	fc_start --max-key-size 256 --ping-interval 3600
 	fc_login alice
 	fc_login bob
 	fc_expect alice "JOINED bob"
 	local key
-	key=$(printf 'K%.0s' $(seq 1 100))
-	fc_send alice "PM_PUBKEY $key"
-	fc_expect alice "FAIL16 Public key too long"
-	fc_expect_silent bob 0.15
-	key=$(printf 'K%.0s' $(seq 1 64))
+	key=$(printf 'K%.0s' $(seq 1 256))
 	fc_send alice "PM_PUBKEY $key"
 	fc_expect alice "OK PM_PUBKEY"
 	fc_expect bob "PM_PUBKEY alice $key"
+	fc_send alice "PM_PUBKEY $(printf 'L%.0s' $(seq 1 257))"
+	fc_expect alice "FAIL16 Public key too long"
+	fc_expect_silent bob 0.15
+	# the stored key is still the last good one
+	fc_login carol
+	fc_expect carol "PM_PUBKEY alice $key"
 }
 
 @test "okfail.sessionkey: OK PM_SESSIONKEY <user> to the sender, PM_SESSIONKEY <sender> <token> to the recipient" {

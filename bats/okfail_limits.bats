@@ -77,7 +77,8 @@ BG=()
 }
 
 @test "close.sendq: a client that does not read is closed past --sendq-hard; a final DSCN / 903 stands on a line of its own" {
-	fc_start --sendq-hard 4096 --sendq-soft 1024 --sendq-soft-seconds 600
+	fc_start --sendq-hard 4096 --sendq-soft 1024 --sendq-soft-seconds 600 \
+		--flood-rate 0
 	T=$BATS_TEST_TMPDIR
 	# victims with tiny receive buffers that read nothing until told
 	"$FC_PYTHON" - "$OKPORT" "$NUMPORT" "$T" 3>&- <<'PY' &

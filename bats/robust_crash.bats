@@ -17,7 +17,7 @@ worker_pids() {
 @test "robust: kill -9 storm: 30 kills of random workers during churn, then clean USERS, no ghosts, nothing lost on surviving workers" {
 	# five workers: the persistent observers live on 0 and 1, the killer
 	# hits 2, 3 and 4 while churn clients land everywhere
-	FC_WORKERS=5 fc_start
+	FC_WORKERS=5 fc_start --flood-rate 0 --max-per-ip 0
 	local out
 	out=$(python3 "$FCCHAOS" storm --ok "$OKPORT" --num "$NUMPORT" --ctl "$FC_CTL" \
 		--safe 0,1 --targets 2,3,4 --kills 30 --lanes "$(fc_scale 12 6)" --seconds 120 \

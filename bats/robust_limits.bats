@@ -211,7 +211,7 @@ PY
 }
 
 @test "robust: churn leak check: 2000 connect/login/quit cycles, worker RSS and descriptors return to the baseline" {
-	fc_start
+	fc_start --flood-rate 0 --max-per-ip 0
 	FC_PIDS=$(fc_status_json | python3 -c 'import json,sys; print(" ".join(str(w["pid"]) for w in json.load(sys.stdin)["workers"]))')
 	local out cycles p
 	# warm-up: allocator pools, tables, first-use pages

@@ -12,6 +12,10 @@ setup() {
 	fc_san_lean
 }
 
+# Load tests set their own limits: no flood control, no per-address limit
+# (every client is 127.0.0.1), no login deadline for held idle sockets.
+LOAD_LIMITS=(--flood-rate 0 --max-per-ip 0 --login-timeout 0)
+
 # fcload flood with the never-reading client; sets FLOOD (its summary).
 flood_run() {
 	local bytes=$1
@@ -21,7 +25,7 @@ flood_run() {
 }
 
 @test "robust: a never-reading client while another floods 20 MB of broadcasts: RSS bounded, readers get all, slow one dropped" {
-	fc_start
+	fc_start "${LOAD_LIMITS[@]}"
 	local bytes total
 	bytes=$(fc_scale 20000000 5000000)
 	flood_run "$bytes"
@@ -45,7 +49,7 @@ flood_run() {
 }
 
 @test "robust: when a slow reader is dropped mid-broadcast the other receivers still get every line intact and in order" {
-	fc_start
+	fc_start "${LOAD_LIMITS[@]}"
 	flood_run "$(fc_scale 6000000 3000000)"
 	[ "$(fc_kv order_errors "$FLOOD")" = 0 ] || fail "lines out of order or mangled: $FLOOD"
 	[ "$(fc_kv other_lines "$FLOOD")" = 0 ] || fail "unexpected lines: $FLOOD"
@@ -57,7 +61,7 @@ flood_run() {
 	n=1500
 	half=1500
 	[ "$(ulimit -n)" -ge 16384 ] || ulimit -n 16384
-	fc_start
+	fc_start "${LOAD_LIMITS[@]}"
 	FC_PIDS=$(fc_daemon_pids | tr '\n' ' ')
 	local base=$(fc_rss_kb)
 	"$FCLOAD" hold "$OKPORT" -i "$n" -h "$half" -t 120 -s "$BATS_TEST_TMPDIR/stop" \
@@ -81,7 +85,7 @@ flood_run() {
 }
 
 @test "robust: 60 connections of random bytes (NULs, huge lines) at once: each gets errors or a close, the daemon and a normal pair keep working" {
-	fc_start
+	fc_start "${LOAD_LIMITS[@]}"
 	fc_login alice
 	fc_login_numeric bob
 	fc_expect alice "JOINED bob"
@@ -112,7 +116,7 @@ flood_run() {
 }
 
 @test "robust: nothing lost: every OK'd message reaches every connected recipient in each sender's order" {
-	fc_start
+	fc_start "${LOAD_LIMITS[@]}"
 	local out
 	out=$(python3 "$FCCHAOS" lost --ok "$OKPORT" --num "$NUMPORT" --ctl "$FC_CTL" \
 		--senders 4 --receivers 30 --messages "$(fc_scale 2000 500)" --seconds 120)

@@ -54,7 +54,7 @@ struct sender {
 
 struct opts {
 	int scen, dia, port, clients, senders, window, size, nsrc, conc, npids;
-	double rate, duration, setup_timeout, drain_timeout;
+	double rate, duration, setup_timeout, drain_timeout, pause;
 	uint64_t file_size;
 	const char *server, *cdf;
 	int pids[MAXPIDS];
@@ -837,6 +837,28 @@ print_common(const char *extra)
 	       extra);
 }
 
+/* --pause: a marker line on stderr and, for okfail, a marker command to the
+ * server (READY: "OK PAUSE" from every client, answered by nothing; DONE:
+ * "USERS" from the first 16), then the clients stay connected and quiet for
+ * a while. bench/icount.sh zeroes callgrind's counters at the first and
+ * dumps them at the second (--zero-before / --dump-before). */
+static void
+pause_mark(const char *what)
+{
+	if (g.o.pause <= 0)
+		return;
+	fprintf(stderr, "LOADGEN %s\n", what);
+	fflush(stderr);
+	int n = !strcmp(what, "READY") ? g.n : !strcmp(what, "DONE") ? 16 : 0;
+	for (int i = 0; i < g.n && i < n && g.o.dia == D_OKFAIL; i++) {
+		if (g.c[i].st != ST_READY)
+			continue;
+		sendf(&g.c[i], n == 16 ? "USERS\n" : "OK PAUSE\n");
+		flush_out(&g.c[i]);
+	}
+	drain((int)(g.o.pause * 1000));
+}
+
 static int
 scen_traffic(void)
 {
@@ -844,7 +866,9 @@ scen_traffic(void)
 		return 1;
 	drain(300);
 	g.errors = 0;
+	pause_mark("READY");
 	run_traffic();
+	pause_mark("DONE");
 	print_common("");
 	if (g.o.cdf) {
 		FILE *f = fopen(g.o.cdf, "w");
@@ -862,6 +886,7 @@ scen_login(void)
 {
 	int ok = setup_clients();
 	double el = (double)(g.t_last_ready - g.t_first_conn) / 1e9;
+	pause_mark("DONE"); /* icount.sh: the logins' cost, up to here */
 	printf("RESULT scenario=login server=%s clients=%d logins=%d failed=%d elapsed_s=%.3f"
 	       " logins_per_s=%.0f p50_us=%.1f p99_us=%.1f max_us=%.1f lost=0 errors=%llu\n",
 	       g.o.server, g.n, g.ready, g.failed, el,
@@ -889,6 +914,8 @@ scen_idle(void)
 	       g.o.server, g.n, g.ready, rss, pss, sock * pg, pss0, sock0 * pg,
 	       g.ready ? total / g.ready : 0, g.ready ? delta / g.ready : 0,
 	       (unsigned long long)g.errors);
+	fflush(stdout);
+	pause_mark("MEASURED"); /* time to look at the daemon (ss, smaps) */
 	return !ok || !g.o.npids;
 }
 
@@ -1022,7 +1049,8 @@ usage(void)
 	      "  --clients N --senders S --rate MSGS_PER_S(0=full) --window K\n"
 	      "  --duration S --size TEXTBYTES --src-addrs N --conc C\n"
 	      "  --pids P1,P2,.. (daemon processes, for idle/file memory)\n"
-	      "  --file-size BYTES --cdf FILE --setup-timeout S --drain-timeout S\n",
+	      "  --file-size BYTES --cdf FILE --setup-timeout S --drain-timeout S\n"
+	      "  --pause S (quiet S seconds after READY/DONE, idle: MEASURED, on stderr)\n",
 	      stderr);
 	exit(2);
 }
@@ -1043,25 +1071,17 @@ parse_opts(int argc, char **argv)
 	static const char *const scen[] = {"fanout", "pm",   "login",
 					   "idle",   "file", "copy"};
 	static const char *const dia[] = {"okfail", "numeric", "irc"};
-	static const struct option lo[] = {{"scenario", 1, 0, 'S'},
-					   {"dialect", 1, 0, 'd'},
-					   {"port", 1, 0, 'p'},
-					   {"server", 1, 0, 'n'},
-					   {"clients", 1, 0, 'c'},
-					   {"senders", 1, 0, 's'},
-					   {"rate", 1, 0, 'r'},
-					   {"window", 1, 0, 'k'},
-					   {"duration", 1, 0, 't'},
-					   {"size", 1, 0, 'z'},
-					   {"src-addrs", 1, 0, 'a'},
-					   {"conc", 1, 0, 'C'},
-					   {"pids", 1, 0, 'P'},
-					   {"file-size", 1, 0, 'F'},
-					   {"cdf", 1, 0, 'o'},
-					   {"setup-timeout", 1, 0, 'T'},
-					   {"drain-timeout", 1, 0, 'D'},
-					   {"ports", 1, 0, 'R'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+		{"scenario", 1, 0, 'S'},      {"dialect", 1, 0, 'd'},
+		{"port", 1, 0, 'p'},          {"server", 1, 0, 'n'},
+		{"clients", 1, 0, 'c'},       {"senders", 1, 0, 's'},
+		{"rate", 1, 0, 'r'},          {"window", 1, 0, 'k'},
+		{"duration", 1, 0, 't'},      {"size", 1, 0, 'z'},
+		{"src-addrs", 1, 0, 'a'},     {"conc", 1, 0, 'C'},
+		{"pids", 1, 0, 'P'},          {"file-size", 1, 0, 'F'},
+		{"cdf", 1, 0, 'o'},           {"setup-timeout", 1, 0, 'T'},
+		{"drain-timeout", 1, 0, 'D'}, {"ports", 1, 0, 'R'},
+		{"pause", 1, 0, 'W'},         {0, 0, 0, 0}};
 	struct opts *o = &g.o;
 	*o = (struct opts){.clients = 100,
 			   .senders = 10,
@@ -1130,6 +1150,9 @@ parse_opts(int argc, char **argv)
 		case 'R': /* several nodes of one cluster, round robin */
 			o->nports = parse_pids(optarg, o->ports, MAXPIDS);
 			o->port = o->nports ? o->ports[0] : 0;
+			break;
+		case 'W':
+			o->pause = atof(optarg);
 			break;
 		default:
 			usage();

@@ -64,6 +64,7 @@ add_server() { # name dialect port pids conc
 start_forkchatd() {
 	$NICE "$FC" -f -w 2 -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 -l irc=127.0.0.1:0 \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
+		--flood-rate 0 --max-per-ip 0 --login-timeout 0 \
 		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \
 		--max-file-size 4294967296 --control-socket "$OUT/fc.sock" \
 		--spool-dir "$OUT/spool" \

@@ -42,6 +42,7 @@ static const struct key_def keys[] = {
 	{"ping-interval", K_SECS, L(ping_ms), 0, 10, 86400000},
 	{"pong-timeout", K_SECS, L(pong_ms), 0, 10, 86400000},
 	{"login-timeout", K_SECS, L(login_timeout_ms), 0, 0, 86400000},
+	{"tls-handshake-timeout", K_SECS, L(tls_handshake_ms), 0, 0, 86400000},
 	{"line-timeout", K_SECS, L(line_timeout_ms), 0, 0, 86400000},
 	{"max-file-size", K_U64, L(max_file_size), 0, 0, UINT64_MAX / 2},
 	{"upload-timeout", K_SECS, L(upload_timeout_ms), 0, 0, 86400000},
@@ -53,7 +54,13 @@ static const struct key_def keys[] = {
 	{"worker-budget", K_U64, L(worker_budget), 0, 65536, 1ull << 44},
 	{"flood-rate", K_U32, L(flood_rate), 0, 0, 1000000},
 	{"flood-burst", K_U32, L(flood_burst), 0, 1, 1000000},
+	{"flood-bytes", K_U32, L(flood_bytes), 0, 0, 1u << 30},
+	{"flood-bytes-burst", K_U32, L(flood_bytes_burst), 0, 1024, 1u << 30},
 	{"flood-max-queued", K_U32, L(flood_max_queued), 0, 1, 1000000},
+	{"room-linger", K_SECS, L(room_linger_ms), 0, 0, 86400000},
+	{"max-rooms-per-user", K_U32, L(max_rooms_per_user), 0, 1, 1000000},
+	{"tcp-keepalive", K_SECS, L(keepalive_ms), 0, 0, 86400000},
+	{"max-key-size", K_U32, C(max_key_size), 0, 256, 60000},
 	{"log-level", K_LEVEL, L(log_level), 0, 0, 3},
 	{"max-rooms", K_U32, C(max_rooms), 0, 1, 1000000},
 	{"user", K_STR, C(user), sizeof(((struct fc_config *)0)->user), 0, 0},
@@ -97,11 +104,12 @@ config_defaults(struct fc_config *c)
 	c->workers = n < 1 ? 1 : (n > 64 ? 64 : (int)n);
 	c->max_rooms = 4096;
 	c->lim.max_clients = 10000;
-	c->lim.max_per_ip = 0;
+	c->lim.max_per_ip = 64;
 	c->lim.max_line = 8192;
 	c->lim.ping_ms = 10000;
 	c->lim.pong_ms = 3000;
-	c->lim.login_timeout_ms = 0;
+	c->lim.login_timeout_ms = 60000;
+	c->lim.tls_handshake_ms = 10000;
 	c->lim.line_timeout_ms = 60000;
 	c->lim.max_file_size = 4ull << 30;
 	c->lim.upload_timeout_ms = 60000;
@@ -110,9 +118,15 @@ config_defaults(struct fc_config *c)
 	c->lim.sendq_soft = 64 * 1024;
 	c->lim.sendq_soft_ms = 10000;
 	c->lim.worker_budget = 64ull << 20;
-	c->lim.flood_rate = 0;
+	c->lim.flood_rate = 20;
 	c->lim.flood_burst = 200;
+	c->lim.flood_bytes = 32 * 1024;
+	c->lim.flood_bytes_burst = 128 * 1024;
 	c->lim.flood_max_queued = 1000;
+	c->lim.room_linger_ms = 60000;
+	c->lim.max_rooms_per_user = 16;
+	c->lim.keepalive_ms = 60000;
+	c->max_key_size = 4096;
 	c->lim.log_level = 2;
 	c->lim.irc_join_all = 1;
 	if (gethostname(c->lim.server_name, sizeof(c->lim.server_name) - 1) <
@@ -411,4 +425,10 @@ config_validate(struct fc_config *c, char *err, size_t errlen)
 	}
 	c->max_users = c->lim.max_clients;
 	return 0;
+}
+
+uint32_t
+config_fd_reserve(int nlisten, int workers)
+{
+	return (uint32_t)nlisten + 2u * (uint32_t)workers + 96u;
 }

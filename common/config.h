@@ -25,6 +25,7 @@ struct fc_limits {
 	int64_t ping_ms;
 	int64_t pong_ms;
 	int64_t login_timeout_ms;
+	int64_t tls_handshake_ms; /* TLS handshake deadline, 0 = none */
 	int64_t line_timeout_ms;
 	uint64_t max_file_size;
 	int64_t upload_timeout_ms; /* FILE upload without progress: 101, 0 = off
@@ -33,9 +34,14 @@ struct fc_limits {
 	uint64_t sendq_soft;
 	int64_t sendq_soft_ms;
 	uint64_t worker_budget;
-	uint32_t flood_rate; /* commands per second, 0 = off */
+	uint32_t flood_rate; /* commands per second, 0 = off (bytes too) */
 	uint32_t flood_burst;
-	uint32_t flood_max_queued; /* lines waiting past this: disconnect */
+	uint32_t flood_bytes; /* input bytes per second, 0 = lines only */
+	uint32_t flood_bytes_burst;
+	uint32_t flood_max_queued;   /* lines waiting past this: disconnect */
+	int64_t room_linger_ms;      /* an empty room lives this long */
+	uint32_t max_rooms_per_user; /* live rooms one user created */
+	int64_t keepalive_ms;        /* TCP keepalive idle time, 0 = off */
 	int log_level;
 	char server_name[64];  /* irc: the prefix of server replies */
 	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */
@@ -52,6 +58,7 @@ struct fc_config {
 	int workers;
 	uint32_t max_rooms;
 	uint32_t max_users;
+	uint32_t max_key_size; /* longest public key (PM_PUBKEY) */
 	char user[64];
 	char pidfile[FC_PATH_SZ];
 	char log_file[FC_PATH_SZ];
@@ -75,5 +82,8 @@ int config_set(struct fc_config *c, const char *key, const char *value,
 int config_load_file(struct fc_config *c, const char *path, char *err,
 		     size_t errlen);
 int config_validate(struct fc_config *c, char *err, size_t errlen);
+/* Descriptors a worker needs besides its clients: listeners, one channel
+ * per peer worker and to the master, epoll, logs, file transfers, spare. */
+uint32_t config_fd_reserve(int nlisten, int workers);
 
 #endif

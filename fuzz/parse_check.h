@@ -75,7 +75,31 @@ ref_check_text(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7F)
 			return TEXT_CTRL;
-	return ref_utf8(u, n) ? TEXT_OK : TEXT_UTF8;
+	if (!ref_utf8(u, n))
+		return TEXT_UTF8;
+	/* well-formed: a C1 control is C2 followed by 80-9F, nowhere else */
+	for (size_t i = 0; i + 1 < n; i++)
+		if (u[i] == 0xC2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F)
+			return TEXT_CTRL;
+	return TEXT_OK;
+}
+
+/* The label check: the text check, then the bidi characters' encodings. */
+static enum text_check
+ref_check_label(const char *s, size_t n)
+{
+	static const char *const bidi[] = {
+		"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD",
+		"\xE2\x80\xAE", "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
+		"\xE2\x81\xA9", "\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C"};
+	enum text_check t = ref_check_text(s, n);
+
+	if (t != TEXT_OK)
+		return t;
+	for (size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++)
+		if (memmem(s, n, bidi[i], strlen(bidi[i])) != NULL)
+			return TEXT_BIDI;
+	return TEXT_OK;
 }
 
 static bool
@@ -127,6 +151,7 @@ check_line_parsing(const char *line, size_t len)
 	size_t off, off2;
 
 	PCHECK(t == ref_check_text(line, len));
+	PCHECK(wire_check_label(line, len) == ref_check_label(line, len));
 	wire_split(line, len, &cl);
 	PCHECK(cl.word == line && cl.word_len <= len);
 	PCHECK(memchr(cl.word, ' ', cl.word_len) == NULL);

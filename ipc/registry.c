@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -517,34 +518,132 @@ registry_keys(struct registry *r, uint32_t except_slot, char *buf, size_t cap)
 	return need;
 }
 
+/* One "PM_PUBKEY <name> <key>\n" line of slot i into buf, if it fits cap:
+ * returns its length, 0 when slot i has no key to show, or -1 when it does
+ * not fit. Under the lock. */
+static long
+key_line(struct registry *r, uint32_t i, char *buf, size_t cap)
+{
+	struct reg_user *u = &r->users[i];
+
+	if (atomic_load(&u->state) != SLOT_LIVE || u->key_len == 0 ||
+	    u->dialect != DIALECT_OKFAIL)
+		return 0;
+	size_t nl = strnlen(u->name, REG_NAME_SZ - 1);
+	size_t len = 12 + nl + u->key_len;
+	if (len > cap)
+		return -1;
+	memcpy(buf, "PM_PUBKEY ", 10);
+	memcpy(buf + 10, u->name, nl);
+	buf[10 + nl] = ' ';
+	memcpy(buf + 11 + nl, r->keys + (size_t)i * r->h->lim.key_max,
+	       u->key_len);
+	buf[len - 1] = '\n';
+	return (long)len;
+}
+
+size_t
+registry_keys_from(struct registry *r, uint32_t except_slot, uint32_t *cursor,
+		   char *buf, size_t cap)
+{
+	size_t used = 0;
+	uint32_t i = *cursor;
+
+	if (__atomic_load_n(&r->h->key_bytes, __ATOMIC_RELAXED) == 0) {
+		*cursor = r->h->lim.max_users;
+		return 0;
+	}
+	shmlock_lock(&r->h->lock);
+	for (; i < r->h->lim.max_users; i++) {
+		if (i == except_slot)
+			continue;
+		long n = key_line(r, i, buf + used, cap - used);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	shmlock_unlock(&r->h->lock);
+	*cursor = i;
+	return used;
+}
+
 /* ---- rooms (numeric dialect) ---- */
 
+/* Rooms created by `creator` that still exist (names compared ignoring
+ * ASCII case, as every user name is). Under the lock. */
+static uint32_t
+rooms_created_by(struct registry *r, const char *creator)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < r->h->nrooms; i++)
+		if (atomic_load(&r->rooms[i].state) == SLOT_LIVE &&
+		    strcasecmp(r->rooms[i].creator, creator) == 0)
+			n++;
+	return n;
+}
+
+/* A slot for a new room: a fresh one, else one of a deleted room. */
+static long
+room_free_slot(struct registry *r)
+{
+	if (r->h->nrooms < r->h->lim.max_rooms)
+		return r->h->nrooms++;
+	for (uint32_t i = 0; i < r->h->nrooms; i++)
+		if (atomic_load(&r->rooms[i].state) == SLOT_FREE)
+			return i;
+	return -1;
+}
+
+static int
+room_insert(struct registry *r, const char *name, size_t len,
+	    const char *creator)
+{
+	long idx = room_free_slot(r);
+
+	if (idx < 0)
+		return -ENOSPC;
+	struct reg_room *rm = &r->rooms[idx];
+	memset(rm->name, 0, sizeof(rm->name));
+	memcpy(rm->name, name, len);
+	memset(rm->creator, 0, sizeof(rm->creator));
+	if (creator)
+		snprintf(rm->creator, sizeof(rm->creator), "%s", creator);
+	rm->seq = r->h->next_seq++;
+	atomic_store(&rm->empty_since, 0);
+	memset((void *)&r->bits[(size_t)idx * r->h->bit_words], 0,
+	       sizeof(uint64_t) * r->h->bit_words);
+	hash_insert(r->rhash, r->h->room_hash_sz, rm->name, (uint32_t)idx);
+	atomic_store_explicit(&rm->state, SLOT_LIVE, memory_order_release);
+	r->h->live_rooms++;
+	return (int)idx;
+}
+
 int
-registry_room_create(struct registry *r, const char *name, size_t len)
+registry_room_create_by(struct registry *r, const char *name, size_t len,
+			const char *creator, uint32_t max_per_creator)
 {
 	int rc;
 
 	shmlock_lock(&r->h->lock);
 	if (hash_find(r, r->rhash, r->h->room_hash_sz, room_name_of, name,
-		      len) >= 0) {
+		      len) >= 0)
 		rc = -EEXIST;
-	} else if (r->h->nrooms >= r->h->lim.max_rooms) {
+	else if (r->h->live_rooms >= r->h->lim.max_rooms)
 		rc = -ENOSPC;
-	} else {
-		uint32_t idx = r->h->nrooms;
-		struct reg_room *rm = &r->rooms[idx];
-		memset(rm->name, 0, sizeof(rm->name));
-		memcpy(rm->name, name, len);
-		memset((void *)&r->bits[(size_t)idx * r->h->bit_words], 0,
-		       sizeof(uint64_t) * r->h->bit_words);
-		hash_insert(r->rhash, r->h->room_hash_sz, rm->name, idx);
-		atomic_store_explicit(&rm->state, SLOT_LIVE,
-				      memory_order_release);
-		r->h->nrooms++;
-		rc = (int)idx;
-	}
+	else if (creator && max_per_creator &&
+		 rooms_created_by(r, creator) >= max_per_creator)
+		rc = -EDQUOT;
+	else
+		rc = room_insert(r, name, len, creator);
 	shmlock_unlock(&r->h->lock);
 	return rc;
+}
+
+int
+registry_room_create(struct registry *r, const char *name, size_t len)
+{
+	return registry_room_create_by(r, name, len, NULL, 0);
 }
 
 int
@@ -574,7 +673,12 @@ registry_room_join(struct registry *r, uint32_t room, uint32_t slot)
 	if (room >= r->h->nrooms || slot >= r->h->lim.max_users)
 		return -ENOENT;
 	shmlock_lock(&r->h->lock);
+	if (atomic_load(&r->rooms[room].state) != SLOT_LIVE) {
+		shmlock_unlock(&r->h->lock);
+		return -ENOENT; /* deleted since it was looked up */
+	}
 	uint64_t old = atomic_fetch_or(room_word(r, room, slot), bit);
+	atomic_store(&r->rooms[room].empty_since, 0);
 	shmlock_unlock(&r->h->lock);
 	return (old & bit) ? -EALREADY : 0;
 }
@@ -649,28 +753,125 @@ registry_room_members(struct registry *r, uint32_t room, char *buf, size_t cap)
 	return need;
 }
 
+struct room_listing {
+	uint64_t seq;
+	char name[REG_ROOM_SZ];
+};
+
+static int
+listing_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct room_listing *)a)->seq;
+	uint64_t y = ((const struct room_listing *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* " r1 r2 ..." in creation order; returns the bytes needed. Names are
+ * copied under the lock and sorted outside it. */
 size_t
 registry_rooms(struct registry *r, char *buf, size_t cap)
 {
-	size_t need = 0;
+	static struct room_listing *list; /* this process's own */
+	size_t need = 0, n = 0;
 
+	if (list == NULL &&
+	    (list = calloc(r->h->lim.max_rooms, sizeof(*list))) == NULL)
+		return 0;
 	shmlock_lock(&r->h->lock);
 	for (uint32_t i = 0; i < r->h->nrooms; i++) {
-		size_t nl = strlen(r->rooms[i].name);
+		if (atomic_load(&r->rooms[i].state) != SLOT_LIVE)
+			continue;
+		list[n].seq = r->rooms[i].seq;
+		memcpy(list[n++].name, r->rooms[i].name, REG_ROOM_SZ);
+	}
+	shmlock_unlock(&r->h->lock);
+	qsort(list, n, sizeof(*list), listing_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = strnlen(list[i].name, REG_ROOM_SZ - 1);
 		if (need + nl + 1 <= cap) {
 			buf[need] = ' ';
-			memcpy(buf + need + 1, r->rooms[i].name, nl);
+			memcpy(buf + need + 1, list[i].name, nl);
 		}
 		need += nl + 1;
 	}
-	shmlock_unlock(&r->h->lock);
 	return need;
+}
+
+static bool
+room_empty(struct registry *r, uint32_t room)
+{
+	const _Atomic uint64_t *w = &r->bits[(size_t)room * r->h->bit_words];
+
+	for (uint32_t i = 0; i < r->h->bit_words; i++)
+		if (atomic_load_explicit(&w[i], memory_order_relaxed))
+			return false;
+	return true;
+}
+
+/* Under the lock, and only if the room is still empty. */
+static bool
+room_delete(struct registry *r, uint32_t room)
+{
+	struct reg_room *rm = &r->rooms[room];
+
+	if (atomic_load(&rm->state) != SLOT_LIVE || !room_empty(r, room))
+		return false;
+	long pos = hash_find(r, r->rhash, r->h->room_hash_sz, room_name_of,
+			     rm->name, strlen(rm->name));
+	if (pos >= 0)
+		hash_remove(r, r->rhash, r->h->room_hash_sz, room_name_of,
+			    (uint32_t)pos);
+	atomic_store(&rm->state, SLOT_FREE);
+	rm->name[0] = '\0';
+	rm->creator[0] = '\0';
+	r->h->live_rooms--;
+	return true;
+}
+
+/* One room of the sweep: note when it was first seen empty, delete it once
+ * it has been empty for linger_ms. The bits are read without the lock; a
+ * deletion checks them again under it. */
+static bool
+room_sweep_one(struct registry *r, uint32_t room, int64_t now,
+	       int64_t linger_ms)
+{
+	struct reg_room *rm = &r->rooms[room];
+
+	if (atomic_load(&rm->state) != SLOT_LIVE)
+		return false;
+	if (!room_empty(r, room)) {
+		atomic_store(&rm->empty_since, 0);
+		return false;
+	}
+	int64_t since = atomic_load(&rm->empty_since);
+	if (since == 0) {
+		atomic_store(&rm->empty_since, now);
+		if (linger_ms > 0)
+			return false;
+	} else if (now - since < linger_ms) {
+		return false;
+	}
+	shmlock_lock(&r->h->lock);
+	bool gone = room_delete(r, room);
+	shmlock_unlock(&r->h->lock);
+	return gone;
+}
+
+int
+registry_rooms_sweep(struct registry *r, int64_t now_ms, int64_t linger_ms)
+{
+	int deleted = 0;
+	uint32_t n = __atomic_load_n(&r->h->nrooms, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++)
+		deleted += room_sweep_one(r, i, now_ms, linger_ms);
+	return deleted;
 }
 
 uint32_t
 registry_room_count(struct registry *r)
 {
-	return __atomic_load_n(&r->h->nrooms, __ATOMIC_RELAXED);
+	return __atomic_load_n(&r->h->live_rooms, __ATOMIC_RELAXED);
 }
 
 /* ---- connections per address ---- */
@@ -812,10 +1013,22 @@ registry_rebuild_index(struct registry *r)
 	memset(r->rhash, 0, sizeof(uint32_t) * h->room_hash_sz);
 	if (h->nrooms > h->lim.max_rooms)
 		h->nrooms = h->lim.max_rooms;
+	h->live_rooms = 0;
 	for (uint32_t i = 0; i < h->nrooms; i++) {
-		r->rooms[i].name[REG_ROOM_SZ - 1] = '\0';
-		atomic_store(&r->rooms[i].state, SLOT_LIVE);
-		hash_insert(r->rhash, h->room_hash_sz, r->rooms[i].name, i);
+		struct reg_room *rm = &r->rooms[i];
+		rm->name[REG_ROOM_SZ - 1] = '\0';
+		rm->creator[REG_NAME_SZ - 1] = '\0';
+		/* a room is LIVE exactly while it has a name (one being
+		 * deleted or created when its worker died is settled here) */
+		bool live =
+			rm->name[0] != '\0' &&
+			hash_find(r, r->rhash, h->room_hash_sz, room_name_of,
+				  rm->name, strlen(rm->name)) < 0;
+		atomic_store(&rm->state, live ? SLOT_LIVE : SLOT_FREE);
+		if (!live)
+			continue;
+		hash_insert(r->rhash, h->room_hash_sz, rm->name, i);
+		h->live_rooms++;
 	}
 }
 

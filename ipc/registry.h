@@ -78,10 +78,24 @@ uint32_t registry_user_count(struct registry *r);
 
 int registry_set_key(struct registry *r, uint32_t slot, uint32_t conn_id,
 		     const char *key, size_t len);
+/* The key lines of registry_keys, a piece at a time: from user slot *cursor
+ * on, as many whole lines as fit in cap (which must hold one line: the key
+ * size + 32); *cursor moves past them, to max_users at the end. Returns the
+ * bytes written. */
+size_t registry_keys_from(struct registry *r, uint32_t except_slot,
+			  uint32_t *cursor, char *buf, size_t cap);
 size_t registry_keys(struct registry *r, uint32_t except_slot, char *buf,
 		     size_t cap);
 
 int registry_room_create(struct registry *r, const char *name, size_t len);
+/* registry_room_create, counting against `creator`: -EDQUOT when it already
+ * has max_per_creator rooms that exist (0: no limit). */
+int registry_room_create_by(struct registry *r, const char *name, size_t len,
+			    const char *creator, uint32_t max_per_creator);
+/* The master's periodic sweep: delete rooms that have had no member for
+ * linger_ms (0: at the first sweep that sees them empty). Returns how many
+ * it deleted. */
+int registry_rooms_sweep(struct registry *r, int64_t now_ms, int64_t linger_ms);
 int registry_room_find(struct registry *r, const char *name, size_t len);
 int registry_room_join(struct registry *r, uint32_t room, uint32_t slot);
 int registry_room_leave(struct registry *r, uint32_t room, uint32_t slot);

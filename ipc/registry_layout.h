@@ -12,7 +12,7 @@
 #include "shmlock.h"
 
 #define REG_MAGIC 0x46434b52u /* "FCKR" */
-#define REG_VERSION 1
+#define REG_VERSION 2
 
 enum { SLOT_FREE = 0, SLOT_CLAIMING = 1, SLOT_LIVE = 2 };
 
@@ -28,10 +28,16 @@ struct reg_user {
 	char name[REG_NAME_SZ];
 };
 
+/* A room slot: LIVE while its name is set. Slots of deleted rooms are
+ * reused; seq keeps LIRO in creation order. */
 struct reg_room {
 	_Atomic uint32_t state;
 	uint32_t pad;
+	uint64_t seq;
+	_Atomic int64_t
+		empty_since; /* ms (CLOCK_MONOTONIC), 0 = not seen empty */
 	char name[REG_ROOM_SZ];
+	char creator[REG_NAME_SZ]; /* counts against its max-rooms-per-user */
 };
 
 /* Connections per client address, counted per worker so that the repair can
@@ -50,8 +56,9 @@ struct reg_hdr {
 	struct reg_limits lim;
 	uint64_t next_seq;
 	uint32_t nusers;
-	uint32_t nrooms;
-	uint64_t key_bytes; /* sum of stored key lengths */
+	uint32_t nrooms;     /* room slots ever used (a high-water mark) */
+	uint32_t live_rooms; /* rooms that exist */
+	uint64_t key_bytes;  /* sum of stored key lengths */
 	uint32_t free_top;
 	uint32_t user_hash_sz; /* power of two */
 	uint32_t room_hash_sz;

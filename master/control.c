@@ -268,17 +268,16 @@ status_cluster_text(struct master *m, FILE *o)
 	if (!status_cluster(m, &b))
 		return;
 	fprintf(o,
-		   "cluster node %s %s, Redis rtt %lld ms, queue %llu bytes, "
-		   "published %llu, received %llu, lost %llu, dropped %llu, "
-		   "remote users %u\n",
-		   m->cfg.node_id, board_state_name(b.state),
-		   (long long)b.rtt_ms, (unsigned long long)b.queued,
-		   (unsigned long long)b.published,
-		   (unsigned long long)b.received, (unsigned long long)b.lost,
-		   (unsigned long long)b.dropped, b.remote_users);
+		"cluster node %s %s, Redis rtt %lld ms, queue %llu bytes, "
+		"published %llu, received %llu, lost %llu, dropped %llu, "
+		"remote users %u\n",
+		m->cfg.node_id, board_state_name(b.state), (long long)b.rtt_ms,
+		(unsigned long long)b.queued, (unsigned long long)b.published,
+		(unsigned long long)b.received, (unsigned long long)b.lost,
+		(unsigned long long)b.dropped, b.remote_users);
 	for (uint32_t i = 0; i < b.nnodes; i++)
 		fprintf(o, "node %s users %u ttl %lld ms\n", b.nodes[i].id,
-			   b.nodes[i].users, (long long)b.nodes[i].ttl_ms);
+			b.nodes[i].users, (long long)b.nodes[i].ttl_ms);
 }
 
 static void
@@ -289,19 +288,19 @@ status_cluster_json(struct master *m, FILE *o)
 	if (!status_cluster(m, &b))
 		return;
 	fprintf(o,
-		   ",\"cluster\":{\"node\":\"%s\",\"state\":\"%s\","
-		   "\"epoch\":\"%s\",\"rtt_ms\":%lld,\"queue\":%llu,"
-		   "\"published\":%llu,\"received\":%llu,\"lost\":%llu,"
-		   "\"dropped\":%llu,\"remote_users\":%u,\"nodes\":[",
-		   m->cfg.node_id, board_state_name(b.state), b.epoch,
-		   (long long)b.rtt_ms, (unsigned long long)b.queued,
-		   (unsigned long long)b.published,
-		   (unsigned long long)b.received, (unsigned long long)b.lost,
-		   (unsigned long long)b.dropped, b.remote_users);
+		",\"cluster\":{\"node\":\"%s\",\"state\":\"%s\","
+		"\"epoch\":\"%s\",\"rtt_ms\":%lld,\"queue\":%llu,"
+		"\"published\":%llu,\"received\":%llu,\"lost\":%llu,"
+		"\"dropped\":%llu,\"remote_users\":%u,\"nodes\":[",
+		m->cfg.node_id, board_state_name(b.state), b.epoch,
+		(long long)b.rtt_ms, (unsigned long long)b.queued,
+		(unsigned long long)b.published, (unsigned long long)b.received,
+		(unsigned long long)b.lost, (unsigned long long)b.dropped,
+		b.remote_users);
 	for (uint32_t i = 0; i < b.nnodes; i++)
 		fprintf(o, "%s{\"id\":\"%s\",\"users\":%u,\"ttl_ms\":%lld}",
-			   i ? "," : "", b.nodes[i].id, b.nodes[i].users,
-			   (long long)b.nodes[i].ttl_ms);
+			i ? "," : "", b.nodes[i].id, b.nodes[i].users,
+			(long long)b.nodes[i].ttl_ms);
 	fprintf(o, "]}");
 }
 

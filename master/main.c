@@ -226,6 +226,7 @@ master_tick(void *arg)
 
 	supervise_reap(m);
 	supervise_tick(m);
+	registry_rooms_sweep(m->reg, now_ms(), m->cfg.lim.room_linger_ms);
 	loop_timer_add(m->loop, now_ms() + 200, master_tick, m);
 }
 
@@ -281,12 +282,14 @@ master_setup(struct master *m, int *ready_fd)
 		}
 		SSL_CTX_free(probe);
 	}
+	if (fdlimit_raise(&m->cfg) < 0)
+		return 1;
 	if (listen_open(&m->ls, &m->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "forkchatd: %s\n", err);
 		return 1;
 	}
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
-				 m->cfg.lim.max_line};
+				 m->cfg.max_key_size};
 	m->reg = registry_create(&lim);
 	m->uinfo = m->reg ? userinfo_create(m->cfg.max_users) : NULL;
 	if (m->reg == NULL || m->uinfo == NULL ||

@@ -97,6 +97,10 @@ void prom_render(struct master *m, FILE *o);
 /* ctlclient.c: `forkchatd status ...`, returns the exit status */
 int control_client_main(int argc, char **argv);
 
+/* fdlimit.c: raise RLIMIT_NOFILE to its hard limit, warn when max-clients
+ * does not fit; -1 (logged) when not even the first client would. */
+int fdlimit_raise(const struct fc_config *cfg);
+
 /* daemon.c */
 int daemon_detach(int *ready_fd);
 void daemon_ready(int ready_fd, int status);

@@ -32,6 +32,7 @@ static const struct option longopts[] = {
 	{"ping-interval", required_argument, NULL, 1},
 	{"pong-timeout", required_argument, NULL, 1},
 	{"login-timeout", required_argument, NULL, 1},
+	{"tls-handshake-timeout", required_argument, NULL, 1},
 	{"line-timeout", required_argument, NULL, 1},
 	{"max-file-size", required_argument, NULL, 1},
 	{"upload-timeout", required_argument, NULL, 1},
@@ -44,7 +45,13 @@ static const struct option longopts[] = {
 	{"worker-budget", required_argument, NULL, 1},
 	{"flood-rate", required_argument, NULL, 1},
 	{"flood-burst", required_argument, NULL, 1},
+	{"flood-bytes", required_argument, NULL, 1},
+	{"flood-bytes-burst", required_argument, NULL, 1},
 	{"flood-max-queued", required_argument, NULL, 1},
+	{"room-linger", required_argument, NULL, 1},
+	{"max-rooms-per-user", required_argument, NULL, 1},
+	{"max-key-size", required_argument, NULL, 1},
+	{"tcp-keepalive", required_argument, NULL, 1},
 	{"log-file", required_argument, NULL, 1},
 	{"log-level", required_argument, NULL, 1},
 	{"control-socket", required_argument, NULL, 1},
@@ -77,11 +84,12 @@ options_usage(FILE *out)
 		"                                irc (okfail+tls ...); port 0 picks one\n"
 		"  -w, --workers N               worker processes (default: one per CPU)\n"
 		"      --max-clients N           connections across all workers (10000)\n"
-		"      --max-per-ip N            connections from one address (0: no limit)\n"
+		"      --max-per-ip N            connections from one address (64; 0: no limit)\n"
 		"      --max-line BYTES          longest line with its \\r\\n (8192)\n"
 		"      --ping-interval SECONDS   okfail heartbeat (10; fractions allowed)\n"
 		"      --pong-timeout SECONDS    (3; fractions allowed)\n"
-		"      --login-timeout SECONDS   close connections not logged in (0: off)\n"
+		"      --login-timeout SECONDS   close connections not logged in (60; 0: off)\n"
+		"      --tls-handshake-timeout S close a TLS handshake not done (10; 0: off)\n"
 		"      --line-timeout SECONDS    close a client whose line never ends (60)\n"
 		"      --max-file-size BYTES     largest FILE transfer (4 GiB)\n"
 		"      --upload-timeout SECONDS  FILE upload without progress: 101 (60)\n"
@@ -89,12 +97,18 @@ options_usage(FILE *out)
 		"                                (/var/spool/forkchat; $TMPDIR/forkchatd-UID)\n"
 		"      --spool-max BYTES         all spooled files together (8 GiB)\n"
 		"      --max-rooms N             room table size (4096)\n"
+		"      --max-rooms-per-user N    live rooms one user may create (16)\n"
+		"      --room-linger SECONDS     an empty room is deleted after (60)\n"
+		"      --max-key-size BYTES      longest PM_PUBKEY key (4096)\n"
+		"      --tcp-keepalive SECONDS   idle time before keepalive probes (60; 0: off)\n"
 		"      --sendq-hard BYTES        output queue limit: close at once (256 KiB)\n"
 		"      --sendq-soft BYTES        output queue limit held for\n"
 		"      --sendq-soft-seconds S    this long: close (64 KiB, 10 s)\n"
 		"      --worker-budget BYTES     all output queued in one worker (64 MiB)\n"
-		"      --flood-rate N            commands per second per client (0: off)\n"
+		"      --flood-rate N            commands per second per client (20; 0: off)\n"
 		"      --flood-burst N           burst above the rate (200)\n"
+		"      --flood-bytes BYTES       input bytes per second per client (32 KiB; 0: off)\n"
+		"      --flood-bytes-burst BYTES burst above the byte rate (128 KiB)\n"
 		"      --flood-max-queued N      lines waiting before a flooder is closed\n"
 		"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
 		"      --server-name NAME        irc: the server's name (the host name)\n"

@@ -4,6 +4,7 @@
 #include "irc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -241,8 +242,13 @@ plain_copy(const char *in, size_t len, char *out)
 			i++;
 			continue;
 		}
-		memcpy(out + n, in + i, k);
-		n += k;
+		/* C1 controls (U+0080-U+009F) are control characters too */
+		bool c1 =
+			k == 2 && c == 0xC2 && (unsigned char)in[i + 1] < 0xA0;
+		if (!c1) {
+			memcpy(out + n, in + i, k);
+			n += k;
+		}
 		i += k;
 	}
 	return n;

@@ -69,7 +69,8 @@ redis_start(void)
 	redis_pid = fork();
 	assert_true(redis_pid >= 0);
 	if (redis_pid == 0) {
-		freopen("/dev/null", "w", stdout);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
 		execlp("redis-server", "redis-server", "--port", port, "--bind",
 		       "127.0.0.1", "--save", "", "--appendonly", "no",
 		       "--loglevel", "warning", (char *)NULL);

@@ -247,6 +247,9 @@ test_plain(void **state)
 	expect_plain("a\x1b[31mb", IRC_PLAIN_TEXT, "a[31mb");
 	expect_plain("caf\xE9", IRC_PLAIN_TEXT, "caf\xEF\xBF\xBD");
 	expect_plain("t\tab", IRC_PLAIN_TEXT, "t\tab");
+	expect_plain("a\xC2\x85"
+		     "b\xC2\xA0",
+		     IRC_PLAIN_TEXT, "ab\xC2\xA0");
 }
 
 static void

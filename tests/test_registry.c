@@ -250,6 +250,39 @@ test_keys(void **state)
 
 /* ---- rooms ---- */
 
+/* The key lines a piece at a time: the same bytes as registry_keys. */
+static void
+test_keys_from(void **state)
+{
+	struct registry *r = mkreg(8, 1);
+	char all[512], part[512], line[64];
+	size_t off = 0, n;
+	uint32_t cur = 0;
+
+	(void)state;
+	uint32_t a = claim(r, "alice", DIALECT_OKFAIL, 0, 1);
+	uint32_t b = claim(r, "bob", DIALECT_OKFAIL, 0, 2);
+	uint32_t c = claim(r, "carol", DIALECT_OKFAIL, 0, 3);
+	assert_int_equal(registry_set_key(r, a, 1, "AAAA", 4), 0);
+	assert_int_equal(registry_set_key(r, b, 2, "BBBBBBBB", 8), 0);
+	assert_int_equal(registry_set_key(r, c, 3, "CC", 2), 0);
+	n = registry_keys(r, c, all, sizeof(all));
+	assert_int_equal(n, 2 * 11 + 5 + 4 + 3 + 8 + 2);
+	/* a cap of one line: one line per call */
+	while (cur < 8) {
+		size_t k = registry_keys_from(r, c, &cur, line, 30);
+		assert_true(k > 0 || cur == 8);
+		memcpy(part + off, line, k);
+		off += k;
+	}
+	assert_int_equal(off, n);
+	assert_memory_equal(part, all, n);
+	cur = 0;
+	assert_int_equal(registry_keys_from(r, c, &cur, part, sizeof(part)), n);
+	assert_int_equal(cur, 8);
+	registry_destroy(r);
+}
+
 static void
 test_rooms(void **state)
 {
@@ -310,6 +343,52 @@ test_rooms(void **state)
 	assert_int_equal(registry_room_create(r, "third", 5), 2);
 	assert_int_equal(registry_room_create(r, "fourth", 6), -ENOSPC);
 	assert_int_equal(registry_room_count(r), 3);
+	assert_int_equal(registry_check(r), 0);
+	registry_destroy(r);
+}
+
+/* Empty rooms linger, then go; their slots and names are reused, LIRO keeps
+ * creation order; a creator's live rooms are counted. */
+static void
+test_rooms_sweep(void **state)
+{
+	struct registry *r = mkreg(8, 3);
+	char buf[64];
+	size_t n;
+
+	(void)state;
+	uint32_t a = claim(r, "alice", 1, 0, 1);
+	int r0 = registry_room_create_by(r, "r0", 2, "alice", 2);
+	int r1 = registry_room_create_by(r, "r1", 2, "ALICE", 2);
+	assert_int_equal(registry_room_create_by(r, "r2", 2, "alice", 2),
+			 -EDQUOT);
+	assert_int_equal(registry_room_create_by(r, "r2", 2, "bob", 2), 2);
+	assert_int_equal(registry_room_join(r, (uint32_t)r1, a), 0);
+	/* first sweep notes the empty rooms, a later one past the linger
+	 * deletes them; r1 has a member */
+	assert_int_equal(registry_rooms_sweep(r, 1000, 500), 0);
+	assert_int_equal(registry_rooms_sweep(r, 1400, 500), 0);
+	assert_int_equal(registry_rooms_sweep(r, 1500, 500), 2);
+	assert_int_equal(registry_room_count(r), 1);
+	assert_int_equal(registry_room_find(r, "r0", 2), -ENOENT);
+	assert_int_equal(registry_room_join(r, (uint32_t)r0, a), -ENOENT);
+	n = registry_rooms(r, buf, sizeof(buf));
+	assert_memory_equal(buf, " r1", n);
+	/* a deleted room's slot and name are free; LIRO stays in order */
+	assert_int_equal(registry_room_create_by(r, "r0", 2, "alice", 2), r0);
+	n = registry_rooms(r, buf, sizeof(buf));
+	assert_memory_equal(buf, " r1 r0", n);
+	/* a join within the linger keeps a room */
+	assert_int_equal(registry_room_leave(r, (uint32_t)r1, a), 0);
+	assert_int_equal(registry_rooms_sweep(r, 2000, 500), 0);
+	assert_int_equal(registry_room_join(r, (uint32_t)r1, a), 0);
+	/* (the new r0, empty since 2000, goes) */
+	assert_int_equal(registry_rooms_sweep(r, 2600, 500), 1);
+	assert_int_equal(registry_room_find(r, "r1", 2), r1);
+	/* linger 0: gone at the first sweep that sees it empty */
+	assert_int_equal(registry_room_leave(r, (uint32_t)r1, a), 0);
+	assert_int_equal(registry_rooms_sweep(r, 2700, 0), 1);
+	assert_int_equal(registry_room_count(r), 0);
 	assert_int_equal(registry_check(r), 0);
 	registry_destroy(r);
 }
@@ -634,7 +713,9 @@ main(void)
 		cmocka_unit_test(test_users_full),
 		cmocka_unit_test(test_hash_churn),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_keys_from),
 		cmocka_unit_test(test_rooms),
+		cmocka_unit_test(test_rooms_sweep),
 		cmocka_unit_test(test_release_clears_rooms),
 		cmocka_unit_test(test_members_login_order),
 		cmocka_unit_test(test_recover_frees_dead_worker),

@@ -1,7 +1,8 @@
 /* Proves proto/wire.c: the command split (word before the first space,
  * payload after it kept byte for byte), name and room syntax at their length
  * bounds, wire_next_arg, and the text check over a table of control bytes and
- * UTF-8 cases (overlongs, surrogates, > U+10FFFF, truncated sequences). */
+ * UTF-8 cases (overlongs, surrogates, > U+10FFFF, truncated sequences, C1
+ * controls), and the label check's bidi formatting characters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,7 +199,24 @@ static const struct text_case text_cases[] = {
 	{"ESC", "\x1b[31m", 0, TEXT_CTRL},
 	{"0x1F", "\x1f", 0, TEXT_CTRL},
 	{"DEL", "\x7f", 0, TEXT_CTRL},
-	{"C1 as UTF-8 is allowed", "\xc2\x80", 0, TEXT_OK},
+	{"C1 U+0080", "\xc2\x80", 0, TEXT_CTRL},
+	{"C1 U+0085 NEL",
+	 "a\xc2\x85"
+	 "b",
+	 0, TEXT_CTRL},
+	{"C1 U+009B CSI",
+	 "\xc2\x9b"
+	 "31m",
+	 0, TEXT_CTRL},
+	{"C1 U+009F", "\xc2\x9f", 0, TEXT_CTRL},
+	{"U+00A0 after C1 range", "\xc2\xa0", 0, TEXT_OK},
+	{"C1 after valid text", "caf\xc3\xa9 \xc2\x9b", 0, TEXT_CTRL},
+	{"bad UTF-8 wins over C1", "\xc2\x9b\xff", 0, TEXT_UTF8},
+	{"C0 wins over C1", "\xc2\x9b\x1b", 0, TEXT_CTRL},
+	{"bidi RLO is text",
+	 "\xe2\x80\xae"
+	 "gnp.exe",
+	 0, TEXT_OK},
 	{"ctrl wins over bad UTF-8", "\xff\x01", 0, TEXT_CTRL},
 	{"2-byte e-acute", "caf\xc3\xa9", 0, TEXT_OK},
 	{"3-byte euro", "\xe2\x82\xac", 0, TEXT_OK},
@@ -259,7 +277,92 @@ test_text_length_bound(void **state)
 	assert_int_equal(wire_check_text("ab\n", 2), TEXT_OK);
 }
 
-/* Every 2-byte lead with every continuation byte: C2-DF x 80-BF valid. */
+struct label_case {
+	const char *name;
+	const char *s;
+	enum text_check want;
+};
+
+/* file names: what text refuses, and the bidi formatting characters */
+static const struct label_case label_cases[] = {
+	{"plain", "notes.txt", TEXT_OK},
+	{"accents", "caf\xc3\xa9.txt", TEXT_OK},
+	{"C0", "a\x1b.txt", TEXT_CTRL},
+	{"C1", "a\xc2\x9b.txt", TEXT_CTRL},
+	{"bad UTF-8", "a\xff.txt", TEXT_UTF8},
+	{"LRE U+202A",
+	 "\xe2\x80\xaa"
+	 "a",
+	 TEXT_BIDI},
+	{"RLE U+202B",
+	 "\xe2\x80\xab"
+	 "a",
+	 TEXT_BIDI},
+	{"PDF U+202C",
+	 "\xe2\x80\xac"
+	 "a",
+	 TEXT_BIDI},
+	{"LRO U+202D",
+	 "\xe2\x80\xad"
+	 "a",
+	 TEXT_BIDI},
+	{"RLO U+202E",
+	 "\xe2\x80\xae"
+	 "gnp.exe",
+	 TEXT_BIDI},
+	{"LRI U+2066", "a\xe2\x81\xa6", TEXT_BIDI},
+	{"RLI U+2067", "a\xe2\x81\xa7", TEXT_BIDI},
+	{"FSI U+2068", "a\xe2\x81\xa8", TEXT_BIDI},
+	{"PDI U+2069", "a\xe2\x81\xa9", TEXT_BIDI},
+	{"LRM U+200E", "a\xe2\x80\x8e", TEXT_BIDI},
+	{"RLM U+200F", "a\xe2\x80\x8f", TEXT_BIDI},
+	{"ALM U+061C", "a\xd8\x9c", TEXT_BIDI},
+	{"U+2029 neighbour", "a\xe2\x80\xa9", TEXT_OK},
+	{"U+202F neighbour", "a\xe2\x80\xaf", TEXT_OK},
+	{"U+2065 neighbour", "a\xe2\x81\xa5", TEXT_OK},
+	{"U+206A neighbour", "a\xe2\x81\xaa", TEXT_OK},
+	{"U+200D neighbour", "a\xe2\x80\x8d", TEXT_OK},
+	{"U+061B neighbour", "a\xd8\x9b", TEXT_OK},
+	{"Hebrew letters", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", TEXT_OK},
+};
+
+static void
+test_label_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(label_cases) / sizeof(label_cases[0]);
+	     i++) {
+		const struct label_case *t = &label_cases[i];
+		enum text_check got = wire_check_label(t->s, strlen(t->s));
+		if (got != t->want)
+			fail_msg("label case \"%s\": got %d, want %d", t->name,
+				 got, t->want);
+		/* message text keeps bidi characters (the client escapes) */
+		enum text_check text = wire_check_text(t->s, strlen(t->s));
+		if (text != (t->want == TEXT_BIDI ? TEXT_OK : t->want))
+			fail_msg("text case \"%s\": got %d", t->name, text);
+	}
+}
+
+static void
+test_bidi_len(void **state)
+{
+	(void)state;
+	assert_int_equal(wire_bidi_len("\xe2\x80\xae"
+				       "x",
+				       4),
+			 3);
+	assert_int_equal(wire_bidi_len("\xd8\x9c", 2), 2);
+	assert_int_equal(wire_bidi_len("\xe2\x80\xae", 2), 0); /* cut */
+	assert_int_equal(wire_bidi_len("\xe2\x80\xaf", 3), 0);
+	assert_int_equal(wire_bidi_len("x", 1), 0);
+	assert_int_equal(wire_bidi_len("", 0), 0);
+	assert_true(wire_is_bidi_control(0x202E));
+	assert_false(wire_is_bidi_control(0x2029));
+}
+
+/* Every 2-byte lead with every continuation byte: C2-DF x 80-BF valid,
+ * but C2 80-9F (the C1 controls) is a control. */
 static void
 test_text_two_byte_exhaustive(void **state)
 {
@@ -269,6 +372,8 @@ test_text_two_byte_exhaustive(void **state)
 			char s[2] = {(char)a, (char)b};
 			enum text_check want;
 			if ((b < 0x20 && b != 0x09) || b == 0x7f)
+				want = TEXT_CTRL;
+			else if (a == 0xc2 && b >= 0x80 && b <= 0x9f)
 				want = TEXT_CTRL;
 			else if (a >= 0xc2 && a <= 0xdf && b >= 0x80 &&
 				 b <= 0xbf)
@@ -295,6 +400,8 @@ main(void)
 		cmocka_unit_test(test_text_table),
 		cmocka_unit_test(test_text_length_bound),
 		cmocka_unit_test(test_text_two_byte_exhaustive),
+		cmocka_unit_test(test_label_table),
+		cmocka_unit_test(test_bidi_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

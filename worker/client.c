@@ -56,6 +56,7 @@ client_new(struct worker *w, int fd, const struct dialect_def *d,
 	c->w = w;
 	c->d = d;
 	c->slot = -1;
+	c->reply_cursor = UINT32_MAX;
 	if (conn_init(&w->net, &c->conn, fd, ip, tls, client_line_max(c)) < 0) {
 		free(c);
 		return NULL;
@@ -238,6 +239,16 @@ client_final_line(struct conn *conn, enum close_reason r, const char *detail,
 }
 
 static void
+client_wrote(struct conn *conn)
+{
+	struct client *c = client_of(conn);
+
+	if (c->reply_cursor != UINT32_MAX && c->d->more_reply &&
+	    conn_reply_room(conn))
+		c->d->more_reply(c);
+}
+
+static void
 client_cancel_timers(struct client *c)
 {
 	loop_timer_cancel(c->w->loop, c->login_timer);
@@ -278,5 +289,6 @@ const struct conn_hooks client_hooks = {
 	.line_too_long = client_on_too_long,
 	.accepts_input = client_accepts_input,
 	.final_line = client_final_line,
+	.wrote = client_wrote,
 	.closed = client_closed,
 };

@@ -59,6 +59,9 @@ struct client {
 	struct rx *rx_head, *rx_tail; /* files to us, the first one active */
 	struct client *prev_live, *next_live;
 	void *dstate; /* the dialect's own per-client state (its release) */
+	/* where the dialect's long reply goes on (more_reply), UINT32_MAX:
+	 * none under way */
+	uint32_t reply_cursor;
 };
 
 /* The services' shared state: one per worker process. */

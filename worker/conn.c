@@ -51,10 +51,12 @@ static const char *const reason_names[CR_MAX] = {
 	[CR_UPLOAD_TIMEOUT] = "upload timeout",
 	[CR_DUPLICATE] = "duplicate after registry rebuild",
 	[CR_CLUSTER_DEAD] = "declared dead by the cluster",
+	[CR_TLS_HANDSHAKE] = "tls-handshake-timeout",
 };
 
 static void conn_on_event(struct handler *h, uint32_t events);
 static void conn_read(struct conn *c);
+static void conn_read_later(struct conn *c, bool budget_spent);
 static void conn_arm(struct conn *c);
 
 const char *
@@ -109,6 +111,17 @@ conn_tls_new(struct conn *c, SSL_CTX *ctx)
 	return 0;
 }
 
+/* close.tls-handshake: no line, there is no channel for one yet */
+static void
+conn_tls_expired(void *arg)
+{
+	struct conn *c = arg;
+
+	c->tls_timer = 0;
+	if (c->ssl && !SSL_is_init_finished(c->ssl))
+		conn_close(c, CR_TLS_HANDSHAKE, NULL);
+}
+
 int
 conn_init(struct conn_set *s, struct conn *c, int fd, const char *ip,
 	  SSL_CTX *tls, size_t max_line)
@@ -127,6 +140,7 @@ conn_init(struct conn_set *s, struct conn *c, int fd, const char *ip,
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	linebuf_init(&c->in, max_line - 2);
 	c->tokens = s->lim->flood_burst;
+	c->byte_tokens = s->lim->flood_bytes_burst;
 	c->tokens_at = loop_now(s->loop);
 	c->events = EPOLLIN | EPOLLRDHUP;
 	if (loop_add(s->loop, fd, c->events, &c->h) < 0) {
@@ -136,6 +150,10 @@ conn_init(struct conn_set *s, struct conn *c, int fd, const char *ip,
 	}
 	s->by_fd[fd] = c;
 	s->n++;
+	if (c->ssl && s->lim->tls_handshake_ms > 0)
+		c->tls_timer = loop_timer_add(
+			s->loop, now_ms() + s->lim->tls_handshake_ms,
+			conn_tls_expired, c);
 	return 0;
 }
 
@@ -257,7 +275,10 @@ conn_may_take(struct conn *c)
 
 /* The epoll mask that follows from the rule and the queue. A connection
  * that is not read must not wake us: no EPOLLIN, and no EPOLLRDHUP, which
- * stays raised after a half-close (EPOLLHUP always comes). */
+ * stays raised after a half-close (EPOLLHUP always comes). Output waits
+ * for the socket only once a write left some: until then it is pending
+ * (written before the loop sleeps), and arming EPOLLOUT for it would cost
+ * two epoll_ctl calls per reply. */
 static uint32_t
 conn_mask(struct conn *c)
 {
@@ -265,7 +286,8 @@ conn_mask(struct conn *c)
 
 	if (c->rd_wait && conn_may_take(c))
 		ev |= EPOLLIN | EPOLLRDHUP | c->rd_wait;
-	if (sendq_len(&c->out) > 0 || c->source_waits)
+	if ((sendq_len(&c->out) > 0 && c->next_pending == NULL) ||
+	    c->source_waits)
 		ev |= c->wr_wait == EPOLLIN ? EPOLLIN | EPOLLRDHUP : EPOLLOUT;
 	return ev;
 }
@@ -296,6 +318,33 @@ conn_mark_pending(struct conn *c)
 
 static void conn_budget(struct conn_set *s);
 
+/* Bytes in c's queues that others pushed. Written bytes are taken from the
+ * replies first, so a client is never blamed for its own replies. */
+static size_t
+conn_pushed(const struct conn *c)
+{
+	size_t q = conn_queued(c);
+
+	return q > c->reply_pending ? q - c->reply_pending : 0;
+}
+
+/* n bytes left the queue: the replies among them, by the rule above. */
+static void
+conn_replies_gone(struct conn *c, size_t n)
+{
+	size_t q = conn_queued(c);
+
+	if (n > c->reply_pending)
+		n = c->reply_pending;
+	if (c->reply_pending - n > q) /* dropped unsent */
+		n = c->reply_pending - q;
+	c->reply_pending -= n;
+	if (c->why == CR_NONE)
+		c->set->replies -= n;
+}
+
+/* The budget counts pushed bytes only: replies are bounded per client by
+ * the input rule and by their producers (conn_reply_room). */
 static void
 conn_account(struct conn *c, size_t before)
 {
@@ -305,7 +354,7 @@ conn_account(struct conn *c, size_t before)
 	if (c->why != CR_NONE)
 		return;
 	s->queued += now - before;
-	if (now > before && s->queued > s->lim->worker_budget)
+	if (now > before && s->queued - s->replies > s->lim->worker_budget)
 		conn_budget(s);
 }
 
@@ -317,21 +366,22 @@ conn_biggest(struct conn_set *s, size_t *most)
 	*most = 0;
 	for (size_t fd = 0; fd < s->cap; fd++) {
 		struct conn *c = s->by_fd[fd];
-		if (c == NULL || c->why != CR_NONE || conn_queued(c) <= *most)
+		if (c == NULL || c->why != CR_NONE || conn_pushed(c) <= *most)
 			continue;
-		*most = conn_queued(c);
+		*most = conn_pushed(c);
 		big = c;
 	}
 	return big;
 }
 
-/* Past the worker's budget, the client with the largest queue goes first
- * (Redis' maxmemory-clients). Its bytes stop counting at once, so one pass
- * closes only as many clients as needed. */
+/* Past the worker's budget, the client with the most pushed bytes queued
+ * goes first (Redis' maxmemory-clients); one that merely holds its own
+ * replies never does. Its bytes stop counting at once, so one pass closes
+ * only as many clients as needed. */
 static void
 conn_budget(struct conn_set *s)
 {
-	while (s->queued > s->lim->worker_budget) {
+	while (s->queued - s->replies > s->lim->worker_budget) {
 		size_t most;
 		struct conn *big = conn_biggest(s, &most);
 		if (big == NULL)
@@ -342,19 +392,37 @@ conn_budget(struct conn_set *s)
 	}
 }
 
-void
-conn_reply_raw(struct conn *c, const char *p, size_t n)
+static bool
+conn_queue(struct conn *c, const char *p, size_t n, bool reply)
 {
 	size_t before = conn_queued(c);
 
 	if (c->why != CR_NONE)
-		return;
+		return false;
 	if (sendq_append(c->replies, p, n) < 0) {
 		conn_close(c, CR_NO_MEMORY, NULL);
-		return;
+		return false;
+	}
+	if (reply) {
+		c->reply_pending += n;
+		c->set->replies += n;
 	}
 	conn_account(c, before);
 	conn_mark_pending(c);
+	return true;
+}
+
+void
+conn_reply_raw(struct conn *c, const char *p, size_t n)
+{
+	conn_queue(c, p, n, true);
+}
+
+bool
+conn_reply_room(const struct conn *c)
+{
+	return c->why == CR_NONE && sendq_len(&c->out) < OUT_LOW_WATER &&
+	       sendq_len(&c->held) < OUT_LOW_WATER;
 }
 
 void
@@ -406,7 +474,7 @@ void
 conn_push(struct conn *c, const char *p, size_t n)
 {
 	const struct fc_limits *lim = c->set->lim;
-	size_t queued = conn_queued(c);
+	size_t queued = conn_pushed(c);
 
 	if (c->why != CR_NONE)
 		return;
@@ -416,7 +484,8 @@ conn_push(struct conn *c, const char *p, size_t n)
 		conn_close(c, CR_SENDQ_HARD, NULL);
 		return;
 	}
-	conn_reply_raw(c, p, n);
+	if (!conn_queue(c, p, n, false))
+		return;
 	if (queued + n > lim->sendq_soft && c->soft_timer == 0)
 		c->soft_timer = loop_timer_add(c->set->loop,
 					       loop_now(c->set->loop) +
@@ -527,19 +596,30 @@ conn_write(struct conn *c)
 
 	c->set->bytes_out += w;
 	metrics_add(M_BYTES_OUT, (int64_t)w);
+	c->wrote = c->wrote || w > 0;
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
+		conn_replies_gone(c, before);
 		conn_close(c, CR_WRITE_ERROR, NULL);
 		return;
 	}
 	conn_account(c, before);
-	if (conn_queued(c) <= c->set->lim->sendq_soft && c->soft_timer) {
+	conn_replies_gone(c, w);
+	if (conn_pushed(c) <= c->set->lim->sendq_soft && c->soft_timer) {
 		loop_timer_cancel(c->set->loop, c->soft_timer);
 		c->soft_timer = 0;
 	}
 	if (c->source && sendq_len(&c->out) == 0 && c->why == CR_NONE)
 		conn_pull_source(c);
+	if (c->set->hooks->wrote && c->why == CR_NONE)
+		c->set->hooks->wrote(c);
+	/* less output only gives room: a plain connection that is read and
+	 * has nothing left to write keeps its mask (the owner reports its own
+	 * changes), so the rule need not run once per delivery */
+	if (c->ssl == NULL && c->source == NULL && (c->events & EPOLLIN) &&
+	    !(c->events & EPOLLOUT) && sendq_len(&c->out) == 0)
+		return;
 	conn_input_changed(c);
 }
 
@@ -575,6 +655,7 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 		return;
 	metrics_add(M_TLS_FAILED, c->ssl && !SSL_is_init_finished(c->ssl));
 	s->queued -= conn_queued(c);
+	s->replies -= c->reply_pending;
 	if (c->source) {
 		/* a body streams: nothing may be written into it */
 		sendq_free(&c->held);
@@ -616,7 +697,10 @@ conn_cancel_timers(struct conn *c)
 	loop_timer_cancel(c->set->loop, c->line_timer);
 	loop_timer_cancel(c->set->loop, c->soft_timer);
 	loop_timer_cancel(c->set->loop, c->throttle_timer);
+	loop_timer_cancel(c->set->loop, c->tls_timer);
+	loop_timer_cancel(c->set->loop, c->more_timer);
 	c->line_timer = c->soft_timer = c->throttle_timer = 0;
+	c->tls_timer = c->more_timer = 0;
 }
 
 void
@@ -671,24 +755,70 @@ conn_set_pause(struct conn_set *s, bool on)
 	}
 }
 
+size_t
+conn_set_release_idle(struct conn_set *s)
+{
+	size_t freed = 0;
+
+	for (size_t fd = 0; fd < s->cap; fd++) {
+		struct conn *c = s->by_fd[fd];
+		if (c == NULL || c->out.cap + c->held.cap == 0 ||
+		    c->why != CR_NONE || conn_queued(c) > 0)
+			continue;
+		if (c->wrote) { /* active: it keeps its buffer a while */
+			c->wrote = false;
+			continue;
+		}
+		freed += c->out.cap + c->held.cap;
+		sendq_free(&c->out);
+		sendq_free(&c->held);
+	}
+	return freed;
+}
+
 /* ---- input ---- */
 
-static bool
-conn_flood_ok(struct conn *c)
+/* The flood bucket (ngircd's penalty model, in tokens): a line costs one
+ * command and its length in bytes; both refill at their rate up to their
+ * burst. The byte side may go into debt by one line, so a line longer than
+ * what is left still passes and the next one waits until it is paid.
+ * Returns 0 when the next line may go, else the ms to wait. */
+static int64_t
+conn_flood_wait(struct conn *c)
 {
 	const struct fc_limits *lim = c->set->lim;
 	int64_t now = loop_now(c->set->loop);
+	double dt = (double)(now - c->tokens_at);
 
 	if (lim->flood_rate == 0)
-		return true;
-	c->tokens += (double)(now - c->tokens_at) * lim->flood_rate / 1000.0;
+		return 0;
 	c->tokens_at = now;
+	c->tokens += dt * lim->flood_rate / 1000.0;
 	if (c->tokens > lim->flood_burst)
 		c->tokens = lim->flood_burst;
+	c->byte_tokens += dt * lim->flood_bytes / 1000.0;
+	if (c->byte_tokens > lim->flood_bytes_burst)
+		c->byte_tokens = lim->flood_bytes_burst;
 	if (c->tokens < 1.0)
-		return false;
+		return (int64_t)((1.0 - c->tokens) * 1000.0 / lim->flood_rate) +
+		       1;
+	if (lim->flood_bytes && c->byte_tokens <= 0)
+		return (int64_t)(-c->byte_tokens * 1000.0 / lim->flood_bytes) +
+		       1;
+	return 0;
+}
+
+/* Charge the line just taken: one command, len bytes and a terminator. */
+static void
+conn_flood_charge(struct conn *c, size_t len)
+{
+	const struct fc_limits *lim = c->set->lim;
+
+	if (lim->flood_rate == 0)
+		return;
 	c->tokens -= 1.0;
-	return true;
+	if (lim->flood_bytes)
+		c->byte_tokens -= (double)len + 1;
 }
 
 static void
@@ -700,13 +830,11 @@ conn_throttle_done(void *arg)
 	conn_input_changed(c);
 }
 
-/* The rate limit holds the next line back until a token is due; the
+/* The rate limit holds the next line back until its tokens are due; the
  * connection is still read meanwhile, so that a flood is seen as one. */
 static void
-conn_throttle(struct conn *c)
+conn_throttle(struct conn *c, int64_t wait)
 {
-	int64_t wait = 1000 / c->set->lim->flood_rate + 1;
-
 	metrics_add(M_FLOOD_DELAYS, c->throttle_timer == 0);
 	if (c->throttle_timer == 0)
 		c->throttle_timer = loop_timer_add(
@@ -723,15 +851,15 @@ conn_take_lines(struct conn *c)
 	size_t len;
 
 	while (c->raw == NULL && conn_may_take(c)) {
-		if (!conn_flood_ok(c)) {
-			conn_throttle(c);
+		int64_t wait = conn_flood_wait(c);
+		if (wait > 0) {
+			conn_throttle(c, wait);
 			return false;
 		}
 		enum line_status st = linebuf_next(&c->in, &line, &len);
-		if (st == LINE_NONE) {
-			c->tokens += c->set->lim->flood_rate ? 1.0 : 0.0;
+		if (st == LINE_NONE)
 			return true;
-		}
+		conn_flood_charge(c, st == LINE_TOOLONG ? 0 : len);
 		if (st == LINE_TOOLONG) {
 			c->set->hooks->line_too_long(c);
 			continue;
@@ -817,7 +945,7 @@ conn_pump(struct conn *c)
 		return;
 	/* decrypted bytes already inside OpenSSL raise no event */
 	if (c->rd_wait && conn_tls_pending(c) && conn_may_take(c))
-		conn_read(c);
+		conn_read_later(c, false);
 	if (c->rd_wait == 0 && all && c->raw == NULL && c->why == CR_NONE)
 		conn_close(c, CR_CLIENT_EOF, NULL);
 }
@@ -847,6 +975,7 @@ conn_take_raw(struct conn *c, char *buf, size_t max, size_t *n)
 	enum io_result rc = conn_recv(c, buf, max, n);
 	if (rc == IO_CLOSED || rc == IO_ERROR)
 		c->rd_wait = 0;
+	c->raw_taken += *n;
 	return rc;
 }
 
@@ -878,15 +1007,42 @@ conn_on_eof(struct conn *c)
 }
 
 static void
+conn_more_input(void *arg)
+{
+	struct conn *c = arg;
+
+	c->more_timer = 0;
+	if (c->why == CR_NONE && c->rd_wait && conn_may_take(c))
+		conn_read(c);
+}
+
+/* TLS input that OpenSSL already took from the socket (SSL_pending:
+ * decrypted; SSL_has_pending: records not decrypted yet) raises no epoll
+ * event: past the read budget, come back to it 1 ms on, after the others. */
+static void
+conn_read_later(struct conn *c, bool budget_spent)
+{
+	if (c->ssl == NULL || c->why != CR_NONE || c->more_timer)
+		return;
+	if (SSL_pending(c->ssl) <= 0 &&
+	    !(budget_spent && SSL_has_pending(c->ssl)))
+		return;
+	c->more_timer = loop_timer_add(c->set->loop, loop_now(c->set->loop) + 1,
+				       conn_more_input, c);
+}
+
+/* One event's worth of input: at most READ_MAX_PER_EVENT bytes, TLS too,
+ * so that no connection keeps the worker from the others. */
+static void
 conn_read(struct conn *c)
 {
 	size_t total = 0, n;
 
-	/* TLS may hold decrypted bytes the socket no longer signals: no cap */
-	while ((total < READ_MAX_PER_EVENT || c->ssl) && c->rd_wait &&
-	       conn_may_take(c)) {
+	while (total < READ_MAX_PER_EVENT && c->rd_wait && conn_may_take(c)) {
 		if (c->raw) {
+			c->raw_taken = 0;
 			c->raw(c);
+			total = c->raw_taken;
 			break;
 		}
 		enum io_result rc =
@@ -905,6 +1061,7 @@ conn_read(struct conn *c)
 		conn_take_lines(c);
 		conn_finish_input(c);
 	}
+	conn_read_later(c, total >= READ_MAX_PER_EVENT);
 	conn_arm(c);
 }
 

@@ -44,7 +44,8 @@ enum close_reason {
 	CR_UPLOAD_EOF,
 	CR_UPLOAD_TIMEOUT,
 	CR_DUPLICATE,
-	CR_CLUSTER_DEAD, /* the cluster declared this node dead */
+	CR_CLUSTER_DEAD,  /* the cluster declared this node dead */
+	CR_TLS_HANDSHAKE, /* no handshake within --tls-handshake-timeout */
 	CR_MAX
 };
 
@@ -63,6 +64,8 @@ struct conn_hooks {
 	 * never called while a source streams (see conn_set_source) */
 	void (*final_line)(struct conn *c, enum close_reason r,
 			   const char *detail, struct sendq *q);
+	/* bytes left the output queue (a long reply may go on); or NULL */
+	void (*wrote)(struct conn *c);
 	/* a closed connection is reaped: the owner calls conn_destroy(c)
 	 * and frees its record */
 	void (*closed)(struct conn *c);
@@ -100,15 +103,21 @@ struct conn {
 	struct sendq *replies; /* &out, or &held while a file streams */
 	struct linebuf in;
 	struct sendq out;
-	struct sendq held; /* deliveries waiting behind a file */
-	double tokens;     /* flood bucket */
+	struct sendq held;    /* deliveries waiting behind a file */
+	size_t reply_pending; /* queued bytes that are replies, not pushes */
+	size_t raw_taken;     /* raw bytes read from the socket this event */
+	double tokens;        /* flood bucket: commands */
+	double byte_tokens;   /* flood bucket: bytes */
 	int64_t tokens_at;
 	timer_id line_timer;     /* a partial line must end by then */
 	timer_id soft_timer;     /* over the soft output limit until then */
 	timer_id throttle_timer; /* the rate limit holds the next line */
+	timer_id tls_timer;      /* the TLS handshake must be done by then */
+	timer_id more_timer;     /* TLS input left past the read budget */
 	struct conn *next_pending;
 	struct conn *next_closing;
 	char ip[48];
+	bool wrote; /* since the last conn_set_release_idle */
 };
 
 /* Every connection of a worker. */
@@ -123,7 +132,9 @@ struct conn_set {
 	struct conn *closing_head; /* closed in this pass, reaped at its end */
 	uint32_t n;
 	uint32_t next_id;
-	uint64_t queued; /* output bytes of open connections (the budget) */
+	uint64_t queued; /* output bytes of open connections */
+	uint64_t
+		replies; /* the part of queued that is replies (not budgeted) */
 	bool paused;     /* XOFF: no connection is read */
 	struct lingers lingers;
 	uint64_t msgs_in, bytes_out;
@@ -147,8 +158,9 @@ struct conn *conn_by_fd(struct conn_set *s, int fd);
 /* The longest line c accepts from now on, terminator included. */
 void conn_set_line_max(struct conn *c, size_t max_line);
 
-/* Replies to the client's own commands: never a reason to close; while
- * they pile up the client is not read. conn_reply adds the newline. */
+/* Replies to the client's own commands: never a reason to close, neither
+ * for the output limits nor for the worker's budget; while they pile up the
+ * client is not read. conn_reply adds the newline. */
 void conn_reply(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void conn_reply_raw(struct conn *c, const char *p, size_t n);
@@ -185,10 +197,17 @@ void conn_input_changed(struct conn *c);
  * is processed (a name probe). Returns whether c is still open. */
 bool conn_probe(struct conn *c);
 
+/* Whether c's queue has room for more of a long reply (below the low-water
+ * mark), so that its producer may add the next piece. */
+bool conn_reply_room(const struct conn *c);
+
 /* Before sleep: write every pending queue, then reap closed connections. */
 void conn_flush_all(struct conn_set *s);
 void conn_reap_closing(struct conn_set *s);
 /* XOFF (on) and XON: stop and resume reading every connection. */
 void conn_set_pause(struct conn_set *s, bool on);
+/* Release the output buffers of open connections with nothing queued and
+ * nothing written since the last call. Returns the bytes released. */
+size_t conn_set_release_idle(struct conn_set *s);
 
 #endif

@@ -63,6 +63,9 @@ struct dialect_def {
 	void (*on_logout)(struct client *c);
 	/* the client is about to be freed: drop c->dstate; or NULL */
 	void (*release)(struct client *c);
+	/* the next piece of a long reply (c->reply_cursor), called as the
+	 * client's queue drains; NULL: the dialect has none */
+	void (*more_reply)(struct client *c);
 	/* the heartbeat: send one ping; NULL: no heartbeat */
 	void (*ping)(struct client *c);
 	/* how each event kind is shown; NULL: users of this dialect do not

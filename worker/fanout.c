@@ -22,6 +22,8 @@ is_room_kind(uint16_t kind)
  * that dialect needs it and then copied to the others. */
 struct rendered {
 	const struct dialect_def *d[RENDER_SLOTS];
+	const struct dialect_def *last_d; /* the previous recipient's dialect */
+	const struct sendq *last_q;       /* and its bytes (NULL: none) */
 	struct ev_view v;
 	const struct ev_body *ev;
 	bool uh_done; /* the sender's user@host was looked up */
@@ -35,6 +37,8 @@ rendered_init(struct worker *w, struct rendered *r, const struct ev_body *ev,
 	const char *room = NULL;
 
 	memset(r->d, 0, sizeof(r->d));
+	r->last_d = NULL;
+	r->last_q = NULL;
 	if (is_room_kind(ev->kind))
 		room = registry_room_name(w->reg, ev->room);
 	r->v = (struct ev_view){.sender = ev->sender,
@@ -92,16 +96,23 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	return sendq_len(q) ? q : NULL;
 }
 
-static void
+/* Recipients of one dialect follow each other: the previous one's bytes
+ * are reused without looking up the slots again. Inlined into the loop
+ * over recipients (a call cost 10 % of a delivery). */
+static inline __attribute__((always_inline)) void
 deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 {
-	const struct sendq *q = rendered_for(w, r, c, kind);
-
+	if (c->d->render[kind] == NULL)
+		return; /* its dialect does not show this kind */
+	w->msgs_out++;
+	if (c->d != r->last_d) {
+		r->last_q = rendered_for(w, r, c, kind);
+		r->last_d = c->d;
+	}
+	const struct sendq *q = r->last_q;
 	if (q)
 		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
 	metrics_add(M_DELIVERIES + kind, q != NULL);
-	if (c->d->render[kind])
-		w->msgs_out++;
 }
 
 /* Is this copy of an event for c's dialect (an IRC text goes raw to the

@@ -154,12 +154,16 @@ cmd_room(struct client *c, const struct cmdline *cl)
 {
 	if (!room_param(c, cl))
 		return;
-	int rc = registry_room_create(c->w->reg, cl->payload, cl->payload_len);
+	int rc =
+		registry_room_create_by(c->w->reg, cl->payload, cl->payload_len,
+					c->name, c->w->lim.max_rooms_per_user);
 	if (rc == -EEXIST)
 		reply(c, "300 Room %.*s already exists", (int)cl->payload_len,
 		      cl->payload);
 	else if (rc == -ENOSPC)
 		say(c, "302 Room table full");
+	else if (rc == -EDQUOT)
+		say(c, "302 Too many rooms created by you");
 	else
 		reply(c, "200 Room %.*s created", (int)cl->payload_len,
 		      cl->payload);
@@ -313,7 +317,7 @@ valid_filename(const char *s, size_t len)
 	if (len == 0 || len > 255 || memchr(s, '/', len) ||
 	    (len == 1 && s[0] == '.') || memmem(s, len, "..", 2))
 		return false;
-	return wire_check_text(s, len) == TEXT_OK && !memchr(s, '\t', len);
+	return wire_check_label(s, len) == TEXT_OK && !memchr(s, '\t', len);
 }
 
 static void

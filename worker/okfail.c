@@ -47,28 +47,32 @@ cmd_ident(struct client *c, const struct cmdline *cl)
 	login_begin(c, cl->payload, cl->payload_len);
 }
 
+/* okfail.ident.keys, a piece at a time: about KEYS_PIECE bytes (at least
+ * one key line) go out each time the client's queue has room, so a login
+ * among many big keys costs the server one piece, not the whole list. */
+#define KEYS_PIECE (32 * 1024)
+
 static void
-okfail_send_keys(struct client *c)
+okfail_more_keys(struct client *c)
 {
 	struct worker *w = c->w;
-	size_t need = registry_keys(w->reg, (uint32_t)c->slot, NULL, 0);
+	uint32_t max = registry_limits(w->reg)->max_users;
+	size_t cap = registry_limits(w->reg)->key_max + 64;
+	char *buf = malloc(cap > KEYS_PIECE ? cap : KEYS_PIECE);
 
-	if (need == 0)
-		return;
-
-	/* keys published meanwhile can make the first size short: retry */
-	for (int tries = 0; tries < 4; tries++) {
-		char *buf = malloc(need);
-		if (buf == NULL)
-			return;
-		size_t n = registry_keys(w->reg, (uint32_t)c->slot, buf, need);
-		if (n <= need)
-			reply_raw(c, buf, n);
+	if (buf == NULL || c->state != CS_LIVE) {
 		free(buf);
-		if (n <= need)
-			return;
-		need = n;
+		c->reply_cursor = UINT32_MAX;
+		return;
 	}
+	cap = cap > KEYS_PIECE ? cap : KEYS_PIECE;
+	size_t n = registry_keys_from(w->reg, (uint32_t)c->slot,
+				      &c->reply_cursor, buf, cap);
+	if (n > 0)
+		reply_raw(c, buf, n);
+	free(buf);
+	if (c->reply_cursor >= max)
+		c->reply_cursor = UINT32_MAX;
 }
 
 static void
@@ -82,7 +86,8 @@ okfail_login_result(struct client *c, int rc)
 		say(c, F17);
 	else if (rc == 0) {
 		reply(c, "OK IDENT %s", c->name);
-		okfail_send_keys(c);
+		c->reply_cursor = 0;
+		okfail_more_keys(c);
 	}
 }
 
@@ -329,6 +334,7 @@ const struct dialect_def okfail_dialect = {
 	.unknown = F00,
 	.too_long = "FAIL09 Line too long",
 	.login_result = okfail_login_result,
+	.more_reply = okfail_more_keys,
 	.ping = okfail_ping,
 	.render =
 		{

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@
 
 #define ACCEPT_PER_EVENT 64
 #define FRAMES_PER_EVENT 256
+#define GIVE_BACK_MS 500 /* how often idle memory goes back */
+#define TRIM_TICKS 8     /* a trim at least every 4 s */
+#define TRIM_RELEASED (1u << 20)
 
 struct listener {
 	struct handler h;
@@ -50,9 +54,12 @@ static struct wiring {
 	int64_t accept_paused_until;
 	SSL_CTX *tls_ctx;
 	int spare_fd;
-	pid_t master_pid; /* to tell PDEATHSIG from a SIGTERM sent to us */
+	uint32_t fd_cap;    /* clients the open-files limit leaves room for */
+	bool fd_cap_logged; /* its warning is logged once */
+	pid_t master_pid;   /* to tell PDEATHSIG from a SIGTERM sent to us */
 	struct handler sig_h;
 	int sig_fd;
+	int give_back_ticks; /* since the last malloc_trim */
 } the;
 
 /* ---- accepting ---- */
@@ -66,7 +73,7 @@ listener_emfile(struct listener *l)
 		close(the.spare_fd);
 		int fd = accept(l->fd, NULL, NULL);
 		if (fd >= 0)
-			close(fd);
+			client_refuse(fd, l->d, CR_SERVER_FULL);
 		the.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	log_warnx("out of file descriptors; pausing accept for 100ms");
@@ -106,6 +113,56 @@ addr_of(const struct sockaddr_storage *ss, char ip[INET6_ADDRSTRLEN],
 	}
 }
 
+/* close.keepalive: probes after idle_ms, then every 10 s, 3 unanswered
+ * close the connection; output left unacknowledged as long closes it too
+ * (TCP_USER_TIMEOUT). A client whose network vanished goes, name and all. */
+static void
+listener_keepalive(int fd, int64_t idle_ms)
+{
+	int on = 1, intvl = 10, cnt = 3;
+	int idle = idle_ms < 1000 ? 1 : (int)((idle_ms + 999) / 1000);
+	unsigned total = (unsigned)(idle + intvl * cnt) * 1000u;
+
+	if (idle_ms <= 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &total, sizeof(total));
+}
+
+/* close.fd-limit: past the clients its open-files limit leaves room for,
+ * a worker answers "Server full" (said once in the log) instead of letting
+ * accept fail and the client hang. */
+static bool
+worker_fd_full(const struct worker *w)
+{
+	if (w->net.n < the.fd_cap)
+		return false;
+	if (!the.fd_cap_logged)
+		log_warnx(
+			"%u clients: the open-files limit is reached, new "
+			"ones get Server full (see forkchatd.8 --max-clients)",
+			w->net.n);
+	the.fd_cap_logged = true;
+	return true;
+}
+
+/* Clients the open-files limit (raised to the hard one by the master)
+ * leaves room for, besides everything else a worker holds. */
+static uint32_t
+worker_fd_cap(int nlisten, int nworkers)
+{
+	struct rlimit rl;
+	uint32_t reserve = config_fd_reserve(nlisten, nworkers);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > UINT32_MAX)
+		return UINT32_MAX;
+	return rl.rlim_cur > reserve ? (uint32_t)(rl.rlim_cur - reserve) : 1;
+}
+
 static void
 listener_accept_one(struct listener *l, int fd,
 		    const struct sockaddr_storage *ss)
@@ -116,8 +173,10 @@ listener_accept_one(struct listener *l, int fd,
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	listener_keepalive(fd, w->lim.keepalive_ms);
 	addr_of(ss, ip, key);
-	if (worker_total_clients(w) >= w->lim.max_clients) {
+	if (worker_total_clients(w) >= w->lim.max_clients ||
+	    worker_fd_full(w)) {
 		client_refuse(fd, l->d, CR_SERVER_FULL);
 		return;
 	}
@@ -439,6 +498,25 @@ worker_before_sleep(void *arg)
 	worker_publish(w);
 }
 
+/* Memory kept from a burst goes back: output buffers idle for a tick are
+ * released, and the heap's free pages go back to the kernel when that
+ * freed enough, or every TRIM_TICKS ticks (other memory of a burst: large
+ * queues, channel backlogs), since M_TRIM_THRESHOLD keeps them meanwhile. */
+static void
+worker_give_back(void *arg)
+{
+	struct worker *w = arg;
+
+	if (conn_set_release_idle(&w->net) >= TRIM_RELEASED ||
+	    ++the.give_back_ticks >= TRIM_TICKS) {
+		malloc_trim(0);
+		the.give_back_ticks = 0;
+	}
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		log_warnx("out of memory: idle memory is no longer given back");
+}
+
 static int
 worker_alloc(struct worker *w)
 {
@@ -481,6 +559,9 @@ worker_setup(int ctl_fd, const int *lfds, int nlfds)
 		return -1;
 	loop_before_sleep(w->loop, worker_before_sleep, w);
 	files_worker_start(w);
+	if (loop_timer_add(w->loop, loop_now(w->loop) + GIVE_BACK_MS,
+			   worker_give_back, w) == 0)
+		return -1;
 	return 0;
 }
 
@@ -552,6 +633,7 @@ worker_main(struct fc_config *cfg, struct registry *reg, struct userinfo *uinfo,
 	/* fanout frees and allocates in waves: do not hand the heap back to
 	 * the kernel after every wave, only past 16 MiB of free memory */
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	the.fd_cap = worker_fd_cap(nlfds, nworkers);
 	if (worker_setup(ctl_fd, lfds, nlfds) < 0 ||
 	    worker_tls_setup(pem) < 0) {
 		log_warn("worker setup failed");

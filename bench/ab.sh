@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/ab.sh: wall-clock A/B of two (or more) forkchatd builds, interleaved
+# (every scenario runs on each build in turn, REPS times), with run.sh's
+# daemon flags and loadgen; the load average is printed with every result.
+#   bash bench/ab.sh ROOT_A ROOT_B ...   ROOT: a checkout with bin/forkchatd
+# env: REPS (3), CLIENTS (1000), DUR (3), SCEN ("fanout pm pm1000"):
+#   fanout = 10 senders full speed; pm = full speed; pm1000 = 1000 msgs/s
+#   fan1000 = fanout at 1000 msgs/s; idle = 10,000 idle clients (IDLE_N)
+set -u
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+LG=$HERE/build/bench/loadgen
+. "$HERE/bench/fc_daemon.sh"
+REPS=${REPS:-3}
+CLIENTS=${CLIENTS:-1000}
+DUR=${DUR:-3}
+SCEN=${SCEN:-fanout pm pm1000}
+IDLE_N=${IDLE_N:-10000}
+TMP=$(mktemp -d /tmp/ab.XXXXXX)
+NICE="nice -n -15"
+declare -a MP PORT PIDS
+FAIL=0
+
+cleanup() {
+	for p in "${MP[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+start() { # index root
+	mkdir -p "$TMP/$1"
+	# shellcheck disable=SC2086
+	fc_start "$2/bin/forkchatd" "$TMP/$1" $NICE || exit 1
+	MP[$1]=$FC_PID PORT[$1]=$FC_PORT PIDS[$1]=$FC_PIDS
+}
+
+settle() { # index root
+	fc_settle "$2/bin/forkchatd" "$TMP/$1"
+}
+
+args() { # scenario -> loadgen arguments
+	case $1 in
+	fanout) echo "--scenario fanout --clients $CLIENTS --duration $DUR" ;;
+	fan1000) echo "--scenario fanout --clients $CLIENTS --duration $DUR --rate 1000 --window 64" ;;
+	pm) echo "--scenario pm --clients $CLIENTS --duration $DUR" ;;
+	pm1000) echo "--scenario pm --clients $CLIENTS --duration $DUR --rate 1000 --window 64" ;;
+	idle) echo "--scenario idle --clients $IDLE_N --setup-timeout 180" ;;
+	esac
+}
+
+run() { # rep index root scenario
+	local out load
+	load=$(cut -d" " -f1-3 /proc/loadavg)
+	# shellcheck disable=SC2046
+	out=$($NICE taskset -c 1 "$LG" --dialect okfail --port "${PORT[$2]}" \
+		--server "$(git -C "$3" rev-parse --short HEAD 2>/dev/null || basename "$3")" --conc 128 \
+		--pids "${PIDS[$2]}" $(args "$4") 2>>"$TMP/lg.err") || FAIL=1
+	echo "${out/RESULT /RESULT rep=$1 load=${load// /\/} }"
+	grep -q ' lost=0' <<<"$out" || FAIL=1
+	[ "$4" = idle ] || grep -q ' reordered=0 misdelivered=0' <<<"$out" || FAIL=1
+	settle "$2" "$3"
+}
+
+[ -x "$LG" ] && [ $# -ge 1 ] || { echo "usage: ab.sh ROOT_A ROOT_B... (make bench first)" >&2; exit 2; }
+ulimit -n "$(ulimit -Hn)"
+roots=("$@")
+for i in "${!roots[@]}"; do start "$i" "${roots[$i]}"; done
+echo "# $(date -u +%FT%TZ) $(uptime)"
+for r in $(seq "$REPS"); do
+	for s in $SCEN; do
+		for i in "${!roots[@]}"; do run "$r" "$i" "${roots[$i]}" "$s"; done
+	done
+done
+exit $FAIL
