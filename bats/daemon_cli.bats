@@ -25,9 +25,33 @@ conf() {
 	conf "max-line = 12"
 	run -2 --separate-stderr "$FORKCHATD" -t -c "$CONF"
 	[[ $stderr == "forkchatd: $CONF:1: max-line: bad value '12' (whole number, 64 to 60000)" ]]
-	conf "listen = irc=127.0.0.1:6667"
+	conf "listen = gopher=127.0.0.1:70"
 	run -2 --separate-stderr "$FORKCHATD" -t -c "$CONF"
-	[[ $stderr == "forkchatd: $CONF:1: bad listen 'irc=127.0.0.1:6667'"* ]]
+	[[ $stderr == "forkchatd: $CONF:1: bad listen 'gopher=127.0.0.1:70'"* ]]
+}
+
+@test "config: irc settings: listen irc and irc+tls, server-name, motd; a bad server name is file:line, exit 2" {
+	conf "listen = irc=127.0.0.1:6667" "listen = irc+tls=127.0.0.1:6697" \
+		"tls-cert = /c.pem" "tls-key = /k.pem" \
+		"server-name = My.Little.Server" "motd = /etc/motd"
+	run -0 --separate-stderr "$FORKCHATD" -t -c "$CONF"
+	assert_line "listen = irc=127.0.0.1:6667"
+	assert_line "listen = irc+tls=127.0.0.1:6697"
+	assert_line "server-name = My.Little.Server"
+	assert_line "motd = /etc/motd"
+	run -0 "$FORKCHATD" -t -c "$CONF" --server-name irc.example
+	assert_line "server-name = irc.example"
+	conf "server-name = two words"
+	run -2 --separate-stderr "$FORKCHATD" -t -c "$CONF"
+	[ "$stderr" = "forkchatd: $CONF:1: server-name: bad value 'two words'" ]
+}
+
+@test "config: without --listen: okfail 1337, numeric 2929, irc 6667; server-name defaults to the host name" {
+	run -0 "$FORKCHATD" -t
+	assert_line "listen = okfail=0.0.0.0:1337"
+	assert_line "listen = numeric=0.0.0.0:2929"
+	assert_line "listen = irc=0.0.0.0:6667"
+	assert_line "server-name = $(hostname)"
 }
 
 @test "config: a line without '=' is file:line: expected 'key = value', exit 2" {

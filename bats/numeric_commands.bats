@@ -118,7 +118,7 @@ expect_help() {
 	fc_expect b "500 Unknown command"
 }
 
-@test "frame.case: numeric command words are case-insensitive (user, Liro, room, jOIN, send), arguments are not" {
+@test "frame.case: numeric command words are case-insensitive (user, Liro, room, jOIN, send); room names too (name.room.case)" {
 	fc_connect b numeric
 	fc_send b "user bob"
 	fc_expect b "200 Welcome bob!"
@@ -129,7 +129,7 @@ expect_help() {
 	fc_send b "Liro"
 	fc_expect b "200 ROOMS Lobby"
 	fc_send b "join lobby"
-	fc_expect b "300 No such room lobby"
+	fc_expect b "300 Already in room lobby"
 	fc_send b "send Lobby hi"
 	fc_expect b "200 Sent to Lobby"
 	fc_send b "leve Lobby"
@@ -340,7 +340,7 @@ expect_help() {
 	fc_expect_silent cid 0.1
 }
 
-@test "numeric.target.errors: PRIV 400 params, 300 no such user (whatever its spelling), 400 to yourself" {
+@test "numeric.target.errors: PRIV 400 params, 300 no such user, 400 to yourself (in any case: name.user.case)" {
 	fc_login_numeric ann
 	local s
 	for s in "PRIV" "PRIV bob" "PRIV bob " "PRIV  bob hi"; do
@@ -354,7 +354,7 @@ expect_help() {
 	fc_send ann "PRIV ann hi"
 	fc_expect ann "400 Cannot send a private message to yourself"
 	fc_send ann "PRIV Ann hi"
-	fc_expect ann "300 No such user Ann"
+	fc_expect ann "400 Cannot send a private message to yourself"
 }
 
 @test "numeric.secu: 200 Sent to, 700 to the recipient; errors as numeric.target.errors" {

@@ -59,9 +59,11 @@ setup() {
 	fc_expect b "FAIL02 Username has an invalid format or length"
 	fc_send b "IDENT alice"
 	fc_expect b "FAIL01 User already logged in"
-	fc_send b "IDENT Alice"
-	fc_expect b "OK IDENT Alice"
-	fc_expect alice "JOINED Alice"
+	fc_send b "IDENT aLICE"
+	fc_expect b "FAIL01 User already logged in"
+	fc_send b "IDENT alice2"
+	fc_expect b "OK IDENT alice2"
+	fc_expect alice "JOINED alice2"
 }
 
 @test "okfail.bcst: OK BCST to the sender, BCST <sender> <text> to the others" {
@@ -167,9 +169,11 @@ setup() {
 	fc_expect bob "FAIL07 USER DOES NOT EXIST"
 	fc_send bob "PM zed"
 	fc_expect bob "FAIL07 USER DOES NOT EXIST"
-	fc_send bob "PM Alice hi"
+	fc_send bob "PM alicia hi"
 	fc_expect bob "FAIL07 USER DOES NOT EXIST"
 	fc_send bob "PM bob hi"
+	fc_expect bob "FAIL08 CANNOT SEND PRIVATE MESSAGE TO YOURSELF"
+	fc_send bob "PM BOB hi"
 	fc_expect bob "FAIL08 CANNOT SEND PRIVATE MESSAGE TO YOURSELF"
 	fc_send bob "PM alice"
 	fc_expect bob "FAIL12 Missing parameter"
@@ -375,7 +379,7 @@ setup() {
 	fc_expect a "FAIL00 Unknown command"
 }
 
-@test "frame.case: command words are case-insensitive, arguments are not" {
+@test "frame.case: command words are case-insensitive; a name in another case is the same user (name.user.case)" {
 	fc_connect a okfail
 	fc_expect a "INIT Welcome to the server!"
 	fc_send a "ident alice"
@@ -390,8 +394,9 @@ setup() {
 	fc_send bob "pm alice x"
 	fc_expect bob "OK PM alice x"
 	fc_expect a "NPM bob x"
-	fc_send bob "pm ALICE x"
-	fc_expect bob "FAIL07 USER DOES NOT EXIST"
+	fc_send bob "pm ALICE y"
+	fc_expect bob "OK PM alice y"
+	fc_expect a "NPM bob y"
 	fc_send bob "Pm_PubKey K"
 	fc_expect bob "OK PM_PUBKEY"
 	fc_expect a "PM_PUBKEY bob K"

@@ -1,6 +1,6 @@
-/* loadgen.c: one-process epoll load generator for forkchatd (okfail, numeric),
- * IRC servers (ngircd, InspIRCd) and bench/limit. Scenarios: fanout, pm,
- * login, idle, file, copy; prints one machine-readable RESULT line each. */
+/* loadgen.c: one-process epoll load generator for forkchatd (okfail, numeric,
+ * irc), IRC servers (ngircd, InspIRCd) and bench/limit. Scenarios: fanout,
+ * pm, login, idle, file, copy; prints one machine-readable RESULT line each. */
 #include "lg_util.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -328,8 +328,11 @@ join_line(struct conn *c, const char *l, size_t len, uint64_t now)
 	pre[0] = ':';
 	size_t pl = strlen(pre);
 	int code = irc_code(l, len);
+	/* our own JOIN of #bench: a server may have joined us to other
+	 * channels at registration (forkchatd: &all) */
 	if (len > pl && !memcmp(l, pre, pl) && (l[pl] == '!' || l[pl] == ' ') &&
-	    memmem(l, len, " JOIN ", 6))
+	    (memmem(l, len, " JOIN #bench", 11) ||
+	     memmem(l, len, " JOIN :#bench", 12)))
 		mark_ready(c, now);
 	else if (code == 403 || code == 405 || (code >= 471 && code <= 479))
 		conn_dead(c, "irc join refused");

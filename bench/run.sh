@@ -62,7 +62,7 @@ add_server() { # name dialect port pids conc
 }
 
 start_forkchatd() {
-	$NICE "$FC" -f -w 2 -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
+	$NICE "$FC" -f -w 2 -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 -l irc=127.0.0.1:0 \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
 		--flood-rate 0 --max-per-ip 0 --login-timeout 0 \
 		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \
@@ -70,15 +70,17 @@ start_forkchatd() {
 		--spool-dir "$OUT/spool" \
 		2>"$OUT/forkchatd.log" &
 	PIDS+=($!)
-	for _ in $(seq 50); do grep -q 'dialect=numeric' "$OUT/forkchatd.log" && break; sleep 0.1; done
-	local ok num pids
+	for _ in $(seq 50); do grep -q 'dialect=irc' "$OUT/forkchatd.log" && break; sleep 0.1; done
+	local ok num irc pids
 	ok=$(grep -o 'okfail addr=127.0.0.1:[0-9]*' "$OUT/forkchatd.log" | cut -d: -f2)
 	num=$(grep -o 'numeric addr=127.0.0.1:[0-9]*' "$OUT/forkchatd.log" | cut -d: -f2)
+	irc=$(grep -o 'irc addr=127.0.0.1:[0-9]*' "$OUT/forkchatd.log" | cut -d: -f2)
 	pids=$("$FC" status --json -S "$OUT/fc.sock" | python3 -c \
 		'import json,sys;d=json.load(sys.stdin);print(",".join(str(p) for p in [d["pid"]]+[w["pid"] for w in d["workers"]]))')
 	add_server forkchatd okfail "$ok" "$pids" 128
 	add_server forkchatd-numeric numeric "$num" "$pids" 128
-	log "forkchatd okfail=$ok numeric=$num pids=$pids"
+	add_server forkchatd-irc irc "$irc" "$pids" 128
+	log "forkchatd okfail=$ok numeric=$num irc=$irc pids=$pids"
 }
 
 start_ngircd() {
@@ -172,15 +174,15 @@ profile() { # perf on the forkchatd workers during a fanout and a login storm
 
 smoke() {
 	local s
-	for s in forkchatd forkchatd-numeric ngircd inspircd limit limit-write; do
+	for s in forkchatd forkchatd-numeric forkchatd-irc ngircd inspircd limit limit-write; do
 		run 1 "$s" --scenario fanout --clients 50 --duration 1
 	done
 	run 1 forkchatd --scenario fanout --clients 50 --duration 1 --rate 200 --window 64
-	for s in forkchatd forkchatd-numeric ngircd inspircd; do
+	for s in forkchatd forkchatd-numeric forkchatd-irc ngircd inspircd; do
 		run 1 "$s" --scenario pm --clients 50 --duration 1
 		run 1 "$s" --scenario pm --clients 50 --duration 1 --rate 200 --window 64
 	done
-	for s in forkchatd ngircd inspircd limit; do
+	for s in forkchatd forkchatd-irc ngircd inspircd limit; do
 		run 1 "$s" --scenario login --clients 200
 		run 1 "$s" --scenario idle --clients 200
 	done
@@ -189,7 +191,7 @@ smoke() {
 }
 
 full_rep() { # rep
-	local r=$1 n s fan=(forkchatd forkchatd-numeric ngircd inspircd limit limit-write)
+	local r=$1 n s fan=(forkchatd forkchatd-numeric forkchatd-irc ngircd inspircd limit limit-write)
 	# 3000 only with BENCH_BIG=1: ngircd alone needs minutes to join 3000
 	# clients to one channel (every JOIN goes to every member)
 	for n in 100 300 1000 ${BENCH_BIG:+3000}; do
@@ -197,19 +199,19 @@ full_rep() { # rep
 			run "$r" "$s" --scenario fanout --clients "$n" --duration 3
 		done
 	done
-	for s in forkchatd forkchatd-numeric ngircd inspircd limit; do
+	for s in forkchatd forkchatd-numeric forkchatd-irc ngircd inspircd limit; do
 		run "$r" "$s" --scenario fanout --clients 1000 --duration 3 --rate 1000 --window 64 \
 			--cdf "$OUT/cdf-fanout-$s-$r.txt"
 	done
-	for s in forkchatd forkchatd-numeric ngircd inspircd; do
+	for s in forkchatd forkchatd-numeric forkchatd-irc ngircd inspircd; do
 		run "$r" "$s" --scenario pm --clients 1000 --duration 3
 		run "$r" "$s" --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64 \
 			--cdf "$OUT/cdf-pm-$s-$r.txt"
 	done
-	for s in forkchatd ngircd inspircd limit; do
+	for s in forkchatd forkchatd-irc ngircd inspircd limit; do
 		run "$r" "$s" --scenario login --clients 2000
 	done
-	for s in forkchatd ngircd inspircd limit; do
+	for s in forkchatd forkchatd-irc ngircd inspircd limit; do
 		run "$r" "$s" --scenario idle --clients 10000 --setup-timeout 180
 	done
 	run "$r" forkchatd-numeric --scenario file --file-size $((1 << 30))

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 
-SERVERS = ["forkchatd", "forkchatd-numeric", "ngircd", "inspircd", "limit", "limit-write"]
+SERVERS = ["forkchatd", "forkchatd-numeric", "forkchatd-irc", "ngircd", "inspircd", "limit", "limit-write"]
 
 
 def load(path):

@@ -69,11 +69,32 @@ static const struct key_def keys[] = {
 	{"control-socket", K_STR, C(ctl_socket), FC_PATH_SZ, 0, 0},
 	{"tls-cert", K_STR, C(tls_cert), FC_PATH_SZ, 0, 0},
 	{"tls-key", K_STR, C(tls_key), FC_PATH_SZ, 0, 0},
+	{"server-name", K_TEXT, L(server_name),
+	 sizeof(((struct fc_limits *)0)->server_name), 0, 0},
+	{"motd", K_STR, L(motd), FC_PATH_SZ, 0, 0},
+	{"irc-join-all", K_U32, L(irc_join_all), 0, 0, 1},
+	{"irc-password", K_TEXT, L(irc_password),
+	 sizeof(((struct fc_limits *)0)->irc_password), 0, 0},
 	{"cluster", K_TEXT, C(cluster), FC_PATH_SZ, 0, 0},
 	{"node-id", K_TEXT, C(node_id),
 	 sizeof(((struct fc_config *)0)->node_id), 0, 0},
 	{"cluster-ttl", K_SECS, C(cluster_ttl_ms), 0, 1000, 3600000},
 };
+
+/* An IRC server name: one word of letters, digits, '.', '-', '_' with a dot
+ * or not (irctest uses "My.Little.Server"); it starts every reply prefix. */
+bool
+config_valid_server_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_", s[i]))
+			return false;
+	return true;
+}
 
 void
 config_defaults(struct fc_config *c)
@@ -107,6 +128,12 @@ config_defaults(struct fc_config *c)
 	c->lim.keepalive_ms = 60000;
 	c->max_key_size = 4096;
 	c->lim.log_level = 2;
+	c->lim.irc_join_all = 1;
+	if (gethostname(c->lim.server_name, sizeof(c->lim.server_name) - 1) <
+		    0 ||
+	    !config_valid_server_name(c->lim.server_name))
+		snprintf(c->lim.server_name, sizeof(c->lim.server_name),
+			 "forkchat");
 	c->cluster_ttl_ms = 5000;
 }
 
@@ -133,6 +160,8 @@ config_parse_listen(const char *spec, struct fc_listen *out)
 		out->dialect = 0;
 	else if (strcmp(proto, "numeric") == 0)
 		out->dialect = 1;
+	else if (strcmp(proto, "irc") == 0)
+		out->dialect = 2;
 	else
 		return -1;
 	const char *addr = eq + 1;
@@ -255,17 +284,20 @@ config_set_in(struct fc_config *c, const char *key, const char *value,
 	if (k->type == K_LISTEN) {
 		if (c->nlisten >= FC_MAX_LISTEN ||
 		    config_parse_listen(value, &c->listen[c->nlisten]) < 0) {
-			snprintf(err, errlen,
-				 "bad listen '%s' (want DIALECT=HOST:PORT, "
-				 "DIALECT okfail or numeric, +tls allowed)",
-				 value);
+			snprintf(
+				err, errlen,
+				"bad listen '%s' (want DIALECT=HOST:PORT, "
+				"DIALECT okfail, numeric or irc, +tls allowed)",
+				value);
 			return -1;
 		}
 		c->nlisten++;
 		return 0;
 	}
 	if (k->type == K_TEXT) {
-		if (strlen(value) >= k->size) {
+		if (strlen(value) >= k->size ||
+		    (k->off == L(server_name) &&
+		     !config_valid_server_name(value))) {
 			snprintf(err, errlen, "%s: bad value '%s'", key, value);
 			return -1;
 		}
@@ -378,7 +410,8 @@ config_validate(struct fc_config *c, char *err, size_t errlen)
 	if (c->nlisten == 0) {
 		config_parse_listen("okfail=0.0.0.0:1337", &c->listen[0]);
 		config_parse_listen("numeric=0.0.0.0:2929", &c->listen[1]);
-		c->nlisten = 2;
+		config_parse_listen("irc=0.0.0.0:6667", &c->listen[2]);
+		c->nlisten = 3;
 	}
 	for (int i = 0; i < c->nlisten; i++)
 		if (c->listen[i].tls && (!c->tls_cert[0] || !c->tls_key[0])) {

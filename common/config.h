@@ -43,6 +43,10 @@ struct fc_limits {
 	uint32_t max_rooms_per_user; /* live rooms one user created */
 	int64_t keepalive_ms;        /* TCP keepalive idle time, 0 = off */
 	int log_level;
+	char server_name[64];  /* irc: the prefix of server replies */
+	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */
+	char irc_password[64]; /* irc: PASS needed to register, "" none */
+	uint32_t irc_join_all; /* irc: join &all at registration (1) */
 };
 
 struct fc_config {
@@ -70,6 +74,8 @@ struct fc_config {
 };
 
 void config_defaults(struct fc_config *c);
+/* s is usable as an IRC server name (letters, digits, . - _; 1-63). */
+bool config_valid_server_name(const char *s);
 int config_parse_listen(const char *spec, struct fc_listen *out);
 int config_set(struct fc_config *c, const char *key, const char *value,
 	       char *err, size_t errlen);

@@ -150,6 +150,29 @@ fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	check(to->slot < MAX_USERS, "target slot");
 }
 
+/* The irc dialect's services (linked, not fuzzed by these harnesses). */
+void
+fanout_ex(struct worker *w, const struct fanout_args *a)
+{
+	check(w == &W, "worker");
+	check(a->kind > 0 && a->kind < EV_KIND_MAX, "event kind");
+	check(a->len == 0 || a->text != NULL, "event text");
+}
+
+int
+login_rename(struct client *c, const char *name)
+{
+	check(c->state == CS_LIVE, "rename of a user not logged in");
+	check(wire_valid_name(name, strlen(name)), "rename to a bad name");
+	return -EEXIST;
+}
+
+bool
+client_closing(const struct client *c)
+{
+	return c->conn.why != CR_NONE;
+}
+
 void
 files_start_upload(struct client *c, const struct reg_user_view *to,
 		   const char *fname, uint64_t size)

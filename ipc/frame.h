@@ -62,13 +62,23 @@ enum ev_kind {
 	EV_ROOM_MSG,  /* 702 r s t */
 	EV_ROOM_JOIN, /* 712 r u joined */
 	EV_ROOM_LEFT, /* 713 r u left */
+	EV_NICK,      /* irc: :old NICK new (text: the new name) */
 	EV_KIND_MAX
 };
+
+/* ev_body.flags */
+enum ev_flag {
+	EVF_RAW_ONLY = 1 << 0,   /* only to dialects that take IRC codes */
+	EVF_PLAIN_ONLY = 1 << 1, /* only to dialects that refuse them */
+	EVF_NOTICE = 1 << 2,     /* an IRC NOTICE rather than a PRIVMSG */
+	EVF_QUIT = 1 << 3,       /* a room left as its user logged out */
+};
+#define EVF_DIALECT_SHIFT 8 /* bits 8-11: the sender's enum reg_dialect */
 
 /* FR_EVENT payload: this struct, then text_len bytes of text. */
 struct ev_body {
 	uint16_t kind;
-	uint16_t pad;
+	uint16_t flags;      /* enum ev_flag, and the sender's dialect */
 	int32_t target_slot; /* -1: every local user (filtered by kind) */
 	uint32_t target_conn;
 	uint32_t room;

@@ -44,6 +44,36 @@ name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* Names compare ignoring ASCII case (docs/PROTOCOL.md): "Bob" and "bob"
+ * are one name, so the hash folds case and the comparison ignores it. */
+static char
+ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static uint32_t
+fold_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a over the lower-cased bytes */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)ascii_lower(s[i]);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* cand (NUL-terminated) is name[0..len) ignoring ASCII case */
+static bool
+fold_equal(const char *cand, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (cand[i] == '\0' ||
+		    ascii_lower(cand[i]) != ascii_lower(name[i]))
+			return false;
+	return cand[len] == '\0';
+}
+
 static void
 registry_layout(struct reg_hdr *h, const struct reg_limits *lim)
 {
@@ -204,13 +234,13 @@ static long
 hash_find(struct registry *r, uint32_t *tab, uint32_t sz, name_of_fn nm,
 	  const char *name, size_t len)
 {
-	uint32_t i = name_hash(name, len) & (sz - 1);
+	uint32_t i = fold_hash(name, len) & (sz - 1);
 
 	for (uint32_t n = 0; n < sz; n++, i = (i + 1) & (sz - 1)) {
 		if (tab[i] == 0)
 			return -1;
 		const char *cand = nm(r, tab[i] - 1);
-		if (strncmp(cand, name, len) == 0 && cand[len] == '\0')
+		if (fold_equal(cand, name, len))
 			return (long)i;
 	}
 	return -1;
@@ -219,7 +249,7 @@ hash_find(struct registry *r, uint32_t *tab, uint32_t sz, name_of_fn nm,
 static void
 hash_insert(uint32_t *tab, uint32_t sz, const char *name, uint32_t slot)
 {
-	uint32_t i = name_hash(name, strlen(name)) & (sz - 1);
+	uint32_t i = fold_hash(name, strlen(name)) & (sz - 1);
 
 	while (tab[i] != 0)
 		i = (i + 1) & (sz - 1);
@@ -236,7 +266,7 @@ hash_remove(struct registry *r, uint32_t *tab, uint32_t sz, name_of_fn nm,
 	tab[hole] = 0;
 	for (uint32_t j = (hole + 1) & mask; tab[j] != 0; j = (j + 1) & mask) {
 		const char *n = nm(r, tab[j] - 1);
-		uint32_t home = name_hash(n, strlen(n)) & mask;
+		uint32_t home = fold_hash(n, strlen(n)) & mask;
 		/* move j into the hole unless its home lies in (hole, j] */
 		bool stays = (hole <= j) ? (home > hole && home <= j)
 					 : (home > hole || home <= j);

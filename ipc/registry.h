@@ -16,7 +16,7 @@
 #define REG_NAME_SZ (FC_NAME_MAX + 2)
 #define REG_ROOM_SZ (FC_ROOM_MAX + 8)
 
-enum reg_dialect { DIALECT_OKFAIL = 0, DIALECT_NUMERIC = 1 };
+enum reg_dialect { DIALECT_OKFAIL = 0, DIALECT_NUMERIC = 1, DIALECT_IRC = 2 };
 
 struct reg_limits {
 	uint32_t max_users;

@@ -370,6 +370,7 @@ status_json(struct master *m, FILE *o)
 static void
 users_json(struct master *m, FILE *o)
 {
+	static const char *const dialects[] = {"okfail", "numeric", "irc"};
 	uint32_t cap = registry_limits(m->reg)->max_users;
 	struct reg_user_view *v = calloc(cap, sizeof(*v));
 	size_t n = v ? registry_users_snapshot(m->reg, v, cap) : 0;
@@ -379,7 +380,7 @@ users_json(struct master *m, FILE *o)
 		fprintf(o,
 			"%s{\"name\":\"%s\",\"worker\":%u,\"dialect\":\"%s\"}",
 			i ? "," : "", v[i].name, v[i].worker,
-			v[i].dialect ? "numeric" : "okfail");
+			v[i].dialect < 3 ? dialects[v[i].dialect] : "?");
 	fprintf(o, "]\n");
 	free(v);
 }

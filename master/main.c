@@ -17,10 +17,11 @@
 #include "../common/util.h"
 #include "../ipc/metrics.h"
 #include "../worker/spool.h"
+#include "../ipc/userinfo.h"
 #include "master.h"
 #include "options.h"
 
-static const char *dialect_names[] = {"okfail", "numeric"};
+static const char *dialect_names[] = {"okfail", "numeric", "irc"};
 
 /* ---- signals and stdin ---- */
 
@@ -254,6 +255,8 @@ master_check_only(struct master *m)
 		       m->cfg.listen[i].host, m->cfg.listen[i].port);
 	printf("workers = %d\nmax-clients = %u\nmax-line = %u\n",
 	       m->cfg.workers, m->cfg.lim.max_clients, m->cfg.lim.max_line);
+	printf("server-name = %s\nmotd = %s\n", m->cfg.lim.server_name,
+	       m->cfg.lim.motd);
 	return 0;
 }
 
@@ -288,7 +291,9 @@ master_setup(struct master *m, int *ready_fd)
 	struct reg_limits lim = {m->cfg.max_users, m->cfg.max_rooms,
 				 m->cfg.max_key_size};
 	m->reg = registry_create(&lim);
-	if (m->reg == NULL || metrics_create(REG_MAX_WORKERS) < 0) {
+	m->uinfo = m->reg ? userinfo_create(m->cfg.max_users) : NULL;
+	if (m->reg == NULL || m->uinfo == NULL ||
+	    metrics_create(REG_MAX_WORKERS) < 0) {
 		fprintf(stderr, "forkchatd: shared memory: %s\n",
 			strerror(errno));
 		return 1;

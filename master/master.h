@@ -39,6 +39,7 @@ struct wslot {
 struct master {
 	struct fc_config cfg;
 	struct registry *reg;
+	struct userinfo *uinfo; /* irc users' details, see ipc/userinfo.h */
 	struct listen_set ls;
 	struct loop *loop;
 	int nworkers;

@@ -57,6 +57,10 @@ static const struct option longopts[] = {
 	{"control-socket", required_argument, NULL, 1},
 	{"tls-cert", required_argument, NULL, 1},
 	{"tls-key", required_argument, NULL, 1},
+	{"server-name", required_argument, NULL, 1},
+	{"motd", required_argument, NULL, 1},
+	{"irc-password", required_argument, NULL, 1},
+	{"irc-join-all", required_argument, NULL, 1},
 	{"cluster", required_argument, NULL, 1},
 	{"node-id", required_argument, NULL, 1},
 	{"cluster-ttl", required_argument, NULL, 1},
@@ -71,13 +75,13 @@ options_usage(FILE *out)
 		"       forkchatd status [--json|--users|--prometheus [-o FILE]]\n"
 		"                        [-S SOCKET] [-c FILE]\n"
 		"\n"
-		"A chat daemon serving the okfail and numeric line protocols.\n"
+		"A chat daemon serving the okfail, numeric and irc line protocols.\n"
 		"\n"
 		"  -f, --foreground              stay in the foreground, log to stderr\n"
 		"  -c, --config FILE             read settings from FILE (flags win over it)\n"
 		"  -t, --check-config            check the settings, print them, exit 0 or 2\n"
-		"  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is okfail or numeric\n"
-		"                                (okfail+tls, numeric+tls); port 0 picks one\n"
+		"  -l, --listen DIALECT=HOST:PORT  repeatable; DIALECT is okfail, numeric or\n"
+		"                                irc (okfail+tls ...); port 0 picks one\n"
 		"  -w, --workers N               worker processes (default: one per CPU)\n"
 		"      --max-clients N           connections across all workers (10000)\n"
 		"      --max-per-ip N            connections from one address (64; 0: no limit)\n"
@@ -107,6 +111,10 @@ options_usage(FILE *out)
 		"      --flood-bytes-burst BYTES burst above the byte rate (128 KiB)\n"
 		"      --flood-max-queued N      lines waiting before a flooder is closed\n"
 		"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
+		"      --server-name NAME        irc: the server's name (the host name)\n"
+		"      --motd FILE               irc: message of the day (none: 422)\n"
+		"      --irc-password PASS       irc: PASS needed to register (none)\n"
+		"      --irc-join-all 0|1        irc: join &all at registration (1)\n"
 		"      --control-socket PATH     status socket (mode 0600)\n"
 		"      --cluster URL             redis://HOST:PORT or redis+unix:///PATH: join a\n"
 		"                                cluster of nodes over Redis (see docs/CLUSTER.md)\n"
@@ -120,7 +128,7 @@ options_usage(FILE *out)
 		"  -p, --pidfile FILE            write (and lock) a pidfile once serving\n"
 		"  -h, --help, -V, --version\n"
 		"\n"
-		"Without --listen: okfail on port 1337 and numeric on port 2929.\n"
+		"Without --listen: okfail on port 1337, numeric on 2929 and irc on 6667.\n"
 		"Signals: TERM/INT stop cleanly, HUP reloads the config, USR1 reopens the\n"
 		"log. See forkchatd(8) and forkchatd.conf(5).\n");
 }

@@ -59,9 +59,9 @@ slot_fork(struct master *m, struct wslot *s)
 		metrics_bind((unsigned)s->idx);
 		if (s->idx == m->link_slot)
 			_exit(master_cluster_child(m, s->gen, sv[1]));
-		int rc = worker_main(&m->cfg, m->reg, s->idx, s->gen, m->nslots,
-				     sv[1], m->ls.fd[s->idx], m->ls.nlisten,
-				     &m->pem);
+		int rc = worker_main(&m->cfg, m->reg, m->uinfo, s->idx, s->gen,
+				     m->nslots, sv[1], m->ls.fd[s->idx],
+				     m->ls.nlisten, &m->pem);
 		_exit(rc);
 	}
 	close(sv[1]);

@@ -100,6 +100,14 @@ utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 	return need;
 }
 
+size_t
+wire_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned cp;
+
+	return utf8_decode(s, n, &cp);
+}
+
 static bool
 c0_or_del(unsigned char c)
 {

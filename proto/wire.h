@@ -30,6 +30,8 @@ bool wire_valid_name(const char *s, size_t len);
 bool wire_valid_room(const char *s, size_t len);
 /* Relayable text: C0/DEL first, then UTF-8 well-formedness, then C1. */
 enum text_check wire_check_text(const char *s, size_t len);
+/* Bytes in the UTF-8 sequence at s (n bytes left), 0 if ill-formed. */
+size_t wire_utf8_len(const unsigned char *s, size_t n);
 /* A label (a file name): wire_check_text, and no bidi formatting
  * character (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C). */
 enum text_check wire_check_label(const char *s, size_t len);

@@ -20,6 +20,9 @@ cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
 # the Debian package and the metrics (bats/package.bats, daemon_metrics.bats)
 pkgs="$pkgs dpkg-dev debhelper lintian prometheus adduser" cmds="$cmds dpkg-buildpackage lintian promtool adduser"
 cmds="$cmds redis-server redis-cli"
+# the irc dialect: real clients (bats/irc_clients.bats) and irctest's needs
+pkgs="$pkgs irssi weechat-headless ii python3-pytest python3-filelock python3-ecdsa"
+cmds="$cmds irssi weechat-headless ii"
 
 missing=""
 if command -v dpkg-query >/dev/null; then

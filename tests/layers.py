@@ -22,7 +22,8 @@ LAYERS = {
     "spool": (1, ["worker/spool"]),  # files on disk and their quota
     "services": (2, ["worker/client", "worker/login", "worker/fanout",
                      "worker/files", "worker/dialect"]),
-    "dialects": (3, ["worker/dispatch", "worker/okfail", "worker/numeric"]),
+    "dialects": (3, ["worker/dispatch", "worker/okfail", "worker/numeric",
+                     "worker/irc"]),
     "loop": (4, ["worker/worker", "worker/worker_main"]),
 }
 

@@ -85,8 +85,16 @@ test_claim_lookup_release(void **state)
 	assert_int_equal(w.slot, v.slot);
 	assert_int_equal(w.worker, 2);
 	assert_int_equal(w.conn_id, 77);
-	/* names are case-sensitive keys */
-	uint32_t s2 = claim(r, "Alice", DIALECT_NUMERIC, 3, 9);
+	/* names are one name ignoring ASCII case; the holder keeps its case */
+	assert_int_equal(
+		registry_claim(r, "ALICE", DIALECT_NUMERIC, 3, 1, 9, &w),
+		-EEXIST);
+	assert_int_equal(w.slot, v.slot);
+	assert_string_equal(w.name, "alice");
+	assert_int_equal(registry_lookup(r, "aLiCe", 5, &w), 0);
+	assert_int_equal(w.slot, v.slot);
+	assert_string_equal(w.name, "alice");
+	uint32_t s2 = claim(r, "Alice_", DIALECT_NUMERIC, 3, 9);
 	assert_int_not_equal(s2, v.slot);
 	/* lookup by a not NUL-terminated length */
 	assert_int_equal(registry_lookup(r, "alice hi", 5, &w), 0);
@@ -287,6 +295,8 @@ test_rooms(void **state)
 	int lobby = registry_room_create(r, "lobby", 5);
 	assert_int_equal(lobby, 0);
 	assert_int_equal(registry_room_create(r, "lobby", 5), -EEXIST);
+	assert_int_equal(registry_room_create(r, "LOBBY", 5), -EEXIST);
+	assert_int_equal(registry_room_find(r, "Lobby", 5), lobby);
 	int dev = registry_room_create(r, "#dev.x", 6);
 	assert_int_equal(dev, 1);
 	assert_int_equal(registry_room_find(r, "lobby", 5), lobby);

@@ -215,7 +215,10 @@ client_on_too_long(struct conn *conn)
 {
 	struct client *c = client_of(conn);
 
-	conn_say(conn, c->d->too_long);
+	if (c->d->on_too_long)
+		c->d->on_too_long(c);
+	else
+		conn_say(conn, c->d->too_long);
 }
 
 static bool

@@ -30,6 +30,7 @@ enum client_state {
 struct upload;
 struct rx;
 struct pending;
+struct userinfo;
 
 struct client {
 	struct conn conn; /* first: the transport's hooks hand us &conn */
@@ -71,6 +72,7 @@ struct worker {
 	int link;     /* the cluster link's peer index, -1 without --cluster */
 	struct fc_limits lim;
 	struct registry *reg;
+	struct userinfo *uinfo; /* irc users' details, by slot */
 	struct loop *loop;
 	struct conn_set net; /* the transport */
 	struct mesh mesh;    /* the channels to the other workers */
@@ -124,6 +126,9 @@ void login_on_probe(struct worker *w, const struct frame *f);
 void login_on_probe_reply(struct worker *w, const struct frame *f);
 /* Release c's name and rooms now and announce it (idempotent). */
 void login_logout(struct client *c);
+/* Rename the logged-in c to name, its rooms kept: 0, or -EEXIST (c keeps
+ * its name). */
+int login_rename(struct client *c, const char *name);
 /* FR_REBUILD: every logged-in user registers again. */
 void login_rebuild(struct worker *w);
 /* Remember c's key and rooms, to register them again after a rebuild. */
@@ -137,6 +142,20 @@ void fanout_simple(struct worker *w, uint16_t kind, struct client *from,
 /* An event from a local user to one user, wherever it lives. */
 void fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	       const struct reg_user_view *to, const char *text, size_t len);
+/* An event with every detail (fanout_ex): the sender's name when not
+ * from->name, its slot when from has logged out, a target or everyone. */
+struct fanout_args {
+	uint16_t kind;
+	uint16_t flags; /* enum ev_flag */
+	struct client *from;
+	const char *name; /* NULL: from->name */
+	uint32_t slot;    /* from's old slot, when from->slot < 0 */
+	int32_t room;     /* < 0: none */
+	const struct reg_user_view *to; /* NULL: everyone (or a room) */
+	const char *text;
+	size_t len;
+};
+void fanout_ex(struct worker *w, const struct fanout_args *a);
 /* FR_EVENT from a peer: deliver to our users. */
 void fanout_on_frame(struct worker *w, const struct frame *f);
 /* FR_USER_GONE: announce a dead worker's user and its rooms. */

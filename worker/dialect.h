@@ -26,10 +26,13 @@ struct cmd_def {
  * text, which has text_len bytes. */
 struct ev_view {
 	const char *sender;
-	const char *to;   /* the recipient, for events to one user */
+	const char *sender_uh; /* "user@host" of an IRC sender, else NULL; set
+				  for dialects with sender_host */
+	const char *to;        /* the recipient, for events to one user */
 	const char *room; /* room events: the room's name ("?" if unknown) */
 	const char *text;
 	size_t text_len;
+	uint16_t flags; /* enum ev_flag, the sender's dialect */
 };
 
 /* Append the line(s) that show ev to q; 0, or -1 out of memory. For kinds
@@ -54,6 +57,8 @@ struct dialect_def {
 	const char *too_long;   /* a line over the limit */
 	/* the end of login_begin(): rc 0 (logged in), -EEXIST, -ENOSPC */
 	void (*login_result)(struct client *c, int rc);
+	/* the user's registry slot is new (a rebuild), or NULL */
+	void (*registered)(struct client *c);
 	/* before a logged-in user's name is released, or NULL */
 	void (*on_logout)(struct client *c);
 	/* the client is about to be freed: drop c->dstate; or NULL */
@@ -66,6 +71,18 @@ struct dialect_def {
 	/* how each event kind is shown; NULL: users of this dialect do not
 	 * get it */
 	render_fn render[EV_KIND_MAX];
+	/* takes texts with IRC formatting and CTCP codes (EVF_RAW_ONLY) */
+	bool raw_text;
+	/* its renders show the sender's user@host (ev_view.sender_uh) */
+	bool sender_host;
+	/* does c get ev beyond the rule for its kind (it may note what it
+	 * learns); NULL: every recipient the kind names */
+	bool (*wants)(struct client *c, const struct ev_body *ev);
+	/* writes the answer to an over-long line instead of too_long */
+	void (*on_too_long)(struct client *c);
+	/* why c left, for the others' view of its logout; NULL: the close
+	 * reason's words */
+	const char *(*quit_text)(const struct client *c);
 	/* the final line of a close, by reason; NULL: none. Also the line
 	 * that refuses a connection at accept (CR_SERVER_FULL, CR_IP_LIMIT) */
 	const char *close_lines[CR_MAX];

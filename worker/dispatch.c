@@ -10,6 +10,7 @@
 static const struct dialect_def *const dialects[] = {
 	[DIALECT_OKFAIL] = &okfail_dialect,
 	[DIALECT_NUMERIC] = &numeric_dialect,
+	[DIALECT_IRC] = &irc_dialect,
 };
 
 const struct dialect_def *

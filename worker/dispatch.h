@@ -11,6 +11,7 @@
 
 extern const struct dialect_def okfail_dialect;
 extern const struct dialect_def numeric_dialect;
+extern const struct dialect_def irc_dialect;
 
 /* The dialect with registry id `id` (enum reg_dialect), or NULL. */
 const struct dialect_def *dialect_by_id(int id);

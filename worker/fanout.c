@@ -7,6 +7,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../ipc/userinfo.h"
 #include "client.h"
 #include "../ipc/metrics.h"
 
@@ -24,6 +25,9 @@ struct rendered {
 	const struct dialect_def *last_d; /* the previous recipient's dialect */
 	const struct sendq *last_q;       /* and its bytes (NULL: none) */
 	struct ev_view v;
+	const struct ev_body *ev;
+	bool uh_done; /* the sender's user@host was looked up */
+	char uh[UINFO_USER_SZ + UINFO_HOST_SZ + 1];
 };
 
 static void
@@ -40,7 +44,28 @@ rendered_init(struct worker *w, struct rendered *r, const struct ev_body *ev,
 	r->v = (struct ev_view){.sender = ev->sender,
 				.room = room ? room : "?",
 				.text = text,
-				.text_len = ev->text_len};
+				.text_len = ev->text_len,
+				.flags = ev->flags};
+	r->ev = ev;
+	r->uh_done = false;
+}
+
+/* The sender's user@host, looked up once per event and only for a
+ * dialect that shows it. */
+static void
+rendered_host(struct worker *w, struct rendered *r)
+{
+	const struct ev_body *ev = r->ev;
+	struct uinfo u;
+
+	if (r->uh_done)
+		return;
+	r->uh_done = true;
+	if (userinfo_get(w->uinfo, ev->sender_slot, ev->sender_conn, ev->sender,
+			 &u) == 0) {
+		snprintf(r->uh, sizeof(r->uh), "%s@%s", u.user, u.host);
+		r->v.sender_uh = r->uh;
+	}
 }
 
 /* The bytes that show the event to c (NULL: its dialect does not show
@@ -64,6 +89,8 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	r->d[i] = c->d;
 	q->len = q->head = 0;
 	r->v.to = c->name;
+	if (c->d->sender_host)
+		rendered_host(w, r);
 	if (fn(q, &r->v) < 0)
 		q->len = 0;
 	return sendq_len(q) ? q : NULL;
@@ -88,16 +115,32 @@ deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 	metrics_add(M_DELIVERIES + kind, q != NULL);
 }
 
+/* Is this copy of an event for c's dialect (an IRC text goes raw to the
+ * dialects that take IRC codes, converted to the others)? */
 static bool
-wants(struct worker *w, const struct client *c, const struct ev_body *ev)
+copy_for(const struct client *c, const struct ev_body *ev)
 {
-	if (c->state != CS_LIVE || c->d->render[ev->kind] == NULL)
+	if (ev->flags & EVF_RAW_ONLY)
+		return c->d->raw_text;
+	if (ev->flags & EVF_PLAIN_ONLY)
+		return !c->d->raw_text;
+	return true;
+}
+
+static bool
+wants(struct worker *w, struct client *c, const struct ev_body *ev)
+{
+	if (c->state != CS_LIVE || !copy_for(c, ev))
 		return false;
 	if ((uint32_t)c->slot == ev->sender_slot &&
 	    c->conn.id == ev->sender_conn)
 		return false;
-	return !is_room_kind(ev->kind) ||
-	       registry_room_has(w->reg, ev->room, (uint32_t)c->slot);
+	if (is_room_kind(ev->kind) &&
+	    !registry_room_has(w->reg, ev->room, (uint32_t)c->slot))
+		return false;
+	if (c->d->wants && !c->d->wants(c, ev))
+		return false;
+	return c->d->render[ev->kind] != NULL;
 }
 
 /* Deliver an event to the users of this worker. */
@@ -112,7 +155,8 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 	if (ev->target_slot >= 0) {
 		struct client *c = client_by_slot(w, (uint32_t)ev->target_slot,
 						  ev->target_conn);
-		if (c)
+		if (c && copy_for(c, ev) &&
+		    (!c->d->wants || c->d->wants(c, ev)))
 			deliver(w, &r, c, ev->kind);
 		return;
 	}
@@ -143,6 +187,7 @@ ev_from(struct ev_body *ev, uint16_t kind, const struct client *from)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
+	ev->flags = (uint16_t)(from->d->id << EVF_DIALECT_SHIFT);
 	ev->target_slot = -1;
 	memcpy(ev->sender, from->name, sizeof(ev->sender));
 	ev->sender_slot = (uint32_t)from->slot;
@@ -180,6 +225,28 @@ fanout_to(struct worker *w, uint16_t kind, struct client *from,
 }
 
 void
+fanout_ex(struct worker *w, const struct fanout_args *a)
+{
+	struct ev_body ev;
+
+	ev_from(&ev, a->kind, a->from);
+	ev.flags |= a->flags;
+	if (a->name)
+		snprintf(ev.sender, sizeof(ev.sender), "%s", a->name);
+	ev.room = a->room < 0 ? 0 : (uint32_t)a->room;
+	ev.text_len = (uint32_t)a->len;
+	if (a->from->slot < 0)
+		ev.sender_slot = a->slot;
+	if (a->to == NULL) {
+		fanout_event(w, &ev, a->text ? a->text : "", -1);
+		return;
+	}
+	ev.target_slot = (int32_t)a->to->slot;
+	ev.target_conn = a->to->conn_id;
+	fanout_event(w, &ev, a->text ? a->text : "", a->to->worker);
+}
+
+void
 fanout_on_frame(struct worker *w, const struct frame *f)
 {
 	struct ev_body ev;
@@ -200,11 +267,13 @@ fanout_user_gone(struct worker *w, const struct frame *f)
 	ev.sender_slot = UINT32_MAX;
 	memcpy(ev.sender, g.name, sizeof(ev.sender));
 	ev.kind = EV_ROOM_LEFT;
+	ev.flags = (uint16_t)(EVF_QUIT | g.dialect << EVF_DIALECT_SHIFT);
 	for (uint32_t i = 0; i < g.nrooms; i++) {
 		memcpy(&ev.room, f->payload + sizeof(g) + i * sizeof(uint32_t),
 		       sizeof(uint32_t));
 		fanout_local(w, &ev, "");
 	}
 	ev.kind = EV_LOGOUT;
+	ev.flags = (uint16_t)(g.dialect << EVF_DIALECT_SHIFT);
 	fanout_local(w, &ev, "");
 }

@@ -4,7 +4,9 @@
  * the holder's worker reads that socket at once and answers, so a client
  * that reconnects at once with its name gets it back. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/log.h"
 #include "client.h"
@@ -334,6 +336,50 @@ login_register_again(struct client *c)
 				 c->pubkey_len);
 	for (size_t i = 0; i < c->nrooms; i++)
 		registry_room_join(w->reg, c->rooms[i], v.slot);
+	if (c->d->registered)
+		c->d->registered(c);
+}
+
+static void
+login_adopt(struct client *c, const struct reg_user_view *v)
+{
+	struct worker *w = c->w;
+
+	w->by_slot[c->slot] = NULL;
+	c->slot = (int32_t)v->slot;
+	c->login_seq = v->seq;
+	w->by_slot[v->slot] = c;
+	memcpy(c->name, v->name, sizeof(c->name));
+	for (size_t i = 0; i < c->nrooms; i++)
+		registry_room_join(w->reg, c->rooms[i], v->slot);
+}
+
+int
+login_rename(struct client *c, const char *name)
+{
+	struct worker *w = c->w;
+	struct reg_user_view v;
+	uint32_t old = (uint32_t)c->slot;
+	bool same = strcasecmp(name, c->name) == 0;
+
+	/* a change of case only: the old spelling is the same name */
+	if (same)
+		registry_release(w->reg, old, c->conn.id, NULL, NULL);
+	snprintf(c->pending_name, sizeof(c->pending_name), "%s", name);
+	int rc = login_claim(c, &v);
+	if (rc < 0 && !same)
+		return rc;
+	if (rc < 0) { /* lost a race for our own name: take it back */
+		memcpy(c->pending_name, c->name, sizeof(c->name));
+		if (login_claim(c, &v) < 0) {
+			client_close(c, CR_DUPLICATE, NULL);
+			return rc;
+		}
+	} else if (!same) {
+		registry_release(w->reg, old, c->conn.id, NULL, NULL);
+	}
+	login_adopt(c, &v);
+	return rc;
 }
 
 /* FR_REBUILD: the master reset the registry; our users register again. */
@@ -352,12 +398,40 @@ login_rebuild(struct worker *w)
 	log_warnx("registry rebuilt: registered %zu users again", n);
 }
 
+/* Why a user left, in the words an IRC client shows with its QUIT: the
+ * dialect's own (an IRC QUIT message), else the close reason's. */
+static const char *
+logout_text(const struct client *c)
+{
+	static const char *const words[CR_MAX] = {
+		[CR_QUIT] = "Quit",
+		[CR_CLIENT_EOF] = "Connection closed",
+		[CR_HANGUP] = "Connection closed",
+		[CR_SOCKET_ERROR] = "Connection reset",
+		[CR_WRITE_ERROR] = "Connection reset",
+		[CR_SENDQ_HARD] = "SendQ exceeded",
+		[CR_SENDQ_SOFT] = "SendQ exceeded",
+		[CR_WORKER_BUDGET] = "SendQ exceeded",
+		[CR_FLOOD] = "Excess Flood",
+		[CR_LINE_TIMEOUT] = "Line timeout",
+		[CR_PONG_TIMEOUT] = "Ping timeout",
+	};
+	const char *own = c->d->quit_text ? c->d->quit_text(c) : NULL;
+
+	if (own)
+		return own;
+	if (c->conn.why < CR_MAX && words[c->conn.why])
+		return words[c->conn.why];
+	return "Quit";
+}
+
 /* Free the name and leave every room at once, then tell the others. */
 void
 login_logout(struct client *c)
 {
 	struct worker *w = c->w;
 	size_t nrooms = 0;
+	uint32_t slot = (uint32_t)c->slot;
 
 	if (c->slot < 0)
 		return;
@@ -369,15 +443,26 @@ login_logout(struct client *c)
 	c->nrooms = 0;
 	/* when the server stops, everyone gets DSCN or a close instead */
 	bool tell = !w->server_stopping;
-	for (size_t i = 0; tell && i < nrooms; i++)
-		fanout_simple(w, EV_ROOM_LEFT, c, (int32_t)w->rooms_tmp[i],
-			      NULL, 0);
+	struct fanout_args a = {.kind = EV_ROOM_LEFT,
+				.flags = EVF_QUIT,
+				.from = c,
+				.slot = slot};
+	for (size_t i = 0; tell && i < nrooms; i++) {
+		a.room = (int32_t)w->rooms_tmp[i];
+		fanout_ex(w, &a);
+	}
 	login_unlink_live(c);
 	c->slot = -1;
 	c->state = CS_NEW;
 	loop_timer_cancel(w->loop, c->beat_timer);
 	c->beat_timer = 0;
 	c->next_ping = c->pong_due = 0;
+	a = (struct fanout_args){.kind = EV_LOGOUT,
+				 .from = c,
+				 .slot = slot,
+				 .room = -1,
+				 .text = logout_text(c)};
+	a.len = strlen(a.text);
 	if (tell)
-		fanout_simple(w, EV_LOGOUT, c, -1, NULL, 0);
+		fanout_ex(w, &a);
 }

@@ -620,14 +620,15 @@ worker_identity(struct fc_config *cfg, struct registry *reg, int idx, int gen,
 }
 
 int
-worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
-	    int nworkers, int ctl_fd, const int *lfds, int nlfds,
-	    const struct tls_pem *pem)
+worker_main(struct fc_config *cfg, struct registry *reg, struct userinfo *uinfo,
+	    int idx, int gen, int nworkers, int ctl_fd, const int *lfds,
+	    int nlfds, const struct tls_pem *pem)
 {
 	log_settag("worker[%d]", idx);
 	the.master_pid = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	worker_identity(cfg, reg, idx, gen, nworkers);
+	the.w.uinfo = uinfo;
 	worker_signals();
 	/* fanout frees and allocates in waves: do not hand the heap back to
 	 * the kernel after every wave, only past 16 MiB of free memory */

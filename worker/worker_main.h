@@ -6,9 +6,11 @@
 #include "../common/config.h"
 #include "../common/tlsctx.h"
 #include "../ipc/registry.h"
+#include "../ipc/userinfo.h"
 
-int worker_main(struct fc_config *cfg, struct registry *reg, int idx, int gen,
-		int nworkers, int ctl_fd, const int *lfds, int nlfds,
+int worker_main(struct fc_config *cfg, struct registry *reg,
+		struct userinfo *uinfo, int idx, int gen, int nworkers,
+		int ctl_fd, const int *lfds, int nlfds,
 		const struct tls_pem *pem);
 
 #endif

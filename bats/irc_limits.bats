@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# The irc dialect under the limits every dialect has (docs/PROTOCOL.md
+# "irc", rows irc.limits.*): heartbeat, flood (delayed, not dropped), the
+# output queue, server full, per-address limit, registration timeout,
+# shutdown, and bytes the other dialects refuse. Each close is an ERROR line.
+
+load irc_helpers
+
+@test "irc.limits.heartbeat: PING :server every interval; no PONG gets ERROR (Ping timeout), a close, QUIT and 711 to the others" {
+	fc_start_irc --ping-interval 0.4 --pong-timeout 0.4
+	fc_login_numeric nora
+	fc_register c carol
+	fc_register d dave
+	fc_iexpect c ":$(fc_pfx dave) JOIN &all"
+	fc_iexpect c "PING :$IRCSRV"
+	fc_isend c "PONG :$IRCSRV"
+	fc_iexpect d "PING :$IRCSRV"
+	fc_iexpect d "ERROR :Closing link: dave[127.0.0.1] (Ping timeout)"
+	fc_expect_closed d
+	fc_iwait c "^:$(fc_pfx dave) QUIT :Ping timeout$"
+	fc_wait_for nora "711 dave logout"
+}
+
+@test "irc.limits.flood: over --flood-rate, lines are delayed (penalty), not dropped: every PING is answered in order" {
+	fc_start_irc --flood-rate 40 --flood-burst 5
+	fc_register c carol
+	local i blob="" start=$SECONDS
+	for i in $(seq 1 40); do blob+="PING t$i"$'\r\n'; done
+	printf '%s' "$blob" >&"${FC_FD[c]}"
+	for i in $(seq 1 40); do
+		fc_iexpect c ":$IRCSRV PONG $IRCSRV :t$i"
+	done
+}
+
+@test "irc.limits.flood.excess: far over the flood limit gets ERROR (Excess Flood) and a close" {
+	fc_start_irc --flood-rate 1 --flood-burst 1 --flood-max-queued 1
+	fc_register c carol
+	local blob
+	blob=$(for i in $(seq 1 700); do printf 'PONG :flood line number %04d\r\n' "$i"; done)
+	printf '%s\n' "$blob" >&"${FC_FD[c]}"
+	fc_iexpect c "ERROR :Closing link: carol[127.0.0.1] (Excess Flood)"
+	fc_expect_closed c
+}
+
+@test "irc.limits.sendq: an IRC client that does not read is closed past --sendq-hard; QUIT :SendQ exceeded to the others" {
+	fc_start_irc --sendq-hard 4096 --sendq-soft 1024 --sendq-soft-seconds 600
+	T=$BATS_TEST_TMPDIR
+	"$FC_PYTHON" - "$IRCPORT" "$T" 3>&- <<'PY' &
+import socket, sys, os, time
+port, t = int(sys.argv[1]), sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.sendall(b"NICK slow\r\nUSER slow 0 * :slow\r\n")
+open(t + "/victim", "w").close()
+end = time.time() + 30
+while not os.path.exists(t + "/drain") and time.time() < end:
+    time.sleep(0.02)
+s.settimeout(10)
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+open(t + "/out", "wb").write(buf)
+PY
+	BGPID=$!
+	fc_until "[ -e '$T/victim' ]"
+	fc_register c carol
+	fc_until '[ "$(fc_worker_of_quick slow)" != -1 ]'
+	local text i
+	text=$(printf 'm%.0s' $(seq 1 400))
+	for i in $(seq 1 4000); do
+		fc_isend c "PRIVMSG slow :$text"
+		if [ $((i % 100)) = 0 ]; then
+			[ "$(fc_worker_of_quick slow)" = -1 ] && break
+		fi
+	done
+	fc_until '[ "$(fc_worker_of_quick slow)" = -1 ]'
+	touch "$T/drain"
+	wait $BGPID
+	# best effort: when the final line fits, it is the last one, whole
+	local want=$'\nERROR :Closing link: slow[127.0.0.1] (SendQ exceeded)\r'
+	if grep -q "ERROR :Closing link" "$T/out"; then
+		[ "$(tail -c $((${#want} + 1)) "$T/out")" = "$want" ] ||
+			fail "ended with: $(tail -c 80 "$T/out" | od -c | tail -3)"
+	fi
+	fc_iwait c "^:slow!~slow@127.0.0.1 QUIT :SendQ exceeded$"
+}
+
+@test "irc.limits.full: at --max-clients an IRC connection gets ERROR (Server full) instead of a welcome, then close" {
+	fc_start_irc --max-clients 1
+	fc_register c carol
+	fc_connect_irc d
+	fc_iexpect d "ERROR :Closing link: * (Server full)"
+	fc_expect_closed d
+}
+
+@test "irc.limits.per-ip: past --max-per-ip an IRC connection gets ERROR (Too many connections from your address), then close" {
+	fc_start_irc --max-per-ip 1
+	fc_register c carol
+	fc_connect_irc d
+	fc_iexpect d "ERROR :Closing link: * (Too many connections from your address)"
+	fc_expect_closed d
+}
+
+@test "irc.limits.login-timeout: an IRC connection that does not register in --login-timeout gets ERROR (Registration timeout)" {
+	fc_start_irc --login-timeout 0.3
+	fc_connect_irc c
+	fc_isend c "NICK carol"
+	fc_iexpect c "ERROR :Closing link: carol[127.0.0.1] (Registration timeout)"
+	fc_expect_closed c
+}
+
+@test "irc.limits.shutdown: on SIGTERM IRC users get ERROR (Server shutting down) and the close" {
+	fc_start_irc
+	fc_register c carol
+	kill -TERM "$FC_PID"
+	fc_iexpect_match c "^ERROR :Closing link: carol\\[127\\.0\\.0\\.1\\] \\(Server shutting down"
+	fc_expect_closed c
+}
+
+@test "irc.limits.bytes: an IRC text that is not UTF-8 reaches the other dialects with U+FFFD; a NUL line is dropped" {
+	fc_start_irc
+	fc_login alice
+	fc_register c carol
+	fc_expect alice "JOINED carol"
+	fc_send_raw c 'PRIVMSG alice :caf\xe9 ok\r\n'
+	fc_expect alice "NPM carol caf"$'\xef\xbf\xbd'" ok"
+	fc_send_raw c 'PRIVMSG alice :a\x00b\r\nPING x\r\n'
+	fc_iexpect c ":$IRCSRV PONG $IRCSRV :x"
+	fc_expect_silent alice 0.2
+}

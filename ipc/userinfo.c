@@ -1,0 +1,102 @@
+/* The irc dialect's per-user table (see userinfo.h): a sequence lock per
+ * entry, odd while its one writer copies, so that a reader on another
+ * worker never returns a torn entry. */
+#include "userinfo.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct uinfo_slot {
+	_Atomic uint32_t seq;
+	struct uinfo v;
+};
+
+struct userinfo {
+	uint32_t n;
+	_Atomic uint32_t peak;
+	size_t size;
+	struct uinfo_slot slots[];
+};
+
+struct userinfo *
+userinfo_create(uint32_t max_users)
+{
+	size_t size = sizeof(struct userinfo) +
+		      (size_t)max_users * sizeof(struct uinfo_slot);
+	struct userinfo *u = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (u == MAP_FAILED)
+		return NULL;
+	u->n = max_users;
+	u->size = size;
+	return u;
+}
+
+void
+userinfo_destroy(struct userinfo *u)
+{
+	if (u)
+		munmap(u, u->size);
+}
+
+static void
+slot_write(struct uinfo_slot *s, const struct uinfo *in)
+{
+	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+
+	atomic_store_explicit(&s->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&s->v, in, sizeof(s->v));
+	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
+}
+
+void
+userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in)
+{
+	if (u == NULL || slot >= u->n)
+		return;
+	slot_write(&u->slots[slot], in);
+}
+
+uint32_t
+userinfo_peak(struct userinfo *u, uint32_t now)
+{
+	if (u == NULL)
+		return now;
+	uint32_t p = atomic_load(&u->peak);
+	while (now > p && !atomic_compare_exchange_weak(&u->peak, &p, now))
+		;
+	return now > p ? now : p;
+}
+
+int
+userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
+	     const char *nick, struct uinfo *out)
+{
+	if (u == NULL || slot >= u->n)
+		return -1;
+	struct uinfo_slot *s = &u->slots[slot];
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a =
+			atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		memcpy(out, &s->v, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
+			continue;
+		out->nick[UINFO_NICK_SZ - 1] = '\0';
+		out->user[UINFO_USER_SZ - 1] = '\0';
+		out->host[UINFO_HOST_SZ - 1] = '\0';
+		out->real[UINFO_REAL_SZ - 1] = '\0';
+		out->away[UINFO_AWAY_SZ - 1] = '\0';
+		out->prev[UINFO_NICK_SZ - 1] = '\0';
+		bool named = strcmp(out->nick, nick) == 0 ||
+			     (out->prev[0] && strcmp(out->prev, nick) == 0);
+		return a != 0 && out->conn_id == conn_id && named ? 0 : -1;
+	}
+	return -1;
+}

@@ -1,0 +1,49 @@
+/* Per-user details that only the irc dialect has (user name, real name,
+ * host, away message, sign-on and idle times), in a shared-memory table
+ * indexed by registry slot, so that WHOIS, WHO, USERHOST and the away reply
+ * work for a user served by any worker. One writer per entry (the worker
+ * that serves the user); readers retry on a sequence counter. */
+#ifndef FC_USERINFO_H
+#define FC_USERINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UINFO_NICK_SZ 16
+#define UINFO_USER_SZ 16
+#define UINFO_HOST_SZ 64
+#define UINFO_REAL_SZ 64
+#define UINFO_AWAY_SZ 201 /* AWAYLEN=200 */
+
+struct uinfo {
+	uint32_t conn_id;         /* the connection that wrote it, */
+	char nick[UINFO_NICK_SZ]; /* under this name */
+	char prev[UINFO_NICK_SZ]; /* or the one before a rename */
+	char user[UINFO_USER_SZ];
+	char host[UINFO_HOST_SZ];
+	char real[UINFO_REAL_SZ];
+	char away[UINFO_AWAY_SZ]; /* "" when not away */
+	int64_t signon;           /* seconds since the epoch */
+	int64_t last_msg;         /* when it last sent a message (idle) */
+	bool invisible;           /* user mode +i: hidden from WHO masks */
+};
+
+struct userinfo;
+
+/* A table of max_users entries in shared anonymous memory, inherited by the
+ * processes forked afterwards; NULL on failure. */
+struct userinfo *userinfo_create(uint32_t max_users);
+void userinfo_destroy(struct userinfo *u);
+/* Write slot's entry (only its serving worker does). */
+void userinfo_put(struct userinfo *u, uint32_t slot, const struct uinfo *in);
+/* The most users seen at once (LUSERS' max): raised to now, returned. */
+uint32_t userinfo_peak(struct userinfo *u, uint32_t now);
+/* Copy slot's entry if connection conn_id wrote it under the name nick
+ * (or as its name before a rename): 0, else -1. An entry stays after its user
+ * leaves (events about the leaver still find its host) until the slot's next
+ * IRC user writes it. */
+int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
+		 const char *nick, struct uinfo *out);
+
+#endif

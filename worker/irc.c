@@ -1,0 +1,1763 @@
+/* The irc dialect (RFC 1459/2812 as modern clients speak it, see
+ * docs/PROTOCOL.md "irc"): registration (NICK/USER/CAP/PASS), the welcome
+ * burst, channels as rooms and &all as the okfail broadcast, queries (WHO,
+ * WHOIS, NAMES, LIST, MODE, ...), and how every chat event reads for an IRC
+ * client. Wire formatting lives in proto/irc.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../ipc/userinfo.h"
+#include "../proto/irc.h"
+#include "client.h"
+#include "dispatch.h"
+
+#define IRC_VERSION "forkchatd-1.0.0"
+#define IRC_NETWORK "forkchat"
+#define IRC_TOPICLEN 300
+#define IRC_TARGETS 4      /* TARGMAX for PRIVMSG/NOTICE */
+#define IRC_NAMES_ROOM 400 /* bytes of names per 353 line */
+
+#define IRC(c) ((struct irc_conn *)(c)->dstate)
+
+struct irc_conn {
+	char nick[REG_NAME_SZ]; /* asked for, before registration */
+	char prev[REG_NAME_SZ]; /* the name before the last rename */
+	char user[UINFO_USER_SZ];
+	char real[UINFO_REAL_SZ];
+	char away[UINFO_AWAY_SZ];
+	char quit_msg[IRC_LINE_MAX];
+	bool got_nick, got_user, cap_wait, pass_ok;
+	bool in_all;    /* joined to &all */
+	bool invisible; /* user mode +i */
+	bool uhnames;   /* CAP userhost-in-names */
+	bool mprefix;   /* CAP multi-prefix */
+	int64_t signon, last_msg;
+	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
+};
+
+typedef void (*irc_fn)(struct client *c, const struct irc_msg *m);
+
+struct irc_cmd {
+	const char *word;
+	int min_params;
+	bool before_reg; /* allowed before registration */
+	irc_fn fn;
+};
+
+/* ---- output ---- */
+
+static const char *
+srv(const struct client *c)
+{
+	return c->w->lim.server_name;
+}
+
+/* The client's nick as replies address it: "*" until it has one. */
+static const char *
+me(const struct client *c)
+{
+	if (c->state == CS_LIVE)
+		return c->name;
+	return c->dstate && IRC(c)->nick[0] ? IRC(c)->nick : "*";
+}
+
+static void send_line(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+send_line(struct client *c, const char *fmt, ...)
+{
+	char tmp[2 * IRC_LINE_MAX], out[IRC_LINE_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = irc_line(out, sizeof(out), "%s", tmp);
+	conn_reply_raw(&c->conn, out, len);
+}
+
+static void num(struct client *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ":server NNN nick <text>" */
+static void
+num(struct client *c, int code, const char *fmt, ...)
+{
+	char tmp[2 * IRC_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
+}
+
+/* "ERROR :Closing link: nick[host] (why)", then close. */
+/* Close with "ERROR :Closing link: nick[host] (why)". */
+static void
+irc_close(struct client *c, const char *why)
+{
+	client_close(c, CR_QUIT, why);
+}
+
+/* ---- the user's own details ---- */
+
+static void
+self_prefix(const struct client *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s!%s@%s", c->name, IRC(c)->user, c->conn.ip);
+}
+
+/* Publish what WHOIS, WHO and the away reply of other workers read. */
+static void
+irc_publish(struct client *c)
+{
+	struct uinfo u;
+
+	if (c->slot < 0)
+		return;
+	memset(&u, 0, sizeof(u));
+	u.conn_id = c->conn.id;
+	snprintf(u.nick, sizeof(u.nick), "%s", c->name);
+	snprintf(u.prev, sizeof(u.prev), "%s", IRC(c)->prev);
+	snprintf(u.user, sizeof(u.user), "%s", IRC(c)->user);
+	snprintf(u.host, sizeof(u.host), "%s", c->conn.ip);
+	snprintf(u.real, sizeof(u.real), "%s", IRC(c)->real);
+	snprintf(u.away, sizeof(u.away), "%s", IRC(c)->away);
+	u.signon = IRC(c)->signon;
+	u.invisible = IRC(c)->invisible;
+	u.last_msg = IRC(c)->last_msg;
+	userinfo_put(c->w->uinfo, (uint32_t)c->slot, &u);
+}
+
+static const char *dialect_host[] = {"okfail", "numeric", "irc"};
+
+/* user@host of any user: what an IRC user published, else its dialect */
+static void
+user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
+{
+	if (userinfo_get(w->uinfo, v->slot, v->conn_id, v->name, u) == 0)
+		return;
+	memset(u, 0, sizeof(*u));
+	snprintf(u->user, sizeof(u->user), "%s", v->name);
+	snprintf(u->host, sizeof(u->host), "%s",
+		 dialect_host[v->dialect < 3 ? v->dialect : 2]);
+	snprintf(u->real, sizeof(u->real), "%s", v->name);
+}
+
+/* ---- the welcome burst ---- */
+
+static const char *isupport[] = {
+	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=b,,,nt "
+	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
+	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
+	"LIST:,WHOIS:1,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
+};
+
+static void
+send_isupport(struct client *c)
+{
+	for (size_t i = 0; i < FC_ARRAY_LEN(isupport); i++)
+		num(c, 5, "%s :are supported by this server", isupport[i]);
+}
+
+static void
+send_lusers(struct client *c)
+{
+	uint32_t users = registry_user_count(c->w->reg);
+	uint32_t rooms = registry_room_count(c->w->reg);
+	uint32_t peak = userinfo_peak(c->w->uinfo, users);
+
+	num(c, 251, ":There are %u users and 0 invisible on 1 servers", users);
+	num(c, 254, "%u :channels formed", rooms + 1);
+	num(c, 255, ":I have %u clients and 0 servers", users);
+	num(c, 265, "%u %u :Current local users %u, max %u", users, peak, users,
+	    peak);
+	num(c, 266, "%u %u :Current global users %u, max %u", users, peak,
+	    users, peak);
+}
+
+static void
+send_motd(struct client *c)
+{
+	const char *path = c->w->lim.motd;
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+	char line[IRC_LINE_MAX];
+
+	if (f == NULL) {
+		num(c, 422, ":MOTD File is missing");
+		return;
+	}
+	num(c, 375, ":- %s Message of the day - ", srv(c));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		num(c, 372, ":- %s", line);
+	}
+	fclose(f);
+	num(c, 376, ":End of /MOTD command.");
+}
+
+/* When this worker began serving IRC: the server's creation time (003)
+ * and every channel's (329), as no room keeps one. */
+static time_t
+irc_epoch(void)
+{
+	static time_t t;
+
+	if (t == 0)
+		t = time(NULL);
+	return t;
+}
+
+static void
+send_welcome(struct client *c)
+{
+	char created[64];
+	time_t t = irc_epoch();
+
+	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC",
+		 gmtime(&t));
+	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
+	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
+	num(c, 3, ":This server was created %s", created);
+	num(c, 4, "%s " IRC_VERSION " iw bnt", srv(c));
+	send_isupport(c);
+	send_lusers(c);
+	send_motd(c);
+}
+
+/* ---- NAMES ---- */
+
+static void user_host(struct worker *w, const struct reg_user_view *v,
+		      struct uinfo *u);
+
+/* " nick!user@host" for each " nick" of list (userhost-in-names); the
+ * caller frees it. */
+static char *
+names_with_hosts(struct client *c, const char *list, size_t n, size_t *len)
+{
+	size_t cap = n * 24 + 256, out = 0;
+	char *buf = malloc(cap);
+	struct reg_user_view v;
+	struct uinfo u;
+
+	for (size_t i = 0; buf && i < n;) {
+		const char *sp = memchr(list + i + 1, ' ', n - i - 1);
+		size_t e = sp ? (size_t)(sp - list) : n;
+		if (registry_lookup(c->w->reg, list + i + 1, e - i - 1, &v) ==
+		    0) {
+			user_host(c->w, &v, &u);
+			int k = snprintf(buf + out, cap - out, " %s!%s@%s",
+					 v.name, u.user, u.host);
+			if (k > 0 && (size_t)k < cap - out)
+				out += (size_t)k;
+		}
+		i = e;
+	}
+	*len = out;
+	return buf;
+}
+
+/* 353 lines for the space-joined names in list (leading space each). */
+static void
+send_names_list(struct client *c, const char *chan, const char *list, size_t n)
+{
+	size_t i = 0;
+	char *hosts = NULL;
+
+	if (IRC(c)->uhnames) {
+		hosts = names_with_hosts(c, list, n, &n);
+		if (hosts == NULL)
+			return;
+		list = hosts;
+	}
+
+	while (i < n) {
+		size_t end = i, last = i;
+		while (end < n && end - i < IRC_NAMES_ROOM) {
+			last = end;
+			const char *sp =
+				memchr(list + end + 1, ' ', n - end - 1);
+			end = sp ? (size_t)(sp - list) : n;
+		}
+		if (end - i <= IRC_NAMES_ROOM || last == i)
+			last = end;
+		num(c, 353, "= %s :%.*s", chan, (int)(last - i - 1),
+		    list + i + 1);
+		i = last;
+	}
+	free(hosts);
+}
+
+static void
+send_names_all(struct client *c)
+{
+	struct worker *w = c->w;
+	size_t n = registry_users(w->reg, w->views,
+				  registry_limits(w->reg)->max_users);
+	size_t cap = n * (REG_NAME_SZ + 1) + 1, len = 0;
+	char *list = malloc(cap);
+
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, cap - len, " %s",
+					w->views[i].name);
+	send_names_list(c, IRC_CHAN_ALL, list, len);
+	free(list);
+}
+
+static void
+send_names_room(struct client *c, uint32_t room, const char *chan)
+{
+	size_t need = registry_room_members(c->w->reg, room, NULL, 0);
+	char *list = malloc(need + 1);
+
+	if (list == NULL)
+		return;
+	size_t n = registry_room_members(c->w->reg, room, list, need);
+	if (n <= need && n > 0)
+		send_names_list(c, chan, list, n);
+	free(list);
+}
+
+/* ---- registration ---- */
+
+static void
+irc_try_register(struct client *c)
+{
+	struct irc_conn *s = c->dstate;
+
+	if (!s->got_nick || !s->got_user || s->cap_wait || c->state != CS_NEW)
+		return;
+	if (c->w->lim.irc_password[0] && !s->pass_ok) {
+		num(c, 464, ":Password incorrect");
+		irc_close(c, "Bad password");
+		return;
+	}
+	login_begin(c, s->nick, strlen(s->nick));
+}
+
+static void join_all(struct client *c);
+
+static void
+irc_login_result(struct client *c, int rc)
+{
+	struct irc_conn *s = c->dstate;
+
+	if (rc == -EEXIST) {
+		num(c, 433, "%s :Nickname is already in use", s->nick);
+		s->got_nick = false;
+		s->nick[0] = '\0';
+		return;
+	}
+	if (rc == -ENOSPC) {
+		client_close(c, CR_SERVER_FULL, NULL);
+		return;
+	}
+	if (rc != 0)
+		return;
+	s->signon = s->last_msg = time(NULL);
+	userinfo_peak(c->w->uinfo, registry_user_count(c->w->reg));
+	irc_publish(c);
+	send_welcome(c);
+	if (c->w->lim.irc_join_all)
+		join_all(c);
+}
+
+static bool
+nick_param(struct client *c, const struct irc_msg *m, char *nick)
+{
+	if (m->nparams < 1 || m->params[0].len == 0) {
+		num(c, 431, ":No nickname given");
+		return false;
+	}
+	const struct irc_param *p = &m->params[0];
+	if (!irc_valid_nick(p->p, p->len)) {
+		num(c, 432, "%.*s :Erroneous nickname", (int)p->len, p->p);
+		return false;
+	}
+	memcpy(nick, p->p, p->len);
+	nick[p->len] = '\0';
+	return true;
+}
+
+static void nick_change(struct client *c, const char *nick);
+static void irc_publish(struct client *c);
+
+static void
+cmd_nick(struct client *c, const struct irc_msg *m)
+{
+	char nick[REG_NAME_SZ];
+	struct reg_user_view v;
+
+	if (!nick_param(c, m, nick))
+		return;
+	if (c->state == CS_LIVE) {
+		nick_change(c, nick);
+		return;
+	}
+	if (c->state == CS_LOGIN_WAIT)
+		return;
+	if (registry_lookup(c->w->reg, nick, strlen(nick), &v) == 0) {
+		num(c, 433, "%s :Nickname is already in use", nick);
+		return;
+	}
+	memcpy(IRC(c)->nick, nick, sizeof(nick));
+	IRC(c)->got_nick = true;
+	irc_try_register(c);
+}
+
+static void
+cmd_user(struct client *c, const struct irc_msg *m)
+{
+	struct irc_conn *s = c->dstate;
+
+	if (c->state != CS_NEW || s->got_user) {
+		num(c, 462, ":You may not reregister");
+		return;
+	}
+	if (m->params[0].len == 0 || m->params[3].len == 0) {
+		num(c, 461, "USER :Not enough parameters");
+		return;
+	}
+	size_t ul = m->params[0].len < 10 ? m->params[0].len : 10;
+	snprintf(s->user, sizeof(s->user), "~%.*s", (int)ul, m->params[0].p);
+	for (char *p = s->user; *p; p++)
+		if (*p == '@' || *p == '!' || (unsigned char)*p < 0x21)
+			*p = '_';
+	irc_param_str(m, 3, s->real, sizeof(s->real));
+	s->got_user = true;
+	irc_try_register(c);
+}
+
+static void
+cmd_pass(struct client *c, const struct irc_msg *m)
+{
+	const char *want = c->w->lim.irc_password;
+
+	if (c->state != CS_NEW) {
+		num(c, 462, ":You may not reregister");
+		return;
+	}
+	IRC(c)->pass_ok = want[0] && m->params[0].len == strlen(want) &&
+			  memcmp(m->params[0].p, want, m->params[0].len) == 0;
+}
+
+#define IRC_CAPS "multi-prefix userhost-in-names"
+
+/* Apply a CAP REQ list if every capability in it is ours: true. */
+static bool
+cap_request(struct client *c, const struct irc_param *p)
+{
+	bool uh = IRC(c)->uhnames, mp = IRC(c)->mprefix;
+
+	for (size_t i = 0; i < p->len;) {
+		const char *sp = memchr(p->p + i, ' ', p->len - i);
+		size_t e = sp ? (size_t)(sp - p->p) : p->len;
+		const char *w = p->p + i;
+		size_t l = e - i;
+		bool off = l > 0 && w[0] == '-';
+		if (off) {
+			w++;
+			l--;
+		}
+		if (irc_eq(w, l, "userhost-in-names", 17))
+			uh = !off;
+		else if (irc_eq(w, l, "multi-prefix", 12))
+			mp = !off;
+		else if (l > 0)
+			return false;
+		i = e + 1;
+	}
+	IRC(c)->uhnames = uh;
+	IRC(c)->mprefix = mp;
+	return true;
+}
+
+static void
+cmd_cap(struct client *c, const struct irc_msg *m)
+{
+	char sub[16];
+	struct irc_param none = {"", 0};
+	const struct irc_param *arg = m->nparams > 1 ? &m->params[1] : &none;
+
+	irc_param_str(m, 0, sub, sizeof(sub));
+	for (char *p = sub; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	if (strcmp(sub, "LS") == 0) {
+		if (c->state != CS_LIVE)
+			IRC(c)->cap_wait = true;
+		send_line(c, ":%s CAP %s LS :" IRC_CAPS, srv(c), me(c));
+	} else if (strcmp(sub, "LIST") == 0) {
+		send_line(c, ":%s CAP %s LIST :%s%s%s", srv(c), me(c),
+			  IRC(c)->mprefix ? "multi-prefix" : "",
+			  IRC(c)->mprefix && IRC(c)->uhnames ? " " : "",
+			  IRC(c)->uhnames ? "userhost-in-names" : "");
+	} else if (strcmp(sub, "REQ") == 0) {
+		if (c->state != CS_LIVE)
+			IRC(c)->cap_wait = true;
+		send_line(c, ":%s CAP %s %s :%.*s", srv(c), me(c),
+			  cap_request(c, arg) ? "ACK" : "NAK", (int)arg->len,
+			  arg->p);
+	} else if (strcmp(sub, "END") == 0) {
+		IRC(c)->cap_wait = false;
+		irc_try_register(c);
+	} else {
+		num(c, 410, "%s :Invalid CAP command", sub);
+	}
+}
+
+/* ---- channels ---- */
+
+/* A channel's room (or -1 for &all); -2 and a 403 when it does not exist
+ * and create is false, or it is not a valid name. */
+static int
+chan_lookup(struct client *c, const struct irc_param *p, bool create,
+	    bool quiet)
+{
+	const char *rn;
+	size_t rl;
+
+	switch (irc_chan_room(p->p, p->len, &rn, &rl)) {
+	case IRC_CHAN_BCST:
+		return -1;
+	case IRC_CHAN_ROOM:
+		break;
+	default:
+		if (!quiet)
+			num(c, 403, "%.*s :No such channel", (int)p->len, p->p);
+		return -2;
+	}
+	int room = registry_room_find(c->w->reg, rn, rl);
+	if (room < 0 && create) {
+		room = registry_room_create(c->w->reg, rn, rl);
+		if (room == -EEXIST)
+			room = registry_room_find(c->w->reg, rn, rl);
+	}
+	if (room < 0 && !quiet)
+		num(c, room == -ENOSPC ? 405 : 403, "%.*s :%s", (int)p->len,
+		    p->p,
+		    room == -ENOSPC ? "You have joined too many channels"
+				    : "No such channel");
+	return room < 0 ? -2 : room;
+}
+
+static void
+chan_name(struct client *c, int room, char *buf, size_t cap)
+{
+	const char *rn = room >= 0
+				 ? registry_room_name(c->w->reg, (uint32_t)room)
+				 : NULL;
+
+	if (room < 0 || rn == NULL)
+		snprintf(buf, cap, "%s", IRC_CHAN_ALL);
+	else
+		irc_room_chan(rn, buf, cap);
+}
+
+static bool
+is_member(struct client *c, int room)
+{
+	if (room < 0)
+		return IRC(c)->in_all;
+	return registry_room_has(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
+}
+
+static void
+join_echo(struct client *c, int room)
+{
+	char pfx[128], chan[64];
+
+	self_prefix(c, pfx, sizeof(pfx));
+	chan_name(c, room, chan, sizeof(chan));
+	send_line(c, ":%s JOIN %s", pfx, chan);
+	if (room < 0)
+		send_names_all(c);
+	else
+		send_names_room(c, (uint32_t)room, chan);
+	num(c, 366, "%s :End of /NAMES list.", chan);
+}
+
+static void
+join_all(struct client *c)
+{
+	IRC(c)->in_all = true;
+	join_echo(c, -1);
+}
+
+static void
+join_one(struct client *c, const struct irc_param *p)
+{
+	int room = chan_lookup(c, p, true, false);
+
+	if (room == -2 || is_member(c, room))
+		return;
+	if (room == -1) {
+		join_all(c);
+		return;
+	}
+	if (registry_room_join(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
+	    0)
+		return;
+	login_note_room(c, (uint32_t)room, true);
+	join_echo(c, room);
+	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
+}
+
+static void part_one(struct client *c, const struct irc_param *p,
+		     const struct irc_param *reason);
+
+/* Call fn for each comma-separated item of p. */
+static void
+each_item(struct client *c, const struct irc_param *p,
+	  void (*fn)(struct client *, const struct irc_param *))
+{
+	size_t i = 0;
+
+	while (i <= p->len && !client_closing(c)) {
+		const char *comma = memchr(p->p + i, ',', p->len - i);
+		size_t end = comma ? (size_t)(comma - p->p) : p->len;
+		struct irc_param one = {p->p + i, end - i};
+		if (one.len > 0)
+			fn(c, &one);
+		i = end + 1;
+	}
+}
+
+static void
+part_all_rooms(struct client *c)
+{
+	while (c->nrooms > 0) {
+		char chan[64];
+		uint32_t room = c->rooms[c->nrooms - 1];
+		chan_name(c, (int)room, chan, sizeof(chan));
+		struct irc_param p = {chan, strlen(chan)};
+		part_one(c, &p, NULL);
+	}
+}
+
+static void
+cmd_join(struct client *c, const struct irc_msg *m)
+{
+	if (m->params[0].len == 1 && m->params[0].p[0] == '0') {
+		part_all_rooms(c);
+		return;
+	}
+	each_item(c, &m->params[0], join_one);
+}
+
+static void
+part_one(struct client *c, const struct irc_param *p,
+	 const struct irc_param *reason)
+{
+	char pfx[128], chan[64];
+	int room = chan_lookup(c, p, false, false);
+
+	if (room == -2)
+		return;
+	chan_name(c, room, chan, sizeof(chan));
+	if (!is_member(c, room)) {
+		num(c, 442, "%s :You're not on that channel", chan);
+		return;
+	}
+	self_prefix(c, pfx, sizeof(pfx));
+	if (reason && reason->len)
+		send_line(c, ":%s PART %s :%.*s", pfx, chan, (int)reason->len,
+			  reason->p);
+	else
+		send_line(c, ":%s PART %s", pfx, chan);
+	if (room == -1) {
+		IRC(c)->in_all = false;
+		return;
+	}
+	registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
+	login_note_room(c, (uint32_t)room, false);
+	fanout_simple(c->w, EV_ROOM_LEFT, c, room, reason ? reason->p : NULL,
+		      reason ? reason->len : 0);
+}
+
+static const struct irc_param *part_reason;
+
+static void
+part_item(struct client *c, const struct irc_param *p)
+{
+	part_one(c, p, part_reason);
+}
+
+static void
+cmd_part(struct client *c, const struct irc_msg *m)
+{
+	part_reason = m->nparams > 1 ? &m->params[1] : NULL;
+	each_item(c, &m->params[0], part_item);
+	part_reason = NULL;
+}
+
+static void
+names_item(struct client *c, const struct irc_param *p)
+{
+	char chan[64];
+	int room = chan_lookup(c, p, false, true);
+
+	if (room == -2) {
+		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+		return;
+	}
+	chan_name(c, room, chan, sizeof(chan));
+	if (room == -1)
+		send_names_all(c);
+	else
+		send_names_room(c, (uint32_t)room, chan);
+	num(c, 366, "%s :End of /NAMES list.", chan);
+}
+
+static void
+cmd_names(struct client *c, const struct irc_msg *m)
+{
+	if (m->nparams == 0) {
+		num(c, 366, "* :End of /NAMES list.");
+		return;
+	}
+	each_item(c, &m->params[0], names_item);
+}
+
+static size_t
+room_size(struct client *c, int room)
+{
+	if (room < 0)
+		return registry_user_count(c->w->reg);
+	size_t need = registry_room_members(c->w->reg, (uint32_t)room, NULL, 0);
+	char *list = malloc(need + 1);
+	size_t n = 0;
+
+	if (list == NULL)
+		return 0;
+	size_t len =
+		registry_room_members(c->w->reg, (uint32_t)room, list, need);
+	for (size_t i = 0; i < len && len <= need; i++)
+		n += list[i] == ' ';
+	free(list);
+	return n;
+}
+
+static void
+list_one(struct client *c, int room)
+{
+	char chan[64];
+
+	chan_name(c, room, chan, sizeof(chan));
+	num(c, 322, "%s %zu :", chan, room_size(c, room));
+}
+
+static void
+list_item(struct client *c, const struct irc_param *p)
+{
+	int room = chan_lookup(c, p, false, true);
+
+	if (room != -2)
+		list_one(c, room);
+}
+
+static void
+cmd_list(struct client *c, const struct irc_msg *m)
+{
+	uint32_t max = registry_limits(c->w->reg)->max_rooms;
+
+	num(c, 321, "Channel :Users  Name");
+	if (m->nparams > 0 && m->params[0].len > 0 &&
+	    m->params[0].p[0] != '>' && m->params[0].p[0] != '<') {
+		each_item(c, &m->params[0], list_item);
+	} else {
+		for (uint32_t r = 0; r < max; r++)
+			if (registry_room_name(c->w->reg, r))
+				list_one(c, (int)r);
+	}
+	num(c, 323, ":End of /LIST");
+}
+
+static void
+cmd_topic(struct client *c, const struct irc_msg *m)
+{
+	char chan[64];
+	int room = chan_lookup(c, &m->params[0], false, false);
+
+	if (room == -2)
+		return;
+	chan_name(c, room, chan, sizeof(chan));
+	if (m->nparams < 2) {
+		num(c, 331, "%s :No topic is set", chan);
+		return;
+	}
+	if (!is_member(c, room))
+		num(c, 442, "%s :You're not on that channel", chan);
+	else
+		num(c, 482, "%s :You're not channel operator", chan);
+}
+
+/* ---- messages ---- */
+
+/* Deliver an IRC text: untouched to IRC users, converted (formatting
+ * stripped, CTCP ACTION as "* nick text") to the other dialects. */
+static void
+deliver(struct client *c, uint16_t kind, int room,
+	const struct reg_user_view *to, const struct irc_param *text,
+	bool notice)
+{
+	char plain[3 * IRC_LINE_MAX + 64];
+	size_t plen;
+	enum irc_plain p = irc_plain(c->name, text->p, text->len, plain,
+				     sizeof(plain), &plen);
+	struct fanout_args a = {.kind = kind,
+				.flags = notice ? EVF_NOTICE : 0,
+				.from = c,
+				.room = room,
+				.to = to,
+				.text = text->p,
+				.len = text->len};
+	const struct dialect_def *d = to ? dialect_by_id(to->dialect) : NULL;
+
+	if (to && !(d && d->raw_text)) {
+		if (p != IRC_PLAIN_TEXT)
+			return;
+		a.text = plain;
+		a.len = plen;
+	}
+	bool same = p == IRC_PLAIN_TEXT && plen == text->len &&
+		    memcmp(plain, text->p, plen) == 0;
+	if (to || same) {
+		fanout_ex(c->w, &a);
+		return;
+	}
+	a.flags |= EVF_RAW_ONLY;
+	fanout_ex(c->w, &a);
+	if (p != IRC_PLAIN_TEXT)
+		return;
+	a.flags = (uint16_t)((a.flags & ~EVF_RAW_ONLY) | EVF_PLAIN_ONLY);
+	a.text = plain;
+	a.len = plen;
+	fanout_ex(c->w, &a);
+}
+
+static void
+msg_to_chan(struct client *c, const struct irc_param *t,
+	    const struct irc_param *text, bool notice)
+{
+	char chan[64];
+	int room = chan_lookup(c, t, false, notice);
+
+	if (room == -2)
+		return;
+	if (!is_member(c, room)) {
+		chan_name(c, room, chan, sizeof(chan));
+		if (!notice)
+			num(c, 404, "%s :Cannot send to channel", chan);
+		return;
+	}
+	deliver(c, room < 0 ? EV_BCST : EV_ROOM_MSG, room, NULL, text, notice);
+}
+
+static void
+msg_to_nick(struct client *c, const struct irc_param *t,
+	    const struct irc_param *text, bool notice)
+{
+	struct reg_user_view to;
+	struct uinfo u;
+
+	if (registry_lookup(c->w->reg, t->p, t->len, &to) < 0) {
+		if (!notice)
+			num(c, 401, "%.*s :No such nick/channel", (int)t->len,
+			    t->p);
+		return;
+	}
+	deliver(c, EV_PM, -1, &to, text, notice);
+	if (!notice &&
+	    userinfo_get(c->w->uinfo, to.slot, to.conn_id, to.name, &u) == 0 &&
+	    u.away[0])
+		num(c, 301, "%s :%s", to.name, u.away);
+}
+
+static const struct irc_param *msg_text;
+static bool msg_notice;
+
+static void
+msg_item(struct client *c, const struct irc_param *t)
+{
+	if (t->p[0] == '#' || t->p[0] == '&')
+		msg_to_chan(c, t, msg_text, msg_notice);
+	else
+		msg_to_nick(c, t, msg_text, msg_notice);
+}
+
+static void
+send_msg(struct client *c, const struct irc_msg *m, bool notice)
+{
+	const char *cmd = notice ? "NOTICE" : "PRIVMSG";
+
+	if (m->nparams < 1 || m->params[0].len == 0) {
+		if (!notice)
+			num(c, 411, ":No recipient given (%s)", cmd);
+		return;
+	}
+	if (m->nparams < 2 || m->params[1].len == 0) {
+		if (!notice)
+			num(c, 412, ":No text to send");
+		return;
+	}
+	const struct irc_param *t = &m->params[0];
+	size_t targets = 1;
+	for (size_t i = 0; i < t->len; i++)
+		targets += t->p[i] == ',';
+	if (targets > IRC_TARGETS) {
+		if (!notice)
+			num(c, 407, "%.*s :Too many targets", (int)t->len,
+			    t->p);
+		return;
+	}
+	msg_text = &m->params[1];
+	msg_notice = notice;
+	each_item(c, t, msg_item);
+	IRC(c)->last_msg = time(NULL);
+	irc_publish(c);
+}
+
+static void
+cmd_privmsg(struct client *c, const struct irc_msg *m)
+{
+	send_msg(c, m, false);
+}
+
+static void
+cmd_notice(struct client *c, const struct irc_msg *m)
+{
+	send_msg(c, m, true);
+}
+
+/* ---- nick change ---- */
+
+static void
+nick_event(struct client *c, uint16_t kind, const char *name, int room,
+	   const char *text, uint16_t flags)
+{
+	struct fanout_args a = {.kind = kind,
+				.flags = flags,
+				.from = c,
+				.name = name,
+				.room = room,
+				.text = text,
+				.len = text ? strlen(text) : 0};
+
+	fanout_ex(c->w, &a);
+}
+
+/* IRC users see a NICK; the other dialects a logout and a login. */
+static void
+nick_events(struct client *c, const char *old)
+{
+	nick_event(c, EV_NICK, old, -1, c->name, EVF_RAW_ONLY);
+	for (size_t i = 0; i < c->nrooms; i++)
+		nick_event(c, EV_ROOM_LEFT, old, (int)c->rooms[i], NULL,
+			   EVF_PLAIN_ONLY);
+	nick_event(c, EV_LOGOUT, old, -1, NULL, EVF_PLAIN_ONLY);
+	nick_event(c, EV_LOGIN, c->name, -1, NULL, EVF_PLAIN_ONLY);
+	for (size_t i = 0; i < c->nrooms; i++)
+		nick_event(c, EV_ROOM_JOIN, c->name, (int)c->rooms[i], NULL,
+			   EVF_PLAIN_ONLY);
+}
+
+/* NICK after registration: a rename for IRC users, a logout and a login
+ * for the other dialects. */
+static void
+nick_change(struct client *c, const char *nick)
+{
+	char old[REG_NAME_SZ], pfx[128];
+
+	if (strcmp(nick, c->name) == 0)
+		return;
+	self_prefix(c, pfx, sizeof(pfx));
+	memcpy(old, c->name, sizeof(old));
+	if (login_rename(c, nick) < 0) {
+		num(c, 433, "%s :Nickname is already in use", nick);
+		return;
+	}
+	snprintf(IRC(c)->prev, sizeof(IRC(c)->prev), "%s", old);
+	irc_publish(c);
+	send_line(c, ":%s NICK :%s", pfx, c->name);
+	nick_events(c, old);
+}
+
+/* ---- queries ---- */
+
+static bool
+lookup_user(struct client *c, const struct irc_param *p,
+	    struct reg_user_view *v)
+{
+	return registry_lookup(c->w->reg, p->p, p->len, v) == 0;
+}
+
+static void
+whois_channels(struct client *c, const struct reg_user_view *v)
+{
+	char list[IRC_LINE_MAX], chan[64];
+	size_t n = 0;
+	uint32_t max = registry_limits(c->w->reg)->max_rooms;
+
+	for (uint32_t r = 0; r < max && n < 400; r++) {
+		if (!registry_room_name(c->w->reg, r) ||
+		    !registry_room_has(c->w->reg, r, v->slot))
+			continue;
+		chan_name(c, (int)r, chan, sizeof(chan));
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      n ? " " : "", chan);
+	}
+	if (n > 0)
+		num(c, 319, "%s :%s", v->name, list);
+}
+
+static void
+whois_item(struct client *c, const struct irc_param *p)
+{
+	struct reg_user_view v;
+	struct uinfo u;
+
+	if (!lookup_user(c, p, &v)) {
+		num(c, 401, "%.*s :No such nick/channel", (int)p->len, p->p);
+		num(c, 318, "%.*s :End of /WHOIS list.", (int)p->len, p->p);
+		return;
+	}
+	user_host(c->w, &v, &u);
+	num(c, 311, "%s %s %s * :%s", v.name, u.user, u.host, u.real);
+	whois_channels(c, &v);
+	num(c, 312, "%s %s :forkchat", v.name, srv(c));
+	if (u.away[0])
+		num(c, 301, "%s :%s", v.name, u.away);
+	if (u.signon)
+		num(c, 317, "%s %lld %lld :seconds idle, signon time", v.name,
+		    (long long)(time(NULL) - u.last_msg), (long long)u.signon);
+	num(c, 318, "%s :End of /WHOIS list.", v.name);
+}
+
+static void
+cmd_whois(struct client *c, const struct irc_msg *m)
+{
+	const struct irc_param *p = &m->params[m->nparams - 1];
+
+	if (p->len == 0) {
+		num(c, 431, ":No nickname given");
+		return;
+	}
+	each_item(c, p, whois_item);
+}
+
+static void
+cmd_whowas(struct client *c, const struct irc_msg *m)
+{
+	const struct irc_param *p = &m->params[0];
+
+	if (p->len == 0) {
+		num(c, 431, ":No nickname given");
+		return;
+	}
+	num(c, 406, "%.*s :There was no such nickname", (int)p->len, p->p);
+	num(c, 369, "%.*s :End of WHOWAS", (int)p->len, p->p);
+}
+
+static void
+who_reply(struct client *c, const char *chan, const struct reg_user_view *v)
+{
+	struct uinfo u;
+
+	user_host(c->w, v, &u);
+	num(c, 352, "%s %s %s %s %s %s :0 %s", chan, u.user, u.host, srv(c),
+	    v->name, u.away[0] ? "G" : "H", u.real);
+}
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ASCII case-insensitive glob with * and ?, without recursion: on a
+ * mismatch, the last * takes one more character. */
+static bool
+glob(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || (*pat && lower(*pat) == lower(*s))) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static bool
+shares_room(struct client *c, uint32_t slot)
+{
+	for (size_t i = 0; i < c->nrooms; i++)
+		if (registry_room_has(c->w->reg, c->rooms[i], slot))
+			return true;
+	return false;
+}
+
+/* A WHO mask finds users it matches; a wildcard mask finds an invisible
+ * one (+i) only if it is the asker or shares a room with it. */
+static bool
+who_matches(struct client *c, const char *mask, const struct reg_user_view *v)
+{
+	struct uinfo u;
+
+	user_host(c->w, v, &u);
+	bool wild = strpbrk(mask, "*?") != NULL;
+	if (wild && u.invisible && v->slot != (uint32_t)c->slot &&
+	    !shares_room(c, v->slot))
+		return false;
+	return glob(mask, v->name) || glob(mask, u.user) ||
+	       glob(mask, u.host) || glob(mask, u.real) || glob(mask, srv(c));
+}
+
+static void
+who_room(struct client *c, int room, const char *chan)
+{
+	struct worker *w = c->w;
+	size_t n = registry_users(w->reg, w->views,
+				  registry_limits(w->reg)->max_users);
+
+	for (size_t i = 0; i < n; i++)
+		if (room < 0 ||
+		    registry_room_has(w->reg, (uint32_t)room, w->views[i].slot))
+			who_reply(c, chan, &w->views[i]);
+}
+
+static void
+cmd_who(struct client *c, const struct irc_msg *m)
+{
+	char mask[IRC_LINE_MAX], chan[64];
+	struct worker *w = c->w;
+
+	irc_param_str(m, 0, mask, sizeof(mask));
+	if (mask[0] == '#' || mask[0] == '&') {
+		int room = chan_lookup(c, &m->params[0], false, true);
+		chan_name(c, room, chan, sizeof(chan));
+		if (room != -2)
+			who_room(c, room, chan);
+		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
+		return;
+	}
+	if (strcmp(mask, "0") == 0 || mask[0] == '\0')
+		snprintf(mask, sizeof(mask), "*");
+	size_t n = registry_users(w->reg, w->views,
+				  registry_limits(w->reg)->max_users);
+	for (size_t i = 0; i < n; i++)
+		if (who_matches(c, mask, &w->views[i]))
+			who_reply(c, "*", &w->views[i]);
+	num(c, 315, "%s :End of WHO list.", mask);
+}
+
+static void
+cmd_ison(struct client *c, const struct irc_msg *m)
+{
+	char out[IRC_LINE_MAX];
+	size_t n = 0;
+	struct reg_user_view v;
+
+	out[0] = '\0';
+	for (int i = 0; i < m->nparams; i++) {
+		const struct irc_param *p = &m->params[i];
+		for (size_t a = 0; a < p->len;) {
+			const char *sp = memchr(p->p + a, ' ', p->len - a);
+			size_t e = sp ? (size_t)(sp - p->p) : p->len;
+			if (e > a &&
+			    registry_lookup(c->w->reg, p->p + a, e - a, &v) ==
+				    0 &&
+			    n + strlen(v.name) + 2 < sizeof(out))
+				n += (size_t)snprintf(out + n, sizeof(out) - n,
+						      "%s%s", n ? " " : "",
+						      v.name);
+			a = e + 1;
+		}
+	}
+	num(c, 303, ":%s", out);
+}
+
+static void
+cmd_userhost(struct client *c, const struct irc_msg *m)
+{
+	char out[IRC_LINE_MAX];
+	size_t n = 0;
+	struct reg_user_view v;
+	struct uinfo u;
+
+	out[0] = '\0';
+	for (int i = 0; i < m->nparams && i < 5; i++) {
+		if (!lookup_user(c, &m->params[i], &v))
+			continue;
+		user_host(c->w, &v, &u);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s=%c%s@%s",
+				      n ? " " : "", v.name,
+				      u.away[0] ? '-' : '+', u.user, u.host);
+		if (n >= sizeof(out))
+			break;
+	}
+	num(c, 302, ":%s", out);
+}
+
+static void
+cmd_away(struct client *c, const struct irc_msg *m)
+{
+	if (m->nparams == 0 || m->params[0].len == 0) {
+		IRC(c)->away[0] = '\0';
+		num(c, 305, ":You are no longer marked as being away");
+	} else {
+		irc_param_str(m, 0, IRC(c)->away, sizeof(IRC(c)->away));
+		num(c, 306, ":You have been marked as being away");
+	}
+	irc_publish(c);
+}
+
+/* ---- MODE ---- */
+
+/* MODE #c +o/+v nick: 401 for no such nick, 441 for one not in the
+ * channel; true when the target (if any) is fine. */
+static bool
+mode_target_ok(struct client *c, const struct irc_msg *m, int room,
+	       const char *chan)
+{
+	struct reg_user_view v;
+	const struct irc_param *f = &m->params[1];
+	bool whom = memchr(f->p, 'o', f->len) || memchr(f->p, 'v', f->len);
+
+	if (m->nparams < 3 || !whom)
+		return true;
+	const struct irc_param *t = &m->params[2];
+	if (!lookup_user(c, t, &v)) {
+		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
+		return false;
+	}
+	bool in = room < 0 ||
+		  registry_room_has(c->w->reg, (uint32_t)room, v.slot);
+	if (!in)
+		num(c, 441, "%s %s :They aren't on that channel", v.name, chan);
+	return in;
+}
+
+static void
+mode_chan(struct client *c, const struct irc_msg *m, int room)
+{
+	char chan[64];
+
+	chan_name(c, room, chan, sizeof(chan));
+	if (m->nparams == 1) {
+		num(c, 324, "%s +nt", chan);
+		num(c, 329, "%s %lld", chan, (long long)irc_epoch());
+		return;
+	}
+	const struct irc_param *p = &m->params[1];
+	const char *s = p->p;
+	size_t l = p->len;
+	if (l > 0 && (s[0] == '+' || s[0] == '-')) {
+		s++;
+		l--;
+	}
+	if (l == 1 && s[0] == 'b' && m->nparams == 2)
+		num(c, 368, "%s :End of channel ban list", chan);
+	else if (l == 1 && s[0] == 'e' && m->nparams == 2)
+		num(c, 349, "%s :End of channel exception list", chan);
+	else if (l == 1 && s[0] == 'I' && m->nparams == 2)
+		num(c, 347, "%s :End of channel invite list", chan);
+	else if (!is_member(c, room))
+		num(c, 442, "%s :You're not on that channel", chan);
+	else if (mode_target_ok(c, m, room, chan))
+		num(c, 482, "%s :You're not channel operator", chan);
+}
+
+static void
+mode_self(struct client *c, const struct irc_msg *m)
+{
+	char done[32], pfx[128];
+	size_t n = 0;
+	bool add = true, unknown = false;
+
+	if (m->nparams == 1) {
+		num(c, 221, "+%s", IRC(c)->invisible ? "i" : "");
+		return;
+	}
+	const struct irc_param *p = &m->params[1];
+	for (size_t i = 0; i < p->len && n < sizeof(done) - 3; i++) {
+		char f = p->p[i];
+		if (f == '+' || f == '-') {
+			add = f == '+';
+			continue;
+		}
+		if (f != 'i' && f != 'w') {
+			unknown = true;
+			continue;
+		}
+		if (f == 'i' && IRC(c)->invisible != add) {
+			IRC(c)->invisible = add;
+			irc_publish(c);
+			done[n++] = add ? '+' : '-';
+			done[n++] = 'i';
+		}
+	}
+	done[n] = '\0';
+	if (unknown)
+		num(c, 501, ":Unknown MODE flag");
+	self_prefix(c, pfx, sizeof(pfx));
+	if (n > 0)
+		send_line(c, ":%s MODE %s :%s", pfx, c->name, done);
+}
+
+static void
+cmd_mode(struct client *c, const struct irc_msg *m)
+{
+	const struct irc_param *t = &m->params[0];
+	struct reg_user_view v;
+
+	if (t->len > 0 && (t->p[0] == '#' || t->p[0] == '&')) {
+		int room = chan_lookup(c, t, false, false);
+		if (room != -2)
+			mode_chan(c, m, room);
+		return;
+	}
+	if (!lookup_user(c, t, &v)) {
+		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
+		return;
+	}
+	if (v.slot != (uint32_t)c->slot) {
+		num(c, 502, ":Can't change mode for other users");
+		return;
+	}
+	mode_self(c, m);
+}
+
+/* ---- server queries, heartbeat, quit ---- */
+
+static void
+cmd_motd(struct client *c, const struct irc_msg *m)
+{
+	(void)m;
+	send_motd(c);
+}
+
+static void
+cmd_lusers(struct client *c, const struct irc_msg *m)
+{
+	(void)m;
+	send_lusers(c);
+}
+
+static void
+cmd_version(struct client *c, const struct irc_msg *m)
+{
+	(void)m;
+	num(c, 351, IRC_VERSION ". %s :forkchat chat daemon", srv(c));
+	send_isupport(c);
+}
+
+static void
+cmd_time(struct client *c, const struct irc_msg *m)
+{
+	char buf[64];
+	time_t t = time(NULL);
+
+	(void)m;
+	strftime(buf, sizeof(buf), "%A %B %d %Y -- %H:%M:%S +00:00",
+		 gmtime(&t));
+	num(c, 391, "%s :%s", srv(c), buf);
+}
+
+static void
+cmd_ping(struct client *c, const struct irc_msg *m)
+{
+	if (m->nparams < 1 || m->params[0].len == 0) {
+		num(c, 409, ":No origin specified");
+		return;
+	}
+	send_line(c, ":%s PONG %s :%.*s", srv(c), srv(c), (int)m->params[0].len,
+		  m->params[0].p);
+}
+
+static void
+cmd_pong(struct client *c, const struct irc_msg *m)
+{
+	(void)m;
+	(void)client_pong(c);
+}
+
+static void
+cmd_quit(struct client *c, const struct irc_msg *m)
+{
+	char reason[400];
+
+	irc_param_str(m, 0, reason, sizeof(reason));
+	snprintf(IRC(c)->quit_msg, sizeof(IRC(c)->quit_msg), "Quit%s%s",
+		 reason[0] ? ": " : "", reason);
+	irc_close(c, IRC(c)->quit_msg);
+}
+
+static void
+cmd_oper(struct client *c, const struct irc_msg *m)
+{
+	(void)m;
+	num(c, 491, ":No O-lines for your host");
+}
+
+static void
+cmd_kick(struct client *c, const struct irc_msg *m)
+{
+	char chan[64];
+	int room = chan_lookup(c, &m->params[0], false, false);
+
+	if (room == -2)
+		return;
+	chan_name(c, room, chan, sizeof(chan));
+	if (!is_member(c, room))
+		num(c, 442, "%s :You're not on that channel", chan);
+	else
+		num(c, 482, "%s :You're not channel operator", chan);
+}
+
+static const struct irc_cmd cmds[] = {
+	{"NICK", 0, true, cmd_nick},
+	{"USER", 4, true, cmd_user},
+	{"PASS", 1, true, cmd_pass},
+	{"CAP", 1, true, cmd_cap},
+	{"PING", 0, true, cmd_ping},
+	{"PONG", 0, true, cmd_pong},
+	{"QUIT", 0, true, cmd_quit},
+	{"JOIN", 1, false, cmd_join},
+	{"PART", 1, false, cmd_part},
+	{"PRIVMSG", 0, false, cmd_privmsg},
+	{"NOTICE", 0, false, cmd_notice},
+	{"NAMES", 0, false, cmd_names},
+	{"LIST", 0, false, cmd_list},
+	{"TOPIC", 1, false, cmd_topic},
+	{"WHO", 0, false, cmd_who},
+	{"WHOIS", 1, false, cmd_whois},
+	{"WHOWAS", 1, false, cmd_whowas},
+	{"ISON", 1, false, cmd_ison},
+	{"USERHOST", 1, false, cmd_userhost},
+	{"AWAY", 0, false, cmd_away},
+	{"MODE", 1, false, cmd_mode},
+	{"MOTD", 0, false, cmd_motd},
+	{"LUSERS", 0, false, cmd_lusers},
+	{"VERSION", 0, false, cmd_version},
+	{"TIME", 0, false, cmd_time},
+	{"OPER", 2, false, cmd_oper},
+	{"KICK", 2, false, cmd_kick},
+};
+
+/* ---- the dialect's entry points ---- */
+
+static void
+irc_on_line(struct client *c, const char *line, size_t len)
+{
+	struct irc_msg m;
+
+	if (c->dstate == NULL &&
+	    (c->dstate = calloc(1, sizeof(struct irc_conn))) == NULL) {
+		client_close(c, CR_NO_MEMORY, NULL);
+		return;
+	}
+	if (memchr(line, '\0', len) || irc_parse(line, len, &m) < 0)
+		return;
+	for (size_t i = 0; i < FC_ARRAY_LEN(cmds); i++) {
+		const struct irc_cmd *d = &cmds[i];
+		if (!irc_cmd_is(&m, d->word))
+			continue;
+		if (!d->before_reg && c->state != CS_LIVE) {
+			num(c, 451, ":You have not registered");
+			return;
+		}
+		if (m.nparams < d->min_params) {
+			num(c, 461, "%s :Not enough parameters", d->word);
+			return;
+		}
+		d->fn(c, &m);
+		return;
+	}
+	num(c, 421, "%.*s :Unknown command", (int)m.cmd_len, m.cmd);
+}
+
+static void
+irc_release(struct client *c)
+{
+	free(c->dstate);
+	c->dstate = NULL;
+}
+
+static void
+irc_ping(struct client *c)
+{
+	send_line(c, "PING :%s", srv(c));
+}
+
+static void
+irc_too_long(struct client *c)
+{
+	num(c, 417, ":Input line was too long");
+}
+
+static const char *
+irc_quit_text(const struct client *c)
+{
+	return c->dstate && IRC(c)->quit_msg[0] ? IRC(c)->quit_msg : NULL;
+}
+
+/* "ERROR :Closing link: nick[host] (why)"; c is NULL at accept. */
+static void
+irc_close_fmt(const struct client *c, const char *line, const char *detail,
+	      struct sendq *q)
+{
+	char out[IRC_LINE_MAX + 1];
+	size_t n;
+
+	if (c)
+		n = irc_line(out, sizeof(out),
+			     "ERROR :Closing link: %s[%s] (%s)", me(c),
+			     c->conn.ip, detail ? detail : line);
+	else
+		n = irc_line(out, sizeof(out), "ERROR :Closing link: * (%s)",
+			     line);
+	(void)sendq_append(q, out, n);
+}
+
+/* ---- how events read for an IRC client ---- */
+
+/* Did the leaver share a room with c (for its QUIT or NICK)? */
+static bool
+shared_with(struct client *c, const struct ev_body *ev)
+{
+	struct irc_conn *s = IRC(c);
+
+	if (s->in_all)
+		return true;
+	if (s->shared_slot == ev->sender_slot &&
+	    s->shared_conn == ev->sender_conn)
+		return true;
+	for (size_t i = 0; i < c->nrooms; i++)
+		if (registry_room_has(c->w->reg, c->rooms[i], ev->sender_slot))
+			return true;
+	return false;
+}
+
+/* &all's events go to its members; a QUIT or NICK to those who shared a
+ * channel; a room left by logging out is no PART but notes the sharer. */
+static bool
+irc_wants(struct client *c, const struct ev_body *ev)
+{
+	if (c->dstate == NULL)
+		return false;
+	switch (ev->kind) {
+	case EV_LOGIN:
+	case EV_BCST:
+		return IRC(c)->in_all;
+	case EV_LOGOUT:
+	case EV_NICK:
+		return shared_with(c, ev);
+	case EV_ROOM_LEFT:
+		if (!(ev->flags & EVF_QUIT))
+			return true;
+		IRC(c)->shared_slot = ev->sender_slot;
+		IRC(c)->shared_conn = ev->sender_conn;
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* ":nick!user@host", the host of a non-IRC user being its dialect */
+static void
+ev_prefix(const struct ev_view *ev, char *buf, size_t cap)
+{
+	if (ev->sender_uh) {
+		snprintf(buf, cap, "%s!%s", ev->sender, ev->sender_uh);
+		return;
+	}
+	const struct dialect_def *d =
+		dialect_by_id(ev->flags >> EVF_DIALECT_SHIFT & 0xF);
+	snprintf(buf, cap, "%s!%s@%s", ev->sender, ev->sender,
+		 d ? d->name : "irc");
+}
+
+static int put_line(struct sendq *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+put_line(struct sendq *q, const char *fmt, ...)
+{
+	char tmp[2 * IRC_LINE_MAX], out[IRC_LINE_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return 0;
+	return sendq_append(q, out, irc_line(out, sizeof(out), "%s", tmp));
+}
+
+/* PRIVMSG/NOTICE to target: an IRC user's text is cut to one line as it
+ * came in one; a longer text from another dialect becomes several lines,
+ * split at UTF-8 boundaries. */
+static int
+put_text(struct sendq *q, const struct ev_view *ev, const char *target)
+{
+	char pfx[160], head[256];
+	const char *verb = ev->flags & EVF_NOTICE ? "NOTICE" : "PRIVMSG";
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	if ((ev->flags >> EVF_DIALECT_SHIFT & 0xF) == DIALECT_IRC)
+		return put_line(q, ":%s %s %s :%.*s", pfx, verb, target,
+				(int)ev->text_len, ev->text);
+	int n = snprintf(head, sizeof(head), ":%s %s %s", pfx, verb, target);
+	if (n < 0)
+		return -1;
+	size_t cap = ev->text_len / 256 * IRC_LINE_MAX + 2 * IRC_LINE_MAX;
+	char *buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+	size_t len = irc_split_lines(buf, cap, head, (size_t)n, ev->text,
+				     ev->text_len);
+	int rc = sendq_append(q, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int
+r_login(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s JOIN %s", pfx, IRC_CHAN_ALL);
+}
+
+static int
+r_logout(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s QUIT :%.*s", pfx, (int)ev->text_len, ev->text);
+}
+
+static int
+r_nick(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s NICK :%.*s", pfx, (int)ev->text_len, ev->text);
+}
+
+static int
+r_room_join(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s JOIN #%s", pfx, ev->room);
+}
+
+static int
+r_room_left(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	if (ev->text_len == 0)
+		return put_line(q, ":%s PART #%s", pfx, ev->room);
+	return put_line(q, ":%s PART #%s :%.*s", pfx, ev->room,
+			(int)ev->text_len, ev->text);
+}
+
+static int
+r_bcst(struct sendq *q, const struct ev_view *ev)
+{
+	return put_text(q, ev, IRC_CHAN_ALL);
+}
+
+static int
+r_pm(struct sendq *q, const struct ev_view *ev)
+{
+	return put_text(q, ev, ev->to ? ev->to : "*");
+}
+
+static int
+r_room_msg(struct sendq *q, const struct ev_view *ev)
+{
+	char chan[64];
+
+	snprintf(chan, sizeof(chan), "#%s", ev->room);
+	return put_text(q, ev, chan);
+}
+
+/* What an IRC client sees: docs/PROTOCOL.md's irc part. */
+const struct dialect_def irc_dialect = {
+	.name = "irc",
+	.id = DIALECT_IRC,
+	.max_line = IRC_LINE_MAX,
+	.on_line = irc_on_line,
+	.login_result = irc_login_result,
+	.registered = irc_publish,
+	.release = irc_release,
+	.ping = irc_ping,
+	.raw_text = true,
+	.sender_host = true,
+	.wants = irc_wants,
+	.on_too_long = irc_too_long,
+	.quit_text = irc_quit_text,
+	.close_fmt = irc_close_fmt,
+	.render =
+		{
+			[EV_LOGIN] = r_login,
+			[EV_LOGOUT] = r_logout,
+			[EV_BCST] = r_bcst,
+			[EV_PM] = r_pm,
+			[EV_ROOM_MSG] = r_room_msg,
+			[EV_ROOM_JOIN] = r_room_join,
+			[EV_ROOM_LEFT] = r_room_left,
+			[EV_NICK] = r_nick,
+		},
+	.close_lines =
+		{
+			[CR_QUIT] = "Quit",
+			[CR_NO_MEMORY] = "Out of memory",
+			[CR_SENDQ_HARD] = "SendQ exceeded",
+			[CR_SENDQ_SOFT] = "SendQ exceeded",
+			[CR_WORKER_BUDGET] = "SendQ exceeded",
+			[CR_FLOOD] = "Excess Flood",
+			[CR_LINE_TIMEOUT] = "Line timeout",
+			[CR_LOGIN_TIMEOUT] = "Registration timeout",
+			[CR_PONG_TIMEOUT] = "Ping timeout",
+			[CR_SHUTDOWN] = "Server shutting down",
+			[CR_SERVER_FULL] = "Server full",
+			[CR_IP_LIMIT] =
+				"Too many connections from your address",
+			[CR_DUPLICATE] = "Nick collision",
+		},
+};
