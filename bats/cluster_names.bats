@@ -132,3 +132,17 @@ expect_both() {
 	cn_login_numeric ben n2
 	fc_expect alice "JOINED ben"
 }
+
+@test "cluster: names ignore ASCII case across nodes (okfail.ident.taken, numeric.priv): Bob on n1 blocks bob on n2, PRIV BOB reaches him" {
+	cn_login Bob n1
+	cn_connect bob n2 okfail
+	fc_expect bob "INIT Welcome to the server!"
+	fc_send bob "IDENT bob"
+	fc_expect bob "FAIL01 User already logged in"
+	cn_login_numeric carl n2
+	fc_expect Bob "JOINED carl"
+	fc_send carl "PRIV BOB hi across nodes"
+	fc_expect carl "200 Sent to Bob"
+	fc_expect Bob "NPM carl hi across nodes"
+	[ "$(redis-cli -p "$CN_RPORT" get fc:name:bob)" = n1 ]
+}

@@ -16,7 +16,7 @@
 
 /* To whichever node holds the name, in one step, or 0 if nobody does. */
 static const char deliver_lua[] =
-	"local n=redis.call('GET','fc:name:'..ARGV[1])\n"
+	"local n=redis.call('GET','fc:name:'..string.lower(ARGV[1]))\n"
 	"if not n then return 0 end\n"
 	"redis.call('PUBLISH','" CH_NODE "'..n,ARGV[2])\n"
 	"return 1\n";

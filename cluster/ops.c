@@ -20,10 +20,10 @@ const char ops_reap_lua[] =
 	"  local us=redis.call('SMEMBERS','fc:nusers:'..id)\n"
 	"  local msg={'D'..id..'/'..inc}\n"
 	"  for _,u in ipairs(us) do\n"
-	"    if redis.call('GET','fc:name:'..u)==id then\n"
+	"    if redis.call('GET','fc:name:'..string.lower(u))==id then\n"
 	"      local rs=redis.call('SMEMBERS','fc:urooms:'..u)\n"
 	"      for _,r in ipairs(rs) do redis.call('SREM','fc:room:'..r,u) end\n"
-	"      redis.call('DEL','fc:name:'..u,'fc:urooms:'..u)\n"
+	"      redis.call('DEL','fc:name:'..string.lower(u),'fc:urooms:'..u)\n"
 	"      redis.call('ZREM','fc:order',u)\n"
 	"      redis.call('HDEL','fc:keys',u)\n"
 	"      redis.call('HDEL','fc:info',u)\n"
@@ -50,7 +50,7 @@ static const char claim_lua[] =
 	"local n,id,dia,sq,ch=ARGV[1],ARGV[2],ARGV[4],ARGV[5],ARGV[6]\n"
 	"if redis.call('HGET','fc:nodes',id)~=ARGV[3] then return -2 end\n"
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
-	"local cur=redis.call('GET','fc:name:'..n)\n"
+	"local cur=redis.call('GET','fc:name:'..string.lower(n))\n"
 	"if cur and cur~=id then return -1 end\n"
 	"if cur and sq~='' then ch='' end\n"
 	"local seq\n"
@@ -59,7 +59,7 @@ static const char claim_lua[] =
 	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"
 	"    redis.call('SET','fc:seq',seq) end\n"
 	"else seq=redis.call('INCR','fc:seq') end\n"
-	"redis.call('SET','fc:name:'..n,id)\n"
+	"redis.call('SET','fc:name:'..string.lower(n),id)\n"
 	"redis.call('HSET','fc:info',n,id..'\\t'..dia)\n"
 	"redis.call('SADD','fc:nusers:'..id,n)\n"
 	"redis.call('ZADD','fc:order',seq,n)\n"
@@ -83,10 +83,10 @@ static const char load_lua[] =
 
 static const char release_lua[] =
 	"local n,id=ARGV[1],ARGV[2]\n"
-	"if redis.call('GET','fc:name:'..n)~=id then return 0 end\n"
+	"if redis.call('GET','fc:name:'..string.lower(n))~=id then return 0 end\n"
 	"local rs=redis.call('SMEMBERS','fc:urooms:'..n)\n"
 	"for _,r in ipairs(rs) do redis.call('SREM','fc:room:'..r,n) end\n"
-	"redis.call('DEL','fc:name:'..n,'fc:urooms:'..n)\n"
+	"redis.call('DEL','fc:name:'..string.lower(n),'fc:urooms:'..n)\n"
 	"redis.call('SREM','fc:nusers:'..id,n)\n"
 	"redis.call('ZREM','fc:order',n)\n"
 	"redis.call('HDEL','fc:keys',n)\n"
@@ -95,7 +95,7 @@ static const char release_lua[] =
 
 /* Room membership and keys only for names this node holds. */
 static const char room_lua[] =
-	"if redis.call('GET','fc:name:'..ARGV[2])~=ARGV[3] then return 0 end\n"
+	"if redis.call('GET','fc:name:'..string.lower(ARGV[2]))~=ARGV[3] then return 0 end\n"
 	"if ARGV[4]=='1' then\n"
 	"  redis.call('SADD','fc:rooms',ARGV[1])\n"
 	"  redis.call('SADD','fc:room:'..ARGV[1],ARGV[2])\n"
@@ -107,7 +107,7 @@ static const char room_lua[] =
 	"return 1\n";
 
 static const char key_lua[] =
-	"if redis.call('GET','fc:name:'..ARGV[1])~=ARGV[2] then return 0 end\n"
+	"if redis.call('GET','fc:name:'..string.lower(ARGV[1]))~=ARGV[2] then return 0 end\n"
 	"redis.call('HSET','fc:keys',ARGV[1],ARGV[3])\n"
 	"return 1\n";
 
