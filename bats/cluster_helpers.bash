@@ -17,7 +17,7 @@
 
 load helpers
 
-declare -gA CN_PID=() CN_OK=() CN_NUM=() CN_DIR=()
+declare -gA CN_PID=() CN_OK=() CN_NUM=() CN_IRC=() CN_DIR=()
 CN_RPID=
 CN_RPORT=
 
@@ -55,6 +55,7 @@ cn_node_start() {
 	echo "--- cn_node_start" >>"$dir/log"
 	"$FORKCHATD" -f -w "${CN_WORKERS:-2}" \
 		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
+		-l irc=127.0.0.1:0 --server-name irc.test \
 		--control-socket "$dir/ctl.sock" --pidfile "$dir/pid" \
 		--cluster "redis://127.0.0.1:$CN_RPORT" --node-id "$node" \
 		--cluster-ttl "${CN_TTL:-2}" --ping-interval 3600 \
@@ -66,6 +67,7 @@ cn_node_start() {
 	cn_log_wait "$node" 'cluster: in sync'
 	CN_OK[$node]=$(cn_log_run "$node" | sed -n 's/.*listening dialect=okfail addr=[^ ]*:\([0-9]*\) .*/\1/p' | tail -1)
 	CN_NUM[$node]=$(cn_log_run "$node" | sed -n 's/.*listening dialect=numeric addr=[^ ]*:\([0-9]*\) .*/\1/p' | tail -1)
+	CN_IRC[$node]=$(cn_log_run "$node" | sed -n 's/.*listening dialect=irc addr=[^ ]*:\([0-9]*\) .*/\1/p' | tail -1)
 }
 
 # The log of the node's latest start only.

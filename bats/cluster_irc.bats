@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# The irc dialect across nodes: an IRC user on one node and okfail/numeric
+# users on another are users of one chat (docs/CLUSTER.md; the irc rows of
+# docs/PROTOCOL.md, here across nodes).
+
+# irc_helpers loads helpers.bash again, whose teardown stops one daemon:
+# load it first, so that cluster_helpers' teardown (nodes and Redis) wins
+load irc_helpers
+load cluster_helpers
+
+setup() {
+	cn_redis_start
+	cn_node_start n1
+	cn_node_start n2
+}
+
+@test "cluster: irc.presence + irc.privmsg.nick + irc.all across nodes: JOINED, NPM/701 and PRIVMSG &all both ways, QUIT" {
+	cn_login alice n2
+	cn_login_numeric ben n2
+	fc_expect alice "JOINED ben"
+	IRCPORT=${CN_IRC[n1]} fc_register dave
+	fc_expect alice "JOINED dave"
+	fc_expect ben "710 dave login"
+	fc_isend dave "PRIVMSG alice :hello from irc"
+	fc_expect alice "NPM dave hello from irc"
+	fc_isend dave "PRIVMSG BEN :hi numeric"
+	fc_expect ben "701 dave hi numeric"
+	fc_send alice "PM dave hi back"
+	fc_expect alice "OK PM dave hi back"
+	fc_iwait dave "^:alice![^ ]+ PRIVMSG dave :hi back$"
+	fc_send alice "BCST to everyone"
+	fc_expect alice "OK BCST to everyone"
+	fc_expect ben "703 alice to everyone"
+	fc_iwait dave "^:alice![^ ]+ PRIVMSG &all :to everyone$"
+	fc_send alice "QUIT"
+	fc_expect alice "OK GOODBYE"
+	fc_iwait dave "^:alice![^ ]+ QUIT :"
+}
+
+@test "cluster: irc.nick.taken across nodes: a nick held on another node (any case) is 433" {
+	cn_login Erin n2
+	IRCPORT=${CN_IRC[n1]} fc_connect_irc x
+	fc_isend x "NICK erin"
+	fc_isend x "USER erin 0 * :erin"
+	fc_iwait x "^:irc.test 433 \* erin :"
+}
