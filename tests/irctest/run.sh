@@ -36,12 +36,28 @@ else
 	module=irctest.controllers.$ctl
 fi
 out=$(mktemp)
+sidf=$(mktemp)
 cd "$dir" || exit 1
+# pytest runs in a session of its own: a test whose setUp fails after the
+# server started never kills it (unittest skips tearDown), so whatever is
+# left in that session when pytest ends is ours to stop
 PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
+	setsid -w sh -c 'echo $$ >"$0"; exec "$@"' "$sidf" \
 	"$py" -m pytest -p no:cacheprovider -q -rfE --controller "$module" \
 	-m 'not services' -k 'not Ergo and not deprecated and not strict' \
 	"$@" irctest/server_tests/ >"$out" 2>&1
 rc=$?
+sid=$(cat "$sidf")
+rm -f "$sidf"
+if [ -n "$sid" ] && pgrep -s "$sid" >/dev/null; then
+	echo "irctest $ctl: stopping $(pgrep -c -s "$sid") process(es) its tests left behind"
+	pkill -TERM -s "$sid"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		pgrep -s "$sid" >/dev/null || break
+		sleep 0.5
+	done
+	pkill -KILL -s "$sid" 2>/dev/null
+fi
 grep -E '^(FAILED|ERROR) ' "$out"
 summary=$(tail -n 1 "$out" | sed 's/^=* *//; s/ *=*$//')
 [ "$rc" -le 1 ] || tail -n 30 "$out"
