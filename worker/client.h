@@ -174,6 +174,8 @@ void files_conn_gone(struct client *c);
 void files_peer_lost(struct worker *w, int idx);
 /* A new worker: its slot's spool share starts at zero; the closer thread. */
 void files_worker_start(struct worker *w);
+/* At the worker's exit: spool files still queued for closing are closed. */
+void files_worker_stop(void);
 /* After each loop pass: the longest pass while transfers run. */
 void files_after_pass(struct worker *w);
 

@@ -587,3 +587,9 @@ files_worker_start(struct worker *w)
 	if (spool_closer_start() < 0)
 		log_warn("spool closer thread: spool files close inline");
 }
+
+void
+files_worker_stop(void)
+{
+	spool_closer_stop();
+}

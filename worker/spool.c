@@ -39,6 +39,7 @@ struct spool {
 
 static struct spool *the_spool;
 static int closer_fd = -1; /* write end of the closer thread's queue */
+static pthread_t closer_thread;
 
 int
 spool_default_dir(char *out, size_t size, uid_t uid)
@@ -404,10 +405,20 @@ spool_closer_start(void)
 		errno = rc;
 		return -1;
 	}
-	pthread_detach(t);
+	closer_thread = t;
 	fcntl(p[1], F_SETFL, O_NONBLOCK);
 	closer_fd = p[1];
 	return 0;
+}
+
+void
+spool_closer_stop(void)
+{
+	if (closer_fd < 0)
+		return;
+	close(closer_fd); /* EOF: the thread closes what is queued, then ends */
+	closer_fd = -1;
+	pthread_join(closer_thread, NULL);
 }
 
 void

@@ -76,6 +76,8 @@ int spool_open(const struct spool *s, uint64_t size);
  * which takes about 0.2 s for 1 GiB (bench/spoolio), so spool_close hands
  * it to the thread instead of holding the loop up. 0, or -1 and errno. */
 int spool_closer_start(void);
+/* Ends the closer thread once the descriptors queued to it are closed. */
+void spool_closer_stop(void);
 /* Closes a spool descriptor through the closer thread, or at once when
  * there is none or its queue is full. */
 void spool_close(int fd);

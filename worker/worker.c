@@ -652,6 +652,7 @@ worker_main(struct fc_config *cfg, struct registry *reg, struct userinfo *uinfo,
 	}
 	/* final flush: last lines to the clients, last frames to peers */
 	worker_before_sleep(&the.w);
+	files_worker_stop();
 	log_debug("exiting");
 	return 0;
 }
