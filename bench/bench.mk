@@ -18,10 +18,10 @@ $(BENCH_DIR)/limit: bench/limit.c
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/limit.c
 
 # the spool's I/O cost per call (docs/ARCHITECTURE.md, "File spool")
-SPOOLIO_SRC = bench/spoolio.c worker/spool.c common/log.c common/util.c common/config.c
+SPOOLIO_SRC = bench/spoolio.c worker/spool.c common/log.c common/safefile.c common/util.c common/config.c
 $(BENCH_DIR)/spoolio: $(SPOOLIO_SRC) worker/spool.h
 	@mkdir -p $(BENCH_DIR)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(SPOOLIO_SRC) -lm
+	$(CC) $(BENCH_CFLAGS) -o $@ $(SPOOLIO_SRC) -lm -lpthread
 
 bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit $(BENCH_DIR)/spoolio
 
