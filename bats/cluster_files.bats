@@ -3,6 +3,8 @@
 # of docs/PROTOCOL.md, here across nodes): the same 100/200/102/714, the
 # bytes intact, memory bounded in Redis and on both nodes whatever the size.
 
+# read_raw, client and ev from the single-node file suites
+load files_helpers
 load cluster_helpers
 
 setup() {
@@ -19,29 +21,6 @@ teardown() {
 		wait "$p" 2>/dev/null || true
 	done
 	cn_stop_all
-}
-
-read_raw() {
-	local LC_ALL=C
-	FC_RAW=
-	IFS= read -r -N "$2" -t "$FC_TIMEOUT" -u "${FC_FD[$1]}" FC_RAW ||
-		fail "$1: fewer than $2 raw bytes came"
-}
-
-client() {
-	local out=$1
-	shift
-	BG+=($(fc_file_client "$out" "$@"))
-	fc_until "grep -qx READY '$out' || grep -q 'LOGIN-FAILED\\|TIMEOUT\\|EOF' '$out'"
-	grep -qx READY "$out" || fail "client $*: $(cat "$out")"
-}
-
-ev() {
-	local deadline=$((SECONDS + FC_TIMEOUT))
-	until grep -qxF -- "$2" "$1"; do
-		[ $SECONDS -lt $deadline ] || fail "'$2' not in $1: $(cat "$1")"
-		sleep 0.02
-	done
 }
 
 @test "cluster: file.ready + file.stored + file.header + file.delivered across nodes: 100, 200, 102 then the bytes, 714" {
