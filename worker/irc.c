@@ -70,19 +70,29 @@ me(const struct client *c)
 static void send_line(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* One formatted line, cut to IRC's limit with its CR LF, into OUT; its
+ * length, or 0 when the format fails. */
+static size_t
+format_line(char out[IRC_LINE_MAX + 1], const char *fmt, va_list ap)
+{
+	char tmp[2 * IRC_LINE_MAX];
+
+	if (vsnprintf(tmp, sizeof(tmp), fmt, ap) < 0)
+		return 0;
+	return irc_line(out, IRC_LINE_MAX + 1, "%s", tmp);
+}
+
 static void
 send_line(struct client *c, const char *fmt, ...)
 {
-	char tmp[2 * IRC_LINE_MAX], out[IRC_LINE_MAX + 1];
+	char out[IRC_LINE_MAX + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	size_t len = format_line(out, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = irc_line(out, sizeof(out), "%s", tmp);
-	conn_reply_raw(&c->conn, out, len);
+	if (len > 0)
+		conn_reply_raw(&c->conn, out, len);
 }
 
 static void num(struct client *c, int code, const char *fmt, ...)
@@ -1609,15 +1619,13 @@ static int put_line(struct sendq *q, const char *fmt, ...)
 static int
 put_line(struct sendq *q, const char *fmt, ...)
 {
-	char tmp[2 * IRC_LINE_MAX], out[IRC_LINE_MAX + 1];
+	char out[IRC_LINE_MAX + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	size_t len = format_line(out, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return 0;
-	return sendq_append(q, out, irc_line(out, sizeof(out), "%s", tmp));
+	return len > 0 ? sendq_append(q, out, len) : 0;
 }
 
 /* PRIVMSG/NOTICE to target: an IRC user's text is cut to one line as it
