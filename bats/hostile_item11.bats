@@ -69,19 +69,24 @@ PY
 	fc_login alice
 	fc_login_numeric nina
 	local out
-	out=$(ss -tnoH state established "( sport = :$OKPORT or sport = :$NUMPORT )")
-	echo "$out" >&3
-	[ "$(echo "$out" | grep -c 'timer:(keepalive')" = 2 ] || fail "no keepalive timer on the server side: $out"
+	# ss shows the keepalive timer once the last reply is acknowledged
+	# (while bytes are in flight it shows the retransmission timer)
+	srv() { ss -tnoH state established "( sport = :$OKPORT or sport = :$NUMPORT )"; }
+	fc_until '[ "$(srv | grep -c "timer:(keepalive")" = 2 ]' ||
+		fail "no keepalive timer on the server side: $(srv)"
 	# the idle time is the setting's
 	fc_stop
 	fc_start --tcp-keepalive 7
 	fc_login_numeric bob
-	out=$(ss -tnoH state established "( sport = :$NUMPORT )")
+	fc_until 'srv | grep -q "timer:(keepalive"' || fail "$(srv)"
+	out=$(srv)
 	[[ $out =~ timer:\(keepalive,([0-9.]+)(sec|ms) ]] || fail "$out"
 	[ "${BASH_REMATCH[1]%%.*}" -le 7 ] || fail "idle time not 7 s: $out"
 	fc_stop
 	fc_start --tcp-keepalive 0
 	fc_login_numeric bob
-	out=$(ss -tnoH state established "( sport = :$NUMPORT )")
+	fc_until '[ "$(srv | grep -c .)" -ge 1 ] && ! srv | grep -q "timer:(on"' ||
+		fail "$(srv)"
+	out=$(srv)
 	[[ $out != *keepalive* ]] || fail "keepalive on although 0: $out"
 }
