@@ -160,6 +160,8 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 			deliver(w, &r, c, ev->kind);
 		return;
 	}
+	if ((ev->kind == EV_LOGIN || ev->kind == EV_BCST) && w->hear_all == 0)
+		return; /* no one here is shown them (IRC users not in &all) */
 	for (struct client *c = w->live_head, *next; c; c = next) {
 		next = c->next_live;
 		if (wants(w, c, ev))

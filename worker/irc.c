@@ -603,6 +603,7 @@ static void
 join_all(struct client *c)
 {
 	IRC(c)->in_all = true;
+	login_hear_all(c, true);
 	join_echo(c, -1);
 }
 
@@ -689,6 +690,7 @@ part_one(struct client *c, const struct irc_param *p,
 		send_line(c, ":%s PART %s", pfx, chan);
 	if (room == -1) {
 		IRC(c)->in_all = false;
+		login_hear_all(c, false);
 		return;
 	}
 	registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
