@@ -181,20 +181,97 @@ send_isupport(struct client *c)
 		num(c, 5, "%s :are supported by this server", isupport[i]);
 }
 
+/* A reply built by appending, for the lines every registration sends
+ * (printf was most of a registration's cost); n counts past cap. */
+struct outbuf {
+	char *p;
+	size_t n, cap;
+};
+
 static void
-send_lusers(struct client *c)
+out_str(struct outbuf *o, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (o->n + l <= o->cap)
+		memcpy(o->p + o->n, s, l);
+	o->n += l;
+}
+
+static void
+out_u32(struct outbuf *o, uint32_t v)
+{
+	char d[12];
+	size_t k = sizeof(d);
+
+	d[--k] = '\0';
+	do
+		d[--k] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	out_str(o, d + k);
+}
+
+/* ":server NNN nick " */
+static void
+out_num(struct outbuf *o, const struct client *c, const char *code)
+{
+	out_str(o, ":");
+	out_str(o, srv(c));
+	out_str(o, code);
+	out_str(o, me(c));
+	out_str(o, " ");
+}
+
+/* "U M :Current <scope> users U, max M" */
+static void
+out_current(struct outbuf *o, const char *scope, uint32_t u, uint32_t m)
+{
+	out_u32(o, u);
+	out_str(o, " ");
+	out_u32(o, m);
+	out_str(o, " :Current ");
+	out_str(o, scope);
+	out_str(o, " users ");
+	out_u32(o, u);
+	out_str(o, ", max ");
+	out_u32(o, m);
+	out_str(o, "\r\n");
+}
+
+/* 251-266 (every field is bounded: each line stays far below 512 bytes) */
+static void
+lusers_put(struct outbuf *o, const struct client *c)
 {
 	uint32_t users = registry_user_count(c->w->reg);
 	uint32_t rooms = registry_room_count(c->w->reg);
 	uint32_t peak = userinfo_peak(c->w->uinfo, users);
 
-	num(c, 251, ":There are %u users and 0 invisible on 1 servers", users);
-	num(c, 254, "%u :channels formed", rooms + 1);
-	num(c, 255, ":I have %u clients and 0 servers", users);
-	num(c, 265, "%u %u :Current local users %u, max %u", users, peak, users,
-	    peak);
-	num(c, 266, "%u %u :Current global users %u, max %u", users, peak,
-	    users, peak);
+	out_num(o, c, " 251 ");
+	out_str(o, ":There are ");
+	out_u32(o, users);
+	out_str(o, " users and 0 invisible on 1 servers\r\n");
+	out_num(o, c, " 254 ");
+	out_u32(o, rooms + 1);
+	out_str(o, " :channels formed\r\n");
+	out_num(o, c, " 255 ");
+	out_str(o, ":I have ");
+	out_u32(o, users);
+	out_str(o, " clients and 0 servers\r\n");
+	out_num(o, c, " 265 ");
+	out_current(o, "local", users, peak);
+	out_num(o, c, " 266 ");
+	out_current(o, "global", users, peak);
+}
+
+static void
+send_lusers(struct client *c)
+{
+	char buf[5 * IRC_LINE_MAX];
+	struct outbuf o = {buf, 0, sizeof(buf)};
+
+	lusers_put(&o, c);
+	if (o.n <= o.cap)
+		conn_reply_raw(&c->conn, buf, o.n);
 }
 
 static void
@@ -229,21 +306,91 @@ irc_epoch(void)
 	return t;
 }
 
+#define NICK_MARK '\001' /* where the nick goes in the welcome template */
+
+/* 001-005 as every user reads them, NICK_MARK for the nick: made for a
+ * new server name (at start, after a SIGHUP), copied at each registration
+ * instead of formatting its seven lines again. */
+static struct {
+	char srv[sizeof(((struct fc_limits *)0)->server_name)];
+	char text[8 * IRC_LINE_MAX];
+	size_t len;
+} welcome;
+
 static void
-send_welcome(struct client *c)
+welcome_make(const char *s)
 {
 	char created[64];
 	time_t t = irc_epoch();
+	size_t n;
 
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC",
 		 gmtime(&t));
-	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
-	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
-	num(c, 3, ":This server was created %s", created);
-	num(c, 4, "%s " IRC_VERSION " iw bnt", srv(c));
-	send_isupport(c);
-	send_lusers(c);
-	send_motd(c);
+	n = (size_t)snprintf(
+		welcome.text, sizeof(welcome.text),
+		":%s 001 \1 :Welcome to the " IRC_NETWORK " IRC Network, \1\r\n"
+		":%s 002 \1 :Your host is %s, running version " IRC_VERSION
+		"\r\n"
+		":%s 003 \1 :This server was created %s\r\n"
+		":%s 004 \1 %s " IRC_VERSION " iw bnt\r\n",
+		s, s, s, s, created, s, s);
+	for (size_t i = 0;
+	     i < FC_ARRAY_LEN(isupport) && n < sizeof(welcome.text); i++)
+		n += (size_t)snprintf(welcome.text + n,
+				      sizeof(welcome.text) - n,
+				      ":%s 005 \1 %s :are supported by this "
+				      "server\r\n",
+				      s, isupport[i]);
+	welcome.len = n < sizeof(welcome.text) ? n : 0;
+	snprintf(welcome.srv, sizeof(welcome.srv), "%s", s);
+}
+
+/* The template with nick in place of every NICK_MARK into out. */
+static size_t
+welcome_fill(const char *nick, char *out, size_t cap)
+{
+	size_t nl = strlen(nick), n = 0;
+	const char *p = welcome.text, *end = p + welcome.len;
+
+	while (p < end) {
+		const char *m = memchr(p, NICK_MARK, (size_t)(end - p));
+		size_t k = (size_t)((m ? m : end) - p);
+		if (n + k + nl > cap)
+			return 0;
+		memcpy(out + n, p, k);
+		n += k;
+		p += k;
+		if (m) {
+			memcpy(out + n, nick, nl);
+			n += nl;
+			p++;
+		}
+	}
+	return n;
+}
+
+/* 001-005 (the template), LUSERS and, without --motd, 422 as one reply;
+ * a MOTD file's lines after it. */
+static void
+send_welcome(struct client *c)
+{
+	char buf[sizeof(welcome.text) + 16 * REG_NAME_SZ + 6 * IRC_LINE_MAX];
+	struct outbuf o = {buf, 0, sizeof(buf)};
+	bool no_motd = c->w->lim.motd[0] == '\0';
+
+	if (welcome.len == 0 || strcmp(welcome.srv, srv(c)) != 0)
+		welcome_make(srv(c));
+	o.n = welcome_fill(c->name, buf,
+			   sizeof(welcome.text) + 16 * REG_NAME_SZ);
+	lusers_put(&o, c);
+	if (no_motd) {
+		out_num(&o, c, " 422 ");
+		out_str(&o, ":MOTD File is missing\r\n");
+	}
+	if (o.n <= o.cap)
+		conn_reply_raw(&c->conn, buf, o.n);
+	if (!no_motd)
+		send_motd(c);
 }
 
 /* ---- NAMES ---- */
