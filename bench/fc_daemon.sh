@@ -15,6 +15,7 @@ fc_start() {
 	for o in flood-rate max-per-ip login-timeout irc-join-all; do
 		[[ $h == *--$o* ]] && lim+=("--$o" 0)
 	done
+	[[ $h == *--spool-dir* ]] && lim+=(--spool-dir "$dir/spool")
 	"$@" "$fc" -f -w 2 -l "$dia=127.0.0.1:0" "${lim[@]}" \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
 		--sendq-hard 16777216 --sendq-soft 8388608 \
