@@ -152,7 +152,7 @@ def irc_tables(rows, out):
         lines.append([label] + [fmt(stat(c, field)) if c else "n/a" for c in cells] + ratios +
                      ["higher" if up else "lower", lost])
     lim = same_run_ratio(rows, "login", {}, "logins_per_s", "forkchatd-irc", "limit")
-    out.append("\n### Same protocol: forkchatd-irc against ngircd and InspIRCd\n")
+    out.append("\n### Same protocol: forkchatd's irc dialect against ngircd and InspIRCd\n")
     out.append(table(["scenario"] + IRC + ["irc/ngircd (same run)", "irc/InspIRCd (same run)", "better",
                       "lost+reord"], lines))
     if lim:
