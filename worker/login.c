@@ -72,7 +72,8 @@ login_live(struct client *c, const struct reg_user_view *v)
 	memcpy(c->name, v->name, sizeof(c->name));
 	c->w->by_slot[v->slot] = c;
 	login_link_live(c);
-	login_hear_all(c, c->d->wants == NULL); /* irc: when it joins &all */
+	/* a dialect with a wants hook (irc) says itself when c hears all */
+	login_hear_all(c, c->d->wants == NULL);
 	client_logged_in(c);
 }
 
