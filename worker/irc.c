@@ -755,6 +755,8 @@ cmd_part(struct client *c, const struct irc_msg *m)
 	part_reason = NULL;
 }
 
+static bool names_many; /* NAMES #a,#b: one 366 for the whole list */
+
 static void
 names_item(struct client *c, const struct irc_param *p)
 {
@@ -762,7 +764,9 @@ names_item(struct client *c, const struct irc_param *p)
 	int room = chan_lookup(c, p, false, true);
 
 	if (room == -2) {
-		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+		if (!names_many)
+			num(c, 366, "%.*s :End of /NAMES list.", (int)p->len,
+			    p->p);
 		return;
 	}
 	chan_name(c, room, chan, sizeof(chan));
@@ -770,17 +774,24 @@ names_item(struct client *c, const struct irc_param *p)
 		send_names_all(c);
 	else if (irc_chan_visible(c, room))
 		send_names_room(c, (uint32_t)room, chan);
-	num(c, 366, "%s :End of /NAMES list.", chan);
+	if (!names_many)
+		num(c, 366, "%s :End of /NAMES list.", chan);
 }
 
 static void
 cmd_names(struct client *c, const struct irc_msg *m)
 {
+	const struct irc_param *p = &m->params[0];
+
 	if (m->nparams == 0) {
 		num(c, 366, "* :End of /NAMES list.");
 		return;
 	}
-	each_item(c, &m->params[0], names_item);
+	names_many = memchr(p->p, ',', p->len) != NULL;
+	each_item(c, p, names_item);
+	if (names_many)
+		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+	names_many = false;
 }
 
 static size_t
