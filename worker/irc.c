@@ -246,7 +246,7 @@ send_welcome(struct client *c)
 	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
 	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
 	num(c, 3, ":This server was created %s", created);
-	num(c, 4, "%s " IRC_VERSION " iw bnt", srv(c));
+	num(c, 4, "%s " IRC_VERSION " iw beIiklmnopstv beIklov", srv(c));
 	send_isupport(c);
 	send_lusers(c);
 	send_motd(c);
