@@ -150,7 +150,7 @@ setup() {
 	fc_iexpect c ":alice!alice@okfail PRIVMSG &all :now for carol"
 }
 
-@test "irc.names: NAMES #c lists members in login order; unknown channel and no argument end with 366 only" {
+@test "irc.names: NAMES #c lists members in login order (with prefixes); NAMES #a,#b ends with one 366; unknown channel and no argument end with 366 only" {
 	fc_login_numeric nora
 	fc_send nora "ROOM lobby"
 	fc_expect nora "200 Room lobby created"
@@ -160,6 +160,10 @@ setup() {
 	fc_isend a "NAMES #lobby"
 	fc_iexpect a ":$IRCSRV 353 alice = #lobby :@nora"
 	fc_iexpect a ":$IRCSRV 366 alice #lobby :End of /NAMES list."
+	fc_isend a "NAMES #lobby,#nope,&all"
+	fc_iexpect a ":$IRCSRV 353 alice = #lobby :@nora"
+	fc_iexpect a ":$IRCSRV 353 alice = &all :nora alice"
+	fc_iexpect a ":$IRCSRV 366 alice #lobby,#nope,&all :End of /NAMES list."
 	fc_isend a "NAMES #nope"
 	fc_iexpect a ":$IRCSRV 366 alice #nope :End of /NAMES list."
 	fc_isend a "NAMES"

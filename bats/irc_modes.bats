@@ -409,6 +409,11 @@ two() {
 	fc_expect nora "300 Not in room c"
 	fc_send nora "JOIN c"
 	fc_expect nora "200 Joined c"
+	fc_expect nina "712 c nora joined"
+	fc_isend a "KICK #c bob"
+	fc_iwait b "^:$(fc_pfx alice) KICK #c bob :alice$"
+	fc_expect nina "713 c bob left"
+	fc_expect nora "713 c bob left"
 }
 
 @test "room.state.reset: a room deleted after --room-linger comes back as +nt, without topic or bans, its new creator @" {
