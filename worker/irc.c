@@ -172,11 +172,12 @@ user_nuh(struct worker *w, const struct reg_user_view *v, char *buf,
 
 /* ---- the welcome burst ---- */
 
+/* At most 13 tokens a line (15 parameters with the nick and the text). */
 static const char *isupport[] = {
 	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=beI,k,l,imnpst "
-	"CHANNELLEN=33 CHANTYPES=#& EXCEPTS INVEX LINELEN=512 "
-	"MAXLIST=beI:64 MODES=4 NETWORK=" IRC_NETWORK,
-	"NICKLEN=14 PREFIX=(ov)@+ TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,"
+	"CHANNELLEN=33 CHANTYPES=#& ELIST=MNU EXCEPTS INVEX LINELEN=512",
+	"MAXLIST=beI:64 MODES=4 NETWORK=" IRC_NETWORK " NICKLEN=14 "
+	"PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,"
 	"NAMES:,LIST:,WHOIS:1,ISON:,USERHOST:5,KICK:4 TOPICLEN=300 USERLEN=15",
 };
 
@@ -814,38 +815,70 @@ room_size(struct client *c, int room)
 }
 
 static void
-list_one(struct client *c, int room)
+list_one(struct client *c, int room, size_t size)
 {
 	char chan[64];
+	struct reg_chan_view v;
 
 	chan_name(c, room, chan, sizeof(chan));
-	num(c, 322, "%s %zu :", chan, room_size(c, room));
+	if (room < 0 || registry_chan_get(c->w->reg, (uint32_t)room, &v) < 0)
+		v.topic[0] = '\0';
+	num(c, 322, "%s %zu :%s", chan, size, v.topic);
 }
 
-static void
-list_item(struct client *c, const struct irc_param *p)
-{
-	int room = chan_lookup(c, p, false, true);
+static bool glob(const char *pat, const char *s);
 
-	if (room != -2 && irc_chan_visible(c, room))
-		list_one(c, room);
+/* Does a channel pass LIST's conditions (ELIST=MNU: comma-separated
+ * masks, !masks, >n and <n members)? Without a mask every channel does
+ * but &all. */
+static bool
+list_wants(const struct irc_param *items, const char *chan, size_t size,
+	   bool is_all)
+{
+	char it[IRC_LINE_MAX];
+	bool masks = false, hit = false;
+	size_t i = 0;
+
+	while (items && i < items->len) {
+		const char *comma = memchr(items->p + i, ',', items->len - i);
+		size_t end = comma ? (size_t)(comma - items->p) : items->len;
+		snprintf(it, sizeof(it), "%.*s", (int)(end - i), items->p + i);
+		i = end + 1;
+		if (it[0] == '>' || it[0] == '<') {
+			size_t n = strtoul(it + 1, NULL, 10);
+			if (it[0] == '>' ? size <= n : size >= n)
+				return false;
+		} else if (it[0] == '!') {
+			if (glob(it + 1, chan))
+				return false;
+		} else if (it[0]) {
+			masks = true;
+			hit = hit || glob(it, chan);
+		}
+	}
+	return masks ? hit : !is_all;
 }
 
 static void
 cmd_list(struct client *c, const struct irc_msg *m)
 {
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
+	const struct irc_param *items = m->nparams > 0 ? &m->params[0] : NULL;
+	char chan[64];
 
 	num(c, 321, "Channel :Users  Name");
-	if (m->nparams > 0 && m->params[0].len > 0 &&
-	    m->params[0].p[0] != '>' && m->params[0].p[0] != '<') {
-		each_item(c, &m->params[0], list_item);
-	} else {
-		for (uint32_t r = 0; r < max; r++)
-			if (registry_room_name(c->w->reg, r) &&
-			    irc_chan_visible(c, (int)r))
-				list_one(c, (int)r);
+	for (int r = 0; r < (int)max; r++) {
+		if (!registry_room_name(c->w->reg, (uint32_t)r) ||
+		    !irc_chan_visible(c, r))
+			continue;
+		chan_name(c, r, chan, sizeof(chan));
+		size_t size = room_size(c, r);
+		if (list_wants(items, chan, size, false))
+			list_one(c, r, size);
 	}
+	size_t all = room_size(c, -1);
+	if (list_wants(items, IRC_CHAN_ALL, all, true))
+		list_one(c, -1, all);
 	num(c, 323, ":End of /LIST");
 }
 
@@ -937,7 +970,10 @@ static bool msg_notice;
 static void
 msg_item(struct client *c, const struct irc_param *t)
 {
-	if (t->p[0] == '#' || t->p[0] == '&')
+	if ((t->p[0] == '@' || t->p[0] == '+') && t->len > 1 &&
+	    (t->p[1] == '#' || t->p[1] == '&'))
+		irc_status_msg(c, t, msg_text, msg_notice);
+	else if (t->p[0] == '#' || t->p[0] == '&')
 		msg_to_chan(c, t, msg_text, msg_notice);
 	else
 		msg_to_nick(c, t, msg_text, msg_notice);
@@ -1576,6 +1612,8 @@ irc_wants(struct client *c, const struct ev_body *ev)
 		IRC(c)->shared_slot = ev->sender_slot;
 		IRC(c)->shared_conn = ev->sender_conn;
 		return false;
+	case EV_ROOM_MSG:
+		return irc_status_wants(c, ev);
 	default:
 		return true;
 	}

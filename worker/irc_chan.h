@@ -53,6 +53,12 @@ bool irc_chan_visible(struct client *c, int room);
 char irc_chan_symbol(struct client *c, int room);
 /* May c send to the room (+n, +m)? */
 bool irc_may_send(struct client *c, int room);
+/* PRIVMSG/NOTICE @#c or +#c (STATUSMSG): to the room's operators (and
+ * voiced members for +). */
+void irc_status_msg(struct client *c, const struct irc_param *t,
+		    const struct irc_param *text, bool notice);
+/* Is an event sent with EVF_TO_OPS/EVF_TO_VOICED for c? */
+bool irc_status_wants(struct client *c, const struct ev_body *ev);
 /* A rename releases the old slot: keep op/voice of c's rooms across it. */
 void irc_flags_save(struct client *c, uint8_t *flags);
 void irc_flags_restore(struct client *c, const uint8_t *flags);

@@ -103,6 +103,51 @@ irc_may_send(struct client *c, int room)
 }
 
 void
+irc_status_msg(struct client *c, const struct irc_param *t,
+	       const struct irc_param *text, bool notice)
+{
+	char chan[64];
+	struct irc_param cp = {t->p + 1, t->len - 1};
+	int room = chan_lookup(c, &cp, false, notice);
+
+	if (room == -2)
+		return;
+	chan_name(c, room, chan, sizeof(chan));
+	if (room < 0 || !irc_may_send(c, room)) {
+		if (!notice)
+			num(c, 404, "%c%s :Cannot send to channel", t->p[0],
+			    chan);
+		return;
+	}
+	char line[IRC_LINE_MAX + 1];
+	int n = snprintf(line, sizeof(line), "%s %c%s :%.*s",
+			 notice ? "NOTICE" : "PRIVMSG", t->p[0], chan,
+			 (int)text->len, text->p);
+	struct fanout_args a = {
+		.kind = EV_ROOM_MSG,
+		.flags = EVF_RAW_ONLY | EVF_LINE |
+			 (t->p[0] == '@' ? EVF_TO_OPS : EVF_TO_VOICED),
+		.from = c,
+		.room = room,
+		.text = line,
+		.len = n > 0 ? (size_t)n : 0};
+	fanout_ex(c->w, &a);
+}
+
+bool
+irc_status_wants(struct client *c, const struct ev_body *ev)
+{
+	uint32_t s = (uint32_t)c->slot;
+
+	if (!(ev->flags & (EVF_TO_OPS | EVF_TO_VOICED)))
+		return true;
+	if (registry_member_flag(c->w->reg, ev->room, s, RM_OP))
+		return true;
+	return (ev->flags & EVF_TO_VOICED) &&
+	       registry_member_flag(c->w->reg, ev->room, s, RM_VOICE);
+}
+
+void
 irc_flags_save(struct client *c, uint8_t *flags)
 {
 	for (size_t i = 0; i < c->nrooms; i++) {
