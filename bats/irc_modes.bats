@@ -464,3 +464,49 @@ two() {
 	fc_isend u6 "PRIVMSG #w :gone?"
 	fc_iexpect u6 ":$IRCSRV 404 user6 #w :Cannot send to channel"
 }
+
+@test "irc.msg.statusmsg: PRIVMSG @#c reaches the operators only, +#c the operators and voiced; an outsider gets 404" {
+	two
+	reg c carol
+	join c carol "#c"
+	fc_wait_all a ":$(fc_pfx carol) JOIN #c"
+	fc_iexpect b ":$(fc_pfx carol) JOIN #c"
+	fc_isend a "MODE #c +v bob"
+	fc_iexpect a ":$(fc_pfx alice) MODE #c +v bob"
+	fc_iexpect b ":$(fc_pfx alice) MODE #c +v bob"
+	fc_iexpect c ":$(fc_pfx alice) MODE #c +v bob"
+	fc_isend b "PRIVMSG @#c :ops only"
+	fc_iexpect a ":$(fc_pfx bob) PRIVMSG @#c :ops only"
+	fc_isend c "PRIVMSG +#c :voiced too"
+	fc_iexpect a ":$(fc_pfx carol) PRIVMSG +#c :voiced too"
+	fc_iexpect b ":$(fc_pfx carol) PRIVMSG +#c :voiced too"
+	fc_isend a "PRIVMSG #c :everyone"
+	fc_iexpect c ":$(fc_pfx alice) PRIVMSG #c :everyone"
+	reg d dave
+	fc_isend d "PRIVMSG @#c :from outside"
+	fc_iexpect d ":$IRCSRV 404 dave @#c :Cannot send to channel"
+}
+
+@test "irc.list.filters: LIST masks (*), !masks, >n and <n members; 322 carries the topic" {
+	two
+	fc_isend a "JOIN #chan2"
+	fc_iwait a " 366 alice #chan2 "
+	fc_isend a "TOPIC #chan2 :second"
+	fc_iexpect a ":$(fc_pfx alice) TOPIC #chan2 :second"
+	fc_isend b "LIST *an2"
+	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
+	fc_iexpect b ":$IRCSRV 322 bob #chan2 1 :second"
+	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
+	fc_isend b "LIST !*an2"
+	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
+	fc_iexpect b ":$IRCSRV 322 bob #c 2 :"
+	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
+	fc_isend b "LIST >1"
+	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
+	fc_iexpect b ":$IRCSRV 322 bob #c 2 :"
+	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
+	fc_isend b "LIST <2"
+	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
+	fc_iexpect b ":$IRCSRV 322 bob #chan2 1 :second"
+	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
+}
