@@ -15,10 +15,10 @@
 #define REG_MAX_WORKERS 64
 #define REG_NAME_SZ (FC_NAME_MAX + 2)
 #define REG_ROOM_SZ (FC_ROOM_MAX + 8)
-#define REG_KEY_SZ 24     /* a channel key: 1-23 printable ASCII, no space */
-#define REG_TOPIC_SZ 301  /* TOPICLEN 300 */
-#define REG_MASK_SZ 96    /* nick!user@host masks */
-#define REG_MAX_MASKS 64  /* +b/+e/+I entries of one room together */
+#define REG_KEY_SZ 24    /* a channel key: 1-23 printable ASCII, no space */
+#define REG_TOPIC_SZ 301 /* TOPICLEN 300 */
+#define REG_MASK_SZ 96   /* nick!user@host masks */
+#define REG_MAX_MASKS 64 /* +b/+e/+I entries of one room together */
 
 enum reg_dialect { DIALECT_OKFAIL = 0, DIALECT_NUMERIC = 1, DIALECT_IRC = 2 };
 

@@ -319,8 +319,8 @@ registry_room_enter(struct registry *r, uint32_t room, uint32_t slot,
 	if (room >= r->h->nrooms || slot >= r->h->lim.max_users)
 		return -ENOENT;
 	shmlock_lock(&r->h->lock);
-	_Atomic uint64_t *w = &r->bits[(size_t)room * r->h->bit_words +
-				       slot / 64];
+	_Atomic uint64_t *w =
+		&r->bits[(size_t)room * r->h->bit_words + slot / 64];
 	if (!room_ok(r, room))
 		rc = -ENOENT;
 	else if (atomic_load(w) & bit)

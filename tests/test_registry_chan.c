@@ -73,12 +73,10 @@ test_creator_is_op(void **state)
 	assert_int_equal(enter(r, room, b, "bob!b@h", NULL), 0);
 	assert_true(registry_member_flag(r, (uint32_t)room, a, RM_OP));
 	assert_false(registry_member_flag(r, (uint32_t)room, b, RM_OP));
-	assert_int_equal(registry_member_set(r, (uint32_t)room, b, RM_VOICE,
-					     true),
-			 1);
-	assert_int_equal(registry_member_set(r, (uint32_t)room, b, RM_VOICE,
-					     true),
-			 0);
+	assert_int_equal(
+		registry_member_set(r, (uint32_t)room, b, RM_VOICE, true), 1);
+	assert_int_equal(
+		registry_member_set(r, (uint32_t)room, b, RM_VOICE, true), 0);
 	/* leaving drops the flags */
 	assert_int_equal(registry_room_leave(r, (uint32_t)room, a), 0);
 	assert_false(registry_member_flag(r, (uint32_t)room, a, RM_OP));
@@ -103,13 +101,11 @@ test_entry_checks(void **state)
 	int room = registry_room_create(r, "c", 1);
 	uint32_t rm = (uint32_t)room;
 	assert_int_equal(enter(r, room, a, "alice!a@h", NULL), 0);
-	assert_int_equal(registry_chan_mask(r, rm, 'b', "BOB!*@*", true,
-					    "alice", 1),
-			 1);
+	assert_int_equal(
+		registry_chan_mask(r, rm, 'b', "BOB!*@*", true, "alice", 1), 1);
 	assert_int_equal(enter(r, room, b, "bob!b@h", NULL), -EPERM);
-	assert_int_equal(registry_chan_mask(r, rm, 'e', "*!b@h", true,
-					    "alice", 2),
-			 1);
+	assert_int_equal(
+		registry_chan_mask(r, rm, 'e', "*!b@h", true, "alice", 2), 1);
 	assert_int_equal(enter(r, room, b, "bob!b@h", NULL), 0);
 	registry_room_leave(r, rm, b);
 	assert_int_equal(registry_chan_mode(r, rm, CM_INVITE, true, NULL, 0),
@@ -149,18 +145,16 @@ test_masks_bounded(void **state)
 	}
 	assert_int_equal(registry_chan_mask(r, rm, 'e', "x!*@*", true, "op", 0),
 			 -ENOSPC);
-	assert_int_equal(registry_chan_mask(r, rm, 'b', "N1!*@*", true, "op", 0),
-			 0);
+	assert_int_equal(
+		registry_chan_mask(r, rm, 'b', "N1!*@*", true, "op", 0), 0);
 	size_t n = registry_chan_masks(r, rm, 'b', v, REG_MAX_MASKS + 1);
 	assert_int_equal(n, REG_MAX_MASKS / 2);
 	assert_string_equal(v[0].mask, "n1!*@*");
 	assert_string_equal(v[0].by, "op");
-	assert_int_equal(registry_chan_mask(r, rm, 'b', "n1!*@*", false, NULL,
-					    0),
-			 1);
-	assert_int_equal(registry_chan_mask(r, rm, 'b', "n1!*@*", false, NULL,
-					    0),
-			 0);
+	assert_int_equal(
+		registry_chan_mask(r, rm, 'b', "n1!*@*", false, NULL, 0), 1);
+	assert_int_equal(
+		registry_chan_mask(r, rm, 'b', "n1!*@*", false, NULL, 0), 0);
 	assert_int_equal(registry_chan_mask(r, rm, 'e', "x!*@*", true, "op", 0),
 			 1);
 	assert_true(registry_chan_banned(r, rm, "n3!u@h"));
@@ -211,9 +205,8 @@ test_topic_cut(void **state)
 	(void)state;
 	memset(big, 't', sizeof(big));
 	uint32_t rm = (uint32_t)registry_room_create(r, "c", 1);
-	assert_int_equal(registry_chan_topic(r, rm, big, sizeof(big),
-					     "a!b@c", 7),
-			 0);
+	assert_int_equal(
+		registry_chan_topic(r, rm, big, sizeof(big), "a!b@c", 7), 0);
 	assert_int_equal(registry_chan_get(r, rm, &v), 0);
 	assert_int_equal(strlen(v.topic), REG_TOPIC_SZ - 1);
 	assert_string_equal(v.topic_by, "a!b@c");

@@ -161,8 +161,7 @@ user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 }
 
 void
-user_nuh(struct worker *w, const struct reg_user_view *v, char *buf,
-	 size_t cap)
+user_nuh(struct worker *w, const struct reg_user_view *v, char *buf, size_t cap)
 {
 	struct uinfo u;
 
@@ -616,7 +615,7 @@ join_all(struct client *c)
 }
 
 static const struct irc_param *join_keys; /* JOIN's second parameter */
-static size_t join_key_at;                 /* the next key in it */
+static size_t join_key_at;                /* the next key in it */
 
 /* The next comma-separated key of JOIN (empty when there is none). */
 static void

@@ -26,9 +26,8 @@ is_op(struct client *c, int room)
 
 /* A line from c to the room's other IRC members (and c itself when
  * echo): ":<c> <text>". */
-static void
-chan_line(struct client *c, int room, bool echo, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void chan_line(struct client *c, int room, bool echo, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
 
 static void
 chan_line(struct client *c, int room, bool echo, const char *fmt, ...)
@@ -81,8 +80,8 @@ irc_chan_visible(struct client *c, int room)
 char
 irc_chan_symbol(struct client *c, int room)
 {
-	uint32_t m = room < 0 ? 0
-			      : registry_chan_modes(c->w->reg, (uint32_t)room);
+	uint32_t m =
+		room < 0 ? 0 : registry_chan_modes(c->w->reg, (uint32_t)room);
 
 	return m & CM_SECRET ? '@' : m & CM_PRIVATE ? '*' : '=';
 }
@@ -152,11 +151,11 @@ irc_flags_save(struct client *c, uint8_t *flags)
 {
 	for (size_t i = 0; i < c->nrooms; i++) {
 		uint32_t r = c->rooms[i], s = (uint32_t)c->slot;
-		flags[i] = (uint8_t)(registry_member_flag(c->w->reg, r, s,
-							  RM_OP) |
-				     registry_member_flag(c->w->reg, r, s,
-							  RM_VOICE)
-					     << 1);
+		flags[i] =
+			(uint8_t)(registry_member_flag(c->w->reg, r, s, RM_OP) |
+				  registry_member_flag(c->w->reg, r, s,
+						       RM_VOICE)
+					  << 1);
 	}
 }
 
@@ -210,8 +209,8 @@ topic_show(struct client *c, int room, const char *chan)
 {
 	struct reg_chan_view v;
 
-	if (room >= 0 && registry_chan_get(c->w->reg, (uint32_t)room, &v) == 0 &&
-	    v.topic[0])
+	if (room >= 0 &&
+	    registry_chan_get(c->w->reg, (uint32_t)room, &v) == 0 && v.topic[0])
 		irc_topic_burst(c, room, chan);
 	else
 		num(c, 331, "%s :No topic is set", chan);
@@ -234,9 +233,9 @@ irc_cmd_topic(struct client *c, const struct irc_msg *m)
 		num(c, 442, "%s :You're not on that channel", chan);
 		return;
 	}
-	uint32_t modes = room < 0 ? CM_TOPIC
-				  : registry_chan_modes(c->w->reg,
-							(uint32_t)room);
+	uint32_t modes =
+		room < 0 ? CM_TOPIC
+			 : registry_chan_modes(c->w->reg, (uint32_t)room);
 	if (room < 0 || ((modes & CM_TOPIC) && !is_op(c, room))) {
 		num(c, 482, "%s :You're not channel operator", chan);
 		return;
@@ -257,7 +256,7 @@ struct mode_out {
 	size_t nflags;
 	char args[IRC_LINE_MAX];
 	size_t nargs;
-	char sign; /* the last sign written to flags */
+	char sign;  /* the last sign written to flags */
 	int params; /* parameters used so far */
 };
 
@@ -274,8 +273,8 @@ out_add(struct mode_out *o, bool on, char f, const char *arg)
 	o->flags[o->nflags] = '\0';
 	if (arg == NULL)
 		return;
-	int k = snprintf(o->args + o->nargs, sizeof(o->args) - o->nargs,
-			 " %s", arg);
+	int k = snprintf(o->args + o->nargs, sizeof(o->args) - o->nargs, " %s",
+			 arg);
 	if (k > 0 && (size_t)k < sizeof(o->args) - o->nargs)
 		o->nargs += (size_t)k;
 }
@@ -309,10 +308,13 @@ mode_is(struct client *c, int room, const char *chan)
 	num(c, 329, "%s %lld", chan, (long long)v.created);
 }
 
-static const char *list_ends[][2] = {
-	{"368", "End of channel ban list"},
-	{"349", "End of channel exception list"},
-	{"347", "End of channel invite list"},
+static const struct {
+	int code;
+	const char *text;
+} list_ends[] = {
+	{368, "End of channel ban list"},
+	{349, "End of channel exception list"},
+	{347, "End of channel invite list"},
 };
 
 static void
@@ -328,7 +330,7 @@ mode_list(struct client *c, int room, const char *chan, char type)
 	for (size_t k = 0; k < n; k++)
 		num(c, item[i], "%s %s %s %lld", chan, v[k].mask, v[k].by,
 		    (long long)v[k].when);
-	num(c, atoi(list_ends[i][0]), "%s :%s", chan, list_ends[i][1]);
+	num(c, list_ends[i].code, "%s :%s", chan, list_ends[i].text);
 }
 
 /* "nick" -> "nick!*@*", "u@h" -> "*!u@h", "n!u" -> "n!u@*". */
@@ -357,6 +359,8 @@ mode_mask(struct client *c, int room, const char *chan, bool on, char f,
 {
 	char mask[REG_MASK_SZ];
 
+	if (arg == NULL)
+		return;
 	if (!mask_norm(arg, mask, sizeof(mask))) {
 		num(c, 696, "%s %c %s :Invalid mask", chan, f, arg);
 		return;
@@ -374,8 +378,10 @@ mode_member(struct client *c, int room, const char *chan, bool on, char f,
 	    const char *arg, struct mode_out *o)
 {
 	struct reg_user_view v;
-	struct irc_param p = {arg, strlen(arg)};
 
+	if (arg == NULL)
+		return;
+	struct irc_param p = {arg, strlen(arg)};
 	if (!lookup_user(c, &p, &v)) {
 		num(c, 401, "%s :No such nick/channel", arg);
 		return;
@@ -403,8 +409,8 @@ key_valid(const char *k)
 }
 
 static void
-mode_key(struct client *c, int room, const char *chan, bool on,
-	 const char *arg, struct mode_out *o)
+mode_key(struct client *c, int room, const char *chan, bool on, const char *arg,
+	 struct mode_out *o)
 {
 	if (on && !key_valid(arg)) {
 		num(c, 696, "%s k * :Invalid key", chan);
@@ -420,8 +426,10 @@ mode_limit(struct client *c, int room, const char *chan, bool on,
 	   const char *arg, struct mode_out *o)
 {
 	char *end = NULL;
-	long n = on ? strtol(arg, &end, 10) : 0;
 
+	if (on && arg == NULL)
+		return;
+	long n = on ? strtol(arg, &end, 10) : 0;
 	if (on && (end == arg || *end || n <= 0 || n > 1000000)) {
 		num(c, 696, "%s l %s :Invalid limit", chan, arg);
 		return;
@@ -521,7 +529,7 @@ mode_all(struct client *c, const struct irc_msg *m, const char *chan)
 	int i = f == 'b' ? 0 : f == 'e' ? 1 : f == 'I' ? 2 : -1;
 
 	if (i >= 0 && m->nparams == 2 && m->params[1].len <= 2)
-		num(c, atoi(list_ends[i][0]), "%s :%s", chan, list_ends[i][1]);
+		num(c, list_ends[i].code, "%s :%s", chan, list_ends[i].text);
 	else if (!is_member(c, -1))
 		num(c, 442, "%s :You're not on that channel", chan);
 	else

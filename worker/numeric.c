@@ -173,10 +173,10 @@ cmd_room(struct client *c, const struct cmdline *cl)
 static void
 join_refused(struct client *c, const char *rn, size_t rl, int rc)
 {
-	const char *why = rc == -EPERM		? "banned"
-			  : rc == -EACCES	? "invite only"
+	const char *why = rc == -EPERM          ? "banned"
+			  : rc == -EACCES       ? "invite only"
 			  : rc == -EKEYREJECTED ? "key needed"
-			  : rc == -EUSERS	? "room full"
+			  : rc == -EUSERS       ? "room full"
 						: NULL;
 
 	if (why)
