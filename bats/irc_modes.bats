@@ -25,14 +25,9 @@ no_room() {
 	[[ " ${FC_LAST#200 ROOMS} " != *" $2 "* ]]
 }
 
-# reg NAME [NICK]: register without &all and read the welcome burst
+# reg NAME [NICK]: register (no &all: --irc-join-all 0)
 reg() {
-	local name=$1 nick=${2:-$1}
-	fc_connect_irc "$name"
-	fc_isend "$name" "NICK $nick"
-	fc_isend "$name" "USER $nick 0 * :$nick test"
-	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC Network, $nick"
-	fc_iwait "$name" "^:$IRCSRV (376|422) $nick "
+	fc_register_only "$@"
 }
 
 # join NAME NICK CHAN: JOIN and read up to the 366
@@ -297,7 +292,7 @@ two() {
 	fc_iexpect c ":$IRCSRV 337 carol :End of /INVITE list"
 }
 
-@test "irc.list.secret: +s/+p channels are left out of LIST, NAMES and WHOIS for outsiders; 353 marks them @ / *" {
+@test "irc.list.secret: +s/+p channels are left out of LIST, NAMES, WHO and WHOIS for outsiders; 353 marks them @ / *" {
 	two
 	fc_isend a "MODE #c +s"
 	fc_iexpect a ":$(fc_pfx alice) MODE #c +s"
@@ -310,6 +305,8 @@ two() {
 	fc_iexpect c ":$IRCSRV 323 carol :End of /LIST"
 	fc_isend c "NAMES #c"
 	fc_iexpect c ":$IRCSRV 366 carol #c :End of /NAMES list."
+	fc_isend c "WHO #c"
+	fc_iexpect c ":$IRCSRV 315 carol #c :End of WHO list."
 	fc_isend c "WHOIS alice"
 	fc_iwait c "^:$IRCSRV 311 carol alice "
 	fc_iexpect c ":$IRCSRV 312 carol alice $IRCSRV :forkchat"

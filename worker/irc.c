@@ -1256,7 +1256,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 	if (mask[0] == '#' || mask[0] == '&') {
 		int room = chan_lookup(c, &m->params[0], false, true);
 		chan_name(c, room, chan, sizeof(chan));
-		if (room != -2)
+		if (room != -2 && irc_chan_visible(c, room))
 			who_room(c, room, chan);
 		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
 		return;

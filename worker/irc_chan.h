@@ -42,8 +42,8 @@ void irc_cmd_kick(struct client *c, const struct irc_msg *m);
 void irc_cmd_invite(struct client *c, const struct irc_msg *m);
 /* The JOIN refusal numeric (471/473/474/475) for registry_room_enter's rc. */
 void irc_join_refused(struct client *c, const char *chan, int rc);
-/* 332/333 after a JOIN echo, when the room has a topic. */
-void irc_topic_burst(struct client *c, int room, const char *chan);
+/* 332/333 when the room has a topic (false: it has none). */
+bool irc_topic_burst(struct client *c, int room, const char *chan);
 /* The prefixes of a member ("@", "+", "@+" with multi, or ""). */
 void irc_member_prefix(struct worker *w, int room, uint32_t slot, bool multi,
 		       char out[3]);

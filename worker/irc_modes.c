@@ -172,48 +172,33 @@ irc_flags_restore(struct client *c, const uint8_t *flags)
 void
 irc_join_refused(struct client *c, const char *chan, int rc)
 {
-	switch (rc) {
-	case -EPERM:
-		num(c, 474, "%s :Cannot join channel (+b)", chan);
-		break;
-	case -EACCES:
-		num(c, 473, "%s :Cannot join channel (+i)", chan);
-		break;
-	case -EKEYREJECTED:
-		num(c, 475, "%s :Cannot join channel (+k)", chan);
-		break;
-	case -EUSERS:
-		num(c, 471, "%s :Cannot join channel (+l)", chan);
-		break;
-	default:
-		break;
-	}
+	static const struct {
+		int rc, code;
+		char mode;
+	} why[] = {{-EPERM, 474, 'b'},
+		   {-EACCES, 473, 'i'},
+		   {-EKEYREJECTED, 475, 'k'},
+		   {-EUSERS, 471, 'l'}};
+
+	for (size_t i = 0; i < FC_ARRAY_LEN(why); i++)
+		if (why[i].rc == rc)
+			num(c, why[i].code, "%s :Cannot join channel (+%c)",
+			    chan, why[i].mode);
 }
 
 /* ---- TOPIC ---- */
 
-void
+bool
 irc_topic_burst(struct client *c, int room, const char *chan)
 {
 	struct reg_chan_view v;
 
 	if (room < 0 || registry_chan_get(c->w->reg, (uint32_t)room, &v) < 0 ||
 	    v.topic[0] == '\0')
-		return;
+		return false;
 	num(c, 332, "%s :%s", chan, v.topic);
 	num(c, 333, "%s %s %lld", chan, v.topic_by, (long long)v.topic_time);
-}
-
-static void
-topic_show(struct client *c, int room, const char *chan)
-{
-	struct reg_chan_view v;
-
-	if (room >= 0 &&
-	    registry_chan_get(c->w->reg, (uint32_t)room, &v) == 0 && v.topic[0])
-		irc_topic_burst(c, room, chan);
-	else
-		num(c, 331, "%s :No topic is set", chan);
+	return true;
 }
 
 void
@@ -226,7 +211,8 @@ irc_cmd_topic(struct client *c, const struct irc_msg *m)
 		return;
 	chan_name(c, room, chan, sizeof(chan));
 	if (m->nparams < 2) {
-		topic_show(c, room, chan);
+		if (!irc_topic_burst(c, room, chan))
+			num(c, 331, "%s :No topic is set", chan);
 		return;
 	}
 	if (!is_member(c, room)) {
