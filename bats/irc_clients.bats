@@ -118,7 +118,7 @@ wee() {
 	fc_wait_for nora "712 lobby weeuser joined"
 	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "weeuser.*has joined #lobby"
 	others_talk_to weeuser
-	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "	nora	room hello from nora"
+	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "	@?nora	room hello from nora"
 	fc_file_wait "$logs/irc.fc.nora.weechatlog" "	nora	private hello from nora"
 	fc_file_wait "$logs/irc.fc.&all.weechatlog" "	alice	broadcast from alice"
 	fc_file_wait "$logs/irc.fc.alice.weechatlog" "	alice	private hello from alice"

@@ -289,7 +289,7 @@ setup() {
 	fc_iwait u1 "^:$(fc_pfx user6) PRIVMSG user1 :back$"
 	fc_isend u6 "WHOIS user1"
 	fc_iwait u6 "^:$IRCSRV 311 user6 user1 ~user1 127.0.0.1 \\* :user1 test$"
-	fc_iexpect u6 ":$IRCSRV 319 user6 user1 :#lobby"
+	fc_iexpect u6 ":$IRCSRV 319 user6 user1 :@#lobby"
 	echo "workers used:$seen" >&3
 	[ "$(echo $seen | wc -w)" -ge 2 ]
 }

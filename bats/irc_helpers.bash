@@ -6,6 +6,7 @@
 #   fc_isend NAME LINE           send LINE + "\r\n"
 #   fc_register NAME [NICK]      connect, NICK + USER, read the welcome burst
 #                                and the JOIN of &all up to its 366
+#   fc_register_only NAME [NICK] the same without the JOIN of &all
 #   fc_pfx NICK                  NICK's prefix as fc_register made it
 #   fc_iexpect NAME LINE         the next line (\r stripped) must be LINE
 #   fc_iwait NAME REGEX          skip lines until one matches REGEX
@@ -52,14 +53,21 @@ fc_iwait() {
 	fail "$name: /$re/ never came (saw: $seen)"
 }
 
-# Register NAME (nick NICK, default NAME) and read the whole welcome burst.
-fc_register() {
+# Register NAME (nick NICK, default NAME) and read the welcome burst up to
+# the MOTD's end (with --irc-join-all 0 that is all of it).
+fc_register_only() {
 	local name=$1 nick=${2:-$1}
 	fc_connect_irc "$name"
 	fc_isend "$name" "NICK $nick"
 	fc_isend "$name" "USER $nick 0 * :$nick test"
 	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC Network, $nick"
 	fc_iwait "$name" "^:$IRCSRV (376|422) $nick "
+}
+
+# Register NAME (nick NICK, default NAME) and read the whole welcome burst.
+fc_register() {
+	local name=$1 nick=${2:-$1}
+	fc_register_only "$name" "$nick"
 	fc_iexpect "$name" ":$(fc_pfx "$nick") JOIN &all"
 	fc_iwait "$name" "^:$IRCSRV 366 $nick &all "
 }

@@ -23,9 +23,11 @@ FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_irc fuzz_frame
 FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
 FUZZ_DIALECT_SRC = fuzz/stubs.c worker/okfail.c worker/numeric.c worker/irc.c \
+		   worker/irc_modes.c \
 		   worker/dispatch.c worker/sendq.c proto/line.c proto/wire.c \
 		   proto/irc.c ipc/userinfo.c \
-		   ipc/registry.c ipc/shmlock.c ipc/metrics.c common/log.c \
+		   ipc/registry.c ipc/registry_chan.c ipc/shmlock.c ipc/metrics.c \
+		   common/log.c \
 		   common/safefile.c common/util.c
 FUZZ_DIALECT_HDR = fuzz/stubs.h fuzz/parse_check.h $(wildcard worker/*.h) \
 		   proto/line.h proto/wire.h proto/irc.h ipc/registry.h \

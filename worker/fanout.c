@@ -155,6 +155,8 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 	if (ev->target_slot >= 0) {
 		struct client *c = client_by_slot(w, (uint32_t)ev->target_slot,
 						  ev->target_conn);
+		if (c && (ev->flags & EVF_KICKED))
+			login_note_room(c, ev->room, false); /* irc KICK */
 		if (c && copy_for(c, ev) &&
 		    (!c->d->wants || c->d->wants(c, ev)))
 			deliver(w, &r, c, ev->kind);

@@ -16,6 +16,7 @@
 #include "../proto/irc.h"
 #include "client.h"
 #include "dispatch.h"
+#include "irc_chan.h"
 
 #define IRC_VERSION "forkchatd-1.0.0"
 #define IRC_NETWORK "forkchat"
@@ -67,9 +68,6 @@ me(const struct client *c)
 	return c->dstate && IRC(c)->nick[0] ? IRC(c)->nick : "*";
 }
 
-static void send_line(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* One formatted line, cut to IRC's limit with its CR LF, into OUT; its
  * length, or 0 when the format fails. */
 static size_t
@@ -82,7 +80,7 @@ format_line(char out[IRC_LINE_MAX + 1], const char *fmt, va_list ap)
 	return irc_line(out, IRC_LINE_MAX + 1, "%s", tmp);
 }
 
-static void
+void
 send_line(struct client *c, const char *fmt, ...)
 {
 	char out[IRC_LINE_MAX + 1];
@@ -95,11 +93,8 @@ send_line(struct client *c, const char *fmt, ...)
 		conn_reply_raw(&c->conn, out, len);
 }
 
-static void num(struct client *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* ":server NNN nick <text>" */
-static void
+void
 num(struct client *c, int code, const char *fmt, ...)
 {
 	char tmp[2 * IRC_LINE_MAX];
@@ -122,7 +117,7 @@ irc_close(struct client *c, const char *why)
 
 /* ---- the user's own details ---- */
 
-static void
+void
 self_prefix(const struct client *c, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s!%s@%s", c->name, IRC(c)->user, c->conn.ip);
@@ -165,13 +160,24 @@ user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 	snprintf(u->real, sizeof(u->real), "%s", v->name);
 }
 
+void
+user_nuh(struct worker *w, const struct reg_user_view *v, char *buf, size_t cap)
+{
+	struct uinfo u;
+
+	user_host(w, v, &u);
+	snprintf(buf, cap, "%s!%s@%s", v->name, u.user, u.host);
+}
+
 /* ---- the welcome burst ---- */
 
+/* At most 13 tokens a line (15 parameters with the nick and the text). */
 static const char *isupport[] = {
-	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=b,,,nt "
-	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
-	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
-	"LIST:,WHOIS:1,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
+	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=beI,k,l,imnpst "
+	"CHANNELLEN=33 CHANTYPES=#& ELIST=MNU EXCEPTS INVEX LINELEN=512",
+	"MAXLIST=beI:64 MODES=4 NETWORK=" IRC_NETWORK " NICKLEN=14 "
+	"PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,"
+	"NAMES:,LIST:,WHOIS:1,ISON:,USERHOST:5,KICK:4 TOPICLEN=300 USERLEN=15",
 };
 
 static void
@@ -332,7 +338,7 @@ welcome_make(const char *s)
 		":%s 002 \1 :Your host is %s, running version " IRC_VERSION
 		"\r\n"
 		":%s 003 \1 :This server was created %s\r\n"
-		":%s 004 \1 %s " IRC_VERSION " iw bnt\r\n",
+		":%s 004 \1 %s " IRC_VERSION " iw beIiklmnopstv beIklov\r\n",
 		s, s, s, s, created, s, s);
 	for (size_t i = 0;
 	     i < FC_ARRAY_LEN(isupport) && n < sizeof(welcome.text); i++)
@@ -395,27 +401,27 @@ send_welcome(struct client *c)
 
 /* ---- NAMES ---- */
 
-static void user_host(struct worker *w, const struct reg_user_view *v,
-		      struct uinfo *u);
-
-/* " nick!user@host" for each " nick" of list (userhost-in-names); the
- * caller frees it. */
+/* " @nick!user@host" for each " nick" of list: the member's prefixes
+ * (multi-prefix: all of them) and, with userhost-in-names, its user@host;
+ * the caller frees it. */
 static char *
-names_with_hosts(struct client *c, const char *list, size_t n, size_t *len)
+names_decorated(struct client *c, int room, const char *list, size_t n,
+		size_t *len)
 {
 	size_t cap = n * 24 + 256, out = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), pfx[3], nuh[160];
 	struct reg_user_view v;
-	struct uinfo u;
 
 	for (size_t i = 0; buf && i < n;) {
 		const char *sp = memchr(list + i + 1, ' ', n - i - 1);
 		size_t e = sp ? (size_t)(sp - list) : n;
 		if (registry_lookup(c->w->reg, list + i + 1, e - i - 1, &v) ==
 		    0) {
-			user_host(c->w, &v, &u);
-			int k = snprintf(buf + out, cap - out, " %s!%s@%s",
-					 v.name, u.user, u.host);
+			irc_member_prefix(c->w, room, v.slot, IRC(c)->mprefix,
+					  pfx);
+			user_nuh(c->w, &v, nuh, sizeof(nuh));
+			int k = snprintf(buf + out, cap - out, " %s%s", pfx,
+					 IRC(c)->uhnames ? nuh : v.name);
 			if (k > 0 && (size_t)k < cap - out)
 				out += (size_t)k;
 		}
@@ -427,13 +433,14 @@ names_with_hosts(struct client *c, const char *list, size_t n, size_t *len)
 
 /* 353 lines for the space-joined names in list (leading space each). */
 static void
-send_names_list(struct client *c, const char *chan, const char *list, size_t n)
+send_names_list(struct client *c, int room, const char *chan, const char *list,
+		size_t n)
 {
 	size_t i = 0;
-	char *hosts = NULL;
+	char *hosts = NULL, sym = irc_chan_symbol(c, room);
 
-	if (IRC(c)->uhnames) {
-		hosts = names_with_hosts(c, list, n, &n);
+	if (IRC(c)->uhnames || room >= 0) {
+		hosts = names_decorated(c, room, list, n, &n);
 		if (hosts == NULL)
 			return;
 		list = hosts;
@@ -449,7 +456,7 @@ send_names_list(struct client *c, const char *chan, const char *list, size_t n)
 		}
 		if (end - i <= IRC_NAMES_ROOM || last == i)
 			last = end;
-		num(c, 353, "= %s :%.*s", chan, (int)(last - i - 1),
+		num(c, 353, "%c %s :%.*s", sym, chan, (int)(last - i - 1),
 		    list + i + 1);
 		i = last;
 	}
@@ -470,7 +477,7 @@ send_names_all(struct client *c)
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(list + len, cap - len, " %s",
 					w->views[i].name);
-	send_names_list(c, IRC_CHAN_ALL, list, len);
+	send_names_list(c, -1, IRC_CHAN_ALL, list, len);
 	free(list);
 }
 
@@ -484,7 +491,7 @@ send_names_room(struct client *c, uint32_t room, const char *chan)
 		return;
 	size_t n = registry_room_members(c->w->reg, room, list, need);
 	if (n <= need && n > 0)
-		send_names_list(c, chan, list, n);
+		send_names_list(c, (int)room, chan, list, n);
 	free(list);
 }
 
@@ -679,7 +686,7 @@ cmd_cap(struct client *c, const struct irc_msg *m)
 
 /* A channel's room (or -1 for &all); -2 and a 403 when it does not exist
  * and create is false, or it is not a valid name. */
-static int
+int
 chan_lookup(struct client *c, const struct irc_param *p, bool create,
 	    bool quiet)
 {
@@ -710,7 +717,7 @@ chan_lookup(struct client *c, const struct irc_param *p, bool create,
 	return room < 0 ? -2 : room;
 }
 
-static void
+void
 chan_name(struct client *c, int room, char *buf, size_t cap)
 {
 	const char *rn = room >= 0
@@ -723,7 +730,7 @@ chan_name(struct client *c, int room, char *buf, size_t cap)
 		irc_room_chan(rn, buf, cap);
 }
 
-static bool
+bool
 is_member(struct client *c, int room)
 {
 	if (room < 0)
@@ -739,6 +746,7 @@ join_echo(struct client *c, int room)
 	self_prefix(c, pfx, sizeof(pfx));
 	chan_name(c, room, chan, sizeof(chan));
 	send_line(c, ":%s JOIN %s", pfx, chan);
+	irc_topic_burst(c, room, chan);
 	if (room < 0)
 		send_names_all(c);
 	else
@@ -754,20 +762,51 @@ join_all(struct client *c)
 	join_echo(c, -1);
 }
 
+static const struct irc_param *join_keys; /* JOIN's second parameter */
+static size_t join_key_at;                /* the next key in it */
+
+/* The next comma-separated key of JOIN (empty when there is none). */
+static void
+join_next_key(char *key, size_t cap)
+{
+	const struct irc_param *k = join_keys;
+	size_t at = join_key_at, end = at;
+
+	key[0] = '\0';
+	if (k == NULL || at > k->len)
+		return;
+	while (end < k->len && k->p[end] != ',')
+		end++;
+	snprintf(key, cap, "%.*s", (int)(end - at), k->p + at);
+	join_key_at = end + 1;
+}
+
 static void
 join_one(struct client *c, const struct irc_param *p)
 {
-	int room = chan_lookup(c, p, true, false);
+	char key[IRC_LINE_MAX], nuh[160], chan[64];
+	struct reg_user_view me_v = {.slot = (uint32_t)c->slot,
+				     .conn_id = c->conn.id,
+				     .dialect = DIALECT_IRC};
 
+	join_next_key(key, sizeof(key));
+	int room = chan_lookup(c, p, true, false);
 	if (room == -2 || is_member(c, room))
 		return;
 	if (room == -1) {
 		join_all(c);
 		return;
 	}
-	if (registry_room_join(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
-	    0)
+	memcpy(me_v.name, c->name, sizeof(me_v.name));
+	user_nuh(c->w, &me_v, nuh, sizeof(nuh));
+	struct reg_entry e = {nuh, key};
+	int rc = registry_room_enter(c->w->reg, (uint32_t)room,
+				     (uint32_t)c->slot, &e);
+	if (rc < 0) {
+		chan_name(c, room, chan, sizeof(chan));
+		irc_join_refused(c, chan, rc);
 		return;
+	}
 	login_note_room(c, (uint32_t)room, true);
 	join_echo(c, room);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
@@ -812,7 +851,10 @@ cmd_join(struct client *c, const struct irc_msg *m)
 		part_all_rooms(c);
 		return;
 	}
+	join_keys = m->nparams > 1 ? &m->params[1] : NULL;
+	join_key_at = 0;
 	each_item(c, &m->params[0], join_one);
+	join_keys = NULL;
 }
 
 static void
@@ -862,6 +904,8 @@ cmd_part(struct client *c, const struct irc_msg *m)
 	part_reason = NULL;
 }
 
+static bool names_many; /* NAMES #a,#b: one 366 for the whole list */
+
 static void
 names_item(struct client *c, const struct irc_param *p)
 {
@@ -869,25 +913,34 @@ names_item(struct client *c, const struct irc_param *p)
 	int room = chan_lookup(c, p, false, true);
 
 	if (room == -2) {
-		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+		if (!names_many)
+			num(c, 366, "%.*s :End of /NAMES list.", (int)p->len,
+			    p->p);
 		return;
 	}
 	chan_name(c, room, chan, sizeof(chan));
 	if (room == -1)
 		send_names_all(c);
-	else
+	else if (irc_chan_visible(c, room))
 		send_names_room(c, (uint32_t)room, chan);
-	num(c, 366, "%s :End of /NAMES list.", chan);
+	if (!names_many)
+		num(c, 366, "%s :End of /NAMES list.", chan);
 }
 
 static void
 cmd_names(struct client *c, const struct irc_msg *m)
 {
+	const struct irc_param *p = &m->params[0];
+
 	if (m->nparams == 0) {
 		num(c, 366, "* :End of /NAMES list.");
 		return;
 	}
-	each_item(c, &m->params[0], names_item);
+	names_many = memchr(p->p, ',', p->len) != NULL;
+	each_item(c, p, names_item);
+	if (names_many)
+		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+	names_many = false;
 }
 
 static size_t
@@ -910,57 +963,71 @@ room_size(struct client *c, int room)
 }
 
 static void
-list_one(struct client *c, int room)
+list_one(struct client *c, int room, size_t size)
 {
 	char chan[64];
+	struct reg_chan_view v;
 
 	chan_name(c, room, chan, sizeof(chan));
-	num(c, 322, "%s %zu :", chan, room_size(c, room));
+	if (room < 0 || registry_chan_get(c->w->reg, (uint32_t)room, &v) < 0)
+		v.topic[0] = '\0';
+	num(c, 322, "%s %zu :%s", chan, size, v.topic);
 }
 
-static void
-list_item(struct client *c, const struct irc_param *p)
-{
-	int room = chan_lookup(c, p, false, true);
+static bool glob(const char *pat, const char *s);
 
-	if (room != -2)
-		list_one(c, room);
+/* Does a channel pass LIST's conditions (ELIST=MNU: comma-separated
+ * masks, !masks, >n and <n members)? Without a mask every channel does
+ * but &all. */
+static bool
+list_wants(const struct irc_param *items, const char *chan, size_t size,
+	   bool is_all)
+{
+	char it[IRC_LINE_MAX];
+	bool masks = false, hit = false;
+	size_t i = 0;
+
+	while (items && i < items->len) {
+		const char *comma = memchr(items->p + i, ',', items->len - i);
+		size_t end = comma ? (size_t)(comma - items->p) : items->len;
+		snprintf(it, sizeof(it), "%.*s", (int)(end - i), items->p + i);
+		i = end + 1;
+		if (it[0] == '>' || it[0] == '<') {
+			size_t n = strtoul(it + 1, NULL, 10);
+			if (it[0] == '>' ? size <= n : size >= n)
+				return false;
+		} else if (it[0] == '!') {
+			if (glob(it + 1, chan))
+				return false;
+		} else if (it[0]) {
+			masks = true;
+			hit = hit || glob(it, chan);
+		}
+	}
+	return masks ? hit : !is_all;
 }
 
 static void
 cmd_list(struct client *c, const struct irc_msg *m)
 {
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
+	const struct irc_param *items = m->nparams > 0 ? &m->params[0] : NULL;
+	char chan[64];
 
 	num(c, 321, "Channel :Users  Name");
-	if (m->nparams > 0 && m->params[0].len > 0 &&
-	    m->params[0].p[0] != '>' && m->params[0].p[0] != '<') {
-		each_item(c, &m->params[0], list_item);
-	} else {
-		for (uint32_t r = 0; r < max; r++)
-			if (registry_room_name(c->w->reg, r))
-				list_one(c, (int)r);
+	for (int r = 0; r < (int)max; r++) {
+		if (!registry_room_name(c->w->reg, (uint32_t)r) ||
+		    !irc_chan_visible(c, r))
+			continue;
+		chan_name(c, r, chan, sizeof(chan));
+		size_t size = room_size(c, r);
+		if (list_wants(items, chan, size, false))
+			list_one(c, r, size);
 	}
+	size_t all = room_size(c, -1);
+	if (list_wants(items, IRC_CHAN_ALL, all, true))
+		list_one(c, -1, all);
 	num(c, 323, ":End of /LIST");
-}
-
-static void
-cmd_topic(struct client *c, const struct irc_msg *m)
-{
-	char chan[64];
-	int room = chan_lookup(c, &m->params[0], false, false);
-
-	if (room == -2)
-		return;
-	chan_name(c, room, chan, sizeof(chan));
-	if (m->nparams < 2) {
-		num(c, 331, "%s :No topic is set", chan);
-		return;
-	}
-	if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else
-		num(c, 482, "%s :You're not channel operator", chan);
 }
 
 /* ---- messages ---- */
@@ -1016,7 +1083,7 @@ msg_to_chan(struct client *c, const struct irc_param *t,
 
 	if (room == -2)
 		return;
-	if (!is_member(c, room)) {
+	if (!irc_may_send(c, room)) {
 		chan_name(c, room, chan, sizeof(chan));
 		if (!notice)
 			num(c, 404, "%s :Cannot send to channel", chan);
@@ -1051,7 +1118,10 @@ static bool msg_notice;
 static void
 msg_item(struct client *c, const struct irc_param *t)
 {
-	if (t->p[0] == '#' || t->p[0] == '&')
+	if ((t->p[0] == '@' || t->p[0] == '+') && t->len > 1 &&
+	    (t->p[1] == '#' || t->p[1] == '&'))
+		irc_status_msg(c, t, msg_text, msg_notice);
+	else if (t->p[0] == '#' || t->p[0] == '&')
 		msg_to_chan(c, t, msg_text, msg_notice);
 	else
 		msg_to_nick(c, t, msg_text, msg_notice);
@@ -1144,7 +1214,15 @@ nick_change(struct client *c, const char *nick)
 		return;
 	self_prefix(c, pfx, sizeof(pfx));
 	memcpy(old, c->name, sizeof(old));
-	if (login_rename(c, nick) < 0) {
+	uint8_t *flags = malloc(c->nrooms + 1);
+	if (flags == NULL)
+		return;
+	irc_flags_save(c, flags);
+	int rc = login_rename(c, nick);
+	if (rc >= 0 || c->slot >= 0)
+		irc_flags_restore(c, flags);
+	free(flags);
+	if (rc < 0) {
 		num(c, 433, "%s :Nickname is already in use", nick);
 		return;
 	}
@@ -1156,7 +1234,7 @@ nick_change(struct client *c, const char *nick)
 
 /* ---- queries ---- */
 
-static bool
+bool
 lookup_user(struct client *c, const struct irc_param *p,
 	    struct reg_user_view *v)
 {
@@ -1170,13 +1248,17 @@ whois_channels(struct client *c, const struct reg_user_view *v)
 	size_t n = 0;
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
 
+	char pfx[3];
+
 	for (uint32_t r = 0; r < max && n < 400; r++) {
 		if (!registry_room_name(c->w->reg, r) ||
-		    !registry_room_has(c->w->reg, r, v->slot))
+		    !registry_room_has(c->w->reg, r, v->slot) ||
+		    !irc_chan_visible(c, (int)r))
 			continue;
 		chan_name(c, (int)r, chan, sizeof(chan));
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-				      n ? " " : "", chan);
+		irc_member_prefix(c->w, (int)r, v->slot, IRC(c)->mprefix, pfx);
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s%s",
+				      n ? " " : "", pfx, chan);
 	}
 	if (n > 0)
 		num(c, 319, "%s :%s", v->name, list);
@@ -1231,13 +1313,16 @@ cmd_whowas(struct client *c, const struct irc_msg *m)
 }
 
 static void
-who_reply(struct client *c, const char *chan, const struct reg_user_view *v)
+who_reply(struct client *c, int room, const char *chan,
+	  const struct reg_user_view *v)
 {
 	struct uinfo u;
+	char pfx[3];
 
 	user_host(c->w, v, &u);
-	num(c, 352, "%s %s %s %s %s %s :0 %s", chan, u.user, u.host, srv(c),
-	    v->name, u.away[0] ? "G" : "H", u.real);
+	irc_member_prefix(c->w, room, v->slot, IRC(c)->mprefix, pfx);
+	num(c, 352, "%s %s %s %s %s %s%s :0 %s", chan, u.user, u.host, srv(c),
+	    v->name, u.away[0] ? "G" : "H", pfx, u.real);
 }
 
 static char
@@ -1307,7 +1392,7 @@ who_room(struct client *c, int room, const char *chan)
 	for (size_t i = 0; i < n; i++)
 		if (room < 0 ||
 		    registry_room_has(w->reg, (uint32_t)room, w->views[i].slot))
-			who_reply(c, chan, &w->views[i]);
+			who_reply(c, room, chan, &w->views[i]);
 }
 
 static void
@@ -1320,7 +1405,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 	if (mask[0] == '#' || mask[0] == '&') {
 		int room = chan_lookup(c, &m->params[0], false, true);
 		chan_name(c, room, chan, sizeof(chan));
-		if (room != -2)
+		if (room != -2 && irc_chan_visible(c, room))
 			who_room(c, room, chan);
 		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
 		return;
@@ -1331,7 +1416,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 				  registry_limits(w->reg)->max_users);
 	for (size_t i = 0; i < n; i++)
 		if (who_matches(c, mask, &w->views[i]))
-			who_reply(c, "*", &w->views[i]);
+			who_reply(c, -1, "*", &w->views[i]);
 	num(c, 315, "%s :End of WHO list.", mask);
 }
 
@@ -1398,60 +1483,6 @@ cmd_away(struct client *c, const struct irc_msg *m)
 
 /* ---- MODE ---- */
 
-/* MODE #c +o/+v nick: 401 for no such nick, 441 for one not in the
- * channel; true when the target (if any) is fine. */
-static bool
-mode_target_ok(struct client *c, const struct irc_msg *m, int room,
-	       const char *chan)
-{
-	struct reg_user_view v;
-	const struct irc_param *f = &m->params[1];
-	bool whom = memchr(f->p, 'o', f->len) || memchr(f->p, 'v', f->len);
-
-	if (m->nparams < 3 || !whom)
-		return true;
-	const struct irc_param *t = &m->params[2];
-	if (!lookup_user(c, t, &v)) {
-		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
-		return false;
-	}
-	bool in = room < 0 ||
-		  registry_room_has(c->w->reg, (uint32_t)room, v.slot);
-	if (!in)
-		num(c, 441, "%s %s :They aren't on that channel", v.name, chan);
-	return in;
-}
-
-static void
-mode_chan(struct client *c, const struct irc_msg *m, int room)
-{
-	char chan[64];
-
-	chan_name(c, room, chan, sizeof(chan));
-	if (m->nparams == 1) {
-		num(c, 324, "%s +nt", chan);
-		num(c, 329, "%s %lld", chan, (long long)irc_epoch());
-		return;
-	}
-	const struct irc_param *p = &m->params[1];
-	const char *s = p->p;
-	size_t l = p->len;
-	if (l > 0 && (s[0] == '+' || s[0] == '-')) {
-		s++;
-		l--;
-	}
-	if (l == 1 && s[0] == 'b' && m->nparams == 2)
-		num(c, 368, "%s :End of channel ban list", chan);
-	else if (l == 1 && s[0] == 'e' && m->nparams == 2)
-		num(c, 349, "%s :End of channel exception list", chan);
-	else if (l == 1 && s[0] == 'I' && m->nparams == 2)
-		num(c, 347, "%s :End of channel invite list", chan);
-	else if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else if (mode_target_ok(c, m, room, chan))
-		num(c, 482, "%s :You're not channel operator", chan);
-}
-
 static void
 mode_self(struct client *c, const struct irc_msg *m)
 {
@@ -1498,7 +1529,7 @@ cmd_mode(struct client *c, const struct irc_msg *m)
 	if (t->len > 0 && (t->p[0] == '#' || t->p[0] == '&')) {
 		int room = chan_lookup(c, t, false, false);
 		if (room != -2)
-			mode_chan(c, m, room);
+			irc_mode_chan(c, m, room);
 		return;
 	}
 	if (!lookup_user(c, t, &v)) {
@@ -1584,21 +1615,6 @@ cmd_oper(struct client *c, const struct irc_msg *m)
 	num(c, 491, ":No O-lines for your host");
 }
 
-static void
-cmd_kick(struct client *c, const struct irc_msg *m)
-{
-	char chan[64];
-	int room = chan_lookup(c, &m->params[0], false, false);
-
-	if (room == -2)
-		return;
-	chan_name(c, room, chan, sizeof(chan));
-	if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else
-		num(c, 482, "%s :You're not channel operator", chan);
-}
-
 static const struct irc_cmd cmds[] = {
 	{"NICK", 0, true, cmd_nick},
 	{"USER", 4, true, cmd_user},
@@ -1613,7 +1629,7 @@ static const struct irc_cmd cmds[] = {
 	{"NOTICE", 0, false, cmd_notice},
 	{"NAMES", 0, false, cmd_names},
 	{"LIST", 0, false, cmd_list},
-	{"TOPIC", 1, false, cmd_topic},
+	{"TOPIC", 1, false, irc_cmd_topic},
 	{"WHO", 0, false, cmd_who},
 	{"WHOIS", 1, false, cmd_whois},
 	{"WHOWAS", 1, false, cmd_whowas},
@@ -1626,7 +1642,8 @@ static const struct irc_cmd cmds[] = {
 	{"VERSION", 0, false, cmd_version},
 	{"TIME", 0, false, cmd_time},
 	{"OPER", 2, false, cmd_oper},
-	{"KICK", 2, false, cmd_kick},
+	{"KICK", 2, false, irc_cmd_kick},
+	{"INVITE", 0, false, irc_cmd_invite},
 };
 
 /* ---- the dialect's entry points ---- */
@@ -1743,6 +1760,8 @@ irc_wants(struct client *c, const struct ev_body *ev)
 		IRC(c)->shared_slot = ev->sender_slot;
 		IRC(c)->shared_conn = ev->sender_conn;
 		return false;
+	case EV_ROOM_MSG:
+		return irc_status_wants(c, ev);
 	default:
 		return true;
 	}
@@ -1845,6 +1864,8 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
 
+	if (ev->flags & EVF_KICKED) /* text: "<kicker> KICK #c <you> :why" */
+		return put_line(q, ":%.*s", (int)ev->text_len, ev->text);
 	ev_prefix(ev, pfx, sizeof(pfx));
 	if (ev->text_len == 0)
 		return put_line(q, ":%s PART #%s", pfx, ev->room);
@@ -1858,9 +1879,21 @@ r_bcst(struct sendq *q, const struct ev_view *ev)
 	return put_text(q, ev, IRC_CHAN_ALL);
 }
 
+/* A MODE/TOPIC/KICK/INVITE line of an IRC user, after its prefix. */
+static int
+put_cmd_line(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s %.*s", pfx, (int)ev->text_len, ev->text);
+}
+
 static int
 r_pm(struct sendq *q, const struct ev_view *ev)
 {
+	if (ev->flags & EVF_LINE)
+		return put_cmd_line(q, ev);
 	return put_text(q, ev, ev->to ? ev->to : "*");
 }
 
@@ -1869,6 +1902,8 @@ r_room_msg(struct sendq *q, const struct ev_view *ev)
 {
 	char chan[64];
 
+	if (ev->flags & EVF_LINE)
+		return put_cmd_line(q, ev);
 	snprintf(chan, sizeof(chan), "#%s", ev->room);
 	return put_text(q, ev, chan);
 }
