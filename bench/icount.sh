@@ -11,10 +11,7 @@
 #      REPS (3); SCEN=login: a storm of CLIENTS logins from process start
 #      (start-up included) per presence line, N(N-1)/2 of them
 #      SCEN ("fanout pm") KEEP=1 keeps the callgrind files (path printed)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
+. "$(dirname "$0")/lib.sh"
 CLIENTS=${CLIENTS:-1000}
 FAN_RATE=${FAN_RATE:-20}
 PM_RATE=${PM_RATE:-200}

@@ -4,13 +4,10 @@
 # bench/icount.sh, but for the kernel side that valgrind does not see).
 #   bash bench/syscount.sh ROOT [loadgen args...]
 #   default args: --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROOT=$1
 shift
 [ $# -eq 0 ] && set -- --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
 FC=$ROOT/bin/forkchatd
 fc_scratch syscount
 fc_start "$FC" "$TMP" || exit 1
