@@ -72,7 +72,7 @@ options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: forkchatd [options]\n"
-		"       forkchatd status [--json|--users|--prometheus [-o FILE]]\n"
+		"       forkchatd status [--json|--users|--prometheus [-o FILE]|--check]\n"
 		"                        [-S SOCKET] [-c FILE]\n"
 		"\n"
 		"A chat daemon serving the okfail, numeric and irc line protocols.\n"

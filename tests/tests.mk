@@ -24,3 +24,10 @@ BATS_JOBS ?= 1
 bats: deps all
 	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
 		bats --print-output-on-failure bats/
+
+# the docs against the code: options, settings, make targets, and a bats
+# test naming every behaviour id of docs/PROTOCOL.md (tests/docs_check.py)
+.PHONY: docs-check
+docs-check: all
+	python3 tests/docs_check.py $(BIN)/forkchatd $(BIN)/forkchat
+test: docs-check
