@@ -20,6 +20,11 @@ $(BUILD)/tests/test_cluster: tests/test_cluster.c $(UNIT_LIBS) \
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# what the build alone needs (`make run` on a fresh machine)
+.PHONY: deps-build
+deps-build:
+	@sh tests/deps.sh build
+
 BATS_JOBS ?= 1
 bats: deps all
 	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
