@@ -14,7 +14,9 @@ Fails, listing each gap, when
     `forkchat --help` or forkchat(1), or those name one it does not have,
   - a flag of ../shared/design/interface.md is missing from a --help,
   - a `make TARGET` named in README.md, docs/*.md, the man pages or
-    interface.md is no target of the Makefiles.
+    interface.md is no target of the Makefiles,
+  - a metric of master/prom.c or ipc/metrics.c is missing from
+    docs/OPERATIONS.md or forkchatd(8).
 """
 import glob
 import os
@@ -142,13 +144,24 @@ def make_targets():
             if t not in have]
 
 
+def metrics():
+    code = set(re.findall(r'"(forkchat_[a-z_]+)"', read("master/prom.c") +
+                          read("ipc/metrics.c")))
+    out = []
+    for doc in ("docs/OPERATIONS.md", "master/forkchatd.8"):
+        text = roff(doc)
+        out += [f"{doc} lacks the metric {m}" for m in sorted(code)
+                if not re.search(re.escape(m) + r"(?![a-z_])", text)]
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: docs_check.py FORKCHATD FORKCHAT")
     out = protocol_ids()
     d, dhelp = daemon(sys.argv[1])
     c, chelp = client(sys.argv[2])
-    out += d + c + interface(dhelp, chelp) + make_targets()
+    out += d + c + interface(dhelp, chelp) + make_targets() + metrics()
     for line in out:
         print(line)
     if out:
