@@ -28,7 +28,7 @@ deps-build:
 BATS_JOBS ?= 1
 bats: deps all
 	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
-		bats --print-output-on-failure bats/
+		bats --timing --print-output-on-failure bats/
 
 # the docs against the code: options, settings, make targets, and a bats
 # test naming every behaviour id of docs/PROTOCOL.md (tests/docs_check.py)
