@@ -81,7 +81,7 @@ deps:
 
 test: deps all unit bats
 
-run: deps all
+run: deps-build all
 	$(BIN)/forkchatd -f
 
 # ---- install ----

@@ -14,11 +14,7 @@ setup() {
 	# the test users here answer no PING: a heartbeat beyond a test
 	fc_start_irc --ping-interval 120 --pong-timeout 60
 	fc_login alice
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 }
 
 teardown() {

@@ -13,6 +13,8 @@
 #   fc_wait_all NAME LINE...     every LINE comes, in any order (deadline)
 #   fc_file_wait FILE REGEX      a client's log/out file gets a matching line
 #   fc_pane_wait SOCK REGEX      a tmux pane shows a matching line
+#   fc_numeric_room NAME ROOM    numeric NAME logs in, creates and joins ROOM
+#   fc_ijoin NAME CHANNEL        JOIN CHANNEL, read up to its 366
 
 load helpers
 
@@ -118,4 +120,19 @@ fc_pane_wait() {
 
 fc_iexpect_match() {
 	fc_expect_match "$1" "$2"
+}
+
+# fc_numeric_room NAME ROOM    log NAME in over numeric, create ROOM, join it
+fc_numeric_room() {
+	fc_login_numeric "$1" || return 1
+	fc_send "$1" "ROOM $2" || return 1
+	fc_expect "$1" "200 Room $2 created" || return 1
+	fc_send "$1" "JOIN $2" || return 1
+	fc_expect "$1" "200 Joined $2"
+}
+
+# fc_ijoin NAME CHANNEL        IRC client NAME joins CHANNEL, read up to its 366
+fc_ijoin() {
+	fc_isend "$1" "JOIN $2" || return 1
+	fc_iwait "$1" "^:$IRCSRV 366 [^ ]+ $2 "
 }

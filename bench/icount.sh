@@ -13,13 +13,10 @@
 #      SCEN ("fanout pm") KEEP=1 keeps the callgrind files (path printed)
 #      DIALECT=irc: the irc listener (no &all), marks PONG/LUSERS; a login
 #      storm is then counted per login (irc announces no login)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-LG=$HERE/build/bench/loadgen
+. "$(dirname "$0")/lib.sh"
 DIALECT=${DIALECT:-okfail}
 ZERO='cmd_ack*' DUMP='cmd_users*'
 [ "$DIALECT" = irc ] && ZERO='cmd_pong*' DUMP='cmd_lusers*'
-. "$HERE/bench/fc_daemon.sh"
 CLIENTS=${CLIENTS:-1000}
 FAN_RATE=${FAN_RATE:-20}
 PM_RATE=${PM_RATE:-200}

@@ -6,13 +6,10 @@
 #   default args: --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64
 #   DIALECT=irc: the irc listener (no &all); per delivery reads per login
 #   for --scenario login (from the first connection to the last welcome)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROOT=$1
 shift
 [ $# -eq 0 ] && set -- --scenario pm --clients 1000 --duration 3 --rate 1000 --window 64
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
 FC=$ROOT/bin/forkchatd
 fc_scratch syscount
 fc_start "$FC" "$TMP" || exit 1
