@@ -133,12 +133,12 @@ def make_targets():
                             glob.glob(os.path.join(ROOT, "client", "*.1"))]
     named = {}
     for d in docs:
-        for t in re.findall(r"`make ([a-z][a-z0-9-]*)", read(d)) + \
-                re.findall(r"^(?:\$ |    )\s*make ([a-z][a-z0-9-]*)", read(d), re.M):
+        for t in re.findall(r"`make ([a-z][a-z0-9_-]*)", read(d)) + \
+                re.findall(r"^(?:\$ |    )\s*make ([a-z][a-z0-9_-]*)", read(d), re.M):
             named.setdefault(t, d)
     if os.path.exists(INTERFACE):
         with open(INTERFACE, encoding="utf-8") as f:
-            for t in re.findall(r"`make ([a-z][a-z0-9-]*)", f.read()):
+            for t in re.findall(r"`make ([a-z][a-z0-9_-]*)", f.read()):
                 named.setdefault(t, "interface.md")
     return [f"{d}: make {t}: no such target" for t, d in sorted(named.items())
             if t not in have]
