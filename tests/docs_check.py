@@ -118,7 +118,7 @@ def interface(dhelp, chelp):
 def make_targets():
     mk = [os.path.join(ROOT, "Makefile")] + glob.glob(os.path.join(ROOT, "**", "*.mk"),
                                                        recursive=True)
-    have = set()
+    have, patterns = set(), set()
     for m in mk:
         if "/build/" in m:
             continue
@@ -127,6 +127,8 @@ def make_targets():
                 t = re.match(r"^([a-z][a-z0-9_. -]*?)\s*::?(?!=)", line)
                 if t:
                     have |= set(t.group(1).split())
+                # static pattern rules: "$(LIST:%=fuzz-run-%): fuzz-run-%: ..."
+                patterns |= set(re.findall(r"\s([a-z][a-z0-9_-]*)%\s*:", line))
     docs = ["README.md"] + [os.path.relpath(p, ROOT) for p in
                             glob.glob(os.path.join(ROOT, "docs", "*.md")) +
                             glob.glob(os.path.join(ROOT, "master", "*.[58]")) +
@@ -141,7 +143,7 @@ def make_targets():
             for t in re.findall(r"`make ([a-z][a-z0-9_-]*)", f.read()):
                 named.setdefault(t, "interface.md")
     return [f"{d}: make {t}: no such target" for t, d in sorted(named.items())
-            if t not in have]
+            if t not in have and not any(t.startswith(p) for p in patterns)]
 
 
 def metrics():
