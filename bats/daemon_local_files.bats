@@ -8,10 +8,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-# a daemon that must refuse to start: -f, free ports, FLAGS appended
+# a daemon that must refuse to start: -f, free ports, its own spool (the
+# default one is machine state), FLAGS appended
 start_refused() {
 	run -1 --separate-stderr timeout 10 "$FORKCHATD" -f -w 1 \
-		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 "$@" </dev/null
+		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
+		--spool-dir "$BATS_TEST_TMPDIR/spool" "$@" </dev/null
 }
 
 # as user nobody (for squatters and non-root daemons); needs root

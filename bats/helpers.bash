@@ -442,6 +442,7 @@ fc_detach_start() {
 	"$FORKCHATD" -w "${FC_WORKERS:-3}" \
 		-l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
 		--control-socket "$FC_DCTL" --pidfile "$FC_DPIDFILE" \
+		--spool-dir "$BATS_TEST_TMPDIR/spool" \
 		--log-file "$FC_DLOG" "$@" </dev/null
 	local rc=$?
 	if [ $rc -eq 0 ] && [ -s "$FC_DPIDFILE" ]; then
