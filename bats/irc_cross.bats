@@ -177,9 +177,9 @@ setup() {
 	fc_register c carol
 	fc_register d dave
 	fc_ijoin c "#lobby"
-	fc_expect nora "712 lobby carol joined"
+	fc_wait_for nora "712 lobby carol joined"
 	fc_ijoin d "#lobby"
-	fc_expect nora "712 lobby dave joined"
+	fc_wait_for nora "712 lobby dave joined"
 	fc_isend c $'PRIVMSG #lobby :\x01ACTION waves\x01'
 	fc_iwait d $'^:'"$(fc_pfx carol)"$' PRIVMSG #lobby :\x01ACTION waves\x01$'
 	fc_expect nora "702 lobby carol * carol waves"
