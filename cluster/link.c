@@ -502,6 +502,12 @@ clink_free(struct clink *c)
 	free(c);
 }
 
+bool
+clink_is_up(const struct clink *c)
+{
+	return c->state == CL_UP;
+}
+
 void
 clink_get_stats(const struct clink *c, struct clink_stats *out)
 {

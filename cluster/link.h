@@ -83,6 +83,8 @@ int clink_leave(struct clink *c, clink_reply_fn fn, void *arg);
 /* Disconnect and free; pending replies get CLR_DOWN. */
 void clink_free(struct clink *c);
 void clink_get_stats(const struct clink *c, struct clink_stats *out);
+/* Registered and subscribed: the bus to the other nodes works. */
+bool clink_is_up(const struct clink *c);
 const char *clink_self(const struct clink *c); /* "node/incarnation" */
 /* Links not yet freed (tests check that every link is freed). */
 int clink_live_count(void);

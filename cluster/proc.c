@@ -271,6 +271,9 @@ lproc_before_sleep(void *arg)
 	}
 	if (chan_pending(&p->ctl))
 		chan_flush(&p->ctl);
+	/* the workers refuse messages to other nodes' users while down */
+	__atomic_store_n(&p->board->bus_up, p->cl && clink_is_up(p->cl),
+			 __ATOMIC_RELEASE);
 }
 
 static int
@@ -341,6 +344,7 @@ cluster_link_main(const struct link_args *a)
 	p.board = registry_worker(a->reg, (unsigned)a->idx);
 	p.board->pid = getpid();
 	p.board->gen = a->gen;
+	__atomic_store_n(&p.board->bus_up, 0, __ATOMIC_RELEASE);
 	chan_self(p.idx, p.gen);
 	if (lproc_setup(&p, a->ctl_fd, a->node_id, a->incarnation) < 0) {
 		log_warn("cluster: link setup failed");
@@ -355,6 +359,8 @@ cluster_link_main(const struct link_args *a)
 	lproc_leave(&p);
 	lproc_before_sleep(&p);
 	clink_free(p.cl);
+	p.cl = NULL;
+	__atomic_store_n(&p.board->bus_up, 0, __ATOMIC_RELEASE);
 	mirror_free(&p.mir);
 	return 0;
 }

@@ -49,7 +49,7 @@ struct reg_worker {
 	uint64_t bytes_out;
 	uint64_t files_active;
 	uint32_t restarts;
-	uint32_t pad;
+	uint32_t bus_up; /* the cluster link's slot: 1 while its bus is up */
 };
 
 struct registry;
