@@ -110,7 +110,15 @@ int clink_load(struct clink *c, clink_reply_fn fn, void *arg);
 int clink_release(struct clink *c, const char *name, clink_reply_fn fn,
 		  void *arg);
 int clink_room_join(struct clink *c, const char *room, const char *name);
-int clink_room_add(struct clink *c, const char *room); /* into fc:rooms */
+/* A room into the cluster's list (fc:rooms, in creation order): seq 0 for
+ * a new room, else the sequence it had (a re-assertion). The first time,
+ * the announcement is published as for a claim, followed by the room's
+ * sequence in decimal; fn gets the room's sequence. */
+int clink_room_add(struct clink *c, const char *room, uint64_t seq,
+		   const void *announce, size_t alen, clink_reply_fn fn,
+		   void *arg);
+/* A room deleted here leaves the list if nobody of the cluster is in it. */
+int clink_room_drop(struct clink *c, const char *room);
 int clink_room_leave(struct clink *c, const char *room, const char *name);
 int clink_key_set(struct clink *c, const char *name, const char *key);
 /* A read-only command (ZRANGE fc:order ..., HGETALL fc:keys, ...). */

@@ -293,6 +293,11 @@ lproc_setup(struct lproc *p, int ctl_fd, const char *node_id,
 	if (p->loop == NULL || chan_open(&p->ctl, ctl_fd) < 0 ||
 	    mirror_init(&p->mir, p->reg, p->idx, p->gen) < 0)
 		return -1;
+	uint32_t nrooms = registry_limits(p->reg)->max_rooms;
+	p->room_ann = calloc(nrooms ? nrooms : 1, sizeof(*p->room_ann));
+	p->room_seq = calloc(nrooms ? nrooms : 1, sizeof(*p->room_seq));
+	if (p->room_ann == NULL || p->room_seq == NULL)
+		return -1;
 	p->ctl_h.fn = lproc_on_ctl;
 	if (loop_add(p->loop, ctl_fd, EPOLLIN, &p->ctl_h) < 0)
 		return -1;
@@ -362,5 +367,7 @@ cluster_link_main(const struct link_args *a)
 	p.cl = NULL;
 	__atomic_store_n(&p.board->bus_up, 0, __ATOMIC_RELEASE);
 	mirror_free(&p.mir);
+	free(p.room_ann);
+	free(p.room_seq);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,19 @@ resync_keys(struct lproc *p)
 	free(buf);
 }
 
+/* A room's index here, created if it is not known yet. */
+static int
+resync_room(struct lproc *p, const char *name, size_t len)
+{
+	int r = registry_room_find(p->reg, name, len);
+
+	if (r < 0)
+		r = registry_room_create(p->reg, name, len);
+	if (r == -EEXIST) /* created by a worker meanwhile */
+		r = registry_room_find(p->reg, name, len);
+	return r;
+}
+
 /* One loaded user of another node: into the mirror (announced if new),
  * with its key and rooms. */
 static void
@@ -113,7 +127,7 @@ resync_remote(struct lproc *p, const redisReply *const *e, uint8_t *seen)
 				 e[3]->len);
 	for (const char *s = e[4]->str; *s;) {
 		size_t rl = strcspn(s, "\t");
-		int r = registry_room_create(p->reg, s, rl);
+		int r = resync_room(p, s, rl);
 		if (r >= 0)
 			registry_room_join(p->reg, (uint32_t)r, u.slot);
 		s += rl + (s[rl] == '\t');
@@ -194,6 +208,7 @@ resync_loaded(void *arg, long long res, const struct redisReply *r)
 	log_info("cluster: in sync: %u user(s) on other nodes", p->mir.count);
 }
 
+/* Every room of the cluster, with its place in the creation order. */
 static void
 resync_rooms(void *arg, long long res, const struct redisReply *r)
 {
@@ -201,16 +216,20 @@ resync_rooms(void *arg, long long res, const struct redisReply *r)
 
 	if (res < 0 || r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return;
-	for (size_t i = 0; i < r->elements; i++)
-		if (r->element[i]->type == REDIS_REPLY_STRING)
-			registry_room_create(p->reg, r->element[i]->str,
-					     r->element[i]->len);
+	for (size_t i = 0; i + 2 <= r->elements; i += 2) {
+		const redisReply *name = r->element[i],
+				 *seq = r->element[i + 1];
+		if (name->type == REDIS_REPLY_STRING &&
+		    seq->type == REDIS_REPLY_STRING)
+			relay_room_known(p, name->str,
+					 strtoull(seq->str, NULL, 10));
+	}
 }
 
 void
 resync_load(struct lproc *p)
 {
-	clink_query(p->cl, resync_rooms, p, "SMEMBERS fc:rooms");
+	clink_query(p->cl, resync_rooms, p, "ZRANGE fc:rooms 0 -1 WITHSCORES");
 	if (clink_load(p->cl, resync_loaded, p) < 0)
 		log_warnx("cluster: cannot read the cluster's users");
 }
@@ -236,7 +255,7 @@ resync_start(struct lproc *p)
 	p->kicked = false;
 	if (mine)
 		log_info("cluster: re-asserted %zu local user(s)", mine);
-	p->rooms_seen = 0; /* announce every local room again */
+	p->rooms_reassert = true; /* every local room again */
 	if (!p->loaded) {
 		resync_load(p);
 		return;

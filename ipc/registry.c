@@ -1165,3 +1165,18 @@ registry_takeovers(struct registry *r)
 {
 	return atomic_load(&r->h->lock.takeovers);
 }
+
+int
+registry_room_restore_seq(struct registry *r, const char *name, uint64_t seq)
+{
+	shmlock_lock(&r->h->lock);
+	long pos = hash_find(r, r->rhash, r->h->room_hash_sz, room_name_of,
+			     name, strlen(name));
+	if (pos >= 0) {
+		r->rooms[r->rhash[pos] - 1].seq = seq;
+		if (r->h->next_seq <= seq)
+			r->h->next_seq = seq + 1;
+	}
+	shmlock_unlock(&r->h->lock);
+	return pos >= 0 ? 0 : -ENOENT;
+}

@@ -115,6 +115,10 @@ int registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		     reg_gone_fn gone, void *arg);
 int registry_check(struct registry *r);
 void registry_reset_users(struct registry *r);
+/* A room's place in the creation order (cluster mode: the cluster's), by
+ * name; -ENOENT if there is no such room. */
+int registry_room_restore_seq(struct registry *r, const char *name,
+			      uint64_t seq);
 void registry_restore_seq(struct registry *r, uint32_t slot, uint32_t conn_id,
 			  uint64_t seq);
 void registry_debug_corrupt(struct registry *r);
