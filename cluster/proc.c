@@ -298,6 +298,10 @@ lproc_setup(struct lproc *p, int ctl_fd, const char *node_id,
 	p->room_seq = calloc(nrooms ? nrooms : 1, sizeof(*p->room_seq));
 	if (p->room_ann == NULL || p->room_seq == NULL)
 		return -1;
+	if (mirror_adopt(&p->mir))
+		log_info("cluster: kept %u user(s) of other nodes from the "
+			 "previous link process",
+			 p->mir.count);
 	p->ctl_h.fn = lproc_on_ctl;
 	if (loop_add(p->loop, ctl_fd, EPOLLIN, &p->ctl_h) < 0)
 		return -1;

@@ -387,10 +387,11 @@ relay_in_room(struct lproc *p, const struct xev *x, struct ev_body *ev,
 	if (room < 0)
 		return false; /* a room nobody here has ever used */
 	ev->room = (uint32_t)room;
+	/* no news if a resync got there first */
 	if (known && ev->kind == EV_ROOM_JOIN)
-		registry_room_join(p->reg, ev->room, u->slot);
+		return registry_room_join(p->reg, ev->room, u->slot) == 0;
 	if (known && ev->kind == EV_ROOM_LEFT)
-		registry_room_leave(p->reg, ev->room, u->slot);
+		return registry_room_leave(p->reg, ev->room, u->slot) == 0;
 	return true;
 }
 

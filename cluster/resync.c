@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
@@ -108,6 +109,64 @@ resync_room(struct lproc *p, const char *name, size_t len)
 	return r;
 }
 
+/* A remote user's room change that happened unheard, to every worker. */
+static void
+resync_tell(struct lproc *p, uint16_t kind, const struct reg_user_view *u,
+	    uint32_t room)
+{
+	struct ev_body ev = {.kind = kind,
+			     .target_slot = -1,
+			     .sender_slot = u->slot,
+			     .sender_conn = u->conn_id,
+			     .room = room};
+
+	memcpy(ev.sender, u->name, sizeof(ev.sender));
+	for (int k = 0; k < p->nworkers; k++)
+		lproc_send(p, k, FR_EVENT, 0, &ev, sizeof(ev), NULL, 0);
+}
+
+/* Is room one of the "\t"-separated list? */
+static bool
+resync_listed(const char *list, const char *room)
+{
+	size_t n = strlen(room);
+
+	for (const char *s = list; *s;) {
+		size_t rl = strcspn(s, "\t");
+		if (rl == n && strncasecmp(s, room, n) == 0)
+			return true;
+		s += rl + (s[rl] == '\t');
+	}
+	return false;
+}
+
+/* A remote user's rooms as the cluster has them: joined here too, left
+ * here when the cluster does not have them any more; for a user already
+ * known each change is announced, as a JOIN or LEVE would have been. */
+static void
+resync_user_rooms(struct lproc *p, const struct reg_user_view *u,
+		  const char *list, bool known)
+{
+	uint32_t max = registry_limits(p->reg)->max_rooms;
+
+	for (uint32_t r = 0; known && r < max; r++) {
+		const char *rn = registry_room_name(p->reg, r);
+		if (rn && registry_room_has(p->reg, r, u->slot) &&
+		    !resync_listed(list, rn) &&
+		    registry_room_leave(p->reg, r, u->slot) == 0)
+			resync_tell(p, EV_ROOM_LEFT, u, r);
+	}
+	for (const char *s = list; *s;) {
+		size_t rl = strcspn(s, "\t");
+		int r = resync_room(p, s, rl);
+		if (r >= 0 &&
+		    registry_room_join(p->reg, (uint32_t)r, u->slot) == 0 &&
+		    known)
+			resync_tell(p, EV_ROOM_JOIN, u, (uint32_t)r);
+		s += rl + (s[rl] == '\t');
+	}
+}
+
 /* One loaded user of another node: into the mirror (announced if new),
  * with its key and rooms. */
 static void
@@ -125,13 +184,7 @@ resync_remote(struct lproc *p, const redisReply *const *e, uint8_t *seen)
 	if (e[3]->len)
 		registry_set_key(p->reg, u.slot, u.conn_id, e[3]->str,
 				 e[3]->len);
-	for (const char *s = e[4]->str; *s;) {
-		size_t rl = strcspn(s, "\t");
-		int r = resync_room(p, s, rl);
-		if (r >= 0)
-			registry_room_join(p->reg, (uint32_t)r, u.slot);
-		s += rl + (s[rl] == '\t');
-	}
+	resync_user_rooms(p, &u, e[4]->str, known);
 	if (!known) {
 		struct ev_body ev = {.kind = EV_LOGIN,
 				     .target_slot = -1,

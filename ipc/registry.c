@@ -1047,9 +1047,9 @@ registry_scrub_rooms(struct registry *r)
  * dead held it, free the worker's users (calling gone for each), then
  * rebuild every derived structure, so a half-finished mutation of the dead
  * worker leaves no trace. Returns the number of users freed. */
-int
-registry_recover(struct registry *r, pid_t dead, uint16_t worker,
-		 reg_gone_fn gone, void *arg)
+static int
+recover(struct registry *r, pid_t dead, uint16_t worker, bool keep_live,
+	reg_gone_fn gone, void *arg)
 {
 	struct reg_hdr *h = r->h;
 	uint32_t *rooms = malloc(sizeof(uint32_t) * (h->lim.max_rooms + 1));
@@ -1063,7 +1063,8 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	for (uint32_t i = 0; i < h->lim.max_users; i++) {
 		struct reg_user *u = &r->users[i];
 		uint32_t st = atomic_load(&u->state);
-		if (st == SLOT_FREE || u->worker != worker)
+		if (st == SLOT_FREE || u->worker != worker ||
+		    (keep_live && st == SLOT_LIVE))
 			continue;
 		size_t nrooms = 0;
 		if (st == SLOT_LIVE)
@@ -1083,6 +1084,19 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	shmlock_unlock(&h->lock);
 	free(rooms);
 	return freed;
+}
+
+int
+registry_recover(struct registry *r, pid_t dead, uint16_t worker,
+		 reg_gone_fn gone, void *arg)
+{
+	return recover(r, dead, worker, false, gone, arg);
+}
+
+int
+registry_recover_keep(struct registry *r, pid_t dead, uint16_t worker)
+{
+	return recover(r, dead, worker, true, NULL, NULL);
 }
 
 /* Last resort after a failed check: forget every user (rooms stay, their

@@ -113,6 +113,10 @@ void registry_ip_release(struct registry *r, const uint8_t addr[16],
 
 int registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		     reg_gone_fn gone, void *arg);
+/* The same for a slot whose live users outlive its process (the cluster
+ * link's mirror of other nodes' users, adopted by the next link): only its
+ * half-made claims are freed. */
+int registry_recover_keep(struct registry *r, pid_t dead, uint16_t worker);
 int registry_check(struct registry *r);
 void registry_reset_users(struct registry *r);
 /* A room's place in the creation order (cluster mode: the cluster's), by
