@@ -8,6 +8,8 @@
 load irc_helpers
 load cluster_helpers
 
+CN_TTL=5 # a stopped link must not be declared dead meanwhile
+
 setup() {
 	cn_redis_start
 	cn_node_start n1
@@ -66,4 +68,51 @@ setup() {
 	fc_send nina "PRIV alice hello again"
 	fc_expect nina "200 Sent to alice"
 	fc_expect alice "NPM nina hello again"
+}
+
+# the pid of NODE's link process
+link_pid() {
+	grep -o 'cluster link started slot=[0-9]* pid=[0-9]*' "${CN_DIR[$1]}/log" |
+		tail -1 | sed 's/.*pid=//'
+}
+
+@test "cluster: a PM lost between Redis and the receiving node (its subscriber cut, or its link process killed) is detected, logged once, resynchronised" {
+	cn_login alice n1
+	cn_login bob n2
+	fc_expect alice "JOINED bob"
+	fc_send alice "PM bob first"
+	fc_expect alice "OK PM bob first"
+	fc_expect bob "NPM alice first"
+	local link id
+	link=$(link_pid n2)
+	[ -n "$link" ] || fail "no link pid in n2's log"
+	# n2's link stops; Redis cuts its subscriber (as its output buffer
+	# limit would): what is published to n2 meanwhile reaches nobody
+	kill -STOP "$link"
+	id=$(redis-cli -p "$CN_RPORT" client list | sed -n 's/^id=\([0-9]*\) .* name=fc-n2-sub .*/\1/p')
+	[ -n "$id" ] || fail "no subscriber named fc-n2-sub: $(redis-cli -p "$CN_RPORT" client list)"
+	redis-cli -p "$CN_RPORT" client kill id "$id" >/dev/null
+	fc_send alice "PM bob lost one"
+	fc_expect alice "OK PM bob lost one"
+	fc_send alice "PM bob lost two"
+	fc_expect alice "OK PM bob lost two"
+	kill -CONT "$link"
+	cn_log_wait n2 "cluster: 2 message\\(s\\) to this node's users from n1/[^ ]* lost \\(published while this node was not listening\\); resynchronising"
+	cn_retry alice "PM bob after" "OK PM bob after" \
+		"FAIL17 Cluster unavailable, try again later"
+	fc_expect bob "NPM alice after"
+	# the link process dies with a delivery not yet read: the next one
+	# knows what its predecessor had received
+	kill -STOP "$link"
+	fc_send alice "PM bob lost three"
+	fc_expect alice "OK PM bob lost three"
+	kill -KILL "$link"
+	cn_log_wait n2 "cluster: 1 message\\(s\\) to this node's users from n1/[^ ]* lost \\(published while this node was not listening\\); resynchronising"
+	cn_retry alice "PM bob again" "OK PM bob again" \
+		"FAIL17 Cluster unavailable, try again later"
+	fc_expect bob "NPM alice again"
+	fc_expect_silent bob 0.3
+	# each loss was logged once, and nothing else was taken for one
+	[ "$(grep -c "message(s) to this node's users" "${CN_DIR[n2]}/log")" = 2 ]
+	[ "$(grep -c "message(s) to this node's users" "${CN_DIR[n1]}/log")" = 0 ]
 }

@@ -29,12 +29,29 @@ enum clink_result {
 	CLR_FULL = -4,     /* the queue toward Redis is full */
 };
 
+/* Deliveries to one user reach a node's channel numbered per sender (the
+ * deliver script counts them in Redis). The last number received from each
+ * sender is kept here, in memory that may outlive the link process (the
+ * status board), so that a reconnection or a new link process notices what
+ * was published while nobody listened. */
+#define CLINK_USEQ_MAX 64
+struct clink_useq {
+	char epoch[40]; /* the Redis epoch the numbers belong to */
+	uint32_t n;
+	struct clink_useq_ent {
+		char src[CLINK_NODE_SZ + 48]; /* "node/incarnation" */
+		uint64_t last;                /* last number received */
+		uint64_t expect;              /* Redis' count, being checked */
+	} e[CLINK_USEQ_MAX];
+};
+
 struct clink_opts {
 	struct cluster_url url;
 	char node[CLINK_NODE_SZ];
 	char incarnation[32]; /* this node's run (master pid.start) */
 	int64_t ttl_ms;       /* liveness TTL (5000) */
 	size_t max_queue;     /* bytes toward Redis not yet answered (8 MiB) */
+	struct clink_useq *useq; /* or NULL: the link's own */
 };
 
 /* What the owner (the link process) learns. */

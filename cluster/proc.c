@@ -280,7 +280,8 @@ static int
 lproc_setup(struct lproc *p, int ctl_fd, const char *node_id,
 	    const char *incarnation)
 {
-	struct clink_opts o = {.ttl_ms = p->cfg->cluster_ttl_ms};
+	struct clink_opts o = {.ttl_ms = p->cfg->cluster_ttl_ms,
+			       .useq = p->board_cl ? &p->board_cl->useq : NULL};
 	char err[256];
 
 	if (cluster_url_parse(p->cfg->cluster, &o.url, err, sizeof(err)) < 0) {

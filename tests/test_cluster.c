@@ -511,6 +511,34 @@ test_bounded_queue_loss_is_seen(void **state)
 	node_close(l, &a, &b);
 }
 
+/* Deliveries to one user are numbered per sender and receiving node: two
+ * that Redis counted and never published are a gap of two. */
+static void
+test_unicast_gap_is_seen(void **state)
+{
+	struct loop *l = test_loop();
+	struct node a, b;
+
+	(void)state;
+	node_open(&a, l, "na", 0);
+	node_open(&b, l, "nb", 0);
+	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
+	clink_claim(b.l, "erin", 1, NULL, 0, on_claim, &b);
+	RUN_UNTIL(l, b.claims == 1, 2000);
+	clink_send_user(a.l, "erin", "pm1", 3, NULL, NULL);
+	RUN_UNTIL(l, b.msgs == 1, 2000);
+	redisContext *rc = redis_sync();
+	assert_non_null(rc);
+	freeReplyObject(
+		redisCommand(rc, "HINCRBY fc:useq:nb %s 2", clink_self(a.l)));
+	redisFree(rc);
+	clink_send_user(a.l, "erin", "pm4", 3, NULL, NULL);
+	RUN_UNTIL(l, b.msgs == 2, 2000);
+	assert_string_equal(b.msg[1], "pm4");
+	assert_int_equal(b.losses, 2);
+	node_close(l, &a, &b);
+}
+
 /* FR_CLAIM, FR_CLAIM_REPLY, FR_KICK are checked like every frame. */
 static void
 test_claim_frames_validated(void **state)
@@ -561,6 +589,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bus_order_and_unicast,
 						setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_bounded_queue_loss_is_seen,
+						setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_unicast_gap_is_seen,
 						setup_redis, teardown_redis),
 	};
 	signal(SIGPIPE, SIG_IGN);
