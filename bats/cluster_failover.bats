@@ -4,6 +4,8 @@
 
 load cluster_helpers
 
+CN_TTL=5 # a link stopped for a moment must not be declared dead
+
 setup() {
 	cn_redis_start
 	# the output-buffer test's blaster publishes 16 MB as fast as it can:
