@@ -6,6 +6,16 @@ load cluster_helpers
 
 CN_TTL=5 # a link stopped for a moment must not be declared dead
 
+# ben (n2) creates and joins lobby, ann (n1) joins it once it reached n1
+ben_and_ann_in_lobby() {
+	fc_send ben "ROOM lobby"
+	fc_expect ben "200 Room lobby created"
+	fc_send ben "JOIN lobby"
+	fc_expect ben "200 Joined lobby"
+	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
+	fc_expect ben "712 lobby ann joined"
+}
+
 setup() {
 	cn_redis_start
 	# the output-buffer test's blaster publishes 16 MB as fast as it can:
@@ -28,12 +38,7 @@ setup() {
 	fc_expect alice "JOINED ann"
 	fc_expect alma "JOINED ann"
 	fc_expect ben "710 ann login"
-	fc_send ben "ROOM lobby"
-	fc_expect ben "200 Room lobby created"
-	fc_send ben "JOIN lobby"
-	fc_expect ben "200 Joined lobby"
-	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
-	fc_expect ben "712 lobby ann joined"
+	ben_and_ann_in_lobby
 	cn_redis_kill
 	cn_log_wait n1 'cluster: Redis lost'
 	cn_log_wait n2 'cluster: Redis lost'
@@ -80,12 +85,7 @@ setup() {
 	fc_expect alice "JOINED ben"
 	fc_expect ann "710 ben login"
 	fc_expect bob "JOINED ben"
-	fc_send ben "ROOM lobby"
-	fc_expect ben "200 Room lobby created"
-	fc_send ben "JOIN lobby"
-	fc_expect ben "200 Joined lobby"
-	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
-	fc_expect ben "712 lobby ann joined"
+	ben_and_ann_in_lobby
 	local link
 	link=$(grep -o 'cluster link started slot=[0-9]* pid=[0-9]*' "${CN_DIR[n1]}/log" |
 		tail -1 | sed 's/.*pid=//')

@@ -41,6 +41,17 @@ const char ops_reap_lua[] =
 	"  redis.call('PUBLISH','" CH_ALL "',table.concat(msg,'\\n'))\n"
 	"end\n";
 
+/* The sequence of a login or room: sq "" for a new one (the next of
+ * fc:seq), else the one it keeps (a re-assertion after Redis lost it), which
+ * fc:seq is raised to. */
+#define SEQ_LUA                                                                \
+	"local seq\n"                                                          \
+	"if sq~='' then\n"                                                     \
+	"  seq=tonumber(sq)\n"                                                 \
+	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"          \
+	"    redis.call('SET','fc:seq',seq) end\n"                             \
+	"else seq=redis.call('INCR','fc:seq') end\n"
+
 /* Only a registered, live incarnation may claim. ARGV: name node inc
  * dialect seq channel msg. A name this node already holds may be claimed
  * again by it: the node's own registry keeps names unique among its
@@ -55,13 +66,7 @@ static const char claim_lua[] =
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
 	"local cur=redis.call('GET','fc:name:'..string.lower(n))\n"
 	"if cur and cur~=id then return -1 end\n"
-	"if cur and sq~='' then ch='' end\n"
-	"local seq\n"
-	"if sq~='' then\n"
-	"  seq=tonumber(sq)\n"
-	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"
-	"    redis.call('SET','fc:seq',seq) end\n"
-	"else seq=redis.call('INCR','fc:seq') end\n"
+	"if cur and sq~='' then ch='' end\n" SEQ_LUA
 	"redis.call('SET','fc:name:'..string.lower(n),id)\n"
 	"redis.call('HSET','fc:info',n,id..'\\t'..dia)\n"
 	"redis.call('SADD','fc:nusers:'..id,n)\n"
@@ -119,13 +124,7 @@ static const char room_lua[] =
 static const char room_add_lua[] =
 	"local r,sq=ARGV[1],ARGV[2]\n"
 	"local cur=redis.call('ZSCORE','fc:rooms',r)\n"
-	"if cur then return tonumber(cur) end\n"
-	"local seq\n"
-	"if sq~='' then\n"
-	"  seq=tonumber(sq)\n"
-	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"
-	"    redis.call('SET','fc:seq',seq) end\n"
-	"else seq=redis.call('INCR','fc:seq') end\n"
+	"if cur then return tonumber(cur) end\n" SEQ_LUA
 	"redis.call('ZADD','fc:rooms',seq,r)\n"
 	"redis.call('PUBLISH','" CH_ALL "',ARGV[3]..seq)\n"
 	"return seq\n";

@@ -228,6 +228,19 @@ node_open(struct node *n, struct loop *l, const char *id, size_t max_queue)
 		assert_true(cond);                                             \
 	} while (0)
 
+/* Links na (a) and nb (b) up, and name claimed by owner (a or b). */
+static void
+nodes_up_claimed(struct loop *l, struct node *a, struct node *b,
+		 struct node *owner, const char *name)
+{
+	node_open(a, l, "na", 0);
+	node_open(b, l, "nb", 0);
+	RUN_UNTIL(l, a->ups == 1 && b->ups == 1, 3000);
+	clink_claim(owner->l, name, owner == a ? 0 : 1, NULL, 0, on_claim,
+		    owner);
+	RUN_UNTIL(l, owner->claims == 1, 2000);
+}
+
 /* Free the links and, once their timers have run out, the loop. */
 static void
 node_close(struct loop *l, struct node *a, struct node *b)
@@ -413,11 +426,7 @@ test_redis_restart_empty_resync(void **state)
 	struct node a, b;
 
 	(void)state;
-	node_open(&a, l, "na", 0);
-	node_open(&b, l, "nb", 0);
-	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
-	clink_claim(a.l, "carol", 0, NULL, 0, on_claim, &a);
-	RUN_UNTIL(l, a.claims == 1, 2000);
+	nodes_up_claimed(l, &a, &b, &a, "carol");
 	long long seq = a.claim;
 	assert_true(seq > 0);
 	clink_sub_room(a.l, "lobby");
@@ -520,11 +529,7 @@ test_unicast_gap_is_seen(void **state)
 	struct node a, b;
 
 	(void)state;
-	node_open(&a, l, "na", 0);
-	node_open(&b, l, "nb", 0);
-	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
-	clink_claim(b.l, "erin", 1, NULL, 0, on_claim, &b);
-	RUN_UNTIL(l, b.claims == 1, 2000);
+	nodes_up_claimed(l, &a, &b, &b, "erin");
 	clink_send_user(a.l, "erin", "pm1", 3, NULL, NULL);
 	RUN_UNTIL(l, b.msgs == 1, 2000);
 	redisContext *rc = redis_sync();
