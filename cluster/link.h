@@ -42,6 +42,7 @@ struct clink_useq {
 		char src[CLINK_NODE_SZ + 48]; /* "node/incarnation" */
 		uint64_t last;                /* last number received */
 		uint64_t expect;              /* Redis' count, being checked */
+		bool counted;                 /* in Redis' last count */
 	} e[CLINK_USEQ_MAX];
 };
 

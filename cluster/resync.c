@@ -140,16 +140,19 @@ resync_listed(const char *list, const char *room)
 	return false;
 }
 
-/* A remote user's rooms as the cluster has them: joined here too, left
- * here when the cluster does not have them any more; for a user already
- * known each change is announced, as a JOIN or LEVE would have been. */
+/* A remote user's rooms as the cluster has them: joined here too, and on
+ * the first load of a link process that adopted the user from its
+ * predecessor, left here when the cluster does not have them any more
+ * (after a Redis restart the other nodes may still be re-asserting theirs:
+ * no leaves then). For a user already known each change is announced, as
+ * a JOIN or LEVE would have been. */
 static void
 resync_user_rooms(struct lproc *p, const struct reg_user_view *u,
 		  const char *list, bool known)
 {
 	uint32_t max = registry_limits(p->reg)->max_rooms;
 
-	for (uint32_t r = 0; known && r < max; r++) {
+	for (uint32_t r = 0; known && !p->loaded && r < max; r++) {
 		const char *rn = registry_room_name(p->reg, r);
 		if (rn && registry_room_has(p->reg, r, u->slot) &&
 		    !resync_listed(list, rn) &&

@@ -98,6 +98,8 @@ useq_counts(void *arg, long long res, const redisReply *r)
 
 	if (res < 0 || r == NULL || r->type != REDIS_REPLY_ARRAY || c->freed)
 		return;
+	for (uint32_t i = 0; i < c->useq->n; i++)
+		c->useq->e[i].counted = false;
 	for (size_t i = 0; i + 2 <= r->elements; i += 2) {
 		const redisReply *src = r->element[i], *n = r->element[i + 1];
 		if (src->type != REDIS_REPLY_STRING ||
@@ -109,7 +111,15 @@ useq_counts(void *arg, long long res, const redisReply *r)
 			e->last = count; /* a sender new to us: from now on */
 		else if (e && e->last < count)
 			e->expect = count;
+		if (e)
+			e->counted = true;
 	}
+	/* senders Redis has no count of were reaped meanwhile */
+	for (uint32_t i = 0; i < c->useq->n;)
+		if (!c->useq->e[i].counted)
+			c->useq->e[i] = c->useq->e[--c->useq->n];
+		else
+			i++;
 	link_timer(c, USEQ_CHECK_MS, useq_check);
 }
 
