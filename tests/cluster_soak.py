@@ -330,9 +330,8 @@ def main():
     rss1 = nodes["n1"].rss_kb() + nodes["n2"].rss_kb()
     closed = sum(1 for c in clients if c.closed)
     # losses the steady nodes' links detected and logged (bus gaps, PMs)
-    bus_lost = sum(open(nodes[n].log).read().count(" lost (")
-                   + open(nodes[n].log).read().count(" lost\n")
-                   for n in ("n1", "n2"))
+    bus_lost = sum(1 for n in ("n1", "n2") for line in open(nodes[n].log)
+                   if "message(s)" in line and " lost" in line)
     checked, lost, reordered = check(steady, users)
     for n in nodes.values():
         n.stop()
