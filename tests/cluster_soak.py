@@ -15,6 +15,9 @@ reached every steady receiver in the sender's order (0 lost, 0
 reordered), no name was ever held by two nodes at once (the races had
 one winner each, and no name is local on two nodes in any sample), the
 steady nodes' memory did not grow (RSS after warm-up vs at the end).
+A send refused with FAIL17 (cluster.pm-down: the bus was down) is not owed
+and counted as refused; the losses the steady nodes' links detected and
+logged ('message(s) ... lost') are counted as bus_lost_logged.
 
   tests/cluster_soak.py [SECONDS]      prints RESULT ..., exits 0 when every
                                       invariant held
