@@ -72,6 +72,10 @@ enum ev_flag {
 	EVF_PLAIN_ONLY = 1 << 1, /* only to dialects that refuse them */
 	EVF_NOTICE = 1 << 2,     /* an IRC NOTICE rather than a PRIVMSG */
 	EVF_QUIT = 1 << 3,       /* a room left as its user logged out */
+	EVF_LINE = 1 << 4, /* irc: the text is a MODE/TOPIC/KICK/INVITE line */
+	EVF_KICKED = 1 << 5, /* EV_ROOM_LEFT to the user kicked out of room */
+	EVF_TO_OPS = 1 << 6, /* irc PRIVMSG @#c: to the room's operators */
+	EVF_TO_VOICED = 1 << 7, /* irc PRIVMSG +#c: to operators and voiced */
 };
 #define EVF_DIALECT_SHIFT 8 /* bits 8-11: the sender's enum reg_dialect */
 

@@ -23,7 +23,7 @@ LAYERS = {
     "services": (2, ["worker/client", "worker/login", "worker/fanout",
                      "worker/files", "worker/dialect"]),
     "dialects": (3, ["worker/dispatch", "worker/okfail", "worker/numeric",
-                     "worker/irc"]),
+                     "worker/irc", "worker/irc_modes", "worker/irc_chan"]),
     "loop": (4, ["worker/worker", "worker/worker_main"]),
 }
 
