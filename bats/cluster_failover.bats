@@ -4,6 +4,18 @@
 
 load cluster_helpers
 
+CN_TTL=5 # a link stopped for a moment must not be declared dead
+
+# ben (n2) creates and joins lobby, ann (n1) joins it once it reached n1
+ben_and_ann_in_lobby() {
+	fc_send ben "ROOM lobby"
+	fc_expect ben "200 Room lobby created"
+	fc_send ben "JOIN lobby"
+	fc_expect ben "200 Joined lobby"
+	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
+	fc_expect ben "712 lobby ann joined"
+}
+
 setup() {
 	cn_redis_start
 	# the output-buffer test's blaster publishes 16 MB as fast as it can:
@@ -26,12 +38,7 @@ setup() {
 	fc_expect alice "JOINED ann"
 	fc_expect alma "JOINED ann"
 	fc_expect ben "710 ann login"
-	fc_send ben "ROOM lobby"
-	fc_expect ben "200 Room lobby created"
-	fc_send ben "JOIN lobby"
-	fc_expect ben "200 Joined lobby"
-	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
-	fc_expect ben "712 lobby ann joined"
+	ben_and_ann_in_lobby
 	cn_redis_kill
 	cn_log_wait n1 'cluster: Redis lost'
 	cn_log_wait n2 'cluster: Redis lost'
@@ -67,21 +74,48 @@ setup() {
 	[ "$(grep -c 'cluster: Redis came back empty' "${CN_DIR[n1]}/log")" = 1 ]
 }
 
-@test "cluster: the link process killed: the master respawns it and the cluster view comes back" {
+@test "cluster: the link process killed: the master respawns it, the other nodes' users do not flicker (no LEFT/JOINED), what changed meanwhile is caught up" {
 	cn_login alice n1
+	cn_login_numeric ann n1
+	fc_expect alice "JOINED ann"
 	cn_login bob n2
 	fc_expect alice "JOINED bob"
+	fc_expect ann "710 bob login"
+	cn_login_numeric ben n2
+	fc_expect alice "JOINED ben"
+	fc_expect ann "710 ben login"
+	fc_expect bob "JOINED ben"
+	ben_and_ann_in_lobby
 	local link
 	link=$(grep -o 'cluster link started slot=[0-9]* pid=[0-9]*' "${CN_DIR[n1]}/log" |
 		tail -1 | sed 's/.*pid=//')
 	[ -n "$link" ] || fail "no link pid in the log"
+	kill -STOP "$link"
+	# while n1's link is away, ben leaves the room and bob logs out
+	fc_send ben "LEVE lobby"
+	fc_expect ben "200 Left lobby"
+	fc_send bob "QUIT"
+	fc_expect bob "OK GOODBYE"
+	fc_expect ben "711 bob logout"
 	kill -KILL "$link"
-	# the mirror of n2's users is repaired away, then loaded again
+	cn_log_wait n1 'cluster: kept 2 user\(s\) of other nodes from the previous link'
+	cn_log_wait n1 'cluster: in sync'
+	# only what really changed is told: bob left, ben left the room
 	fc_expect alice "LEFT bob"
-	fc_expect alice "JOINED bob"
-	fc_send bob "PM alice still here"
-	fc_expect bob "OK PM alice still here"
-	fc_expect alice "NPM bob still here"
+	# (the two in either order: they happened unheard)
+	fc_read ann
+	local first=$FC_LAST
+	fc_read ann
+	[ "$(printf '%s\n' "$first" "$FC_LAST" | sort | tr '\n' '|')" = "711 bob logout|713 lobby ben left|" ] ||
+		fail "ann: got '$first' and '$FC_LAST'"
+	fc_expect_silent alice 0.5
+	fc_expect_silent ann 0.1
+	fc_send ben "PRIV alice still here"
+	fc_expect ben "200 Sent to alice"
+	fc_expect alice "NPM ben still here"
+	cn_retry alice "PM ben back" "OK PM ben back" \
+		"FAIL17 Cluster unavailable, try again later"
+	fc_expect ben "701 alice back"
 	# alice's name stayed claimed for n1 the whole time
 	[ "$(redis-cli -p "$CN_RPORT" get fc:name:alice)" = n1 ]
 }

@@ -44,3 +44,38 @@ setup() {
 	fc_isend x "USER erin 0 * :erin"
 	fc_iwait x "^:irc.test 433 \* erin :"
 }
+
+# The nicks of WHO CHAN's 352 lines as NAME gets them, space-separated.
+who_order() {
+	local name=$1 chan=$2 out="" deadline=$((SECONDS + FC_TIMEOUT)) f
+	fc_isend "$name" "WHO $chan"
+	while [ $SECONDS -le $deadline ]; do
+		fc_read "$name" 1 || continue
+		[[ $FC_LAST == *" 315 "* ]] && break
+		[[ $FC_LAST == *" 352 "* ]] || continue
+		read -ra f <<<"$FC_LAST"
+		out+="${f[7]} "
+	done
+	echo "$out"
+}
+
+@test "cluster: irc.names + irc.who across nodes: a channel lists its members of every node, in the one login order on both nodes" {
+	cn_login_numeric ann n1
+	IRCPORT=${CN_IRC[n2]} fc_register dave
+	fc_expect ann "710 dave login"
+	fc_isend dave "JOIN #lobby"
+	fc_iwait dave "^:irc.test 366 dave #lobby "
+	# the room reaches n1 through Redis
+	cn_retry ann "JOIN lobby" "200 Joined lobby" "300 No such room lobby"
+	fc_iwait dave "^:ann![^ ]+ JOIN #lobby$"
+	IRCPORT=${CN_IRC[n1]} fc_register erin
+	fc_expect ann "710 erin login"
+	fc_isend erin "JOIN #lobby"
+	# (an irc-modes build marks operators: @ or + before a nick)
+	fc_iwait erin "^:irc.test 353 erin [=*@] #lobby :[@+]?ann [@+]?dave [@+]?erin$"
+	fc_iwait dave "^:erin![^ ]+ JOIN #lobby$"
+	fc_isend dave "NAMES #lobby"
+	fc_iwait dave "^:irc.test 353 dave [=*@] #lobby :[@+]?ann [@+]?dave [@+]?erin$"
+	[ "$(who_order erin '#lobby')" = "ann dave erin " ]
+	[ "$(who_order dave '#lobby')" = "ann dave erin " ]
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "link.h"
+
 #define CB_MAX_NODES 32
 
 struct cb_node {
@@ -25,6 +27,9 @@ struct cluster_board {
 	uint32_t subscribed, remote_users;
 	uint32_t nnodes;
 	struct cb_node nodes[CB_MAX_NODES];
+	/* outside the seqlock, the link's alone: the delivery numbers it
+	 * received, kept across a restart of the link process */
+	struct clink_useq useq;
 };
 
 /* A zeroed shared mapping, or NULL. */

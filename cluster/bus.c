@@ -14,11 +14,15 @@
 #include "../common/log.h"
 #include "link_int.h"
 
-/* To whichever node holds the name, in one step, or 0 if nobody does. */
+/* To whichever node holds the name, in one step, or 0 if nobody does; the
+ * delivery is numbered per sender and receiving node (fc:useq:NODE), so
+ * that the receiver notices one that is lost. ARGV: name, sender, payload. */
 static const char deliver_lua[] =
 	"local n=redis.call('GET','fc:name:'..string.lower(ARGV[1]))\n"
 	"if not n then return 0 end\n"
-	"redis.call('PUBLISH','" CH_NODE "'..n,ARGV[2])\n"
+	"local s=redis.call('HINCRBY','fc:useq:'..n,ARGV[2],1)\n"
+	"redis.call('PUBLISH','" CH_NODE
+	"'..n,'U'..ARGV[2]..'\\n'..s..'\\n'..ARGV[3])\n"
 	"return 1\n";
 
 static void
@@ -56,8 +60,8 @@ bus_subscribe_all(struct clink *c)
 		}
 }
 
-/* seq 0 (deliveries to one user) is not checked: they come from many
- * channels' worth of senders through one node channel. */
+/* seq 0 (announcements published by the claim and room scripts) is not
+ * checked: a script may publish or not. */
 static void
 bus_check_seq(struct clink *c, const char *src, const char *channel,
 	      uint64_t seq)
@@ -81,9 +85,11 @@ bus_check_seq(struct clink *c, const char *src, const char *channel,
 	*last = seq;
 }
 
-/* "M<src>\n<seq>\n<payload>" */
+/* "M<src>\n<seq>\n<payload>"; unicast: a delivery to one user ('U'),
+ * numbered per sender and receiving node. */
 static void
-bus_on_frame(struct clink *c, const char *channel, const char *m, size_t n)
+bus_on_frame(struct clink *c, const char *channel, const char *m, size_t n,
+	     bool unicast)
 {
 	const char *nl = memchr(m, '\n', n);
 	char src[CLINK_NODE_SZ + 48];
@@ -96,7 +102,10 @@ bus_on_frame(struct clink *c, const char *channel, const char *m, size_t n)
 	uint64_t seq = strtoull(nl + 1, &end, 10);
 	if (end >= m + n || *end != '\n' || strcmp(src, c->self) == 0)
 		return;
-	bus_check_seq(c, src, channel, seq);
+	if (unicast)
+		useq_on_message(c, src, seq);
+	else
+		bus_check_seq(c, src, channel, seq);
 	c->st.received++;
 	if (c->h.on_msg)
 		c->h.on_msg(c->arg, src, end + 1, (size_t)(m + n - end - 1));
@@ -122,6 +131,7 @@ bus_on_node_down(struct clink *c, const char *m)
 	if (strncmp(who, c->o.node, nl) == 0 && who[nl] == '/')
 		return; /* our own previous run, reaped when we registered */
 	log_info("cluster: node %s is dead; its users are gone", who);
+	useq_forget(c, who);
 	if (c->h.on_node_down)
 		c->h.on_node_down(c->arg, who, m[wl] ? m + wl + 1 : "");
 }
@@ -150,8 +160,8 @@ bus_on_message(redisAsyncContext *ac, void *reply, void *priv)
 	const char *ch = r->element[1]->str;
 	const char *m = r->element[2]->str;
 	size_t n = r->element[2]->len;
-	if (n > 1 && m[0] == 'M')
-		bus_on_frame(c, ch, m + 1, n - 1);
+	if (n > 1 && (m[0] == 'M' || m[0] == 'U'))
+		bus_on_frame(c, ch, m + 1, n - 1, m[0] == 'U');
 	else if (n > 1 && m[0] == 'D')
 		bus_on_node_down(c, m + 1);
 }
@@ -249,16 +259,11 @@ int
 clink_send_user(struct clink *c, const char *name, const void *data, size_t len,
 		clink_reply_fn fn, void *arg)
 {
-	size_t n;
-
 	if (c->state != CL_UP)
 		return CLR_DOWN;
-	char *buf = bus_wrap(c, 0, data, len, &n);
-	if (buf == NULL)
-		return CLR_DOWN;
-	int rc = ops_send(c, n, fn, arg, ops_decode_int, "EVAL %s 0 %s %b",
-			  deliver_lua, name, buf, n);
-	free(buf);
+	int rc = ops_send(c, len + sizeof(deliver_lua), fn, arg, ops_decode_int,
+			  "EVAL %s 0 %s %s %b", deliver_lua, name, c->self,
+			  data, len);
 	if (rc == CLR_FULL)
 		bus_full(c);
 	else if (rc == 0)

@@ -212,6 +212,10 @@ link_on_connect(const redisAsyncContext *ac, int status)
 		link_fail(c, ac->errstr[0] ? ac->errstr : "connect failed");
 		return;
 	}
+	/* named for operators (CLIENT LIST): fc-NODE-cmd, fc-NODE-sub */
+	redisAsyncCommand((redisAsyncContext *)ac, NULL, NULL,
+			  "CLIENT SETNAME fc-%s-%s", c->o.node,
+			  c->cmd == ac ? "cmd" : "sub");
 	if (c->cmd == ac)
 		c->cmd_ok = true;
 	if (c->sub == ac)
@@ -293,6 +297,7 @@ link_ready(struct clink *c)
 	c->empty = false;
 	link_timer(c, c->o.ttl_ms / 4, link_refresh);
 	link_timer(c, c->o.ttl_ms / 4, link_sweep);
+	useq_ready(c);
 	if (c->h.on_up)
 		c->h.on_up(c->arg, resync);
 }
@@ -469,6 +474,7 @@ clink_new(struct loop *l, const struct clink_opts *o,
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->refresh_sent = -1;
 	c->st.rtt_ms = -1;
+	c->useq = o->useq ? o->useq : &c->own_useq;
 	snprintf(c->inc, sizeof(c->inc), "%s", o->incarnation);
 	snprintf(c->self, sizeof(c->self), "%s/%s", o->node, c->inc);
 	log_info("cluster: node %s connecting to Redis", c->self);
@@ -500,6 +506,12 @@ clink_free(struct clink *c)
 	seqmap_clear(&c->seen);
 	seqmap_clear(&c->subs);
 	free(c);
+}
+
+bool
+clink_is_up(const struct clink *c)
+{
+	return c->state == CL_UP;
 }
 
 void

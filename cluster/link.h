@@ -29,12 +29,30 @@ enum clink_result {
 	CLR_FULL = -4,     /* the queue toward Redis is full */
 };
 
+/* Deliveries to one user reach a node's channel numbered per sender (the
+ * deliver script counts them in Redis). The last number received from each
+ * sender is kept here, in memory that may outlive the link process (the
+ * status board), so that a reconnection or a new link process notices what
+ * was published while nobody listened. */
+#define CLINK_USEQ_MAX 64
+struct clink_useq {
+	char epoch[40]; /* the Redis epoch the numbers belong to */
+	uint32_t n;
+	struct clink_useq_ent {
+		char src[CLINK_NODE_SZ + 48]; /* "node/incarnation" */
+		uint64_t last;                /* last number received */
+		uint64_t expect;              /* Redis' count, being checked */
+		bool counted;                 /* in Redis' last count */
+	} e[CLINK_USEQ_MAX];
+};
+
 struct clink_opts {
 	struct cluster_url url;
 	char node[CLINK_NODE_SZ];
 	char incarnation[32]; /* this node's run (master pid.start) */
 	int64_t ttl_ms;       /* liveness TTL (5000) */
 	size_t max_queue;     /* bytes toward Redis not yet answered (8 MiB) */
+	struct clink_useq *useq; /* or NULL: the link's own */
 };
 
 /* What the owner (the link process) learns. */
@@ -83,6 +101,8 @@ int clink_leave(struct clink *c, clink_reply_fn fn, void *arg);
 /* Disconnect and free; pending replies get CLR_DOWN. */
 void clink_free(struct clink *c);
 void clink_get_stats(const struct clink *c, struct clink_stats *out);
+/* Registered and subscribed: the bus to the other nodes works. */
+bool clink_is_up(const struct clink *c);
 const char *clink_self(const struct clink *c); /* "node/incarnation" */
 /* Links not yet freed (tests check that every link is freed). */
 int clink_live_count(void);
@@ -108,7 +128,15 @@ int clink_load(struct clink *c, clink_reply_fn fn, void *arg);
 int clink_release(struct clink *c, const char *name, clink_reply_fn fn,
 		  void *arg);
 int clink_room_join(struct clink *c, const char *room, const char *name);
-int clink_room_add(struct clink *c, const char *room); /* into fc:rooms */
+/* A room into the cluster's list (fc:rooms, in creation order): seq 0 for
+ * a new room, else the sequence it had (a re-assertion). The first time,
+ * the announcement is published as for a claim, followed by the room's
+ * sequence in decimal; fn gets the room's sequence. */
+int clink_room_add(struct clink *c, const char *room, uint64_t seq,
+		   const void *announce, size_t alen, clink_reply_fn fn,
+		   void *arg);
+/* A room deleted here leaves the list if nobody of the cluster is in it. */
+int clink_room_drop(struct clink *c, const char *room);
 int clink_room_leave(struct clink *c, const char *room, const char *name);
 int clink_key_set(struct clink *c, const char *name, const char *key);
 /* A read-only command (ZRANGE fc:order ..., HGETALL fc:keys, ...). */

@@ -39,9 +39,11 @@ struct clink {
 	struct link_tm *tms;  /* pending timers */
 	bool freed;           /* inside clink_free */
 	struct clink_stats st;
-	struct seqmap sendseq; /* channel -> last sequence sent */
-	struct seqmap seen;    /* src|channel -> last sequence received */
-	struct seqmap subs;    /* room channel -> local references */
+	struct seqmap sendseq;   /* channel -> last sequence sent */
+	struct seqmap seen;      /* src|channel -> last sequence received */
+	struct seqmap subs;      /* room channel -> local references */
+	struct clink_useq *useq; /* o.useq or &own_useq */
+	struct clink_useq own_useq;
 };
 
 /* One command in flight toward Redis: its size counts against the queue
@@ -68,6 +70,13 @@ int ops_send(struct clink *c, size_t len, clink_reply_fn fn, void *arg,
 	     long long (*decode)(const redisReply *r), const char *fmt, ...);
 long long ops_decode_int(const redisReply *r);
 extern const char ops_reap_lua[];
+
+/* useq.c: the per-sender numbers of deliveries to this node. */
+void useq_on_message(struct clink *c, const char *src, uint64_t seq);
+/* Registered and subscribed: compare with Redis' counts. */
+void useq_ready(struct clink *c);
+/* A node (who: "node/inc") is gone: forget its numbers. */
+void useq_forget(struct clink *c, const char *who);
 
 /* bus.c */
 /* A message for the all channel, not gap-checked; the caller frees. */

@@ -96,6 +96,29 @@ mirror_remove(struct mirror *m, const struct reg_user_view *u)
 	return n;
 }
 
+uint32_t
+mirror_adopt(struct mirror *m)
+{
+	struct reg_user_view *v = calloc(m->max_users, sizeof(*v));
+
+	if (v == NULL)
+		return 0;
+	size_t n = registry_users(m->reg, v, m->max_users);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].worker != m->idx || v[i].slot >= m->max_users)
+			continue;
+		m->conn[v[i].slot] = v[i].conn_id;
+		memcpy(m->name[v[i].slot], v[i].name, REG_NAME_SZ);
+		m->count++;
+		if (v[i].conn_id >= m->next_conn)
+			m->next_conn = v[i].conn_id + 1;
+	}
+	free(v);
+	if (m->next_conn == 0)
+		m->next_conn = 1;
+	return m->count;
+}
+
 void
 mirror_forget(struct mirror *m)
 {

@@ -33,6 +33,10 @@ int mirror_add(struct mirror *m, const char *name, uint8_t dialect,
 bool mirror_find(struct mirror *m, const char *name, struct reg_user_view *out);
 /* Remove a remote user; its rooms (local indices) go to m->rooms. */
 size_t mirror_remove(struct mirror *m, const struct reg_user_view *u);
+/* Take over the entries a previous link process of this slot left in the
+ * registry (the master keeps them when the link dies, so that other nodes'
+ * users do not flicker); how many. */
+uint32_t mirror_adopt(struct mirror *m);
 /* Forget every entry (the registry was reset underneath). */
 void mirror_forget(struct mirror *m);
 /* Is this registry slot (with this connection id) a remote user? */

@@ -32,11 +32,25 @@ const char ops_reap_lua[] =
 	"      msg[#msg+1]=l\n"
 	"    end\n"
 	"  end\n"
+	"  for _,n in ipairs(redis.call('HKEYS','fc:nodes')) do\n"
+	"    redis.call('HDEL','fc:useq:'..n,id..'/'..inc) end\n"
+	"  redis.call('DEL','fc:useq:'..id)\n"
 	"  redis.call('DEL','fc:nusers:'..id)\n"
 	"  redis.call('HDEL','fc:nodes',id)\n"
 	"  redis.call('SET','fc:dead:'..id..'/'..inc,'1','EX',3600)\n"
 	"  redis.call('PUBLISH','" CH_ALL "',table.concat(msg,'\\n'))\n"
 	"end\n";
+
+/* The sequence of a login or room: sq "" for a new one (the next of
+ * fc:seq), else the one it keeps (a re-assertion after Redis lost it), which
+ * fc:seq is raised to. */
+#define SEQ_LUA                                                                \
+	"local seq\n"                                                          \
+	"if sq~='' then\n"                                                     \
+	"  seq=tonumber(sq)\n"                                                 \
+	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"          \
+	"    redis.call('SET','fc:seq',seq) end\n"                             \
+	"else seq=redis.call('INCR','fc:seq') end\n"
 
 /* Only a registered, live incarnation may claim. ARGV: name node inc
  * dialect seq channel msg. A name this node already holds may be claimed
@@ -52,13 +66,7 @@ static const char claim_lua[] =
 	"if redis.call('EXISTS','fc:alive:'..id)==0 then return -2 end\n"
 	"local cur=redis.call('GET','fc:name:'..string.lower(n))\n"
 	"if cur and cur~=id then return -1 end\n"
-	"if cur and sq~='' then ch='' end\n"
-	"local seq\n"
-	"if sq~='' then\n"
-	"  seq=tonumber(sq)\n"
-	"  if tonumber(redis.call('GET','fc:seq') or '0')<seq then\n"
-	"    redis.call('SET','fc:seq',seq) end\n"
-	"else seq=redis.call('INCR','fc:seq') end\n"
+	"if cur and sq~='' then ch='' end\n" SEQ_LUA
 	"redis.call('SET','fc:name:'..string.lower(n),id)\n"
 	"redis.call('HSET','fc:info',n,id..'\\t'..dia)\n"
 	"redis.call('SADD','fc:nusers:'..id,n)\n"
@@ -97,13 +105,35 @@ static const char release_lua[] =
 static const char room_lua[] =
 	"if redis.call('GET','fc:name:'..string.lower(ARGV[2]))~=ARGV[3] then return 0 end\n"
 	"if ARGV[4]=='1' then\n"
-	"  redis.call('SADD','fc:rooms',ARGV[1])\n"
+	"  if not redis.call('ZSCORE','fc:rooms',ARGV[1]) then\n"
+	"    redis.call('ZADD','fc:rooms',redis.call('INCR','fc:seq'),ARGV[1])\n"
+	"  end\n"
 	"  redis.call('SADD','fc:room:'..ARGV[1],ARGV[2])\n"
 	"  redis.call('SADD','fc:urooms:'..ARGV[2],ARGV[1])\n"
 	"else\n"
 	"  redis.call('SREM','fc:room:'..ARGV[1],ARGV[2])\n"
 	"  redis.call('SREM','fc:urooms:'..ARGV[2],ARGV[1])\n"
 	"end\n"
+	"return 1\n";
+
+/* A room into the cluster's list, in creation order (one sequence with the
+ * logins). ARGV: room, seq ("" for a new room: the next sequence; else the
+ * one it had, re-asserted after Redis lost it), msg. Announced on the all
+ * channel (msg, then the sequence) only when it was not there yet. The
+ * room's sequence either way. */
+static const char room_add_lua[] =
+	"local r,sq=ARGV[1],ARGV[2]\n"
+	"local cur=redis.call('ZSCORE','fc:rooms',r)\n"
+	"if cur then return tonumber(cur) end\n" SEQ_LUA
+	"redis.call('ZADD','fc:rooms',seq,r)\n"
+	"redis.call('PUBLISH','" CH_ALL "',ARGV[3]..seq)\n"
+	"return seq\n";
+
+/* A room deleted here (--room-linger) leaves the list if nobody in the
+ * cluster is in it. */
+static const char room_drop_lua[] =
+	"if redis.call('SCARD','fc:room:'..ARGV[1])>0 then return 0 end\n"
+	"redis.call('ZREM','fc:rooms',ARGV[1])\n"
 	"return 1\n";
 
 static const char key_lua[] =
@@ -246,12 +276,32 @@ clink_room_join(struct clink *c, const char *room, const char *name)
 }
 
 int
-clink_room_add(struct clink *c, const char *room)
+clink_room_add(struct clink *c, const char *room, uint64_t seq,
+	       const void *announce, size_t alen, clink_reply_fn fn, void *arg)
+{
+	char sq[24] = "";
+	size_t n;
+
+	if (ops_ready(c) < 0)
+		return CLR_DOWN;
+	char *msg = bus_wrap_all(c, announce, alen, &n);
+	if (msg == NULL)
+		return CLR_DOWN;
+	if (seq)
+		snprintf(sq, sizeof(sq), "%llu", (unsigned long long)seq);
+	int rc = ops_send(c, 0, fn, arg, ops_decode_int, "EVAL %s 0 %s %s %b",
+			  room_add_lua, room, sq, msg, n);
+	free(msg);
+	return rc;
+}
+
+int
+clink_room_drop(struct clink *c, const char *room)
 {
 	if (ops_ready(c) < 0)
 		return CLR_DOWN;
-	return ops_send(c, 0, NULL, NULL, ops_decode_int, "SADD fc:rooms %s",
-			room);
+	return ops_send(c, 0, NULL, NULL, ops_decode_int, "EVAL %s 0 %s",
+			room_drop_lua, room);
 }
 
 int

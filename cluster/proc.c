@@ -271,13 +271,17 @@ lproc_before_sleep(void *arg)
 	}
 	if (chan_pending(&p->ctl))
 		chan_flush(&p->ctl);
+	/* the workers refuse messages to other nodes' users while down */
+	__atomic_store_n(&p->board->bus_up, p->cl && clink_is_up(p->cl),
+			 __ATOMIC_RELEASE);
 }
 
 static int
 lproc_setup(struct lproc *p, int ctl_fd, const char *node_id,
 	    const char *incarnation)
 {
-	struct clink_opts o = {.ttl_ms = p->cfg->cluster_ttl_ms};
+	struct clink_opts o = {.ttl_ms = p->cfg->cluster_ttl_ms,
+			       .useq = p->board_cl ? &p->board_cl->useq : NULL};
 	char err[256];
 
 	if (cluster_url_parse(p->cfg->cluster, &o.url, err, sizeof(err)) < 0) {
@@ -290,6 +294,15 @@ lproc_setup(struct lproc *p, int ctl_fd, const char *node_id,
 	if (p->loop == NULL || chan_open(&p->ctl, ctl_fd) < 0 ||
 	    mirror_init(&p->mir, p->reg, p->idx, p->gen) < 0)
 		return -1;
+	uint32_t nrooms = registry_limits(p->reg)->max_rooms;
+	p->room_ann = calloc(nrooms ? nrooms : 1, sizeof(*p->room_ann));
+	p->room_seq = calloc(nrooms ? nrooms : 1, sizeof(*p->room_seq));
+	if (p->room_ann == NULL || p->room_seq == NULL)
+		return -1;
+	if (mirror_adopt(&p->mir))
+		log_info("cluster: kept %u user(s) of other nodes from the "
+			 "previous link process",
+			 p->mir.count);
 	p->ctl_h.fn = lproc_on_ctl;
 	if (loop_add(p->loop, ctl_fd, EPOLLIN, &p->ctl_h) < 0)
 		return -1;
@@ -341,6 +354,7 @@ cluster_link_main(const struct link_args *a)
 	p.board = registry_worker(a->reg, (unsigned)a->idx);
 	p.board->pid = getpid();
 	p.board->gen = a->gen;
+	__atomic_store_n(&p.board->bus_up, 0, __ATOMIC_RELEASE);
 	chan_self(p.idx, p.gen);
 	if (lproc_setup(&p, a->ctl_fd, a->node_id, a->incarnation) < 0) {
 		log_warn("cluster: link setup failed");
@@ -355,6 +369,10 @@ cluster_link_main(const struct link_args *a)
 	lproc_leave(&p);
 	lproc_before_sleep(&p);
 	clink_free(p.cl);
+	p.cl = NULL;
+	__atomic_store_n(&p.board->bus_up, 0, __ATOMIC_RELEASE);
 	mirror_free(&p.mir);
+	free(p.room_ann);
+	free(p.room_seq);
 	return 0;
 }

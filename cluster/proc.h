@@ -40,8 +40,12 @@ struct lproc {
 	struct mirror mir;
 	struct cluster_board *board_cl; /* the status board, or NULL */
 	bool stop;
-	bool loaded;         /* the cluster's users are in the mirror */
-	uint32_t rooms_seen; /* local rooms announced to the cluster */
+	bool loaded; /* the cluster's users are in the mirror */
+	/* per room slot: the room last announced from it ("" none) and its
+	 * cluster-wide creation sequence (0 not known yet) */
+	char (*room_ann)[REG_ROOM_SZ];
+	uint64_t *room_seq;
+	bool rooms_reassert; /* Redis may have lost them: add them again */
 	bool kicked;         /* declared dead: the local users are closing */
 };
 
@@ -80,8 +84,11 @@ void relay_local_gone(struct lproc *p, const struct frame *f);
  * (RELAY_LOGIN_MAX bytes); its length. */
 #define RELAY_LOGIN_MAX 128
 size_t relay_login_msg(const char *name, int dialect, void *out);
-/* Announce rooms created here since the last scan. */
+/* Announce rooms created here since the last scan, drop deleted ones. */
 void relay_rooms_scan(struct lproc *p);
+/* A room heard of from the cluster: created here if new, in its place
+ * (seq) of the cluster's creation order. */
+void relay_room_known(struct lproc *p, const char *room, uint64_t seq);
 /* The cluster declared this node dead (it was stopped past its TTL). */
 void relay_declared_dead(struct lproc *p);
 

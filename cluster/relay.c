@@ -25,7 +25,8 @@ struct xev {
 	char room[REG_ROOM_SZ];
 };
 
-/* Not an ev_kind: a room created on a node (rooms are never deleted). */
+/* Not an ev_kind: a room created on a node; the room's creation sequence
+ * in decimal follows (the room_add script appends it). */
 #define XEV_ROOM_NEW 100
 
 static bool
@@ -347,18 +348,26 @@ relay_user_gone(struct lproc *p, const struct reg_user_view *u)
 	relay_to_all(p, &ev, "");
 }
 
+/* The sequence in decimal that a script appended to an announcement. */
+static uint64_t
+relay_seq(const char *rest, size_t n)
+{
+	char seq[24];
+
+	snprintf(seq, sizeof(seq), "%.*s", (int)(n < 23 ? n : 23), rest);
+	return strtoull(seq, NULL, 10);
+}
+
 static void
 relay_in_login(struct lproc *p, const struct xev *x, const char *rest, size_t n,
 	       struct ev_body *ev)
 {
 	struct reg_user_view u;
-	char seq[24];
 
-	snprintf(seq, sizeof(seq), "%.*s", (int)(n < 23 ? n : 23), rest);
 	if (mirror_find(&p->mir, x->sender, &u))
 		return; /* already known (a resync loaded it first) */
-	if (mirror_add(&p->mir, x->sender, x->dialect, strtoull(seq, NULL, 10),
-		       &u) < 0) {
+	if (mirror_add(&p->mir, x->sender, x->dialect, relay_seq(rest, n), &u) <
+	    0) {
 		log_warnx("cluster: remote login of %s: the name is in use "
 			  "here",
 			  x->sender);
@@ -380,10 +389,11 @@ relay_in_room(struct lproc *p, const struct xev *x, struct ev_body *ev,
 	if (room < 0)
 		return false; /* a room nobody here has ever used */
 	ev->room = (uint32_t)room;
+	/* no news if a resync got there first */
 	if (known && ev->kind == EV_ROOM_JOIN)
-		registry_room_join(p->reg, ev->room, u->slot);
+		return registry_room_join(p->reg, ev->room, u->slot) == 0;
 	if (known && ev->kind == EV_ROOM_LEFT)
-		registry_room_leave(p->reg, ev->room, u->slot);
+		return registry_room_leave(p->reg, ev->room, u->slot) == 0;
 	return true;
 }
 
@@ -410,7 +420,8 @@ relay_valid(const struct xev *x, size_t len)
 	       memchr(x->sender, 0, sizeof(x->sender)) &&
 	       memchr(x->target, 0, sizeof(x->target)) &&
 	       memchr(x->room, 0, sizeof(x->room)) &&
-	       (x->kind == EV_LOGIN || x->text_len == len);
+	       (x->kind == EV_LOGIN || x->kind == XEV_ROOM_NEW ||
+		x->text_len == len);
 }
 
 static void
@@ -474,7 +485,8 @@ relay_from_bus(struct lproc *p, const char *data, size_t len)
 	ev.text_len = x.text_len;
 	memcpy(ev.sender, x.sender, sizeof(ev.sender));
 	if (x.kind == XEV_ROOM_NEW)
-		relay_room(p, x.room, true);
+		relay_room_known(p, x.room,
+				 relay_seq(data + sizeof(x), len - sizeof(x)));
 	else if (x.kind == EV_LOGIN)
 		relay_in_login(p, &x, data + sizeof(x), len - sizeof(x), &ev);
 	else
@@ -499,21 +511,80 @@ relay_node_down(struct lproc *p, const char *users)
 	}
 }
 
-/* Rooms are created without an event: new ones (local or already
- * relayed) are found by their count and announced to every node. */
+void
+relay_room_known(struct lproc *p, const char *room, uint64_t seq)
+{
+	if (relay_room(p, room, true) >= 0 && seq)
+		registry_room_restore_seq(p->reg, room, seq);
+}
+
+struct room_added {
+	struct lproc *p;
+	uint32_t slot;
+	char name[REG_ROOM_SZ];
+};
+
+/* The cluster's creation sequence of a room announced from a slot. */
+static void
+relay_room_added(void *arg, long long res, const struct redisReply *r)
+{
+	struct room_added *ra = arg;
+	struct lproc *p = ra->p;
+
+	(void)r;
+	if (res > 0) {
+		registry_room_restore_seq(p->reg, ra->name, (uint64_t)res);
+		if (strcmp(p->room_ann[ra->slot], ra->name) == 0)
+			p->room_seq[ra->slot] = (uint64_t)res;
+	}
+	free(ra);
+}
+
+static int
+relay_room_announce(struct lproc *p, uint32_t slot, const char *room,
+		    uint64_t seq)
+{
+	struct xev x = {.kind = XEV_ROOM_NEW};
+	struct room_added *ra = malloc(sizeof(*ra));
+
+	if (ra == NULL)
+		return -1;
+	*ra = (struct room_added){.p = p, .slot = slot};
+	snprintf(ra->name, sizeof(ra->name), "%s", room);
+	snprintf(x.room, sizeof(x.room), "%s", room);
+	if (clink_room_add(p->cl, room, seq, &x, sizeof(x), relay_room_added,
+			   ra) < 0) {
+		free(ra);
+		return -1;
+	}
+	snprintf(p->room_ann[slot], sizeof(p->room_ann[slot]), "%s", room);
+	return 0;
+}
+
+/* Rooms are created and deleted (--room-linger) without an event, and a
+ * deleted room's slot is reused: each slot's room is compared with the one
+ * last announced from it. New rooms (local or relayed) are announced,
+ * deleted ones leave the cluster's list if nobody is in them. */
 void
 relay_rooms_scan(struct lproc *p)
 {
-	uint32_t n = registry_room_count(p->reg);
-	struct xev x = {.kind = XEV_ROOM_NEW};
+	uint32_t max = registry_limits(p->reg)->max_rooms;
+	char room[REG_ROOM_SZ];
 
-	for (; p->rooms_seen < n; p->rooms_seen++) {
-		const char *room = registry_room_name(p->reg, p->rooms_seen);
-		if (room == NULL)
+	for (uint32_t i = 0; i < max; i++) {
+		const char *rn = registry_room_name(p->reg, i);
+		snprintf(room, sizeof(room), "%s", rn ? rn : "");
+		char *ann = p->room_ann[i];
+		if (ann[0] && strcmp(ann, room) != 0) {
+			clink_room_drop(p->cl, ann);
+			ann[0] = '\0';
+			p->room_seq[i] = 0;
+		}
+		if (room[0] == '\0' || (ann[0] && !p->rooms_reassert))
 			continue;
-		snprintf(x.room, sizeof(x.room), "%s", room);
-		if (clink_room_add(p->cl, room) < 0 ||
-		    clink_publish_all(p->cl, &x, sizeof(x)) < 0)
+		if (relay_room_announce(p, i, room,
+					ann[0] ? p->room_seq[i] : 0) < 0)
 			return; /* again after the next registration */
 	}
+	p->rooms_reassert = false;
 }

@@ -5,10 +5,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
@@ -94,6 +96,80 @@ resync_keys(struct lproc *p)
 	free(buf);
 }
 
+/* A room's index here, created if it is not known yet. */
+static int
+resync_room(struct lproc *p, const char *name, size_t len)
+{
+	int r = registry_room_find(p->reg, name, len);
+
+	if (r < 0)
+		r = registry_room_create(p->reg, name, len);
+	if (r == -EEXIST) /* created by a worker meanwhile */
+		r = registry_room_find(p->reg, name, len);
+	return r;
+}
+
+/* A remote user's room change that happened unheard, to every worker. */
+static void
+resync_tell(struct lproc *p, uint16_t kind, const struct reg_user_view *u,
+	    uint32_t room)
+{
+	struct ev_body ev = {.kind = kind,
+			     .target_slot = -1,
+			     .sender_slot = u->slot,
+			     .sender_conn = u->conn_id,
+			     .room = room};
+
+	memcpy(ev.sender, u->name, sizeof(ev.sender));
+	for (int k = 0; k < p->nworkers; k++)
+		lproc_send(p, k, FR_EVENT, 0, &ev, sizeof(ev), NULL, 0);
+}
+
+/* Is room one of the "\t"-separated list? */
+static bool
+resync_listed(const char *list, const char *room)
+{
+	size_t n = strlen(room);
+
+	for (const char *s = list; *s;) {
+		size_t rl = strcspn(s, "\t");
+		if (rl == n && strncasecmp(s, room, n) == 0)
+			return true;
+		s += rl + (s[rl] == '\t');
+	}
+	return false;
+}
+
+/* A remote user's rooms as the cluster has them: joined here too, and on
+ * the first load of a link process that adopted the user from its
+ * predecessor, left here when the cluster does not have them any more
+ * (after a Redis restart the other nodes may still be re-asserting theirs:
+ * no leaves then). For a user already known each change is announced, as
+ * a JOIN or LEVE would have been. */
+static void
+resync_user_rooms(struct lproc *p, const struct reg_user_view *u,
+		  const char *list, bool known)
+{
+	uint32_t max = registry_limits(p->reg)->max_rooms;
+
+	for (uint32_t r = 0; known && !p->loaded && r < max; r++) {
+		const char *rn = registry_room_name(p->reg, r);
+		if (rn && registry_room_has(p->reg, r, u->slot) &&
+		    !resync_listed(list, rn) &&
+		    registry_room_leave(p->reg, r, u->slot) == 0)
+			resync_tell(p, EV_ROOM_LEFT, u, r);
+	}
+	for (const char *s = list; *s;) {
+		size_t rl = strcspn(s, "\t");
+		int r = resync_room(p, s, rl);
+		if (r >= 0 &&
+		    registry_room_join(p->reg, (uint32_t)r, u->slot) == 0 &&
+		    known)
+			resync_tell(p, EV_ROOM_JOIN, u, (uint32_t)r);
+		s += rl + (s[rl] == '\t');
+	}
+}
+
 /* One loaded user of another node: into the mirror (announced if new),
  * with its key and rooms. */
 static void
@@ -111,13 +187,7 @@ resync_remote(struct lproc *p, const redisReply *const *e, uint8_t *seen)
 	if (e[3]->len)
 		registry_set_key(p->reg, u.slot, u.conn_id, e[3]->str,
 				 e[3]->len);
-	for (const char *s = e[4]->str; *s;) {
-		size_t rl = strcspn(s, "\t");
-		int r = registry_room_create(p->reg, s, rl);
-		if (r >= 0)
-			registry_room_join(p->reg, (uint32_t)r, u.slot);
-		s += rl + (s[rl] == '\t');
-	}
+	resync_user_rooms(p, &u, e[4]->str, known);
 	if (!known) {
 		struct ev_body ev = {.kind = EV_LOGIN,
 				     .target_slot = -1,
@@ -194,6 +264,7 @@ resync_loaded(void *arg, long long res, const struct redisReply *r)
 	log_info("cluster: in sync: %u user(s) on other nodes", p->mir.count);
 }
 
+/* Every room of the cluster, with its place in the creation order. */
 static void
 resync_rooms(void *arg, long long res, const struct redisReply *r)
 {
@@ -201,16 +272,20 @@ resync_rooms(void *arg, long long res, const struct redisReply *r)
 
 	if (res < 0 || r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return;
-	for (size_t i = 0; i < r->elements; i++)
-		if (r->element[i]->type == REDIS_REPLY_STRING)
-			registry_room_create(p->reg, r->element[i]->str,
-					     r->element[i]->len);
+	for (size_t i = 0; i + 2 <= r->elements; i += 2) {
+		const redisReply *name = r->element[i],
+				 *seq = r->element[i + 1];
+		if (name->type == REDIS_REPLY_STRING &&
+		    seq->type == REDIS_REPLY_STRING)
+			relay_room_known(p, name->str,
+					 strtoull(seq->str, NULL, 10));
+	}
 }
 
 void
 resync_load(struct lproc *p)
 {
-	clink_query(p->cl, resync_rooms, p, "SMEMBERS fc:rooms");
+	clink_query(p->cl, resync_rooms, p, "ZRANGE fc:rooms 0 -1 WITHSCORES");
 	if (clink_load(p->cl, resync_loaded, p) < 0)
 		log_warnx("cluster: cannot read the cluster's users");
 }
@@ -236,7 +311,7 @@ resync_start(struct lproc *p)
 	p->kicked = false;
 	if (mine)
 		log_info("cluster: re-asserted %zu local user(s)", mine);
-	p->rooms_seen = 0; /* announce every local room again */
+	p->rooms_reassert = true; /* every local room again */
 	if (!p->loaded) {
 		resync_load(p);
 		return;

@@ -1057,9 +1057,9 @@ registry_scrub_rooms(struct registry *r)
  * dead held it, free the worker's users (calling gone for each), then
  * rebuild every derived structure, so a half-finished mutation of the dead
  * worker leaves no trace. Returns the number of users freed. */
-int
-registry_recover(struct registry *r, pid_t dead, uint16_t worker,
-		 reg_gone_fn gone, void *arg)
+static int
+recover(struct registry *r, pid_t dead, uint16_t worker, bool keep_live,
+	reg_gone_fn gone, void *arg)
 {
 	struct reg_hdr *h = r->h;
 	uint32_t *rooms = malloc(sizeof(uint32_t) * (h->lim.max_rooms + 1));
@@ -1073,7 +1073,8 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	for (uint32_t i = 0; i < h->lim.max_users; i++) {
 		struct reg_user *u = &r->users[i];
 		uint32_t st = atomic_load(&u->state);
-		if (st == SLOT_FREE || u->worker != worker)
+		if (st == SLOT_FREE || u->worker != worker ||
+		    (keep_live && st == SLOT_LIVE))
 			continue;
 		size_t nrooms = 0;
 		if (st == SLOT_LIVE)
@@ -1093,6 +1094,19 @@ registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 	shmlock_unlock(&h->lock);
 	free(rooms);
 	return freed;
+}
+
+int
+registry_recover(struct registry *r, pid_t dead, uint16_t worker,
+		 reg_gone_fn gone, void *arg)
+{
+	return recover(r, dead, worker, false, gone, arg);
+}
+
+int
+registry_recover_keep(struct registry *r, pid_t dead, uint16_t worker)
+{
+	return recover(r, dead, worker, true, NULL, NULL);
 }
 
 /* Last resort after a failed check: forget every user (rooms stay, their
@@ -1177,4 +1191,19 @@ uint64_t
 registry_takeovers(struct registry *r)
 {
 	return atomic_load(&r->h->lock.takeovers);
+}
+
+int
+registry_room_restore_seq(struct registry *r, const char *name, uint64_t seq)
+{
+	shmlock_lock(&r->h->lock);
+	long pos = hash_find(r, r->rhash, r->h->room_hash_sz, room_name_of,
+			     name, strlen(name));
+	if (pos >= 0) {
+		r->rooms[r->rhash[pos] - 1].seq = seq;
+		if (r->h->next_seq <= seq)
+			r->h->next_seq = seq + 1;
+	}
+	shmlock_unlock(&r->h->lock);
+	return pos >= 0 ? 0 : -ENOENT;
 }

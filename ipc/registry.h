@@ -53,7 +53,7 @@ struct reg_worker {
 	uint64_t bytes_out;
 	uint64_t files_active;
 	uint32_t restarts;
-	uint32_t pad;
+	uint32_t bus_up; /* the cluster link's slot: 1 while its bus is up */
 };
 
 /* Channel modes of a room (irc MODE letters; docs/PROTOCOL.md irc.mode). */
@@ -199,8 +199,16 @@ void registry_ip_release(struct registry *r, const uint8_t addr[16],
 
 int registry_recover(struct registry *r, pid_t dead, uint16_t worker,
 		     reg_gone_fn gone, void *arg);
+/* The same for a slot whose live users outlive its process (the cluster
+ * link's mirror of other nodes' users, adopted by the next link): only its
+ * half-made claims are freed. */
+int registry_recover_keep(struct registry *r, pid_t dead, uint16_t worker);
 int registry_check(struct registry *r);
 void registry_reset_users(struct registry *r);
+/* A room's place in the creation order (cluster mode: the cluster's), by
+ * name; -ENOENT if there is no such room. */
+int registry_room_restore_seq(struct registry *r, const char *name,
+			      uint64_t seq);
 void registry_restore_seq(struct registry *r, uint32_t slot, uint32_t conn_id,
 			  uint64_t seq);
 void registry_debug_corrupt(struct registry *r);

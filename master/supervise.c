@@ -211,8 +211,11 @@ slot_recover(struct master *m, struct wslot *s, pid_t pid)
 	struct gone_list gl = {0};
 	struct peer_body pb = {(uint16_t)s->idx, s->gen};
 
-	int n = registry_recover(m->reg, pid, (uint16_t)s->idx, gone_collect,
-				 &gl);
+	/* the link's users are other nodes': the next link adopts them */
+	int n = s->idx == m->link_slot
+			? registry_recover_keep(m->reg, pid, (uint16_t)s->idx)
+			: registry_recover(m->reg, pid, (uint16_t)s->idx,
+					   gone_collect, &gl);
 	supervise_check_registry(m);
 	if (m->stopping) {
 		free(gl.buf);

@@ -15,6 +15,9 @@ reached every steady receiver in the sender's order (0 lost, 0
 reordered), no name was ever held by two nodes at once (the races had
 one winner each, and no name is local on two nodes in any sample), the
 steady nodes' memory did not grow (RSS after warm-up vs at the end).
+A send refused with FAIL17 (cluster.pm-down: the bus was down) is not owed
+and counted as refused; the losses the steady nodes' links detected and
+logged ('message(s) ... lost') are counted as bus_lost_logged.
 
   tests/cluster_soak.py [SECONDS]      prints RESULT ..., exits 0 when every
                                       invariant held
@@ -190,6 +193,7 @@ class Steady:
         self.oked = {}   # (sender, kind) -> seqs that got OK
         self.got = {}    # (receiver, sender, kind) -> seqs in arrival order
         self.pending = {}  # sender -> kinds of sends awaiting OK, in order
+        self.refused = 0
 
     def on_line(self, c, line):
         w = line.split(" ", 3)
@@ -197,6 +201,9 @@ class Steady:
             if w[0] == "OK" and len(w) > 2 and w[1] in ("BCST", "PM"):
                 kind, seq = self.pending[c.name].pop(0)
                 self.oked.setdefault((c.name, kind), []).append(seq)
+            elif w[0] == "FAIL17":  # refused (cluster.pm-down): not owed
+                self.pending[c.name].pop(0)
+                self.refused += 1
             elif w[0] == "BCST" and len(w) >= 3 and w[2].startswith("s:"):
                 self.got.setdefault((c.name, w[1], "B"), []).append(int(w[2][2:]))
             elif w[0] == "NPM" and len(w) >= 3 and w[2].startswith("p:"):
@@ -325,6 +332,9 @@ def main():
     time.sleep(2)  # the last messages arrive
     rss1 = nodes["n1"].rss_kb() + nodes["n2"].rss_kb()
     closed = sum(1 for c in clients if c.closed)
+    # losses the steady nodes' links detected and logged (bus gaps, PMs)
+    bus_lost = sum(1 for n in ("n1", "n2") for line in open(nodes[n].log)
+                   if "message(s)" in line and " lost" in line)
     checked, lost, reordered = check(steady, users)
     for n in nodes.values():
         n.stop()
@@ -333,10 +343,10 @@ def main():
         and rss1 - rss0 < 20000
     print("RESULT ok=%d seconds=%.0f messages_checked=%d lost=%d reordered=%d "
           "names_twice=%d races=%d races_refused=%d node_kills=%d redis_restarts=%d name_samples=%d "
-          "steady_closed=%d rss_steady_kib_start=%d end=%d logs=%s" % (
+          "steady_closed=%d refused=%d bus_lost_logged=%d rss_steady_kib_start=%d end=%d logs=%s" % (
               ok, time.time() - t0, checked, lost, reordered, stats["names_twice"],
               stats["races"], stats["races_refused"], stats["node_kills"], stats["redis_restarts"],
-              stats["name_samples"], closed, rss0 or 0, rss1, tmp))
+              stats["name_samples"], closed, steady.refused, bus_lost, rss0 or 0, rss1, tmp))
     sys.exit(0 if ok else 1)
 
 

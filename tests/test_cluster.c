@@ -228,6 +228,19 @@ node_open(struct node *n, struct loop *l, const char *id, size_t max_queue)
 		assert_true(cond);                                             \
 	} while (0)
 
+/* Links na (a) and nb (b) up, and name claimed by owner (a or b). */
+static void
+nodes_up_claimed(struct loop *l, struct node *a, struct node *b,
+		 struct node *owner, const char *name)
+{
+	node_open(a, l, "na", 0);
+	node_open(b, l, "nb", 0);
+	RUN_UNTIL(l, a->ups == 1 && b->ups == 1, 3000);
+	clink_claim(owner->l, name, owner == a ? 0 : 1, NULL, 0, on_claim,
+		    owner);
+	RUN_UNTIL(l, owner->claims == 1, 2000);
+}
+
 /* Free the links and, once their timers have run out, the loop. */
 static void
 node_close(struct loop *l, struct node *a, struct node *b)
@@ -413,11 +426,7 @@ test_redis_restart_empty_resync(void **state)
 	struct node a, b;
 
 	(void)state;
-	node_open(&a, l, "na", 0);
-	node_open(&b, l, "nb", 0);
-	RUN_UNTIL(l, a.ups == 1 && b.ups == 1, 3000);
-	clink_claim(a.l, "carol", 0, NULL, 0, on_claim, &a);
-	RUN_UNTIL(l, a.claims == 1, 2000);
+	nodes_up_claimed(l, &a, &b, &a, "carol");
 	long long seq = a.claim;
 	assert_true(seq > 0);
 	clink_sub_room(a.l, "lobby");
@@ -511,6 +520,30 @@ test_bounded_queue_loss_is_seen(void **state)
 	node_close(l, &a, &b);
 }
 
+/* Deliveries to one user are numbered per sender and receiving node: two
+ * that Redis counted and never published are a gap of two. */
+static void
+test_unicast_gap_is_seen(void **state)
+{
+	struct loop *l = test_loop();
+	struct node a, b;
+
+	(void)state;
+	nodes_up_claimed(l, &a, &b, &b, "erin");
+	clink_send_user(a.l, "erin", "pm1", 3, NULL, NULL);
+	RUN_UNTIL(l, b.msgs == 1, 2000);
+	redisContext *rc = redis_sync();
+	assert_non_null(rc);
+	freeReplyObject(
+		redisCommand(rc, "HINCRBY fc:useq:nb %s 2", clink_self(a.l)));
+	redisFree(rc);
+	clink_send_user(a.l, "erin", "pm4", 3, NULL, NULL);
+	RUN_UNTIL(l, b.msgs == 2, 2000);
+	assert_string_equal(b.msg[1], "pm4");
+	assert_int_equal(b.losses, 2);
+	node_close(l, &a, &b);
+}
+
 /* FR_CLAIM, FR_CLAIM_REPLY, FR_KICK are checked like every frame. */
 static void
 test_claim_frames_validated(void **state)
@@ -561,6 +594,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bus_order_and_unicast,
 						setup_redis, teardown_redis),
 		cmocka_unit_test_setup_teardown(test_bounded_queue_loss_is_seen,
+						setup_redis, teardown_redis),
+		cmocka_unit_test_setup_teardown(test_unicast_gap_is_seen,
 						setup_redis, teardown_redis),
 	};
 	signal(SIGPIPE, SIG_IGN);

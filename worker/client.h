@@ -146,6 +146,9 @@ void login_hear_all(struct client *c, bool on);
 /* An event from a local user to everyone (room < 0) or a room's members. */
 void fanout_simple(struct worker *w, uint16_t kind, struct client *from,
 		   int32_t room, const char *text, size_t len);
+/* Can an event to `to` be delivered now? False only for a user of another
+ * node while this node's bus to the cluster is down (refuse, do not drop). */
+bool fanout_reachable(struct worker *w, const struct reg_user_view *to);
 /* An event from a local user to one user, wherever it lives. */
 void fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	       const struct reg_user_view *to, const char *text, size_t len);

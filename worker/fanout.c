@@ -214,6 +214,17 @@ fanout_simple(struct worker *w, uint16_t kind, struct client *from,
 	fanout_event(w, &ev, text ? text : "", -1);
 }
 
+bool
+fanout_reachable(struct worker *w, const struct reg_user_view *to)
+{
+	if (w->link < 0 || to->worker != w->link)
+		return true;
+	return w->mesh.peers[w->link].up &&
+	       __atomic_load_n(
+		       &registry_worker(w->reg, (unsigned)w->link)->bus_up,
+		       __ATOMIC_ACQUIRE);
+}
+
 void
 fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	  const struct reg_user_view *to, const char *text, size_t len)

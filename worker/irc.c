@@ -529,6 +529,12 @@ irc_login_result(struct client *c, int rc)
 		client_close(c, CR_SERVER_FULL, NULL);
 		return;
 	}
+	if (rc == -EAGAIN) { /* cluster.login-down: NICK again later */
+		num(c, 263, "NICK :Cluster unavailable, try again later");
+		s->got_nick = false;
+		s->nick[0] = '\0';
+		return;
+	}
 	if (rc != 0)
 		return;
 	s->signon = s->last_msg = time(NULL);
@@ -1103,6 +1109,12 @@ msg_to_nick(struct client *c, const struct irc_param *t,
 		if (!notice)
 			num(c, 401, "%.*s :No such nick/channel", (int)t->len,
 			    t->p);
+		return;
+	}
+	if (!fanout_reachable(c->w, &to)) {
+		if (!notice)
+			num(c, 263,
+			    "PRIVMSG :Cluster unavailable, try again later");
 		return;
 	}
 	deliver(c, EV_PM, -1, &to, text, notice);

@@ -456,8 +456,10 @@ login_logout(struct client *c)
 			 &nrooms);
 	w->by_slot[c->slot] = NULL;
 	c->nrooms = 0;
-	/* when the server stops, everyone gets DSCN or a close instead */
-	bool tell = !w->server_stopping;
+	/* when the server stops, everyone gets DSCN or a close instead; a
+	 * node declared dead closes all its users (each worker on its own
+	 * FR_KICK) and the cluster already told the other nodes */
+	bool tell = !w->server_stopping && c->conn.why != CR_CLUSTER_DEAD;
 	struct fanout_args a = {.kind = EV_ROOM_LEFT,
 				.flags = EVF_QUIT,
 				.from = c,

@@ -314,6 +314,10 @@ user_target(struct client *c, const char *name, size_t len, int need,
 		reply(c, "400 Cannot send %s to yourself", what);
 		return false;
 	}
+	if (!fanout_reachable(c->w, to)) {
+		say(c, "303 Cluster unavailable, try again later");
+		return false;
+	}
 	return need < 0 || user_can_take(c, to, (uint16_t)need, what);
 }
 

@@ -144,6 +144,10 @@ okfail_target(struct client *c, const struct cmdline *cl,
 		say(c, F08);
 		return false;
 	}
+	if (!fanout_reachable(c->w, to)) {
+		say(c, F17);
+		return false;
+	}
 	*rest = cl->payload + off;
 	*rest_len = cl->payload_len - off;
 	if (*rest_len == 0) {
