@@ -23,6 +23,7 @@ FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_frame
 FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
 FUZZ_DIALECT_SRC = fuzz/stubs.c worker/okfail.c worker/numeric.c worker/irc.c \
+		   worker/irc_monitor.c worker/irc_oper.c worker/irc_help.c \
 		   worker/dispatch.c worker/sendq.c proto/line.c proto/wire.c \
 		   proto/irc.c ipc/userinfo.c \
 		   ipc/registry.c ipc/shmlock.c ipc/metrics.c common/log.c \

@@ -72,6 +72,8 @@ enum ev_flag {
 	EVF_PLAIN_ONLY = 1 << 1, /* only to dialects that refuse them */
 	EVF_NOTICE = 1 << 2,     /* an IRC NOTICE rather than a PRIVMSG */
 	EVF_QUIT = 1 << 3,       /* a room left as its user logged out */
+	EVF_KILL = 1 << 4,       /* irc: KILL of the target (an EV_PM) */
+	EVF_WALLOPS = 1 << 5,    /* irc: WALLOPS to users with +w (EV_BCST) */
 };
 #define EVF_DIALECT_SHIFT 8 /* bits 8-11: the sender's enum reg_dialect */
 

@@ -27,6 +27,8 @@ struct uinfo {
 	int64_t signon;           /* seconds since the epoch */
 	int64_t last_msg;         /* when it last sent a message (idle) */
 	bool invisible;           /* user mode +i: hidden from WHO masks */
+	bool oper;                /* user mode +o: a server operator */
+	bool bot;                 /* user mode +B: a bot */
 };
 
 struct userinfo;

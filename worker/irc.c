@@ -16,30 +16,13 @@
 #include "../proto/irc.h"
 #include "client.h"
 #include "dispatch.h"
+#include "irc_priv.h"
 
 #define IRC_VERSION "forkchatd-1.0.0"
 #define IRC_NETWORK "forkchat"
 #define IRC_TOPICLEN 300
 #define IRC_TARGETS 4      /* TARGMAX for PRIVMSG/NOTICE */
 #define IRC_NAMES_ROOM 400 /* bytes of names per 353 line */
-
-#define IRC(c) ((struct irc_conn *)(c)->dstate)
-
-struct irc_conn {
-	char nick[REG_NAME_SZ]; /* asked for, before registration */
-	char prev[REG_NAME_SZ]; /* the name before the last rename */
-	char user[UINFO_USER_SZ];
-	char real[UINFO_REAL_SZ];
-	char away[UINFO_AWAY_SZ];
-	char quit_msg[IRC_LINE_MAX];
-	bool got_nick, got_user, cap_wait, pass_ok;
-	bool in_all;    /* joined to &all */
-	bool invisible; /* user mode +i */
-	bool uhnames;   /* CAP userhost-in-names */
-	bool mprefix;   /* CAP multi-prefix */
-	int64_t signon, last_msg;
-	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
-};
 
 typedef void (*irc_fn)(struct client *c, const struct irc_msg *m);
 
@@ -83,16 +66,23 @@ format_line(char out[IRC_LINE_MAX + 1], const char *fmt, va_list ap)
 }
 
 static void
-send_line(struct client *c, const char *fmt, ...)
+vsend(struct client *c, const char *fmt, va_list ap)
 {
 	char out[IRC_LINE_MAX + 1];
+	size_t len = format_line(out, fmt, ap);
+
+	if (len > 0)
+		conn_reply_raw(&c->conn, out, len);
+}
+
+static void
+send_line(struct client *c, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	size_t len = format_line(out, fmt, ap);
+	vsend(c, fmt, ap);
 	va_end(ap);
-	if (len > 0)
-		conn_reply_raw(&c->conn, out, len);
 }
 
 static void num(struct client *c, int code, const char *fmt, ...)
@@ -100,16 +90,54 @@ static void num(struct client *c, int code, const char *fmt, ...)
 
 /* ":server NNN nick <text>" */
 static void
-num(struct client *c, int code, const char *fmt, ...)
+vnum(struct client *c, int code, const char *fmt, va_list ap)
 {
 	char tmp[2 * IRC_LINE_MAX];
+
+	if (vsnprintf(tmp, sizeof(tmp), fmt, ap) >= 0)
+		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
+}
+
+static void
+num(struct client *c, int code, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vnum(c, code, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
+}
+
+void
+irc_num(struct client *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnum(c, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+irc_send(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsend(c, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+irc_srv(const struct client *c)
+{
+	return srv(c);
+}
+
+const char *
+irc_me(const struct client *c)
+{
+	return me(c);
 }
 
 /* "ERROR :Closing link: nick[host] (why)", then close. */
@@ -129,7 +157,7 @@ self_prefix(const struct client *c, char *buf, size_t cap)
 }
 
 /* Publish what WHOIS, WHO and the away reply of other workers read. */
-static void
+void
 irc_publish(struct client *c)
 {
 	struct uinfo u;
@@ -146,6 +174,8 @@ irc_publish(struct client *c)
 	snprintf(u.away, sizeof(u.away), "%s", IRC(c)->away);
 	u.signon = IRC(c)->signon;
 	u.invisible = IRC(c)->invisible;
+	u.oper = IRC(c)->oper;
+	u.bot = IRC(c)->bot;
 	u.last_msg = IRC(c)->last_msg;
 	userinfo_put(c->w->uinfo, (uint32_t)c->slot, &u);
 }
@@ -165,6 +195,12 @@ user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 	snprintf(u->real, sizeof(u->real), "%s", v->name);
 }
 
+void
+irc_user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
+{
+	user_host(w, v, u);
+}
+
 /* ---- the welcome burst ---- */
 
 static const char *isupport[] = {
@@ -172,6 +208,7 @@ static const char *isupport[] = {
 	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
 	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
 	"LIST:,WHOIS:1,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
+	"BOT=B MONITOR=100 UTF8ONLY WHOX",
 };
 
 static void
@@ -240,7 +277,7 @@ send_welcome(struct client *c)
 	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
 	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
 	num(c, 3, ":This server was created %s", created);
-	num(c, 4, "%s " IRC_VERSION " iw bnt", srv(c));
+	num(c, 4, "%s " IRC_VERSION " Biow bnt", srv(c));
 	send_isupport(c);
 	send_lusers(c);
 	send_motd(c);
@@ -403,7 +440,6 @@ nick_param(struct client *c, const struct irc_msg *m, char *nick)
 }
 
 static void nick_change(struct client *c, const char *nick);
-static void irc_publish(struct client *c);
 
 static void
 cmd_nick(struct client *c, const struct irc_msg *m)
@@ -1050,6 +1086,10 @@ whois_item(struct client *c, const struct irc_param *p)
 	num(c, 312, "%s %s :forkchat", v.name, srv(c));
 	if (u.away[0])
 		num(c, 301, "%s :%s", v.name, u.away);
+	if (u.oper)
+		num(c, 313, "%s :is an IRC operator", v.name);
+	if (u.bot)
+		num(c, 335, "%s :is a bot on " IRC_NETWORK, v.name);
 	if (u.signon)
 		num(c, 317, "%s %lld %lld :seconds idle, signon time", v.name,
 		    (long long)(time(NULL) - u.last_msg), (long long)u.signon);
@@ -1081,14 +1121,123 @@ cmd_whowas(struct client *c, const struct irc_msg *m)
 	num(c, 369, "%.*s :End of WHOWAS", (int)p->len, p->p);
 }
 
+/* WHO's reply form: plain 352, or WHOX's 354 with the fields asked for
+ * ("%tcuihsnfdlaor" in any order) and a query token. */
+struct who_form {
+	char fields[16]; /* "" for 352 */
+	char token[4];
+};
+
+/* H or G, then * for an operator and B for a bot */
 static void
-who_reply(struct client *c, const char *chan, const struct reg_user_view *v)
+who_flags(const struct uinfo *u, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = u->away[0] ? 'G' : 'H';
+	if (u->oper)
+		out[n++] = '*';
+	if (u->bot)
+		out[n++] = 'B';
+	out[n] = '\0';
+}
+
+/* One WHOX field of the 354 reply into out (with its leading space). */
+static size_t
+whox_field(struct client *c, char f, const char *chan,
+	   const struct reg_user_view *v, const struct uinfo *u,
+	   const struct who_form *wf, char *out, size_t cap)
+{
+	char flags[8];
+	long long idle = u->signon ? (long long)(time(NULL) - u->last_msg) : 0;
+	bool irc = v->dialect == DIALECT_IRC;
+
+	who_flags(u, flags);
+	switch (f) {
+	case 't':
+		return (size_t)snprintf(out, cap, " %s", wf->token);
+	case 'c':
+		return (size_t)snprintf(out, cap, " %s", chan);
+	case 'u':
+		return (size_t)snprintf(out, cap, " %s", u->user);
+	case 'i':
+		return (size_t)snprintf(out, cap, " %s",
+					irc ? u->host : "255.255.255.255");
+	case 'h':
+		return (size_t)snprintf(out, cap, " %s", u->host);
+	case 's':
+		return (size_t)snprintf(out, cap, " %s", srv(c));
+	case 'n':
+		return (size_t)snprintf(out, cap, " %s", v->name);
+	case 'f':
+		return (size_t)snprintf(out, cap, " %s", flags);
+	case 'd':
+		return (size_t)snprintf(out, cap, " 0");
+	case 'l':
+		return (size_t)snprintf(out, cap, " %lld", idle);
+	case 'a':
+		return (size_t)snprintf(out, cap, " 0");
+	case 'o':
+		return (size_t)snprintf(out, cap, " n/a");
+	case 'r':
+		return (size_t)snprintf(out, cap, " :%s", u->real);
+	default:
+		return 0;
+	}
+}
+
+static void
+whox_reply(struct client *c, const char *chan, const struct reg_user_view *v,
+	   const struct uinfo *u, const struct who_form *wf)
+{
+	static const char order[] = "tcuihsnfdlaor";
+	char line[IRC_LINE_MAX];
+	size_t n = 0;
+
+	line[0] = '\0';
+	for (const char *f = order; *f && n < sizeof(line) - 1; f++)
+		if (strchr(wf->fields, *f))
+			n += whox_field(c, *f, chan, v, u, wf, line + n,
+					sizeof(line) - n);
+	num(c, 354, "%s", n ? line + 1 : "");
+}
+
+static void
+who_reply(struct client *c, const char *chan, const struct reg_user_view *v,
+	  const struct who_form *wf)
 {
 	struct uinfo u;
+	char flags[8];
 
 	user_host(c->w, v, &u);
+	if (wf->fields[0]) {
+		whox_reply(c, chan, v, &u, wf);
+		return;
+	}
+	who_flags(&u, flags);
 	num(c, 352, "%s %s %s %s %s %s :0 %s", chan, u.user, u.host, srv(c),
-	    v->name, u.away[0] ? "G" : "H", u.real);
+	    v->name, flags, u.real);
+}
+
+/* WHO's second parameter: "%fields[,token]" asks for WHOX. */
+static void
+who_form(const struct irc_msg *m, struct who_form *wf)
+{
+	char arg[64];
+
+	memset(wf, 0, sizeof(*wf));
+	irc_param_str(m, 1, arg, sizeof(arg));
+	if (arg[0] != '%')
+		return;
+	char *comma = strchr(arg, ',');
+	if (comma) {
+		*comma = '\0';
+		snprintf(wf->token, sizeof(wf->token), "%.3s", comma + 1);
+	}
+	snprintf(wf->fields, sizeof(wf->fields), "%.15s",
+		 arg[1] ? arg + 1 : "n");
+	if (wf->token[0] == '\0')
+		snprintf(wf->token, sizeof(wf->token), "0");
 }
 
 static char
@@ -1149,7 +1298,8 @@ who_matches(struct client *c, const char *mask, const struct reg_user_view *v)
 }
 
 static void
-who_room(struct client *c, int room, const char *chan)
+who_room(struct client *c, int room, const char *chan,
+	 const struct who_form *wf)
 {
 	struct worker *w = c->w;
 	size_t n = registry_users(w->reg, w->views,
@@ -1158,7 +1308,7 @@ who_room(struct client *c, int room, const char *chan)
 	for (size_t i = 0; i < n; i++)
 		if (room < 0 ||
 		    registry_room_has(w->reg, (uint32_t)room, w->views[i].slot))
-			who_reply(c, chan, &w->views[i]);
+			who_reply(c, chan, &w->views[i], wf);
 }
 
 static void
@@ -1166,13 +1316,15 @@ cmd_who(struct client *c, const struct irc_msg *m)
 {
 	char mask[IRC_LINE_MAX], chan[64];
 	struct worker *w = c->w;
+	struct who_form wf;
 
+	who_form(m, &wf);
 	irc_param_str(m, 0, mask, sizeof(mask));
 	if (mask[0] == '#' || mask[0] == '&') {
 		int room = chan_lookup(c, &m->params[0], false, true);
 		chan_name(c, room, chan, sizeof(chan));
 		if (room != -2)
-			who_room(c, room, chan);
+			who_room(c, room, chan, &wf);
 		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
 		return;
 	}
@@ -1182,7 +1334,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 				  registry_limits(w->reg)->max_users);
 	for (size_t i = 0; i < n; i++)
 		if (who_matches(c, mask, &w->views[i]))
-			who_reply(c, "*", &w->views[i]);
+			who_reply(c, "*", &w->views[i], &wf);
 	num(c, 315, "%s :End of WHO list.", mask);
 }
 
@@ -1303,6 +1455,43 @@ mode_chan(struct client *c, const struct irc_msg *m, int room)
 		num(c, 482, "%s :You're not channel operator", chan);
 }
 
+/* The user mode letters a user may set on itself, and where each is kept
+ * (o only goes: OPER sets it). */
+static bool *
+umode_flag(struct irc_conn *s, char f, bool add)
+{
+	switch (f) {
+	case 'i':
+		return &s->invisible;
+	case 'w':
+		return &s->wallops;
+	case 'B':
+		return &s->bot;
+	case 'o':
+		return add ? NULL : &s->oper;
+	default:
+		return NULL;
+	}
+}
+
+/* "+iwB..." of the user's modes into out (8 bytes). */
+static void
+umode_string(const struct irc_conn *s, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = '+';
+	if (s->invisible)
+		out[n++] = 'i';
+	if (s->oper)
+		out[n++] = 'o';
+	if (s->wallops)
+		out[n++] = 'w';
+	if (s->bot)
+		out[n++] = 'B';
+	out[n] = '\0';
+}
+
 static void
 mode_self(struct client *c, const struct irc_msg *m)
 {
@@ -1311,7 +1500,8 @@ mode_self(struct client *c, const struct irc_msg *m)
 	bool add = true, unknown = false;
 
 	if (m->nparams == 1) {
-		num(c, 221, "+%s", IRC(c)->invisible ? "i" : "");
+		umode_string(IRC(c), done);
+		num(c, 221, "%s", done);
 		return;
 	}
 	const struct irc_param *p = &m->params[1];
@@ -1321,23 +1511,25 @@ mode_self(struct client *c, const struct irc_msg *m)
 			add = f == '+';
 			continue;
 		}
-		if (f != 'i' && f != 'w') {
-			unknown = true;
+		bool *flag = umode_flag(IRC(c), f, add);
+		if (flag == NULL) {
+			unknown = unknown || f != 'o';
 			continue;
 		}
-		if (f == 'i' && IRC(c)->invisible != add) {
-			IRC(c)->invisible = add;
-			irc_publish(c);
+		if (*flag != add) {
+			*flag = add;
 			done[n++] = add ? '+' : '-';
-			done[n++] = 'i';
+			done[n++] = f;
 		}
 	}
 	done[n] = '\0';
 	if (unknown)
 		num(c, 501, ":Unknown MODE flag");
 	self_prefix(c, pfx, sizeof(pfx));
-	if (n > 0)
+	if (n > 0) {
+		irc_publish(c);
 		send_line(c, ":%s MODE %s :%s", pfx, c->name, done);
+	}
 }
 
 static void
@@ -1429,13 +1621,6 @@ cmd_quit(struct client *c, const struct irc_msg *m)
 }
 
 static void
-cmd_oper(struct client *c, const struct irc_msg *m)
-{
-	(void)m;
-	num(c, 491, ":No O-lines for your host");
-}
-
-static void
 cmd_kick(struct client *c, const struct irc_msg *m)
 {
 	char chan[64];
@@ -1476,11 +1661,32 @@ static const struct irc_cmd cmds[] = {
 	{"LUSERS", 0, false, cmd_lusers},
 	{"VERSION", 0, false, cmd_version},
 	{"TIME", 0, false, cmd_time},
-	{"OPER", 2, false, cmd_oper},
+	{"OPER", 2, false, irc_cmd_oper},
 	{"KICK", 2, false, cmd_kick},
+	{"MONITOR", 1, false, irc_cmd_monitor},
+	{"KILL", 1, false, irc_cmd_kill},
+	{"WALLOPS", 1, false, irc_cmd_wallops},
+	{"HELP", 0, false, irc_cmd_help},
+	{"HELPOP", 0, false, irc_cmd_help},
+	{"INFO", 0, false, irc_cmd_info},
 };
 
 /* ---- the dialect's entry points ---- */
+
+/* Well-formed UTF-8 (UTF8ONLY), whatever the control bytes. */
+static bool
+utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = u[i] < 0x80 ? 1 : wire_utf8_len(u + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
 
 static void
 irc_on_line(struct client *c, const char *line, size_t len)
@@ -1494,6 +1700,14 @@ irc_on_line(struct client *c, const char *line, size_t len)
 	}
 	if (memchr(line, '\0', len) || irc_parse(line, len, &m) < 0)
 		return;
+	if (!utf8_ok(line, len)) {
+		send_line(c,
+			  ":%s FAIL %.*s INVALID_UTF8 :Message rejected, "
+			  "your IRC software MUST use UTF-8 encoding on "
+			  "this network",
+			  srv(c), (int)m.cmd_len, m.cmd);
+		return;
+	}
 	for (size_t i = 0; i < FC_ARRAY_LEN(cmds); i++) {
 		const struct irc_cmd *d = &cmds[i];
 		if (!irc_cmd_is(&m, d->word))
@@ -1515,6 +1729,8 @@ irc_on_line(struct client *c, const char *line, size_t len)
 static void
 irc_release(struct client *c)
 {
+	if (c->dstate)
+		irc_monitor_free(c->dstate);
 	free(c->dstate);
 	c->dstate = NULL;
 }
@@ -1581,6 +1797,15 @@ irc_wants(struct client *c, const struct ev_body *ev)
 {
 	if (c->dstate == NULL)
 		return false;
+	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGOUT ||
+	    ev->kind == EV_NICK)
+		irc_monitor_event(c, ev);
+	if (ev->flags & EVF_KILL) {
+		irc_killed(c, ev->sender);
+		return false;
+	}
+	if (ev->flags & EVF_WALLOPS)
+		return IRC(c)->wallops;
 	switch (ev->kind) {
 	case EV_LOGIN:
 	case EV_BCST:
@@ -1706,6 +1931,13 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 static int
 r_bcst(struct sendq *q, const struct ev_view *ev)
 {
+	char pfx[160];
+
+	if (ev->flags & EVF_WALLOPS) {
+		ev_prefix(ev, pfx, sizeof(pfx));
+		return put_line(q, ":%s WALLOPS :%.*s", pfx, (int)ev->text_len,
+				ev->text);
+	}
 	return put_text(q, ev, IRC_CHAN_ALL);
 }
 

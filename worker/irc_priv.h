@@ -1,0 +1,72 @@
+/* What the irc dialect's files (irc.c and the irc_*.c parts: MONITOR,
+ * operators, help texts) share: the per-connection state and the reply
+ * helpers. Private to the dialect: no other layer includes it. */
+#ifndef FC_IRC_PRIV_H
+#define FC_IRC_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../ipc/userinfo.h"
+#include "../proto/irc.h"
+#include "client.h"
+
+#define IRC(c) ((struct irc_conn *)(c)->dstate)
+#define IRC_MONITOR_MAX 100 /* ISUPPORT MONITOR= */
+
+struct irc_conn {
+	char nick[REG_NAME_SZ]; /* asked for, before registration */
+	char prev[REG_NAME_SZ]; /* the name before the last rename */
+	char user[UINFO_USER_SZ];
+	char real[UINFO_REAL_SZ];
+	char away[UINFO_AWAY_SZ];
+	char quit_msg[IRC_LINE_MAX];
+	bool got_nick, got_user, cap_wait, pass_ok;
+	bool in_all;    /* joined to &all */
+	bool invisible; /* user mode +i */
+	bool uhnames;   /* CAP userhost-in-names */
+	bool mprefix;   /* CAP multi-prefix */
+	bool oper;      /* user mode +o (OPER) */
+	bool wallops;   /* user mode +w: gets WALLOPS */
+	bool bot;       /* user mode +B */
+	int64_t signon, last_msg;
+	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
+	char (*monitor)[REG_NAME_SZ];      /* MONITOR targets (malloc) */
+	size_t nmonitor;
+};
+
+/* The server's name, as replies' prefix. */
+const char *irc_srv(const struct client *c);
+/* The client's nick as replies address it ("*" before it has one). */
+const char *irc_me(const struct client *c);
+/* Send one line (cut to 512 bytes with its CR LF) to c. */
+void irc_send(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Send ":server NNN nick <text>" to c. */
+void irc_num(struct client *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Publish c's details to the shared table (after any change). */
+void irc_publish(struct client *c);
+/* user@host, real name and flags of any user (its dialect's for non-IRC
+ * users) into u. */
+void irc_user_host(struct worker *w, const struct reg_user_view *v,
+		   struct uinfo *u);
+
+/* MONITOR (irc_monitor.c): the command, and what an event about a login,
+ * logout or rename of someone c monitors tells c (730/731). */
+void irc_cmd_monitor(struct client *c, const struct irc_msg *m);
+void irc_monitor_event(struct client *c, const struct ev_body *ev);
+void irc_monitor_free(struct irc_conn *s);
+
+/* Server operators (irc_oper.c): OPER, KILL, WALLOPS. */
+void irc_cmd_oper(struct client *c, const struct irc_msg *m);
+void irc_cmd_kill(struct client *c, const struct irc_msg *m);
+void irc_cmd_wallops(struct client *c, const struct irc_msg *m);
+/* c is the target of a KILL by killer: close it. */
+void irc_killed(struct client *c, const char *killer);
+
+/* Texts (irc_help.c): HELP/HELPOP and INFO. */
+void irc_cmd_help(struct client *c, const struct irc_msg *m);
+void irc_cmd_info(struct client *c, const struct irc_msg *m);
+
+#endif
