@@ -31,6 +31,9 @@ struct uinfo {
 	bool bot;                 /* user mode +B: a bot */
 };
 
+/* WHOWAS history: the last WHOWAS_MAX users who left or were renamed */
+#define WHOWAS_MAX 256
+
 struct userinfo;
 
 /* A table of max_users entries in shared anonymous memory, inherited by the
@@ -47,5 +50,13 @@ uint32_t userinfo_peak(struct userinfo *u, uint32_t now);
  * IRC user writes it. */
 int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		 const char *nick, struct uinfo *out);
+
+/* Record that the user u (nick, user, host, real) went at u->signon
+ * seconds; any worker may call it. */
+void userinfo_whowas_add(struct userinfo *u, const struct uinfo *gone);
+/* Up to max entries for nick (ASCII case ignored), the most recent first,
+ * into out (signon: when it went); returns how many. */
+size_t userinfo_whowas_find(struct userinfo *u, const char *nick,
+			    struct uinfo *out, size_t max);
 
 #endif

@@ -1020,6 +1020,8 @@ nick_events(struct client *c, const char *old)
 			   EVF_PLAIN_ONLY);
 }
 
+static void whowas_note(struct client *c, const char *nick);
+
 /* NICK after registration: a rename for IRC users, a logout and a login
  * for the other dialects. */
 static void
@@ -1036,6 +1038,7 @@ nick_change(struct client *c, const char *nick)
 		return;
 	}
 	snprintf(IRC(c)->prev, sizeof(IRC(c)->prev), "%s", old);
+	whowas_note(c, old);
 	irc_publish(c);
 	send_line(c, ":%s NICK :%s", pfx, c->name);
 	nick_events(c, old);
@@ -1108,16 +1111,55 @@ cmd_whois(struct client *c, const struct irc_msg *m)
 	each_item(c, p, whois_item);
 }
 
+/* Remember c under its current (or old) name for WHOWAS. */
+static void
+whowas_note(struct client *c, const char *nick)
+{
+	struct uinfo u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.nick, sizeof(u.nick), "%s", nick);
+	snprintf(u.user, sizeof(u.user), "%s", IRC(c)->user);
+	snprintf(u.host, sizeof(u.host), "%s", c->conn.ip);
+	snprintf(u.real, sizeof(u.real), "%s", IRC(c)->real);
+	u.signon = time(NULL);
+	userinfo_whowas_add(c->w->uinfo, &u);
+}
+
+/* the dialect's on_logout: c's name is about to go */
+static void
+irc_gone(struct client *c)
+{
+	if (c->dstate && c->name[0])
+		whowas_note(c, c->name);
+}
+
 static void
 cmd_whowas(struct client *c, const struct irc_msg *m)
 {
+	char nick[REG_NAME_SZ], when[64];
+	struct uinfo found[16];
 	const struct irc_param *p = &m->params[0];
 
 	if (p->len == 0) {
 		num(c, 431, ":No nickname given");
 		return;
 	}
-	num(c, 406, "%.*s :There was no such nickname", (int)p->len, p->p);
+	irc_param_str(m, 0, nick, sizeof(nick));
+	long count = m->nparams > 1 ? strtol(m->params[1].p, NULL, 10) : 0;
+	size_t max = count > 0 && count < 16 ? (size_t)count : 16;
+	size_t n = userinfo_whowas_find(c->w->uinfo, nick, found, max);
+	if (n == 0)
+		num(c, 406, "%.*s :There was no such nickname", (int)p->len,
+		    p->p);
+	for (size_t i = 0; i < n; i++) {
+		time_t t = (time_t)found[i].signon;
+		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y",
+			 gmtime(&t));
+		num(c, 314, "%s %s %s * :%s", found[i].nick, found[i].user,
+		    found[i].host, found[i].real);
+		num(c, 312, "%s %s :%s", found[i].nick, srv(c), when);
+	}
 	num(c, 369, "%.*s :End of WHOWAS", (int)p->len, p->p);
 }
 
@@ -1964,6 +2006,7 @@ const struct dialect_def irc_dialect = {
 	.on_line = irc_on_line,
 	.login_result = irc_login_result,
 	.registered = irc_publish,
+	.on_logout = irc_gone,
 	.release = irc_release,
 	.ping = irc_ping,
 	.raw_text = true,
