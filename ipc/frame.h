@@ -74,6 +74,10 @@ enum ev_flag {
 	EVF_QUIT = 1 << 3,       /* a room left as its user logged out */
 	EVF_KILL = 1 << 4,       /* irc: KILL of the target (an EV_PM) */
 	EVF_WALLOPS = 1 << 5,    /* irc: WALLOPS to users with +w (EV_BCST) */
+	EVF_TAGS = 1 << 6,       /* irc: the text is "<tag block> <text>" */
+	EVF_TAGMSG = 1 << 7,     /* irc: a TAGMSG (only tags, RAW_ONLY) */
+	EVF_AWAY = 1 << 12,      /* irc: an EV_NICK that is an AWAY change */
+	EVF_SETNAME = 1 << 13,   /* irc: an EV_NICK that is a SETNAME */
 };
 #define EVF_DIALECT_SHIFT 8 /* bits 8-11: the sender's enum reg_dialect */
 

@@ -396,6 +396,7 @@ irc_try_register(struct client *c)
 }
 
 static void join_all(struct client *c);
+static void notify_sharers(struct client *c, uint16_t flag, const char *text);
 
 static void
 irc_login_result(struct client *c, int rc)
@@ -500,37 +501,6 @@ cmd_pass(struct client *c, const struct irc_msg *m)
 			  memcmp(m->params[0].p, want, m->params[0].len) == 0;
 }
 
-#define IRC_CAPS "multi-prefix userhost-in-names"
-
-/* Apply a CAP REQ list if every capability in it is ours: true. */
-static bool
-cap_request(struct client *c, const struct irc_param *p)
-{
-	bool uh = IRC(c)->uhnames, mp = IRC(c)->mprefix;
-
-	for (size_t i = 0; i < p->len;) {
-		const char *sp = memchr(p->p + i, ' ', p->len - i);
-		size_t e = sp ? (size_t)(sp - p->p) : p->len;
-		const char *w = p->p + i;
-		size_t l = e - i;
-		bool off = l > 0 && w[0] == '-';
-		if (off) {
-			w++;
-			l--;
-		}
-		if (irc_eq(w, l, "userhost-in-names", 17))
-			uh = !off;
-		else if (irc_eq(w, l, "multi-prefix", 12))
-			mp = !off;
-		else if (l > 0)
-			return false;
-		i = e + 1;
-	}
-	IRC(c)->uhnames = uh;
-	IRC(c)->mprefix = mp;
-	return true;
-}
-
 static void
 cmd_cap(struct client *c, const struct irc_msg *m)
 {
@@ -544,17 +514,14 @@ cmd_cap(struct client *c, const struct irc_msg *m)
 	if (strcmp(sub, "LS") == 0) {
 		if (c->state != CS_LIVE)
 			IRC(c)->cap_wait = true;
-		send_line(c, ":%s CAP %s LS :" IRC_CAPS, srv(c), me(c));
+		irc_cap_ls(c, arg->len == 3 && memcmp(arg->p, "302", 3) >= 0);
 	} else if (strcmp(sub, "LIST") == 0) {
-		send_line(c, ":%s CAP %s LIST :%s%s%s", srv(c), me(c),
-			  IRC(c)->mprefix ? "multi-prefix" : "",
-			  IRC(c)->mprefix && IRC(c)->uhnames ? " " : "",
-			  IRC(c)->uhnames ? "userhost-in-names" : "");
+		irc_cap_list(c);
 	} else if (strcmp(sub, "REQ") == 0) {
 		if (c->state != CS_LIVE)
 			IRC(c)->cap_wait = true;
 		send_line(c, ":%s CAP %s %s :%.*s", srv(c), me(c),
-			  cap_request(c, arg) ? "ACK" : "NAK", (int)arg->len,
+			  irc_cap_req(c, arg) ? "ACK" : "NAK", (int)arg->len,
 			  arg->p);
 	} else if (strcmp(sub, "END") == 0) {
 		IRC(c)->cap_wait = false;
@@ -659,6 +626,8 @@ join_one(struct client *c, const struct irc_param *p)
 	login_note_room(c, (uint32_t)room, true);
 	join_echo(c, room);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
+	if (IRC(c)->away[0])
+		notify_sharers(c, EVF_AWAY, IRC(c)->away);
 }
 
 static void part_one(struct client *c, const struct irc_param *p,
@@ -852,96 +821,166 @@ cmd_topic(struct client *c, const struct irc_msg *m)
 
 /* ---- messages ---- */
 
-/* Deliver an IRC text: untouched to IRC users, converted (formatting
- * stripped, CTCP ACTION as "* nick text") to the other dialects. */
+/* The message being sent (PRIVMSG, NOTICE or TAGMSG) to each target: its
+ * text, and for IRC users the text after its tag block. */
+struct out_msg {
+	const struct irc_param *text;
+	bool notice, tagmsg;
+	char tagged[IRC_BLOCK_MAX + IRC_LINE_MAX + 2]; /* "block text" */
+	size_t tlen;
+};
+
+static struct out_msg cur;
+
+/* The other dialects' copy: formatting stripped, CTCP ACTION as
+ * "* nick text", other CTCP not relayed. */
 static void
-deliver(struct client *c, uint16_t kind, int room,
-	const struct reg_user_view *to, const struct irc_param *text,
-	bool notice)
+deliver_plain(struct client *c, uint16_t kind, int room,
+	      const struct reg_user_view *to, uint16_t flags)
 {
 	char plain[3 * IRC_LINE_MAX + 64];
 	size_t plen;
-	enum irc_plain p = irc_plain(c->name, text->p, text->len, plain,
-				     sizeof(plain), &plen);
+
+	if (cur.tagmsg || irc_plain(c->name, cur.text->p, cur.text->len, plain,
+				    sizeof(plain), &plen) != IRC_PLAIN_TEXT)
+		return;
 	struct fanout_args a = {.kind = kind,
-				.flags = notice ? EVF_NOTICE : 0,
+				.flags = flags | EVF_PLAIN_ONLY,
 				.from = c,
 				.room = room,
 				.to = to,
-				.text = text->p,
-				.len = text->len};
-	const struct dialect_def *d = to ? dialect_by_id(to->dialect) : NULL;
-
-	if (to && !(d && d->raw_text)) {
-		if (p != IRC_PLAIN_TEXT)
-			return;
-		a.text = plain;
-		a.len = plen;
-	}
-	bool same = p == IRC_PLAIN_TEXT && plen == text->len &&
-		    memcmp(plain, text->p, plen) == 0;
-	if (to || same) {
-		fanout_ex(c->w, &a);
-		return;
-	}
-	a.flags |= EVF_RAW_ONLY;
-	fanout_ex(c->w, &a);
-	if (p != IRC_PLAIN_TEXT)
-		return;
-	a.flags = (uint16_t)((a.flags & ~EVF_RAW_ONLY) | EVF_PLAIN_ONLY);
-	a.text = plain;
-	a.len = plen;
+				.text = plain,
+				.len = plen};
 	fanout_ex(c->w, &a);
 }
 
+/* echo-message: the sender's own copy, as its variant shows it. */
 static void
-msg_to_chan(struct client *c, const struct irc_param *t,
-	    const struct irc_param *text, bool notice)
+echo(struct client *c, uint16_t kind, int room, const char *target,
+     uint16_t flags)
+{
+	char uh[UINFO_USER_SZ + UINFO_HOST_SZ + 1];
+
+	if (!IRC(c)->echo)
+		return;
+	snprintf(uh, sizeof(uh), "%s@%s", IRC(c)->user, c->conn.ip);
+	const char *rn = room >= 0
+				 ? registry_room_name(c->w->reg, (uint32_t)room)
+				 : NULL;
+	struct ev_view v = {
+		.sender = c->name,
+		.sender_uh = uh,
+		.to = target,
+		.room = rn ? rn : "?",
+		.text = cur.tagged,
+		.text_len = cur.tlen,
+		.flags = (uint16_t)(flags | EVF_TAGS |
+				    DIALECT_IRC << EVF_DIALECT_SHIFT)};
+	irc_echo(c, kind, &v);
+}
+
+/* Deliver an IRC message: with its tag block and untouched to IRC users,
+ * converted to the other dialects; echoed to the sender if it asked. */
+static void
+deliver(struct client *c, uint16_t kind, int room,
+	const struct reg_user_view *to)
+{
+	uint16_t flags = (uint16_t)((cur.notice ? EVF_NOTICE : 0) |
+				    (cur.tagmsg ? EVF_TAGMSG : 0));
+	const struct dialect_def *d = to ? dialect_by_id(to->dialect) : NULL;
+	bool irc_to = to && d && d->raw_text;
+	struct fanout_args a = {.kind = kind,
+				.flags = flags | EVF_RAW_ONLY | EVF_TAGS,
+				.from = c,
+				.room = room,
+				.to = to,
+				.text = cur.tagged,
+				.len = cur.tlen};
+
+	if (to == NULL || irc_to)
+		fanout_ex(c->w, &a);
+	if (!irc_to)
+		deliver_plain(c, kind, room, to, flags);
+	echo(c, kind, room, to ? to->name : NULL, flags);
+}
+
+static void
+msg_to_chan(struct client *c, const struct irc_param *t)
 {
 	char chan[64];
-	int room = chan_lookup(c, t, false, notice);
+	int room = chan_lookup(c, t, false, cur.notice);
 
 	if (room == -2)
 		return;
 	if (!is_member(c, room)) {
 		chan_name(c, room, chan, sizeof(chan));
-		if (!notice)
+		if (!cur.notice)
 			num(c, 404, "%s :Cannot send to channel", chan);
 		return;
 	}
-	deliver(c, room < 0 ? EV_BCST : EV_ROOM_MSG, room, NULL, text, notice);
+	deliver(c, room < 0 ? EV_BCST : EV_ROOM_MSG, room, NULL);
 }
 
 static void
-msg_to_nick(struct client *c, const struct irc_param *t,
-	    const struct irc_param *text, bool notice)
+msg_to_nick(struct client *c, const struct irc_param *t)
 {
 	struct reg_user_view to;
 	struct uinfo u;
 
 	if (registry_lookup(c->w->reg, t->p, t->len, &to) < 0) {
-		if (!notice)
+		if (!cur.notice)
 			num(c, 401, "%.*s :No such nick/channel", (int)t->len,
 			    t->p);
 		return;
 	}
-	deliver(c, EV_PM, -1, &to, text, notice);
-	if (!notice &&
+	deliver(c, EV_PM, -1, &to);
+	if (!cur.notice && !cur.tagmsg &&
 	    userinfo_get(c->w->uinfo, to.slot, to.conn_id, to.name, &u) == 0 &&
 	    u.away[0])
 		num(c, 301, "%s :%s", to.name, u.away);
 }
 
-static const struct irc_param *msg_text;
-static bool msg_notice;
-
 static void
 msg_item(struct client *c, const struct irc_param *t)
 {
 	if (t->p[0] == '#' || t->p[0] == '&')
-		msg_to_chan(c, t, msg_text, msg_notice);
+		msg_to_chan(c, t);
 	else
-		msg_to_nick(c, t, msg_text, msg_notice);
+		msg_to_nick(c, t);
+}
+
+/* The targets are fine (411/407 otherwise, never for a NOTICE). */
+static bool
+msg_targets_ok(struct client *c, const struct irc_msg *m, const char *cmd,
+	       bool quiet)
+{
+	if (m->nparams < 1 || m->params[0].len == 0) {
+		if (!quiet)
+			num(c, 411, ":No recipient given (%s)", cmd);
+		return false;
+	}
+	const struct irc_param *t = &m->params[0];
+	size_t targets = 1;
+	for (size_t i = 0; i < t->len; i++)
+		targets += t->p[i] == ',';
+	if (targets > IRC_TARGETS && !quiet)
+		num(c, 407, "%.*s :Too many targets", (int)t->len, t->p);
+	return targets <= IRC_TARGETS;
+}
+
+static void
+send_to_targets(struct client *c, const struct irc_msg *m,
+		const struct irc_param *text)
+{
+	size_t b = irc_tag_block(c, m, cur.tagged, IRC_BLOCK_MAX);
+	int n = snprintf(cur.tagged + b, sizeof(cur.tagged) - b, " %.*s",
+			 (int)text->len, text->p);
+
+	cur.text = text;
+	cur.tlen = b + (n > 0 ? (size_t)n : 0);
+	each_item(c, &m->params[0], msg_item);
+	IRC(c)->last_msg = time(NULL);
+	irc_publish(c);
 }
 
 static void
@@ -949,31 +988,16 @@ send_msg(struct client *c, const struct irc_msg *m, bool notice)
 {
 	const char *cmd = notice ? "NOTICE" : "PRIVMSG";
 
-	if (m->nparams < 1 || m->params[0].len == 0) {
-		if (!notice)
-			num(c, 411, ":No recipient given (%s)", cmd);
+	if (!msg_targets_ok(c, m, cmd, notice))
 		return;
-	}
 	if (m->nparams < 2 || m->params[1].len == 0) {
 		if (!notice)
 			num(c, 412, ":No text to send");
 		return;
 	}
-	const struct irc_param *t = &m->params[0];
-	size_t targets = 1;
-	for (size_t i = 0; i < t->len; i++)
-		targets += t->p[i] == ',';
-	if (targets > IRC_TARGETS) {
-		if (!notice)
-			num(c, 407, "%.*s :Too many targets", (int)t->len,
-			    t->p);
-		return;
-	}
-	msg_text = &m->params[1];
-	msg_notice = notice;
-	each_item(c, t, msg_item);
-	IRC(c)->last_msg = time(NULL);
-	irc_publish(c);
+	cur.notice = notice;
+	cur.tagmsg = false;
+	send_to_targets(c, m, &m->params[1]);
 }
 
 static void
@@ -986,6 +1010,19 @@ static void
 cmd_notice(struct client *c, const struct irc_msg *m)
 {
 	send_msg(c, m, true);
+}
+
+/* TAGMSG: only tags, to IRC users with message-tags. */
+static void
+cmd_tagmsg(struct client *c, const struct irc_msg *m)
+{
+	static const struct irc_param none = {"", 0};
+
+	if (!msg_targets_ok(c, m, "TAGMSG", false))
+		return;
+	cur.notice = false;
+	cur.tagmsg = true;
+	send_to_targets(c, m, &none);
 }
 
 /* ---- nick change ---- */
@@ -1428,6 +1465,18 @@ cmd_userhost(struct client *c, const struct irc_msg *m)
 	num(c, 302, ":%s", out);
 }
 
+static void nick_event(struct client *c, uint16_t kind, const char *name,
+		       int room, const char *text, uint16_t flags);
+
+/* away-notify and setname: tell the IRC users who share a channel with c
+ * (and asked for it). */
+static void
+notify_sharers(struct client *c, uint16_t flag, const char *text)
+{
+	nick_event(c, EV_NICK, c->name, -1, text,
+		   (uint16_t)(EVF_RAW_ONLY | flag));
+}
+
 static void
 cmd_away(struct client *c, const struct irc_msg *m)
 {
@@ -1439,6 +1488,28 @@ cmd_away(struct client *c, const struct irc_msg *m)
 		num(c, 306, ":You have been marked as being away");
 	}
 	irc_publish(c);
+	notify_sharers(c, EVF_AWAY, IRC(c)->away);
+}
+
+static void
+cmd_setname(struct client *c, const struct irc_msg *m)
+{
+	char pfx[128];
+	const struct irc_param *p = &m->params[0];
+
+	if (p->len == 0 || p->len >= sizeof(IRC(c)->real)) {
+		send_line(c,
+			  ":%s FAIL SETNAME INVALID_REALNAME :Realname is "
+			  "not valid",
+			  srv(c));
+		return;
+	}
+	irc_param_str(m, 0, IRC(c)->real, sizeof(IRC(c)->real));
+	irc_publish(c);
+	self_prefix(c, pfx, sizeof(pfx));
+	if (IRC(c)->setname)
+		send_line(c, ":%s SETNAME :%s", pfx, IRC(c)->real);
+	notify_sharers(c, EVF_SETNAME, IRC(c)->real);
 }
 
 /* ---- MODE ---- */
@@ -1689,6 +1760,8 @@ static const struct irc_cmd cmds[] = {
 	{"PART", 1, false, cmd_part},
 	{"PRIVMSG", 0, false, cmd_privmsg},
 	{"NOTICE", 0, false, cmd_notice},
+	{"TAGMSG", 0, false, cmd_tagmsg},
+	{"SETNAME", 1, false, cmd_setname},
 	{"NAMES", 0, false, cmd_names},
 	{"LIST", 0, false, cmd_list},
 	{"TOPIC", 1, false, cmd_topic},
@@ -1715,6 +1788,8 @@ static const struct irc_cmd cmds[] = {
 
 /* ---- the dialect's entry points ---- */
 
+static void irc_too_long(struct client *c);
+
 /* Well-formed UTF-8 (UTF8ONLY), whatever the control bytes. */
 static bool
 utf8_ok(const char *s, size_t len)
@@ -1735,13 +1810,20 @@ irc_on_line(struct client *c, const char *line, size_t len)
 {
 	struct irc_msg m;
 
-	if (c->dstate == NULL &&
-	    (c->dstate = calloc(1, sizeof(struct irc_conn))) == NULL) {
-		client_close(c, CR_NO_MEMORY, NULL);
-		return;
+	if (c->dstate == NULL) {
+		if ((c->dstate = calloc(1, sizeof(struct irc_conn))) == NULL) {
+			client_close(c, CR_NO_MEMORY, NULL);
+			return;
+		}
+		irc_tags_select(c);
 	}
 	if (memchr(line, '\0', len) || irc_parse(line, len, &m) < 0)
 		return;
+	size_t tags = m.tags ? m.tags_len + 2 : 0;
+	if (tags > IRC_TAGS_MAX || len - tags > IRC_LINE_MAX - 2) {
+		irc_too_long(c);
+		return;
+	}
 	if (!utf8_ok(line, len)) {
 		send_line(c,
 			  ":%s FAIL %.*s INVALID_UTF8 :Message rejected, "
@@ -1839,6 +1921,10 @@ irc_wants(struct client *c, const struct ev_body *ev)
 {
 	if (c->dstate == NULL)
 		return false;
+	if (ev->kind == EV_NICK && (ev->flags & (EVF_AWAY | EVF_SETNAME)))
+		return shared_with(c, ev) &&
+		       (ev->flags & EVF_AWAY ? IRC(c)->away_notify
+					     : IRC(c)->setname);
 	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGOUT ||
 	    ev->kind == EV_NICK)
 		irc_monitor_event(c, ev);
@@ -1905,6 +1991,8 @@ put_text(struct sendq *q, const struct ev_view *ev, const char *target)
 	const char *verb = ev->flags & EVF_NOTICE ? "NOTICE" : "PRIVMSG";
 
 	ev_prefix(ev, pfx, sizeof(pfx));
+	if (ev->flags & EVF_TAGMSG)
+		return put_line(q, ":%s TAGMSG %s", pfx, target);
 	if ((ev->flags >> EVF_DIALECT_SHIFT & 0xF) == DIALECT_IRC)
 		return put_line(q, ":%s %s %s :%.*s", pfx, verb, target,
 				(int)ev->text_len, ev->text);
@@ -1944,9 +2032,15 @@ static int
 r_nick(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
+	const char *verb = ev->flags & EVF_AWAY      ? "AWAY"
+			   : ev->flags & EVF_SETNAME ? "SETNAME"
+						     : "NICK";
 
 	ev_prefix(ev, pfx, sizeof(pfx));
-	return put_line(q, ":%s NICK :%.*s", pfx, (int)ev->text_len, ev->text);
+	if (ev->text_len == 0 && (ev->flags & EVF_AWAY))
+		return put_line(q, ":%s AWAY", pfx);
+	return put_line(q, ":%s %s :%.*s", pfx, verb, (int)ev->text_len,
+			ev->text);
 }
 
 static int
@@ -2002,7 +2096,7 @@ r_room_msg(struct sendq *q, const struct ev_view *ev)
 const struct dialect_def irc_dialect = {
 	.name = "irc",
 	.id = DIALECT_IRC,
-	.max_line = IRC_LINE_MAX,
+	.max_line = IRC_TAGS_MAX + IRC_LINE_MAX,
 	.on_line = irc_on_line,
 	.login_result = irc_login_result,
 	.registered = irc_publish,

@@ -29,6 +29,10 @@ struct irc_conn {
 	bool oper;      /* user mode +o (OPER) */
 	bool wallops;   /* user mode +w: gets WALLOPS */
 	bool bot;       /* user mode +B */
+	/* IRCv3 capabilities (irc_tags.c's table) */
+	bool mtags, stime, echo, batch, labels, away_notify, setname;
+	bool cap_notify;
+	uint32_t msg_seq; /* for this connection's msgids */
 	int64_t signon, last_msg;
 	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
 	char (*monitor)[REG_NAME_SZ];      /* MONITOR targets (malloc) */
@@ -51,6 +55,23 @@ void irc_publish(struct client *c);
  * users) into u. */
 void irc_user_host(struct worker *w, const struct reg_user_view *v,
 		   struct uinfo *u);
+
+/* IRCv3 (irc_tags.c): the capability table, and the tags of messages. */
+#define IRC_BLOCK_MAX (IRC_TAGS_MAX + 128) /* a message's tag block */
+/* CAP LS (302: with values) and CAP LIST replies. */
+void irc_cap_ls(struct client *c, bool v302);
+void irc_cap_list(struct client *c);
+/* Apply a CAP REQ list if every capability in it is ours: true. */
+bool irc_cap_req(struct client *c, const struct irc_param *p);
+/* Serve c by the dialect variant that its capabilities need. */
+void irc_tags_select(struct client *c);
+/* The tag block of a message c sends now: time, msgid, bot, and (with
+ * message-tags) the client tags of m; its length (no '@', no space). */
+size_t irc_tag_block(struct client *c, const struct irc_msg *m, char *out,
+		     size_t cap);
+/* Send c the line(s) of its own message (echo-message), tagged by its
+ * capabilities: ev as the fanout would show it to c. */
+void irc_echo(struct client *c, uint16_t kind, const struct ev_view *ev);
 
 /* MONITOR (irc_monitor.c): the command, and what an event about a login,
  * logout or rename of someone c monitors tells c (730/731). */
