@@ -1922,7 +1922,7 @@ irc_wants(struct client *c, const struct ev_body *ev)
 	if (c->dstate == NULL)
 		return false;
 	if (ev->kind == EV_NICK && (ev->flags & (EVF_AWAY | EVF_SETNAME)))
-		return shared_with(c, ev) &&
+		return (shared_with(c, ev) || irc_monitors(c, ev)) &&
 		       (ev->flags & EVF_AWAY ? IRC(c)->away_notify
 					     : IRC(c)->setname);
 	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGOUT ||

@@ -185,6 +185,14 @@ irc_monitor_event(struct client *c, const struct ev_body *ev)
 		mon_online(c, ev, &u, true);
 }
 
+bool
+irc_monitors(struct client *c, const struct ev_body *ev)
+{
+	return IRC(c)->ext_monitor &&
+	       mon_find(IRC(c), ev->sender,
+			strnlen(ev->sender, sizeof(ev->sender))) >= 0;
+}
+
 void
 irc_monitor_free(struct irc_conn *s)
 {

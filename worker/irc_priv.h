@@ -31,7 +31,7 @@ struct irc_conn {
 	bool bot;       /* user mode +B */
 	/* IRCv3 capabilities (irc_tags.c's table) */
 	bool mtags, stime, echo, batch, labels, away_notify, setname;
-	bool cap_notify;
+	bool cap_notify, ext_monitor;
 	uint32_t msg_seq; /* for this connection's msgids */
 	int64_t signon, last_msg;
 	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
@@ -78,6 +78,8 @@ void irc_echo(struct client *c, uint16_t kind, const struct ev_view *ev);
 void irc_cmd_monitor(struct client *c, const struct irc_msg *m);
 void irc_monitor_event(struct client *c, const struct ev_body *ev);
 void irc_monitor_free(struct irc_conn *s);
+/* extended-monitor: c asked for it and monitors the sender of ev. */
+bool irc_monitors(struct client *c, const struct ev_body *ev);
 
 /* Server operators (irc_oper.c): OPER, KILL, WALLOPS. */
 void irc_cmd_oper(struct client *c, const struct irc_msg *m);

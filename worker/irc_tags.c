@@ -25,6 +25,7 @@ static const struct irc_cap caps[] = {
 	{"away-notify", offsetof(struct irc_conn, away_notify)},
 	{"cap-notify", offsetof(struct irc_conn, cap_notify)},
 	{"echo-message", offsetof(struct irc_conn, echo)},
+	{"extended-monitor", offsetof(struct irc_conn, ext_monitor)},
 	{"message-tags", offsetof(struct irc_conn, mtags)},
 	{"multi-prefix", offsetof(struct irc_conn, mprefix)},
 	{"server-time", offsetof(struct irc_conn, stime)},
