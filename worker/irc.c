@@ -72,7 +72,7 @@ vsend(struct client *c, const char *fmt, va_list ap)
 	size_t len = format_line(out, fmt, ap);
 
 	if (len > 0)
-		conn_reply_raw(&c->conn, out, len);
+		irc_out(c, out, len);
 }
 
 static void
@@ -1844,17 +1844,23 @@ irc_on_line(struct client *c, const char *line, size_t len)
 			num(c, 461, "%s :Not enough parameters", d->word);
 			return;
 		}
+		irc_label_begin(c, &m);
 		d->fn(c, &m);
+		irc_label_end(c);
 		return;
 	}
+	irc_label_begin(c, &m);
 	num(c, 421, "%.*s :Unknown command", (int)m.cmd_len, m.cmd);
+	irc_label_end(c);
 }
 
 static void
 irc_release(struct client *c)
 {
-	if (c->dstate)
+	if (c->dstate) {
 		irc_monitor_free(c->dstate);
+		irc_label_begin(c, NULL);
+	}
 	free(c->dstate);
 	c->dstate = NULL;
 }

@@ -32,7 +32,9 @@ struct irc_conn {
 	/* IRCv3 capabilities (irc_tags.c's table) */
 	bool mtags, stime, echo, batch, labels, away_notify, setname;
 	bool cap_notify, ext_monitor;
-	uint32_t msg_seq; /* for this connection's msgids */
+	uint32_t msg_seq;      /* for this connection's msgids */
+	char label[64];        /* labeled-response: the command's label */
+	struct sendq *labeled; /* its replies, held until the command ends */
 	int64_t signon, last_msg;
 	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
 	char (*monitor)[REG_NAME_SZ];      /* MONITOR targets (malloc) */
@@ -69,6 +71,12 @@ void irc_tags_select(struct client *c);
  * message-tags) the client tags of m; its length (no '@', no space). */
 size_t irc_tag_block(struct client *c, const struct irc_msg *m, char *out,
 		     size_t cap);
+/* Queue a reply to c: held while a labeled command runs, else sent. */
+void irc_out(struct client *c, const char *p, size_t n);
+/* labeled-response: hold the replies of the command m if it has a label;
+ * at its end send them labeled (one line), as a BATCH, or an ACK. */
+void irc_label_begin(struct client *c, const struct irc_msg *m);
+void irc_label_end(struct client *c);
 /* Send c the line(s) of its own message (echo-message), tagged by its
  * capabilities: ev as the fanout would show it to c. */
 void irc_echo(struct client *c, uint16_t kind, const struct ev_view *ev);

@@ -23,9 +23,11 @@ struct irc_cap {
 
 static const struct irc_cap caps[] = {
 	{"away-notify", offsetof(struct irc_conn, away_notify)},
+	{"batch", offsetof(struct irc_conn, batch)},
 	{"cap-notify", offsetof(struct irc_conn, cap_notify)},
 	{"echo-message", offsetof(struct irc_conn, echo)},
 	{"extended-monitor", offsetof(struct irc_conn, ext_monitor)},
+	{"labeled-response", offsetof(struct irc_conn, labels)},
 	{"message-tags", offsetof(struct irc_conn, mtags)},
 	{"multi-prefix", offsetof(struct irc_conn, mprefix)},
 	{"server-time", offsetof(struct irc_conn, stime)},
@@ -299,6 +301,126 @@ irc_echo(struct client *c, uint16_t kind, const struct ev_view *ev)
 
 	if (kind < EV_KIND_MAX && c->d->render[kind] &&
 	    c->d->render[kind](&q, ev) == 0 && sendq_len(&q))
-		conn_reply_raw(&c->conn, q.buf + q.head, sendq_len(&q));
+		irc_out(c, q.buf + q.head, sendq_len(&q));
 	sendq_free(&q);
+}
+
+/* ---- labeled-response ---- */
+
+void
+irc_out(struct client *c, const char *p, size_t n)
+{
+	struct irc_conn *s = IRC(c);
+
+	if (s && s->labeled) {
+		(void)sendq_append(s->labeled, p, n);
+		return;
+	}
+	conn_reply_raw(&c->conn, p, n);
+}
+
+/* The label=value of m's tags into s->label: true if there is one. */
+static bool
+find_label(struct irc_conn *s, const struct irc_msg *m)
+{
+	for (size_t i = 0; m->tags && i < m->tags_len;) {
+		const char *semi = memchr(m->tags + i, ';', m->tags_len - i);
+		size_t e = semi ? (size_t)(semi - m->tags) : m->tags_len;
+		if (e - i > 6 && e - i - 6 < sizeof(s->label) &&
+		    memcmp(m->tags + i, "label=", 6) == 0) {
+			memcpy(s->label, m->tags + i + 6, e - i - 6);
+			s->label[e - i - 6] = '\0';
+			return true;
+		}
+		i = e + 1;
+	}
+	return false;
+}
+
+void
+irc_label_begin(struct client *c, const struct irc_msg *m)
+{
+	struct irc_conn *s = IRC(c);
+
+	if (s->labeled) { /* a close in the middle of a command */
+		sendq_free(s->labeled);
+		free(s->labeled);
+		s->labeled = NULL;
+	}
+	if (m && s->labels && find_label(s, m))
+		s->labeled = calloc(1, sizeof(*s->labeled));
+}
+
+/* Send one held line with the tag "extra" before its own tags. */
+static void
+put_tagged(struct client *c, const char *extra, const char *line, size_t n)
+{
+	char head[128];
+	bool own = n > 0 && line[0] == '@';
+	int k = snprintf(head, sizeof(head), "@%s%s", extra, own ? ";" : " ");
+
+	if (k <= 0 || (size_t)k >= sizeof(head))
+		return;
+	conn_reply_raw(&c->conn, head, (size_t)k);
+	conn_reply_raw(&c->conn, line + own, n - own);
+}
+
+/* The held lines, each with tag (NULL: as they are). */
+static void
+put_held(struct client *c, const struct sendq *q, const char *tag)
+{
+	const char *p = q->buf + q->head, *end = p + q->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (tag)
+			put_tagged(c, tag, p, l);
+		else
+			conn_reply_raw(&c->conn, p, l);
+		p += l;
+	}
+}
+
+static size_t
+count_lines(const struct sendq *q)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < q->len; i++)
+		n += q->buf[q->head + i] == '\n';
+	return n;
+}
+
+void
+irc_label_end(struct client *c)
+{
+	struct irc_conn *s = IRC(c);
+	struct sendq *q = s ? s->labeled : NULL;
+	char tag[96], id[32], line[IRC_LINE_MAX];
+
+	if (q == NULL)
+		return;
+	s->labeled = NULL;
+	size_t lines = count_lines(q);
+	snprintf(tag, sizeof(tag), "label=%s", s->label);
+	if (lines == 0) {
+		int k = snprintf(line, sizeof(line), ":%s ACK\r\n", irc_srv(c));
+		put_tagged(c, tag, line, (size_t)k);
+	} else if (lines == 1 || !s->batch) {
+		put_held(c, q, lines == 1 ? tag : NULL);
+	} else {
+		snprintf(id, sizeof(id), "%x%x", c->conn.id, ++s->msg_seq);
+		int k = snprintf(line, sizeof(line),
+				 ":%s BATCH +%s labeled-response\r\n",
+				 irc_srv(c), id);
+		put_tagged(c, tag, line, (size_t)k);
+		snprintf(tag, sizeof(tag), "batch=%s", id);
+		put_held(c, q, tag);
+		k = snprintf(line, sizeof(line), ":%s BATCH -%s\r\n",
+			     irc_srv(c), id);
+		conn_reply_raw(&c->conn, line, (size_t)k);
+	}
+	sendq_free(q);
+	free(q);
 }
