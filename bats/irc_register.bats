@@ -41,7 +41,7 @@ load irc_helpers
 	fc_read a && isupport+="$FC_LAST"
 	local t
 	for t in CASEMAPPING=ascii CHANTYPES=#\& NICKLEN=14 CHANNELLEN=33 LINELEN=512 \
-		"PREFIX= " CHANMODES=b,,,nt NETWORK=forkchat BOT=B MONITOR=100 \
+		"PREFIX= " CHANMODES=b,,,nt NETWORK=forkchat BOT=B ELIST=MNU MONITOR=100 \
 		UTF8ONLY WHOX; do
 		[[ $isupport == *" $t"* ]] || fail "005 lacks $t: $isupport"
 	done

@@ -208,7 +208,7 @@ static const char *isupport[] = {
 	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
 	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
 	"LIST:,WHOIS:1,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
-	"BOT=B MONITOR=100 UTF8ONLY WHOX",
+	"BOT=B ELIST=MNU MONITOR=100 UTF8ONLY WHOX",
 };
 
 static void
@@ -783,18 +783,48 @@ list_item(struct client *c, const struct irc_param *p)
 		list_one(c, room);
 }
 
+static bool glob(const char *pat, const char *s);
+
+/* Does the room pass every ELIST filter of the comma-separated list f
+ * (">n", "<n" users, "!mask" not matching, "mask" matching)? */
+static bool
+list_filters_pass(struct client *c, uint32_t room, const char *f)
+{
+	char chan[64], one[IRC_LINE_MAX];
+
+	chan_name(c, (int)room, chan, sizeof(chan));
+	while (*f) {
+		size_t n = strcspn(f, ",");
+		snprintf(one, sizeof(one), "%.*s", (int)n, f);
+		f += n + (f[n] == ',');
+		long want = strtol(one + 1, NULL, 10);
+		size_t size = one[0] == '>' || one[0] == '<'
+				      ? room_size(c, (int)room)
+				      : 0;
+		bool ok = one[0] == '>'	  ? size > (size_t)want
+			  : one[0] == '<' ? want > 0 && size < (size_t)want
+			  : one[0] == '!' ? !glob(one + 1, chan)
+					  : glob(one, chan);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static void
 cmd_list(struct client *c, const struct irc_msg *m)
 {
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
+	char f[IRC_LINE_MAX];
 
+	irc_param_str(m, 0, f, sizeof(f));
 	num(c, 321, "Channel :Users  Name");
-	if (m->nparams > 0 && m->params[0].len > 0 &&
-	    m->params[0].p[0] != '>' && m->params[0].p[0] != '<') {
+	if (f[0] && !strpbrk(f, "*?!<>")) {
 		each_item(c, &m->params[0], list_item);
 	} else {
 		for (uint32_t r = 0; r < max; r++)
-			if (registry_room_name(c->w->reg, r))
+			if (registry_room_name(c->w->reg, r) &&
+			    list_filters_pass(c, r, f))
 				list_one(c, (int)r);
 	}
 	num(c, 323, ":End of /LIST");
