@@ -18,6 +18,9 @@
 
 struct uinfo {
 	uint32_t conn_id;         /* the connection that wrote it, */
+	bool invisible;           /* user mode +i: hidden from WHO masks */
+	bool oper;                /* user mode +o: a server operator */
+	bool bot;                 /* user mode +B: a bot */
 	char nick[UINFO_NICK_SZ]; /* under this name */
 	char prev[UINFO_NICK_SZ]; /* or the one before a rename */
 	char user[UINFO_USER_SZ];
@@ -26,9 +29,6 @@ struct uinfo {
 	char away[UINFO_AWAY_SZ]; /* "" when not away */
 	int64_t signon;           /* seconds since the epoch */
 	int64_t last_msg;         /* when it last sent a message (idle) */
-	bool invisible;           /* user mode +i: hidden from WHO masks */
-	bool oper;                /* user mode +o: a server operator */
-	bool bot;                 /* user mode +B: a bot */
 };
 
 /* WHOWAS history: the last WHOWAS_MAX users who left or were renamed */

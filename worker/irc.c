@@ -801,7 +801,7 @@ list_filters_pass(struct client *c, uint32_t room, const char *f)
 		size_t size = one[0] == '>' || one[0] == '<'
 				      ? room_size(c, (int)room)
 				      : 0;
-		bool ok = one[0] == '>'	  ? size > (size_t)want
+		bool ok = one[0] == '>'   ? size > (size_t)want
 			  : one[0] == '<' ? want > 0 && size < (size_t)want
 			  : one[0] == '!' ? !glob(one + 1, chan)
 					  : glob(one, chan);

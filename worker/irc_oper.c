@@ -20,6 +20,18 @@ struct oper_block {
 	size_t salt_len, key_len;
 };
 
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* Hex digits into bytes: their count, or 0 when not hex or too long. */
 static size_t
 unhex(const char *s, size_t len, unsigned char *out, size_t cap)
@@ -27,11 +39,10 @@ unhex(const char *s, size_t len, unsigned char *out, size_t cap)
 	if (len == 0 || len % 2 || len / 2 > cap)
 		return 0;
 	for (size_t i = 0; i < len; i += 2) {
-		unsigned v;
-		if (sscanf(s + i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdefABCDEF", s[i + 1]))
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0)
 			return 0;
-		out[i / 2] = (unsigned char)v;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
 	}
 	return len / 2;
 }
