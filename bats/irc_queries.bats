@@ -39,7 +39,7 @@ setup() {
 	fc_iexpect_match c "^:$IRCSRV 311 carol dave "
 }
 
-@test "irc.whowas: 314 and 312 per earlier user of the nick (the most recent first, at most <count>), 369; 406 for none; across workers" {
+@test "irc.whowas: 314 and 312 per earlier user of the nick or nicks (the most recent first, at most <count>), 369; 406 for none; across workers" {
 	fc_register a alice
 	fc_register g gone
 	fc_iexpect a ":$(fc_pfx gone) JOIN &all"
@@ -60,6 +60,10 @@ setup() {
 	fc_iexpect a ":$IRCSRV 314 alice gone2 ~gone 127.0.0.1 * :gone test"
 	fc_iexpect_match a "^:$IRCSRV 312 alice gone2 "
 	fc_iexpect a ":$IRCSRV 369 alice GONE2 :End of WHOWAS"
+	fc_isend a "WHOWAS gone2,nobody"
+	fc_iexpect a ":$IRCSRV 314 alice gone2 ~gone 127.0.0.1 * :gone test"
+	fc_iexpect_match a "^:$IRCSRV 312 alice gone2 "
+	fc_iexpect a ":$IRCSRV 369 alice gone2,nobody :End of WHOWAS"
 	fc_isend a "WHOWAS nobody"
 	fc_iexpect a ":$IRCSRV 406 alice nobody :There was no such nickname"
 	fc_iexpect a ":$IRCSRV 369 alice nobody :End of WHOWAS"

@@ -154,6 +154,21 @@ whowas_read(struct userinfo *u, uint64_t serial, struct uinfo *out)
 	return -1;
 }
 
+/* nick is one of the comma-separated names of list (ASCII case ignored) */
+static bool
+one_of(const char *list, const char *nick)
+{
+	size_t n = strlen(nick);
+
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncasecmp(p, nick, n) == 0)
+			return true;
+		p += l + (p[l] == ',');
+	}
+	return false;
+}
+
 size_t
 userinfo_whowas_find(struct userinfo *u, const char *nick, struct uinfo *out,
 		     size_t max)
@@ -166,7 +181,7 @@ userinfo_whowas_find(struct userinfo *u, const char *nick, struct uinfo *out,
 	uint64_t first = end > WHOWAS_MAX ? end - WHOWAS_MAX : 0;
 	for (uint64_t i = end; i > first && n < max; i--)
 		if (whowas_read(u, i - 1, &out[n]) == 0 &&
-		    strcasecmp(out[n].nick, nick) == 0)
+		    one_of(nick, out[n].nick))
 			n++;
 	return n;
 }

@@ -54,8 +54,9 @@ int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 /* Record that the user u (nick, user, host, real) went at u->signon
  * seconds; any worker may call it. */
 void userinfo_whowas_add(struct userinfo *u, const struct uinfo *gone);
-/* Up to max entries for nick (ASCII case ignored), the most recent first,
- * into out (signon: when it went); returns how many. */
+/* Up to max entries for nick, or any of the comma-separated nicks in it
+ * (ASCII case ignored), the most recent first, into out (signon: when it
+ * went); returns how many. */
 size_t userinfo_whowas_find(struct userinfo *u, const char *nick,
 			    struct uinfo *out, size_t max);
 

@@ -207,7 +207,7 @@ static const char *isupport[] = {
 	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=b,,,nt "
 	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
 	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
-	"LIST:,WHOIS:1,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
+	"LIST:,WHOIS:1,WHOWAS:,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
 	"BOT=B ELIST=MNU MONITOR=100 UTF8ONLY WHOX",
 };
 
@@ -1204,7 +1204,7 @@ irc_gone(struct client *c)
 static void
 cmd_whowas(struct client *c, const struct irc_msg *m)
 {
-	char nick[REG_NAME_SZ], when[64];
+	char nick[IRC_LINE_MAX], when[64];
 	struct uinfo found[16];
 	const struct irc_param *p = &m->params[0];
 
