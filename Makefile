@@ -30,7 +30,7 @@ endif
 
 COMMON_SRC = common/log.c common/util.c common/config.c common/loop.c common/tlsctx.c common/safefile.c
 PROTO_SRC  = proto/line.c proto/wire.c proto/irc.c
-IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/frame.c ipc/chan.c ipc/metrics.c ipc/userinfo.c
+IPC_SRC    = ipc/shmlock.c ipc/registry.c ipc/registry_chan.c ipc/frame.c ipc/chan.c ipc/metrics.c ipc/userinfo.c
 WORKER_SRC = $(wildcard worker/*.c)
 MASTER_SRC = $(wildcard master/*.c)
 CLUSTER_SRC = $(wildcard cluster/*.c)
@@ -81,7 +81,7 @@ deps:
 
 test: deps all unit bats
 
-run: deps all
+run: deps-build all
 	$(BIN)/forkchatd -f
 
 # ---- install ----

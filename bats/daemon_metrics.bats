@@ -179,3 +179,14 @@ PY
 	grep -q "^forkchat_messages_total{kind=\"broadcast\",worker=\"$w\"} 5$" "$BATS_TEST_TMPDIR/c" ||
 		fail "killed worker's count lost: $(grep 'messages_total' "$BATS_TEST_TMPDIR/c")"
 }
+
+@test "status --check: the registry of a running daemon passes its check (ok); --request sends a request as it is" {
+	fc_start
+	fc_login alice
+	run -0 --separate-stderr "$FORKCHATD" status --check -S "$FC_CTL"
+	[ "$output" = ok ] || fail "status --check said: $output"
+	run -0 --separate-stderr "$FORKCHATD" status --request "users json" -S "$FC_CTL"
+	[[ $output == *'"name":"alice"'* ]] || fail "users json said: $output"
+	run -0 --separate-stderr "$FORKCHATD" status --request "no such" -S "$FC_CTL"
+	[[ $output == "error: unknown request 'no such'"* ]] || fail "said: $output"
+}

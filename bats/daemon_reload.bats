@@ -104,6 +104,24 @@ bcst_of_len() {
 	kill -0 "$FC_PID"
 }
 
+@test "numeric.user.full: the user table keeps its start size; past it after a reload that raised max-clients, USER gets 302 User table full" {
+	conf "max-clients = 1"
+	fc_start -c "$CONF"
+	fc_login_numeric nora
+	conf "max-clients = 3"
+	kill -HUP "$FC_PID"
+	fc_until "grep -q 'configuration reloaded' '$FC_LOG'"
+	fc_connect bob numeric
+	fc_send bob "USER bob"
+	fc_expect bob "302 User table full"
+	fc_send bob "USER bob"
+	fc_expect bob "302 User table full"
+	fc_close nora
+	fc_until '[ "$(fc_worker_of_quick nora)" = -1 ]'
+	fc_send bob "USER bob"
+	fc_expect bob "200 Welcome bob!"
+}
+
 @test "SIGUSR1: the log is reopened; the next line lands in a new file" {
 	fc_start -v --log-file "$BATS_TEST_TMPDIR/daemon.log"
 	fc_login alice

@@ -37,6 +37,20 @@ tls_streamer() {
 	BG+=($!)
 }
 
+# pms_unhindered WHAT: 8 s of PM round trips next to WHAT: none lost, at
+# least 20, none slower than 300 ms (600 under ASan), the worker never
+# replaced nor called unresponsive
+pms_unhindered() {
+	local rtt
+	rtt=$(python3 "$HOSTILE" pmrtt "$OKPORT" 8) || fail "PM round trips failed: $rtt"
+	echo "PM round trips next to $1: $rtt" >&3
+	[ "$(fc_kv lost "$rtt")" = 0 ] || fail "a PM was lost (worker killed?): $rtt $(grep -i 'unresponsive\|killed' "$FC_LOG")"
+	[ "$(fc_kv n "$rtt")" -ge 20 ] || fail "too few round trips: $rtt"
+	[ "$(fc_kv max "$rtt")" -lt "$(fc_scale 300 600)" ] || fail "a PM waited behind $1: $rtt"
+	[ "$(restarts)" = 0 ] || fail "the worker was replaced: $(grep -i 'unresponsive\|killed' "$FC_LOG")"
+	! grep -q unresponsive "$FC_LOG"
+}
+
 teardown() {
 	local p
 	for p in "${BG[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
@@ -48,15 +62,7 @@ teardown() {
 	tls_start
 	tls_streamer "$OKTLS"
 	tls_streamer "$OKTLS"
-	# the streams are flowing: the worker's input counter climbs
-	local rtt
-	rtt=$(python3 "$HOSTILE" pmrtt "$OKPORT" 8) || fail "PM round trips failed: $rtt"
-	echo "PM round trips next to two TLS streamers: $rtt" >&3
-	[ "$(fc_kv lost "$rtt")" = 0 ] || fail "a PM was lost (worker killed?): $rtt $(grep -i 'unresponsive\|killed' "$FC_LOG")"
-	[ "$(fc_kv n "$rtt")" -ge 20 ] || fail "too few round trips: $rtt"
-	[ "$(fc_kv max "$rtt")" -lt "$(fc_scale 300 600)" ] || fail "a PM waited behind the streamer: $rtt"
-	[ "$(restarts)" = 0 ] || fail "the worker was replaced: $(grep -i 'unresponsive\|killed' "$FC_LOG")"
-	! grep -q unresponsive "$FC_LOG"
+	pms_unhindered "two TLS streamers"
 }
 
 @test "hostile item 1: a TLS numeric client streaming lines cannot stall its worker either" {
@@ -65,12 +71,7 @@ teardown() {
 	yes 'USEK x' | timeout 30 openssl s_client -quiet -connect "127.0.0.1:$NUMTLS" \
 		>/dev/null 2>&1 &
 	BG+=($!)
-	local rtt
-	rtt=$(python3 "$HOSTILE" pmrtt "$OKPORT" 8) || fail "PM round trips failed: $rtt"
-	echo "next to a numeric TLS streamer: $rtt" >&3
-	[ "$(fc_kv lost "$rtt")" = 0 ] || fail "a PM was lost: $rtt"
-	[ "$(fc_kv max "$rtt")" -lt "$(fc_scale 300 600)" ] || fail "a PM waited behind the streamer: $rtt"
-	[ "$(restarts)" = 0 ] || fail "the worker was replaced: $(grep -i 'unresponsive\|killed' "$FC_LOG")"
+	pms_unhindered "a numeric TLS streamer"
 }
 
 @test "hostile item 1: a TLS upload whose receiver left cannot stall its worker" {
@@ -88,10 +89,5 @@ teardown() {
 	BG+=($!)
 	fc_until 'grep -q "^100 " "$BATS_TEST_TMPDIR/alice.out"'
 	fc_send bob QUIT
-	local rtt
-	rtt=$(python3 "$HOSTILE" pmrtt "$OKPORT" 8) || fail "PM round trips failed: $rtt"
-	echo "next to an orphaned TLS upload: $rtt" >&3
-	[ "$(fc_kv lost "$rtt")" = 0 ] || fail "a PM was lost: $rtt"
-	[ "$(fc_kv max "$rtt")" -lt "$(fc_scale 300 600)" ] || fail "a PM waited behind the upload: $rtt"
-	[ "$(restarts)" = 0 ] || fail "the worker was replaced: $(grep -i 'unresponsive\|killed' "$FC_LOG")"
+	pms_unhindered "an orphaned TLS upload"
 }

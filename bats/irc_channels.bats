@@ -14,7 +14,7 @@ setup() {
 	fc_register a alice
 	fc_isend a "JOIN #new"
 	fc_iexpect a ":$(fc_pfx alice) JOIN #new"
-	fc_iexpect a ":$IRCSRV 353 alice = #new :alice"
+	fc_iexpect a ":$IRCSRV 353 alice = #new :@alice"
 	fc_iexpect a ":$IRCSRV 366 alice #new :End of /NAMES list."
 	fc_login_numeric nora
 	fc_send nora "LIRO"
@@ -33,7 +33,7 @@ setup() {
 	fc_expect nora "710 alice login"
 	fc_isend a "JOIN #lobby,##x"
 	fc_iexpect a ":$(fc_pfx alice) JOIN #lobby"
-	fc_iexpect a ":$IRCSRV 353 alice = #lobby :nora alice"
+	fc_iexpect a ":$IRCSRV 353 alice = #lobby :@nora alice"
 	fc_iexpect a ":$IRCSRV 366 alice #lobby :End of /NAMES list."
 	fc_iexpect a ":$(fc_pfx alice) JOIN ##x"
 	fc_iwait a "^:$IRCSRV 366 alice ##x "
@@ -150,7 +150,7 @@ setup() {
 	fc_iexpect c ":alice!alice@okfail PRIVMSG &all :now for carol"
 }
 
-@test "irc.names: NAMES #c lists members in login order; unknown channel and no argument end with 366 only" {
+@test "irc.names: NAMES #c lists members in login order (with prefixes); NAMES #a,#b ends with one 366; unknown channel and no argument end with 366 only" {
 	fc_login_numeric nora
 	fc_send nora "ROOM lobby"
 	fc_expect nora "200 Room lobby created"
@@ -158,8 +158,12 @@ setup() {
 	fc_expect nora "200 Joined lobby"
 	fc_register a alice
 	fc_isend a "NAMES #lobby"
-	fc_iexpect a ":$IRCSRV 353 alice = #lobby :nora"
+	fc_iexpect a ":$IRCSRV 353 alice = #lobby :@nora"
 	fc_iexpect a ":$IRCSRV 366 alice #lobby :End of /NAMES list."
+	fc_isend a "NAMES #lobby,#nope,&all"
+	fc_iexpect a ":$IRCSRV 353 alice = #lobby :@nora"
+	fc_iexpect a ":$IRCSRV 353 alice = &all :nora alice"
+	fc_iexpect a ":$IRCSRV 366 alice #lobby,#nope,&all :End of /NAMES list."
 	fc_isend a "NAMES #nope"
 	fc_iexpect a ":$IRCSRV 366 alice #nope :End of /NAMES list."
 	fc_isend a "NAMES"
@@ -206,14 +210,12 @@ setup() {
 	fc_iexpect a ":$IRCSRV 323 alice :End of /LIST"
 }
 
-@test "irc.topic: TOPIC #c gets 331; setting one gets 482 (no operators), 442 off the channel, 403 no channel" {
+@test "irc.topic: TOPIC #c gets 331 when unset; 442 off the channel, 403 no channel, 461 without one" {
 	fc_register a alice
 	fc_isend a "JOIN #one"
 	fc_iwait a " 366 alice #one "
 	fc_isend a "TOPIC #one"
 	fc_iexpect a ":$IRCSRV 331 alice #one :No topic is set"
-	fc_isend a "TOPIC #one :new topic"
-	fc_iexpect a ":$IRCSRV 482 alice #one :You're not channel operator"
 	fc_isend a "PART #one"
 	fc_iexpect a ":$(fc_pfx alice) PART #one"
 	fc_isend a "TOPIC #one :x"
@@ -224,7 +226,7 @@ setup() {
 	fc_iexpect a ":$IRCSRV 461 alice TOPIC :Not enough parameters"
 }
 
-@test "irc.mode.channel: MODE #c gets 324 +nt and 329; MODE #c b/e/I end their empty lists; a change gets 482" {
+@test "irc.mode.channel: MODE #c gets 324 +nt and 329; MODE #c b/e/I end their empty lists; MODE &all is +nt" {
 	fc_register a alice
 	fc_isend a "JOIN #one"
 	fc_iwait a " 366 alice #one "
@@ -239,8 +241,6 @@ setup() {
 	fc_iexpect a ":$IRCSRV 349 alice #one :End of channel exception list"
 	fc_isend a "MODE #one I"
 	fc_iexpect a ":$IRCSRV 347 alice #one :End of channel invite list"
-	fc_isend a "MODE #one +o alice"
-	fc_iexpect a ":$IRCSRV 482 alice #one :You're not channel operator"
 	fc_isend a "MODE #none"
 	fc_iexpect a ":$IRCSRV 403 alice #none :No such channel"
 	fc_isend a "MODE &all"
@@ -269,14 +269,26 @@ setup() {
 	fc_iexpect a ":$IRCSRV 461 alice MODE :Not enough parameters"
 }
 
-@test "irc.kick: KICK gets 482 (no operators) or 442 off the channel; OPER gets 491" {
+@test "irc.kick.errors: KICK by a non-operator gets 482, off the channel 442, no such channel 403; OPER gets 491" {
 	fc_register a alice
 	fc_isend a "JOIN #one"
 	fc_iwait a " 366 alice #one "
-	fc_isend a "KICK #one alice"
-	fc_iexpect a ":$IRCSRV 482 alice #one :You're not channel operator"
-	fc_isend a "KICK #none alice"
+	fc_register b bob
+	fc_isend b "JOIN #one"
+	fc_iwait b " 366 bob #one "
+	fc_isend b "KICK #one alice"
+	fc_iexpect b ":$IRCSRV 482 bob #one :You're not channel operator"
+	fc_register c carol
+	fc_isend c "KICK #one alice"
+	fc_iexpect c ":$IRCSRV 442 carol #one :You're not on that channel"
+	fc_wait_all a ":$(fc_pfx bob) JOIN &all" ":$(fc_pfx bob) JOIN #one" \
+		":$(fc_pfx carol) JOIN &all"
+	fc_isend a "KICK #none bob"
 	fc_iexpect a ":$IRCSRV 403 alice #none :No such channel"
+	fc_isend a "KICK #one nobody"
+	fc_iexpect a ":$IRCSRV 401 alice nobody :No such nick/channel"
+	fc_isend a "KICK #one carol"
+	fc_iexpect a ":$IRCSRV 441 alice carol #one :They aren't on that channel"
 	fc_isend a "OPER root secret"
 	fc_iexpect a ":$IRCSRV 491 alice :No O-lines for your host"
 }

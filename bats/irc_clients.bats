@@ -14,11 +14,7 @@ setup() {
 	# the test users here answer no PING: a heartbeat beyond a test
 	fc_start_irc --ping-interval 120 --pong-timeout 60
 	fc_login alice
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 }
 
 teardown() {
@@ -118,7 +114,7 @@ wee() {
 	fc_wait_for nora "712 lobby weeuser joined"
 	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "weeuser.*has joined #lobby"
 	others_talk_to weeuser
-	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "	nora	room hello from nora"
+	fc_file_wait "$logs/irc.fc.#lobby.weechatlog" "	@?nora	room hello from nora"
 	fc_file_wait "$logs/irc.fc.nora.weechatlog" "	nora	private hello from nora"
 	fc_file_wait "$logs/irc.fc.&all.weechatlog" "	alice	broadcast from alice"
 	fc_file_wait "$logs/irc.fc.alice.weechatlog" "	alice	private hello from alice"

@@ -99,14 +99,9 @@ setup() {
 }
 
 @test "irc.cross.room: PRIVMSG #lobby is 702 to numeric members; SEND lobby is PRIVMSG #lobby to IRC members" {
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 	fc_register c carol
-	fc_isend c "JOIN #lobby"
-	fc_iwait c " 366 carol #lobby "
+	fc_ijoin c "#lobby"
 	fc_wait_for nora "712 lobby carol joined"
 	fc_isend c "PRIVMSG #lobby :hello room"
 	fc_expect nora "702 lobby carol hello room"
@@ -116,19 +111,13 @@ setup() {
 }
 
 @test "irc.cross.room.quit: an IRC user's QUIT is 713 per room then 711; a numeric user's logout is one QUIT, no PART" {
-	fc_login_numeric nora
-	fc_send nora "ROOM r1"
-	fc_expect nora "200 Room r1 created"
-	fc_send nora "JOIN r1"
-	fc_expect nora "200 Joined r1"
+	fc_numeric_room nora r1
 	fc_register c carol
-	fc_isend c "JOIN #r1"
-	fc_iwait c " 366 carol #r1 "
+	fc_ijoin c "#r1"
 	fc_isend c "PART &all"
 	fc_iexpect c ":$(fc_pfx carol) PART &all"
 	fc_register d dave
-	fc_isend d "JOIN #r1"
-	fc_iwait d " 366 dave #r1 "
+	fc_ijoin d "#r1"
 	fc_iexpect c ":$(fc_pfx dave) JOIN #r1"
 	fc_close nora
 	fc_iexpect_match c "^:nora!nora@numeric QUIT :Connection (closed|reset)$"
@@ -144,15 +133,10 @@ setup() {
 
 @test "irc.cross.nick: NICK after registration is NICK to IRC users, a logout and a login (and room rejoin) to the others" {
 	fc_login alice
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 	fc_register c carol
 	fc_register d dave
-	fc_isend c "JOIN #lobby"
-	fc_iwait c " 366 carol #lobby "
+	fc_ijoin c "#lobby"
 	fc_wait_for nora "712 lobby carol joined"
 	fc_isend c "NICK caroline"
 	fc_iexpect c ":$(fc_pfx carol) NICK :caroline"
@@ -189,16 +173,11 @@ setup() {
 
 @test "irc.cross.ctcp: CTCP and formatting pass untouched between IRC users; others get it stripped, ACTION as '* nick text'" {
 	fc_login alice
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 	fc_register c carol
 	fc_register d dave
 	fc_isend c "JOIN #lobby"
-	fc_isend d "JOIN #lobby"
-	fc_iwait d " 366 dave #lobby "
+	fc_ijoin d "#lobby"
 	fc_wait_for nora "712 lobby dave joined"
 	fc_isend c $'PRIVMSG #lobby :\x01ACTION waves\x01'
 	fc_iwait d $'^:'"$(fc_pfx carol)"$' PRIVMSG #lobby :\x01ACTION waves\x01$'
@@ -289,7 +268,7 @@ setup() {
 	fc_iwait u1 "^:$(fc_pfx user6) PRIVMSG user1 :back$"
 	fc_isend u6 "WHOIS user1"
 	fc_iwait u6 "^:$IRCSRV 311 user6 user1 ~user1 127.0.0.1 \\* :user1 test$"
-	fc_iexpect u6 ":$IRCSRV 319 user6 user1 :#lobby"
+	fc_iexpect u6 ":$IRCSRV 319 user6 user1 :@#lobby"
 	echo "workers used:$seen" >&3
 	[ "$(echo $seen | wc -w)" -ge 2 ]
 }

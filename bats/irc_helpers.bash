@@ -6,12 +6,15 @@
 #   fc_isend NAME LINE           send LINE + "\r\n"
 #   fc_register NAME [NICK]      connect, NICK + USER, read the welcome burst
 #                                and the JOIN of &all up to its 366
+#   fc_register_only NAME [NICK] the same without the JOIN of &all
 #   fc_pfx NICK                  NICK's prefix as fc_register made it
 #   fc_iexpect NAME LINE         the next line (\r stripped) must be LINE
 #   fc_iwait NAME REGEX          skip lines until one matches REGEX
 #   fc_wait_all NAME LINE...     every LINE comes, in any order (deadline)
 #   fc_file_wait FILE REGEX      a client's log/out file gets a matching line
 #   fc_pane_wait SOCK REGEX      a tmux pane shows a matching line
+#   fc_numeric_room NAME ROOM    numeric NAME logs in, creates and joins ROOM
+#   fc_ijoin NAME CHANNEL        JOIN CHANNEL, read up to its 366
 
 load helpers
 
@@ -52,14 +55,21 @@ fc_iwait() {
 	fail "$name: /$re/ never came (saw: $seen)"
 }
 
-# Register NAME (nick NICK, default NAME) and read the whole welcome burst.
-fc_register() {
+# Register NAME (nick NICK, default NAME) and read the welcome burst up to
+# the MOTD's end (with --irc-join-all 0 that is all of it).
+fc_register_only() {
 	local name=$1 nick=${2:-$1}
 	fc_connect_irc "$name"
 	fc_isend "$name" "NICK $nick"
 	fc_isend "$name" "USER $nick 0 * :$nick test"
 	fc_iexpect "$name" ":$IRCSRV 001 $nick :Welcome to the forkchat IRC Network, $nick"
 	fc_iwait "$name" "^:$IRCSRV (376|422) $nick "
+}
+
+# Register NAME (nick NICK, default NAME) and read the whole welcome burst.
+fc_register() {
+	local name=$1 nick=${2:-$1}
+	fc_register_only "$name" "$nick"
 	fc_iexpect "$name" ":$(fc_pfx "$nick") JOIN &all"
 	fc_iwait "$name" "^:$IRCSRV 366 $nick &all "
 }
@@ -110,4 +120,19 @@ fc_pane_wait() {
 
 fc_iexpect_match() {
 	fc_expect_match "$1" "$2"
+}
+
+# fc_numeric_room NAME ROOM    log NAME in over numeric, create ROOM, join it
+fc_numeric_room() {
+	fc_login_numeric "$1" || return 1
+	fc_send "$1" "ROOM $2" || return 1
+	fc_expect "$1" "200 Room $2 created" || return 1
+	fc_send "$1" "JOIN $2" || return 1
+	fc_expect "$1" "200 Joined $2"
+}
+
+# fc_ijoin NAME CHANNEL        IRC client NAME joins CHANNEL, read up to its 366
+fc_ijoin() {
+	fc_isend "$1" "JOIN $2" || return 1
+	fc_iwait "$1" "^:$IRCSRV 366 [^ ]+ $2 "
 }

@@ -10,15 +10,10 @@ setup() {
 }
 
 @test "irc.whois: 311 user/host/real name, 319 channels, 312, 317, 318; any dialect; 401 + 318 for nobody; 431" {
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 	fc_register c carol
 	fc_register d dave
-	fc_isend d "JOIN #lobby"
-	fc_iwait d " 366 dave #lobby "
+	fc_ijoin d "#lobby"
 	fc_isend c "WHOIS dave"
 	fc_iwait c "^:$IRCSRV 311 carol dave ~dave 127.0.0.1 \\* :dave test$"
 	fc_iexpect c ":$IRCSRV 319 carol dave :#lobby"
@@ -27,7 +22,7 @@ setup() {
 	fc_iexpect c ":$IRCSRV 318 carol dave :End of /WHOIS list."
 	fc_isend c "WHOIS NORA"
 	fc_iexpect c ":$IRCSRV 311 carol nora nora numeric * :nora"
-	fc_iexpect c ":$IRCSRV 319 carol nora :#lobby"
+	fc_iexpect c ":$IRCSRV 319 carol nora :@#lobby"
 	fc_iexpect c ":$IRCSRV 312 carol nora $IRCSRV :forkchat"
 	fc_iexpect c ":$IRCSRV 318 carol nora :End of /WHOIS list."
 	fc_isend c "WHOIS nobody"
@@ -72,18 +67,13 @@ setup() {
 }
 
 @test "irc.who: WHO #c gives 352 per member (H, or G when away) then 315; WHO nick and WHO mask match any dialect" {
-	fc_login_numeric nora
-	fc_send nora "ROOM lobby"
-	fc_expect nora "200 Room lobby created"
-	fc_send nora "JOIN lobby"
-	fc_expect nora "200 Joined lobby"
+	fc_numeric_room nora lobby
 	fc_register c carol
-	fc_isend c "JOIN #lobby"
-	fc_iwait c " 366 carol #lobby "
+	fc_ijoin c "#lobby"
 	fc_isend c "AWAY :lunch"
 	fc_iexpect c ":$IRCSRV 306 carol :You have been marked as being away"
 	fc_isend c "WHO #lobby"
-	fc_iexpect c ":$IRCSRV 352 carol #lobby nora numeric $IRCSRV nora H :0 nora"
+	fc_iexpect c ":$IRCSRV 352 carol #lobby nora numeric $IRCSRV nora H@ :0 nora"
 	fc_iexpect c ":$IRCSRV 352 carol #lobby ~carol 127.0.0.1 $IRCSRV carol G :0 carol test"
 	fc_iexpect c ":$IRCSRV 315 carol #lobby :End of WHO list."
 	fc_isend c "WHO NORA"

@@ -34,15 +34,15 @@ load irc_helpers
 	fc_iexpect a ":$IRCSRV 001 alice :Welcome to the forkchat IRC Network, alice"
 	fc_iexpect_match a "^:$IRCSRV 002 alice :Your host is $IRCSRV, running version forkchatd-"
 	fc_iexpect_match a "^:$IRCSRV 003 alice :This server was created "
-	fc_iexpect_match a "^:$IRCSRV 004 alice $IRCSRV forkchatd-[^ ]+ Biow bnt$"
+	fc_iexpect_match a "^:$IRCSRV 004 alice $IRCSRV forkchatd-[^ ]+ Biow beIiklmnopstv beIklov$"
 	local isupport=""
 	fc_read a && isupport+="$FC_LAST "
 	fc_read a && isupport+="$FC_LAST "
 	fc_read a && isupport+="$FC_LAST"
 	local t
 	for t in CASEMAPPING=ascii CHANTYPES=#\& NICKLEN=14 CHANNELLEN=33 LINELEN=512 \
-		"PREFIX= " CHANMODES=b,,,nt NETWORK=forkchat BOT=B ELIST=MNU MONITOR=100 \
-		UTF8ONLY WHOX; do
+		"PREFIX=(ov)@+ " CHANMODES=beI,k,l,imnpst MODES=4 MAXLIST=beI:64 NETWORK=forkchat \
+		BOT=B ELIST=MNU MONITOR=100 UTF8ONLY WHOX; do
 		[[ $isupport == *" $t"* ]] || fail "005 lacks $t: $isupport"
 	done
 	[[ $isupport == *":are supported by this server"* ]]

@@ -189,30 +189,3 @@ TIME_RE='time=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 	fc_isend r "PRIVMSG #c :beep"
 	fc_iwait a "^@$TIME_RE;msgid=[0-9a-f-]+;bot :robot!~robot@127.0.0.1 PRIVMSG #c :beep$"
 }
-
-@test "irc.list.elist: ELIST=MNU: LIST *mask, !mask and >n / <n users filter the rooms" {
-	fc_login_numeric nora
-	fc_send nora "ROOM chan1"
-	fc_expect nora "200 Room chan1 created"
-	reg a alice
-	join a "#chan1"
-	join a "#chan2"
-	reg b bob
-	join b "#chan2"
-	fc_isend b "LIST *an1"
-	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
-	fc_iexpect b ":$IRCSRV 322 bob #chan1 1 :"
-	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
-	fc_isend b "LIST !#c*n1"
-	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
-	fc_iexpect b ":$IRCSRV 322 bob #chan2 2 :"
-	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
-	fc_isend b "LIST >1"
-	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
-	fc_iexpect b ":$IRCSRV 322 bob #chan2 2 :"
-	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
-	fc_isend b "LIST <2,#ch*"
-	fc_iexpect b ":$IRCSRV 321 bob Channel :Users  Name"
-	fc_iexpect b ":$IRCSRV 322 bob #chan1 1 :"
-	fc_iexpect b ":$IRCSRV 323 bob :End of /LIST"
-}

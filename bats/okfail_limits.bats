@@ -3,9 +3,7 @@
 # ("Connection limits and server-initiated closes"), both dialects: the
 # okfail DSCN/FAILnn line and the numeric 9xx code of each.
 
-load helpers
-
-BG=()
+load limits_helpers
 
 @test "close.full: FAIL14 / 900 Server full instead of the greeting at --max-clients, then close" {
 	fc_start --max-clients 2
@@ -79,62 +77,16 @@ BG=()
 @test "close.sendq: a client that does not read is closed past --sendq-hard; a final DSCN / 903 stands on a line of its own" {
 	fc_start --sendq-hard 4096 --sendq-soft 1024 --sendq-soft-seconds 600 \
 		--flood-rate 0
-	T=$BATS_TEST_TMPDIR
-	# victims with tiny receive buffers that read nothing until told
-	"$FC_PYTHON" - "$OKPORT" "$NUMPORT" "$T" 3>&- <<'PY' &
-import socket, sys, os, time
-ok, nu, t = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-socks = []
-for port, login in ((ok, b"IDENT slow\n"), (nu, b"USER nslow\n")):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", port))
-    s.sendall(login)
-    socks.append(s)
-open(t + "/victims", "w").close()
-end = time.time() + 30
-while not os.path.exists(t + "/drain") and time.time() < end:
-    time.sleep(0.02)
-for s, name in zip(socks, ("ok", "num")):
-    s.settimeout(10)
-    buf = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    open(t + "/" + name, "wb").write(buf)
-PY
-	BGPID=$!
-	BG=($BGPID)
-	fc_until "[ -e '$T/victims' ]"
+	fc_slow_readers "slow:$OKPORT:IDENT slow\\n" "nslow:$NUMPORT:USER nslow\\n"
 	fc_login_numeric talker
-	fc_until '[ "$(fc_worker_of_quick nslow)" != -1 ] && [ "$(fc_worker_of_quick slow)" != -1 ]'
-	local text i
-	text=$(printf 'm%.0s' $(seq 1 1000))
 	fc_login alice
-	for i in $(seq 1 4000); do
-		fc_send talker "PRIV slow $text"
-		fc_send talker "PRIV nslow $text"
-		if [ $((i % 100)) = 0 ]; then
-			fc_read talker 0.01 || true
-			[ "$(fc_worker_of_quick slow)" = -1 ] && [ "$(fc_worker_of_quick nslow)" = -1 ] && break
-		fi
-	done
-	fc_until '[ "$(fc_worker_of_quick slow)" = -1 ] && [ "$(fc_worker_of_quick nslow)" = -1 ]'
-	touch "$T/drain"
-	wait $BGPID
+	fc_push_until_gone talker 'PRIV %s %s\n' slow nslow
+	fc_wait_for alice "LEFT slow"
+	fc_slow_drain
 	# the final line is best effort (it must fit in the socket's buffer);
 	# when it comes it is the last line and stands on a line of its own
-	if grep -q "DSCN Output queue exceeded" "$T/ok"; then
-		[ "$(tail -c 28 "$T/ok")" = $'\nDSCN Output queue exceeded' ] ||
-			fail "okfail victim ended with: $(tail -c 80 "$T/ok" | od -c | tail -3)"
-	fi
-	if grep -q "903 Output queue exceeded" "$T/num"; then
-		[ "$(tail -c 27 "$T/num")" = $'\n903 Output queue exceeded' ] ||
-			fail "numeric victim ended with: $(tail -c 80 "$T/num" | od -c | tail -3)"
-	fi
-	fc_wait_for alice "LEFT slow"
+	fc_slow_ends_with slow "DSCN Output queue exceeded"
+	fc_slow_ends_with nslow "903 Output queue exceeded"
 }
 
 @test "close.flood: DSCN Flooding / 904 Flooding for a client far over --flood-rate" {
@@ -178,12 +130,4 @@ PY
 	fc_expect a "DSCN Server shutting down"
 	fc_expect_closed a
 	fc_expect_closed nina
-}
-
-teardown() {
-	local p
-	for p in "${BG[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	fc_stop
 }

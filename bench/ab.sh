@@ -6,10 +6,7 @@
 # env: REPS (3), CLIENTS (1000), DUR (3), SCEN ("fanout pm pm1000"):
 #   fanout = 10 senders full speed; pm = full speed; pm1000 = 1000 msgs/s
 #   fan1000 = fanout at 1000 msgs/s; idle = 10,000 idle clients (IDLE_N)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
+. "$(dirname "$0")/lib.sh"
 REPS=${REPS:-3}
 CLIENTS=${CLIENTS:-1000}
 DUR=${DUR:-3}

@@ -11,10 +11,12 @@
 #      REPS (3); SCEN=login: a storm of CLIENTS logins from process start
 #      (start-up included) per presence line, N(N-1)/2 of them
 #      SCEN ("fanout pm") KEEP=1 keeps the callgrind files (path printed)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
+#      DIALECT=irc: the irc listener (no &all), marks PONG/LUSERS; a login
+#      storm is then counted per login (irc announces no login)
+. "$(dirname "$0")/lib.sh"
+DIALECT=${DIALECT:-okfail}
+ZERO='cmd_ack*' DUMP='cmd_users*'
+[ "$DIALECT" = irc ] && ZERO='cmd_pong*' DUMP='cmd_lusers*'
 CLIENTS=${CLIENTS:-1000}
 FAN_RATE=${FAN_RATE:-20}
 PM_RATE=${PM_RATE:-200}
@@ -26,7 +28,7 @@ fc_scratch icount
 start() { # root dir: forkchatd under callgrind, sets MPID PORT PIDS
 	fc_start "$1/bin/forkchatd" "$2" valgrind --tool=callgrind \
 		--callgrind-out-file="$2/cg.%p" \
-		--zero-before='cmd_ack*' --dump-before='cmd_users*' || return 1
+		--zero-before="$ZERO" --dump-before="$DUMP" || return 1
 	MPID=$FC_PID PORT=$FC_PORT PIDS=$FC_PIDS
 }
 
@@ -42,7 +44,7 @@ one() { # root scenario seconds -> "instructions deliveries"
 	mkdir -p "$d"
 	[ "$2" = pm ] && rate=$PM_RATE
 	start "$1" "$d" || return 1
-	taskset -c 1 "$LG" --dialect okfail --port "$PORT" --server fc \
+	taskset -c 1 "$LG" --dialect "$DIALECT" --port "$PORT" --server fc \
 		--conc 128 --pids "$PIDS" --scenario "$2" --clients "$CLIENTS" \
 		--duration "$3" --rate "$rate" --window 64 --pause 3 \
 		>"$d/lg.out" 2>"$d/lg.err" &
@@ -55,7 +57,9 @@ one() { # root scenario seconds -> "instructions deliveries"
 	ins=$(cat "$d"/cg.*.1 | awk '/^summary:/ {s += $2} END {print s}')
 	deliv=$(grep -o ' deliveries=[0-9]*' <<<"$out" | cut -d= -f2)
 	# a login storm: every login is announced to everyone already in
+	# (okfail), or to no one (irc: counted per login)
 	[ "$2" = login ] && deliv=$((CLIENTS * (CLIENTS - 1) / 2))
+	[ "$2" = login ] && [ "$DIALECT" = irc ] && deliv=$CLIENTS
 	lost=$(grep -o ' lost=[0-9]*' <<<"$out" | cut -d= -f2)
 	reord=$(grep -o ' reordered=[0-9]*' <<<"$out" | cut -d= -f2)
 	[ "$2" = login ] && reord=0 # a login storm has no order to check

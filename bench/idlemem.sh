@@ -8,11 +8,8 @@
 #   bash bench/idlemem.sh [ROOT]     ROOT: a checkout with bin/forkchatd
 # env: N (10000), BURSTS (0: fresh daemon; k: k fanout runs of 1000
 #      clients at full speed, 3 s, before the idle crowd)
-set -u
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROOT=${1:-$HERE}
-LG=$HERE/build/bench/loadgen
-. "$HERE/bench/fc_daemon.sh"
 FC=$ROOT/bin/forkchatd
 N=${N:-10000}
 BURSTS=${BURSTS:-0}

@@ -837,23 +837,28 @@ print_common(const char *extra)
 	       extra);
 }
 
-/* --pause: a marker line on stderr and, for okfail, a marker command to the
- * server (READY: "OK PAUSE" from every client, answered by nothing; DONE:
- * "USERS" from the first 16), then the clients stay connected and quiet for
- * a while. bench/icount.sh zeroes callgrind's counters at the first and
- * dumps them at the second (--zero-before / --dump-before). */
+/* --pause: a marker line on stderr and, for okfail and irc, a marker
+ * command to the server (READY: "OK PAUSE" / "PONG :pause" from every
+ * client, answered by nothing; DONE: "USERS" / "LUSERS" from the first 16),
+ * then the clients stay connected and quiet for a while. bench/icount.sh
+ * zeroes callgrind's counters at the first and dumps them at the second
+ * (--zero-before / --dump-before). */
 static void
 pause_mark(const char *what)
 {
+	static const char *const mark[][2] = {
+		[D_OKFAIL] = {"OK PAUSE\n", "USERS\n"},
+		[D_IRC] = {"PONG :pause\r\n", "LUSERS\r\n"},
+	};
 	if (g.o.pause <= 0)
 		return;
 	fprintf(stderr, "LOADGEN %s\n", what);
 	fflush(stderr);
 	int n = !strcmp(what, "READY") ? g.n : !strcmp(what, "DONE") ? 16 : 0;
-	for (int i = 0; i < g.n && i < n && g.o.dia == D_OKFAIL; i++) {
+	for (int i = 0; i < g.n && i < n && mark[g.o.dia][0]; i++) {
 		if (g.c[i].st != ST_READY)
 			continue;
-		sendf(&g.c[i], n == 16 ? "USERS\n" : "OK PAUSE\n");
+		sendf(&g.c[i], "%s", mark[g.o.dia][n == 16]);
 		flush_out(&g.c[i]);
 	}
 	drain((int)(g.o.pause * 1000));

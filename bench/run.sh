@@ -5,6 +5,8 @@
 # non-zero on any loss. file: the 1 GiB store-and-forward relay across
 # workers against the plain TCP copy, the daemon's longest loop pass
 # meanwhile, and bench/spoolio. cluster: the cluster rows (bench/cluster.sh).
+# env: BENCH_SERVERS="forkchatd-irc ngircd ..." runs only those servers,
+# BENCH_REPS (3) repetitions of full, BENCH_CLUSTER=0 skips full's cluster rows.
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,7 +66,7 @@ add_server() { # name dialect port pids conc
 start_forkchatd() {
 	$NICE "$FC" -f -w 2 -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 -l irc=127.0.0.1:0 \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
-		--flood-rate 0 --max-per-ip 0 --login-timeout 0 \
+		--flood-rate 0 --max-per-ip 0 --login-timeout 0 --irc-join-all 0 \
 		--sendq-hard 16777216 --sendq-soft 8388608 --worker-budget 1073741824 \
 		--max-file-size 4294967296 --control-socket "$OUT/fc.sock" \
 		--spool-dir "$OUT/spool" \
@@ -132,9 +134,10 @@ settle() { # server: wait until the previous run's clients are gone
 	fi
 }
 
-run() { # rep server loadgen-args...
+run() { # rep server loadgen-args... (BENCH_SERVERS="a b": only those)
 	local rep=$1 s=$2; shift 2
 	[ -n "${PORT[$s]:-}" ] || return 0
+	[ -z "${BENCH_SERVERS:-}" ] || [[ " $BENCH_SERVERS " == *" $s "* ]] || return 0
 	local out rc
 	out=$($NICE taskset -c 1 "$LG" --dialect "${DIA[$s]}" --port "${PORT[$s]}" --server "$s" \
 		--conc "${CONC[$s]}" --pids "${PP[$s]}" "$@" 2>>"$OUT/loadgen.err")
@@ -262,10 +265,10 @@ main() {
 	elif [ "$MODE" = latency ]; then
 		for r in 1 2 3; do latency_rep "$r"; done
 	else
-		for r in 1 2 3; do log "repetition $r"; full_rep "$r"; done
+		for r in $(seq "${BENCH_REPS:-3}"); do log "repetition $r"; full_rep "$r"; done
 		profile
 		python3 "$ROOT/bench/summarize.py" "$OUT" "$ROOT/docs/bench" | tee "$OUT/summary.md"
-		cluster_main 3 | tee -a "$OUT/summary.md"
+		[ "${BENCH_CLUSTER:-1}" = 0 ] || cluster_main 3 | tee -a "$OUT/summary.md"
 	fi
 	log "done: $RES (failures: $FAIL)"
 	exit $FAIL

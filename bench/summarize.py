@@ -114,6 +114,52 @@ def other_tables(rows, out):
                       ["plain TCP copy", fmt(stat(c, "mb_per_s")), "", ""]]))
 
 
+IRC = ["forkchatd-irc", "ngircd", "inspircd"]
+# scenario, selector, field, label, higher is better
+IRC_ROWS = [("fanout", {"rate": "full", "clients": n}, "deliveries_per_s", "fanout %d, deliveries/s" % n, True)
+            for n in (100, 300, 1000, 3000)] + [
+    ("fanout", {"rate": "1000", "clients": 1000}, "p99_us", "fanout 1000 msgs/s, p99 µs", False),
+    ("pm", {"rate": "full", "clients": 1000}, "msgs_per_s", "PM full speed, msgs/s", True),
+    ("pm", {"rate": "1000", "clients": 1000}, "p99_us", "PM 1000 msgs/s, p99 µs", False),
+    ("login", {}, "logins_per_s", "login storm, logins/s", True),
+    ("idle", {}, "bytes_per_client", "idle, bytes/client", False),
+]
+
+
+def same_run_ratio(rows, scen, sel, field, a, b):
+    """median over repetitions of a/b measured in the same repetition"""
+    rs = []
+    for rep in sorted({r["rep"] for r in rows}):
+        va = med(pick(rows, scenario=scen, server=a, rep=rep, **sel), field)
+        vb = med(pick(rows, scenario=scen, server=b, rep=rep, **sel), field)
+        if va and vb:
+            rs.append(va / vb)
+    return statistics.median(rs) if rs else None
+
+
+def irc_tables(rows, out):
+    """forkchatd's irc dialect against the IRC daemons, on the same protocol"""
+    lines = []
+    for scen, sel, field, label, up in IRC_ROWS:
+        cells = [pick(rows, scenario=scen, server=s, **sel) for s in IRC]
+        if not any(cells):
+            continue
+        ratios = []
+        for peer in IRC[1:]:
+            r = same_run_ratio(rows, scen, sel, field, IRC[0], peer)
+            ratios.append("%.2fx" % r if r else "n/a")
+        lost = sum(losses(c)[0] + losses(c)[1] for c in cells if c)
+        lines.append([label] + [fmt(stat(c, field)) if c else "n/a" for c in cells] + ratios +
+                     ["higher" if up else "lower", lost])
+    lim = same_run_ratio(rows, "login", {}, "logins_per_s", "forkchatd-irc", "limit")
+    out.append("\n### Same protocol: forkchatd's irc dialect against ngircd and InspIRCd\n")
+    out.append(table(["scenario"] + IRC + ["irc/ngircd (same run)", "irc/InspIRCd (same run)", "better",
+                      "lost+reord"], lines))
+    if lim:
+        out.append("\nforkchatd-irc login storm / limit in the same repetition: %.0f%% (goal >= 80%%)\n"
+                   % (lim * 100))
+
+
 def targets(rows, base, out):
     def m(scen, field, **kw):
         return med(pick(rows, scenario=scen, **kw), field)
@@ -142,6 +188,10 @@ def targets(rows, base, out):
     lg = m("login", "logins_per_s", server="forkchatd")
     if lg is not None:
         add("login storm", "%.0f/s" % lg, ">= 20000/s", lg >= 20000, "%.1f%% of target" % (lg / 200))
+    r = same_run_ratio(rows, "login", {}, "logins_per_s", "forkchatd-irc", "limit")
+    if r:
+        add("irc login storm vs limit (same run)", "%.0f%%" % (r * 100), ">= 80%", r >= 0.8,
+            "%+.0f points" % ((r - 0.8) * 100))
     fr, cp = m("file", "mb_per_s", server="forkchatd-numeric"), m("copy", "mb_per_s")
     if fr and cp:
         add("file relay vs TCP copy", "%.0f%%" % (fr / cp * 100), ">= 50%", fr / cp >= 0.5,
@@ -203,6 +253,7 @@ def main():
     sizes, base = fanout_tables(rows, out)
     rate_tables(rows, out)
     other_tables(rows, out)
+    irc_tables(rows, out)
     targets(rows, base, out)
     plot_fanout(rows, sizes, outdir, plotdir)
     for scen in ("fanout", "pm", "fanout100"):

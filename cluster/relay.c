@@ -156,6 +156,8 @@ relay_out(struct lproc *p, const struct ev_body *evp, const char *text)
 	struct ev_body ev = *evp;
 	struct xev x;
 
+	if (evp->flags & (EVF_LINE | EVF_KICKED))
+		return; /* irc MODE/TOPIC/KICK/INVITE lines stay on this node */
 	memset(&x, 0, sizeof(x));
 	x.kind = ev.kind;
 	x.text_len = ev.text_len;

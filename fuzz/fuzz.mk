@@ -19,23 +19,26 @@ FUZZ_CFLAGS   = -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra \
 # extra defines for the dialect harnesses (none needed now)
 FUZZ_KNOWN   ?=
 
-FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_frame
+FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_irc fuzz_frame
 FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
 FUZZ_DIALECT_SRC = fuzz/stubs.c worker/okfail.c worker/numeric.c worker/irc.c \
-		   worker/irc_monitor.c worker/irc_oper.c worker/irc_help.c \
-		   worker/irc_tags.c \
+		   worker/irc_modes.c worker/irc_monitor.c worker/irc_oper.c \
+		   worker/irc_help.c worker/irc_tags.c \
 		   worker/dispatch.c worker/sendq.c proto/line.c proto/wire.c \
 		   proto/irc.c ipc/userinfo.c \
-		   ipc/registry.c ipc/shmlock.c ipc/metrics.c common/log.c \
+		   ipc/registry.c ipc/registry_chan.c ipc/shmlock.c ipc/metrics.c \
+		   common/log.c \
 		   common/safefile.c common/util.c
 FUZZ_DIALECT_HDR = fuzz/stubs.h fuzz/parse_check.h $(wildcard worker/*.h) \
-		   proto/line.h proto/wire.h ipc/registry.h ipc/shmlock.h
+		   proto/line.h proto/wire.h proto/irc.h ipc/registry.h \
+		   ipc/shmlock.h ipc/userinfo.h
 
 # longest input per harness: dialect lines up to the default max-line
 FUZZ_MAXLEN_fuzz_line    = 4096
 FUZZ_MAXLEN_fuzz_okfail  = 8192
 FUZZ_MAXLEN_fuzz_numeric = 8192
+FUZZ_MAXLEN_fuzz_irc     = 8192
 FUZZ_MAXLEN_fuzz_frame   = 4096
 
 .PHONY: fuzz fuzz-smoke fuzz-build $(FUZZ_HARNESSES:%=fuzz-run-%)
@@ -52,7 +55,8 @@ $(FUZZ_DIR)/fuzz_frame: fuzz/fuzz_frame.c ipc/frame.c ipc/chan.c \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_frame.c ipc/frame.c \
 		ipc/chan.c common/log.c common/safefile.c
 
-$(FUZZ_DIR)/fuzz_okfail $(FUZZ_DIR)/fuzz_numeric: $(FUZZ_DIR)/%: fuzz/%.c \
+$(FUZZ_DIR)/fuzz_okfail $(FUZZ_DIR)/fuzz_numeric $(FUZZ_DIR)/fuzz_irc: \
+		$(FUZZ_DIR)/%: fuzz/%.c \
 		$(FUZZ_DIALECT_SRC) $(FUZZ_DIALECT_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_KNOWN) -o $@ $< $(FUZZ_DIALECT_SRC) -lm -lcrypto

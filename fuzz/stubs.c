@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../ipc/userinfo.h"
+#include "../proto/irc.h"
 #include "../proto/wire.h"
 
 #define NCONN 3
@@ -77,7 +79,10 @@ void
 client_close(struct client *c, enum close_reason r, const char *detail)
 {
 	check(r > CR_NONE && r < CR_MAX, "close reason");
-	check(detail == NULL, "a dialect passes no close detail");
+	/* irc's ERROR line carries a reason (QUIT's text, a bad PASS) */
+	check(detail == NULL ||
+		      (c->d == &irc_dialect && strlen(detail) < IRC_LINE_MAX),
+	      "a close detail from a dialect that gives none");
 	if (c->state == CS_LIVE) {
 		registry_release(W.reg, (uint32_t)c->slot, c->conn.id, NULL,
 				 NULL);
@@ -122,8 +127,14 @@ check_event(struct client *from, uint16_t kind, const char *text, size_t len)
 	check(kind > 0 && kind < EV_KIND_MAX, "event kind");
 	check(len == 0 || text != NULL, "event text");
 	check(len < FRAME_MAX_PAYLOAD, "event text too long for a frame");
-	check(wire_check_text(text ? text : "", len) == TEXT_OK,
-	      "event text has bytes the line check refuses");
+	if (from->d->raw_text) /* IRC text: any bytes a line can carry */
+		check(len == 0 || (memchr(text, '\0', len) == NULL &&
+				   memchr(text, '\r', len) == NULL &&
+				   memchr(text, '\n', len) == NULL),
+		      "IRC event text with NUL, CR or LF");
+	else
+		check(wire_check_text(text ? text : "", len) == TEXT_OK,
+		      "event text has bytes the line check refuses");
 }
 
 void
@@ -189,15 +200,21 @@ files_start_upload(struct client *c, const struct reg_user_view *to,
 	check(size <= W.lim.max_file_size, "file size");
 }
 
-/* Every reply is whole lines of relayable text (TAB allowed). */
+/* Every okfail/numeric reply is whole lines of relayable text (TAB
+ * allowed); every irc reply whole lines as fuzz_irc_check_lines() says. */
 static void
-check_output(size_t i)
+check_output(size_t i, const struct dialect_def *d)
 {
 	const char *p = out[i];
 	size_t n = outlen[i];
 
 	if (n == sizeof(out[i]))
 		return; /* clipped by this stub */
+	outlen[i] = 0;
+	if (d == &irc_dialect) {
+		fuzz_irc_check_lines(p, n);
+		return;
+	}
 	check(n == 0 || p[n - 1] == '\n', "reply does not end a line");
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
@@ -207,7 +224,27 @@ check_output(size_t i)
 		p += len + 1;
 		n -= len + 1;
 	}
-	outlen[i] = 0;
+}
+
+void
+fuzz_irc_check_lines(const char *p, size_t n)
+{
+	check(n == 0 || (n >= 2 && p[n - 2] == '\r' && p[n - 1] == '\n'),
+	      "irc reply does not end with CR LF");
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = (size_t)(nl - p) + 1;
+		check(len >= 3 && p[len - 2] == '\r', "irc line without CR LF");
+		check(len <= IRC_LINE_MAX, "irc line over 512 bytes");
+		check(memchr(p, '\r', len - 2) == NULL &&
+			      memchr(p, '\0', len - 2) == NULL,
+		      "CR or NUL inside an irc line");
+		check(p[0] == ':' || (len >= 6 && !memcmp(p, "ERROR ", 6)) ||
+			      (len >= 5 && !memcmp(p, "PING ", 5)),
+		      "irc line with neither a prefix nor ERROR/PING");
+		p += len;
+		n -= len;
+	}
 }
 
 static void
@@ -228,6 +265,10 @@ world_init(const struct dialect_def *d)
 	W.reg = registry_create(&lim);
 	check(W.reg != NULL, "registry_create");
 	W.views = views;
+	W.uinfo = userinfo_create(MAX_USERS);
+	check(W.uinfo != NULL, "userinfo_create");
+	snprintf(W.lim.server_name, sizeof(W.lim.server_name), "fc.test");
+	W.lim.irc_join_all = 1;
 	for (size_t i = 0; i < NCONN; i++) {
 		memset(&conns[i], 0, sizeof(conns[i]));
 		conns[i].w = &W;
@@ -236,6 +277,8 @@ world_init(const struct dialect_def *d)
 		conns[i].d = d;
 		conns[i].state = CS_NEW;
 		conns[i].slot = -1;
+		snprintf(conns[i].conn.ip, sizeof(conns[i].conn.ip),
+			 "10.0.0.%zu", i + 1);
 		outlen[i] = 0;
 	}
 	/* one user of each dialect on another worker, and a room */
@@ -287,7 +330,7 @@ fuzz_dialect_run(const struct dialect_def *d, const uint8_t *data, size_t size,
 			if (conns[cur].conn.why == CR_NONE)
 				d->on_line(&conns[cur], copy, len);
 			free(copy);
-			check_output(cur);
+			check_output(cur, d);
 		}
 		/* as conn_on_eof() does: a last line without terminator */
 		if (last == 0 && linebuf_pending(&lb) > 0 &&
@@ -295,9 +338,14 @@ fuzz_dialect_run(const struct dialect_def *d, const uint8_t *data, size_t size,
 			abort();
 	}
 	linebuf_free(&lb);
+	for (size_t i = 0; i < NCONN; i++)
+		if (d->release)
+			d->release(&conns[i]);
 	check(registry_check(W.reg) == 0, "registry_check after the run");
 	registry_destroy(W.reg);
 	W.reg = NULL;
+	userinfo_destroy(W.uinfo);
+	W.uinfo = NULL;
 }
 
 /* login.c keeps a copy of the user's key and rooms for rebuilding the
@@ -315,4 +363,11 @@ login_note_room(struct client *c, uint32_t room, bool joined)
 	(void)joined;
 	check(c->state == CS_LIVE, "room noted for a user not logged in");
 	check(room < registry_room_count(W.reg), "noted room");
+}
+
+void
+login_hear_all(struct client *c, bool on)
+{
+	check(c->state == CS_LIVE || !on, "a user not logged in hears all");
+	c->hears_all = on;
 }

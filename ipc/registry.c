@@ -98,6 +98,11 @@ registry_layout(struct reg_hdr *h, const struct reg_limits *lim)
 	h->off_bits = off;
 	off = align64(off +
 		      sizeof(uint64_t) * h->bit_words * (size_t)lim->max_rooms);
+	h->off_chans = off;
+	off = align64(off + sizeof(struct reg_chan) * lim->max_rooms);
+	h->off_mbits = off;
+	off = align64(off + sizeof(uint64_t) * RM_MAX * h->bit_words *
+				    (size_t)lim->max_rooms);
 	h->ip_hash_sz = pow2_at_least(lim->max_users * 2);
 	h->off_ips = off;
 }
@@ -121,6 +126,8 @@ registry_bind(struct registry *r)
 	r->rhash = (uint32_t *)(base + r->h->off_rhash);
 	r->bits = (_Atomic uint64_t *)(base + r->h->off_bits);
 	r->ips = (struct reg_ip *)(base + r->h->off_ips);
+	r->chans = (struct reg_chan *)(base + r->h->off_chans);
+	r->mbits = (_Atomic uint64_t *)(base + r->h->off_mbits);
 }
 
 static void
@@ -345,6 +352,7 @@ rooms_clear_user(struct registry *r, uint32_t slot, uint32_t *rooms_out,
 	for (uint32_t i = 0; i < r->h->nrooms; i++) {
 		_Atomic uint64_t *word =
 			&r->bits[(size_t)i * r->h->bit_words + w];
+		registry_member_clear(r, i, slot, true);
 		if (!(atomic_load(word) & bit))
 			continue;
 		atomic_fetch_and(word, ~bit);
@@ -613,6 +621,7 @@ room_insert(struct registry *r, const char *name, size_t len,
 	atomic_store(&rm->empty_since, 0);
 	memset((void *)&r->bits[(size_t)idx * r->h->bit_words], 0,
 	       sizeof(uint64_t) * r->h->bit_words);
+	registry_chan_reset(r, (uint32_t)idx);
 	hash_insert(r->rhash, r->h->room_hash_sz, rm->name, (uint32_t)idx);
 	atomic_store_explicit(&rm->state, SLOT_LIVE, memory_order_release);
 	r->h->live_rooms++;
@@ -692,6 +701,7 @@ registry_room_leave(struct registry *r, uint32_t room, uint32_t slot)
 		return -ENOENT;
 	shmlock_lock(&r->h->lock);
 	uint64_t old = atomic_fetch_and(room_word(r, room, slot), ~bit);
+	registry_member_clear(r, room, slot, false);
 	shmlock_unlock(&r->h->lock);
 	return (old & bit) ? 0 : -ENOENT;
 }
@@ -1101,6 +1111,9 @@ registry_reset_users(struct registry *r)
 	}
 	memset((void *)r->bits, 0,
 	       sizeof(uint64_t) * h->bit_words * (size_t)h->lim.max_rooms);
+	memset((void *)r->mbits, 0,
+	       sizeof(uint64_t) * RM_MAX * h->bit_words *
+		       (size_t)h->lim.max_rooms);
 	h->epoch++;
 	registry_rebuild_index(r);
 	shmlock_unlock(&h->lock);

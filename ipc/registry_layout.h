@@ -1,6 +1,7 @@
 /* The private layout of the registry segment: shared by ipc/registry.c and
- * the unit tests that play a worker dying in the middle of a mutation.
- * Nothing else may include it; everyone else uses ipc/registry.h. */
+ * ipc/registry_chan.c (channel state) and the unit tests that play a worker
+ * dying in the middle of a mutation. Nothing else may include it; everyone
+ * else uses ipc/registry.h. */
 #ifndef FC_REGISTRY_LAYOUT_H
 #define FC_REGISTRY_LAYOUT_H
 
@@ -12,7 +13,7 @@
 #include "shmlock.h"
 
 #define REG_MAGIC 0x46434b52u /* "FCKR" */
-#define REG_VERSION 2
+#define REG_VERSION 3
 
 enum { SLOT_FREE = 0, SLOT_CLAIMING = 1, SLOT_LIVE = 2 };
 
@@ -38,6 +39,27 @@ struct reg_room {
 		empty_since; /* ms (CLOCK_MONOTONIC), 0 = not seen empty */
 	char name[REG_ROOM_SZ];
 	char creator[REG_NAME_SZ]; /* counts against its max-rooms-per-user */
+};
+
+/* One entry of a room's ban/exception/invite-exception lists (+b/+e/+I). */
+struct reg_mask {
+	char type; /* 'b', 'e' or 'I'; 0 = unused */
+	char mask[REG_MASK_SZ];
+	char by[REG_NAME_SZ];
+	int64_t when;
+};
+
+/* A room's channel state beside struct reg_room (same index): modes, key,
+ * limit, topic and the mask lists. Reset when the room slot is reused. */
+struct reg_chan {
+	uint32_t modes; /* enum reg_chan_mode */
+	uint32_t limit;
+	int64_t created; /* time(2) of the room's creation */
+	int64_t topic_time;
+	char key[REG_KEY_SZ];
+	char topic[REG_TOPIC_SZ];
+	char topic_by[REG_MASK_SZ];
+	struct reg_mask masks[REG_MAX_MASKS];
 };
 
 /* Connections per client address, counted per worker so that the repair can
@@ -66,7 +88,7 @@ struct reg_hdr {
 	uint32_t ip_hash_sz;
 	size_t off_ips;
 	size_t off_users, off_keys, off_free, off_uhash, off_rooms, off_rhash,
-		off_bits;
+		off_bits, off_chans, off_mbits;
 	struct reg_worker workers[REG_MAX_WORKERS];
 };
 
@@ -80,6 +102,8 @@ struct registry {
 	struct reg_room *rooms;
 	uint32_t *rhash;
 	_Atomic uint64_t *bits;
+	struct reg_chan *chans;
+	_Atomic uint64_t *mbits; /* per room: RM_MAX bitsets over user slots */
 	struct reg_ip *ips;
 	struct reg_user_view *scratch; /* this process's own, for listings */
 };

@@ -73,7 +73,7 @@ options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: forkchatd [options]\n"
-		"       forkchatd status [--json|--users|--prometheus [-o FILE]]\n"
+		"       forkchatd status [--json|--users|--prometheus [-o FILE]|--check]\n"
 		"                        [-S SOCKET] [-c FILE]\n"
 		"\n"
 		"A chat daemon serving the okfail, numeric and irc line protocols.\n"
@@ -110,7 +110,7 @@ options_usage(FILE *out)
 		"      --flood-burst N           burst above the rate (200)\n"
 		"      --flood-bytes BYTES       input bytes per second per client (32 KiB; 0: off)\n"
 		"      --flood-bytes-burst BYTES burst above the byte rate (128 KiB)\n"
-		"      --flood-max-queued N      lines waiting before a flooder is closed\n"
+		"      --flood-max-queued N      lines waiting before a flooder is closed (1000)\n"
 		"      --tls-cert FILE, --tls-key FILE   for +tls listeners\n"
 		"      --server-name NAME        irc: the server's name (the host name)\n"
 		"      --motd FILE               irc: message of the day (none: 422)\n"
@@ -118,7 +118,9 @@ options_usage(FILE *out)
 		"      --irc-join-all 0|1        irc: join &all at registration (1)\n"
 		"      --irc-oper NAME:HASH      irc: the operator block for OPER; HASH is\n"
 		"                                pbkdf2-sha256$ITER$SALTHEX$KEYHEX (none)\n"
-		"      --control-socket PATH     status socket (mode 0600)\n"
+		"      --control-socket PATH     status socket, mode 0600 (as root\n"
+		"                                /run/forkchatd/forkchatd.sock, else\n"
+		"                                $XDG_RUNTIME_DIR/forkchatd.sock)\n"
 		"      --cluster URL             redis://HOST:PORT or redis+unix:///PATH: join a\n"
 		"                                cluster of nodes over Redis (see docs/CLUSTER.md)\n"
 		"      --node-id NAME            this node's unique name in the cluster\n"

@@ -4,8 +4,12 @@
 # passes on a fresh machine with nothing skipped; .ci/run adds only what its
 # extra stages need (clang, valgrind, lint and fuzz tools).
 
-# build: compiler, make, the libraries; unit tests: cmocka
-pkgs="build-essential libssl-dev libedit-dev libcmocka-dev"
+# build: compiler, make, the libraries (with "build", as `make run` calls
+# it, only these); unit tests: cmocka
+pkgs="build-essential libssl-dev libedit-dev libhiredis-dev"
+cmds="cc make"
+if [ "${1:-}" != build ]; then
+pkgs="$pkgs libcmocka-dev"
 # bats and its libraries (helpers.bash loads bats-support, bats-assert)
 pkgs="$pkgs bats bats-assert bats-support"
 # what the bats files run: openssl (certificates, s_client), ps (procps),
@@ -13,16 +17,17 @@ pkgs="$pkgs bats bats-assert bats-support"
 # (man page lint and rendering), col (bsdextrautils), systemd-analyze
 # (systemd: the unit check; nothing is started)
 pkgs="$pkgs openssl procps python3 tmux mandoc groff-base bsdextrautils systemd"
-# cluster mode: libhiredis for the link, redis-server for its tests
-pkgs="$pkgs redis-server libhiredis-dev"
+# cluster mode: redis-server for its tests (libhiredis is a build need)
+pkgs="$pkgs redis-server"
 # ... and the commands they stand for, checked after the install
-cmds="cc make bats openssl ps python3 tmux mandoc groff col systemd-analyze"
+cmds="$cmds bats openssl ps python3 tmux mandoc groff col systemd-analyze"
 # the Debian package and the metrics (bats/package.bats, daemon_metrics.bats)
 pkgs="$pkgs dpkg-dev debhelper lintian prometheus adduser" cmds="$cmds dpkg-buildpackage lintian promtool adduser"
 cmds="$cmds redis-server redis-cli"
 # the irc dialect: real clients (bats/irc_clients.bats) and irctest's needs
 pkgs="$pkgs irssi weechat-headless ii python3-pytest python3-filelock python3-ecdsa"
 cmds="$cmds irssi weechat-headless ii"
+fi
 
 missing=""
 if command -v dpkg-query >/dev/null; then

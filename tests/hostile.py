@@ -263,37 +263,34 @@ def burst(a):
     out(ms=f"{(time.monotonic() - t) * 1000:.0f}", done=int(last is not None))
 
 
+# each command: its function, then its options (name, type, default) after
+# the port
+COMMANDS = {
+    "pmrtt": (pmrtt, [("seconds", float, None), ("--stop", str, None)]),
+    "keys": (keys, [("--publishers", int, 40), ("--key-size", int, 4000),
+                    ("--newcomers", int, 20), ("--rcvbuf", int, 0),
+                    ("--rate", int, 0), ("--push", int, 20),
+                    ("--timeout", float, 60)]),
+    "flood": (flood, [("--seconds", float, 12), ("--rate", int, 125000),
+                      ("--rcvbuf", int, 16384), ("--line", int, 8000)]),
+    "paste": (paste, [("--lines", int, 20), ("--size", int, 400)]),
+    "burst": (burst, []),
+}
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    q = sub.add_parser("pmrtt")
-    q.add_argument("port", type=int)
-    q.add_argument("seconds", type=float)
-    q.add_argument("--stop")
-    q = sub.add_parser("keys")
-    q.add_argument("port", type=int)
-    q.add_argument("--publishers", type=int, default=40)
-    q.add_argument("--key-size", type=int, default=4000)
-    q.add_argument("--newcomers", type=int, default=20)
-    q.add_argument("--rcvbuf", type=int, default=0)
-    q.add_argument("--rate", type=int, default=0)
-    q.add_argument("--push", type=int, default=20)
-    q.add_argument("--timeout", type=float, default=60)
-    q = sub.add_parser("flood")
-    q.add_argument("port", type=int)
-    q.add_argument("--seconds", type=float, default=12)
-    q.add_argument("--rate", type=int, default=125000)
-    q.add_argument("--rcvbuf", type=int, default=16384)
-    q.add_argument("--line", type=int, default=8000)
-    q = sub.add_parser("paste")
-    q.add_argument("port", type=int)
-    q.add_argument("--lines", type=int, default=20)
-    q.add_argument("--size", type=int, default=400)
-    q = sub.add_parser("burst")
-    q.add_argument("port", type=int)
+    for name, (_, opts) in COMMANDS.items():
+        q = sub.add_parser(name)
+        q.add_argument("port", type=int)
+        for opt, kind, default in opts:
+            if opt.startswith("--"):
+                q.add_argument(opt, type=kind, default=default)
+            else:
+                q.add_argument(opt, type=kind)
     a = p.parse_args()
-    {"pmrtt": pmrtt, "keys": keys, "flood": flood, "paste": paste,
-     "burst": burst}[a.cmd](a)
+    COMMANDS[a.cmd][0](a)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,19 @@ $(BUILD)/tests/test_cluster: tests/test_cluster.c $(UNIT_LIBS) \
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# what the build alone needs (`make run` on a fresh machine)
+.PHONY: deps-build
+deps-build:
+	@sh tests/deps.sh build
+
 BATS_JOBS ?= 1
 bats: deps all
 	FORKCHATD=$(abspath $(BIN)/forkchatd) FORKCHAT=$(abspath $(BIN)/forkchat) \
-		bats --print-output-on-failure bats/
+		bats --timing --print-output-on-failure bats/
+
+# the docs against the code: options, settings, make targets, and a bats
+# test naming every behaviour id of docs/PROTOCOL.md (tests/docs_check.py)
+.PHONY: docs-check
+docs-check: all
+	python3 tests/docs_check.py $(BIN)/forkchatd $(BIN)/forkchat
+test: docs-check

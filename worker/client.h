@@ -62,6 +62,8 @@ struct client {
 	/* where the dialect's long reply goes on (more_reply), UINT32_MAX:
 	 * none under way */
 	uint32_t reply_cursor;
+	/* counted in worker.hear_all (login_hear_all) */
+	bool hears_all;
 };
 
 /* The services' shared state: one per worker process. */
@@ -80,6 +82,7 @@ struct worker {
 	bool server_stopping; /* the master stops every worker */
 	struct client **by_slot;
 	struct client *live_head;
+	uint32_t hear_all; /* live users shown everyone's logins/broadcasts */
 	uint32_t next_xfer_id;
 	struct pending *pendings; /* stored files waiting for their 714 */
 	bool pass_watch;          /* transfers run: the loop passes are timed */
@@ -134,6 +137,10 @@ void login_rebuild(struct worker *w);
 /* Remember c's key and rooms, to register them again after a rebuild. */
 void login_note_key(struct client *c, const char *key, size_t len);
 void login_note_room(struct client *c, uint32_t room, bool joined);
+/* c is (on) or is no longer shown the events to everyone (EV_LOGIN,
+ * EV_BCST): okfail/numeric users from login, IRC users in &all; fanout
+ * skips the walk over the live users for those while none here is. */
+void login_hear_all(struct client *c, bool on);
 
 /* fanout.c */
 /* An event from a local user to everyone (room < 0) or a room's members. */

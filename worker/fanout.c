@@ -155,11 +155,15 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 	if (ev->target_slot >= 0) {
 		struct client *c = client_by_slot(w, (uint32_t)ev->target_slot,
 						  ev->target_conn);
+		if (c && (ev->flags & EVF_KICKED))
+			login_note_room(c, ev->room, false); /* irc KICK */
 		if (c && copy_for(c, ev) &&
 		    (!c->d->wants || c->d->wants(c, ev)))
 			deliver(w, &r, c, ev->kind);
 		return;
 	}
+	if ((ev->kind == EV_LOGIN || ev->kind == EV_BCST) && w->hear_all == 0)
+		return; /* no one here is shown them (IRC users not in &all) */
 	for (struct client *c = w->live_head, *next; c; c = next) {
 		next = c->next_live;
 		if (wants(w, c, ev))

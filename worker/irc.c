@@ -50,9 +50,6 @@ me(const struct client *c)
 	return c->dstate && IRC(c)->nick[0] ? IRC(c)->nick : "*";
 }
 
-static void send_line(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* One formatted line, cut to IRC's limit with its CR LF, into OUT; its
  * length, or 0 when the format fails. */
 static size_t
@@ -75,7 +72,7 @@ vsend(struct client *c, const char *fmt, va_list ap)
 		irc_out(c, out, len);
 }
 
-static void
+void
 send_line(struct client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,47 +82,18 @@ send_line(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void num(struct client *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* ":server NNN nick <text>" */
-static void
-vnum(struct client *c, int code, const char *fmt, va_list ap)
-{
-	char tmp[2 * IRC_LINE_MAX];
-
-	if (vsnprintf(tmp, sizeof(tmp), fmt, ap) >= 0)
-		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
-}
-
-static void
+void
 num(struct client *c, int code, const char *fmt, ...)
 {
+	char tmp[2 * IRC_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vnum(c, code, fmt, ap);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-}
-
-void
-irc_num(struct client *c, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vnum(c, code, fmt, ap);
-	va_end(ap);
-}
-
-void
-irc_send(struct client *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsend(c, fmt, ap);
-	va_end(ap);
+	if (n >= 0)
+		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
 }
 
 const char *
@@ -150,7 +118,7 @@ irc_close(struct client *c, const char *why)
 
 /* ---- the user's own details ---- */
 
-static void
+void
 self_prefix(const struct client *c, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s!%s@%s", c->name, IRC(c)->user, c->conn.ip);
@@ -196,6 +164,15 @@ user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 }
 
 void
+user_nuh(struct worker *w, const struct reg_user_view *v, char *buf, size_t cap)
+{
+	struct uinfo u;
+
+	user_host(w, v, &u);
+	snprintf(buf, cap, "%s!%s@%s", v->name, u.user, u.host);
+}
+
+void
 irc_user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 {
 	user_host(w, v, u);
@@ -203,12 +180,14 @@ irc_user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
 
 /* ---- the welcome burst ---- */
 
+/* At most 13 tokens a line (15 parameters with the nick and the text). */
 static const char *isupport[] = {
-	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=b,,,nt "
-	"CHANNELLEN=33 CHANTYPES=#& LINELEN=512 MODES=1 NETWORK=" IRC_NETWORK,
-	"NICKLEN=14 PREFIX= TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,"
-	"LIST:,WHOIS:1,WHOWAS:,ISON:,USERHOST:5 TOPICLEN=300 USERLEN=15",
-	"BOT=B ELIST=MNU MONITOR=100 UTF8ONLY WHOX",
+	"AWAYLEN=200 CASEMAPPING=ascii CHANLIMIT=#&: CHANMODES=beI,k,l,imnpst "
+	"CHANNELLEN=33 CHANTYPES=#& ELIST=MNU EXCEPTS INVEX LINELEN=512",
+	"MAXLIST=beI:64 MODES=4 NETWORK=" IRC_NETWORK " NICKLEN=14 "
+	"PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,"
+	"NAMES:,LIST:,WHOIS:1,WHOWAS:,ISON:,USERHOST:5,KICK:4 TOPICLEN=300",
+	"USERLEN=15 BOT=B MONITOR=100 UTF8ONLY WHOX",
 };
 
 static void
@@ -218,20 +197,97 @@ send_isupport(struct client *c)
 		num(c, 5, "%s :are supported by this server", isupport[i]);
 }
 
+/* A reply built by appending, for the lines every registration sends
+ * (printf was most of a registration's cost); n counts past cap. */
+struct outbuf {
+	char *p;
+	size_t n, cap;
+};
+
 static void
-send_lusers(struct client *c)
+out_str(struct outbuf *o, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (o->n + l <= o->cap)
+		memcpy(o->p + o->n, s, l);
+	o->n += l;
+}
+
+static void
+out_u32(struct outbuf *o, uint32_t v)
+{
+	char d[12];
+	size_t k = sizeof(d);
+
+	d[--k] = '\0';
+	do
+		d[--k] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	out_str(o, d + k);
+}
+
+/* ":server NNN nick " */
+static void
+out_num(struct outbuf *o, const struct client *c, const char *code)
+{
+	out_str(o, ":");
+	out_str(o, srv(c));
+	out_str(o, code);
+	out_str(o, me(c));
+	out_str(o, " ");
+}
+
+/* "U M :Current <scope> users U, max M" */
+static void
+out_current(struct outbuf *o, const char *scope, uint32_t u, uint32_t m)
+{
+	out_u32(o, u);
+	out_str(o, " ");
+	out_u32(o, m);
+	out_str(o, " :Current ");
+	out_str(o, scope);
+	out_str(o, " users ");
+	out_u32(o, u);
+	out_str(o, ", max ");
+	out_u32(o, m);
+	out_str(o, "\r\n");
+}
+
+/* 251-266 (every field is bounded: each line stays far below 512 bytes) */
+static void
+lusers_put(struct outbuf *o, const struct client *c)
 {
 	uint32_t users = registry_user_count(c->w->reg);
 	uint32_t rooms = registry_room_count(c->w->reg);
 	uint32_t peak = userinfo_peak(c->w->uinfo, users);
 
-	num(c, 251, ":There are %u users and 0 invisible on 1 servers", users);
-	num(c, 254, "%u :channels formed", rooms + 1);
-	num(c, 255, ":I have %u clients and 0 servers", users);
-	num(c, 265, "%u %u :Current local users %u, max %u", users, peak, users,
-	    peak);
-	num(c, 266, "%u %u :Current global users %u, max %u", users, peak,
-	    users, peak);
+	out_num(o, c, " 251 ");
+	out_str(o, ":There are ");
+	out_u32(o, users);
+	out_str(o, " users and 0 invisible on 1 servers\r\n");
+	out_num(o, c, " 254 ");
+	out_u32(o, rooms + 1);
+	out_str(o, " :channels formed\r\n");
+	out_num(o, c, " 255 ");
+	out_str(o, ":I have ");
+	out_u32(o, users);
+	out_str(o, " clients and 0 servers\r\n");
+	out_num(o, c, " 265 ");
+	out_current(o, "local", users, peak);
+	out_num(o, c, " 266 ");
+	out_current(o, "global", users, peak);
+}
+
+static void
+send_lusers(struct client *c)
+{
+	char buf[5 * IRC_LINE_MAX];
+	struct outbuf o = {buf, 0, sizeof(buf)};
+
+	lusers_put(&o, c);
+	if (o.n <= o.cap)
+		conn_reply_raw(&c->conn, buf, o.n);
 }
 
 static void
@@ -266,46 +322,116 @@ irc_epoch(void)
 	return t;
 }
 
+#define NICK_MARK '\001' /* where the nick goes in the welcome template */
+
+/* 001-005 as every user reads them, NICK_MARK for the nick: made for a
+ * new server name (at start, after a SIGHUP), copied at each registration
+ * instead of formatting its seven lines again. */
+static struct {
+	char srv[sizeof(((struct fc_limits *)0)->server_name)];
+	char text[8 * IRC_LINE_MAX];
+	size_t len;
+} welcome;
+
 static void
-send_welcome(struct client *c)
+welcome_make(const char *s)
 {
 	char created[64];
 	time_t t = irc_epoch();
+	size_t n;
 
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC",
 		 gmtime(&t));
-	num(c, 1, ":Welcome to the " IRC_NETWORK " IRC Network, %s", c->name);
-	num(c, 2, ":Your host is %s, running version " IRC_VERSION, srv(c));
-	num(c, 3, ":This server was created %s", created);
-	num(c, 4, "%s " IRC_VERSION " Biow bnt", srv(c));
-	send_isupport(c);
-	send_lusers(c);
-	send_motd(c);
+	n = (size_t)snprintf(
+		welcome.text, sizeof(welcome.text),
+		":%s 001 \1 :Welcome to the " IRC_NETWORK " IRC Network, \1\r\n"
+		":%s 002 \1 :Your host is %s, running version " IRC_VERSION
+		"\r\n"
+		":%s 003 \1 :This server was created %s\r\n"
+		":%s 004 \1 %s " IRC_VERSION " Biow beIiklmnopstv beIklov\r\n",
+		s, s, s, s, created, s, s);
+	for (size_t i = 0;
+	     i < FC_ARRAY_LEN(isupport) && n < sizeof(welcome.text); i++)
+		n += (size_t)snprintf(welcome.text + n,
+				      sizeof(welcome.text) - n,
+				      ":%s 005 \1 %s :are supported by this "
+				      "server\r\n",
+				      s, isupport[i]);
+	welcome.len = n < sizeof(welcome.text) ? n : 0;
+	snprintf(welcome.srv, sizeof(welcome.srv), "%s", s);
+}
+
+/* The template with nick in place of every NICK_MARK into out. */
+static size_t
+welcome_fill(const char *nick, char *out, size_t cap)
+{
+	size_t nl = strlen(nick), n = 0;
+	const char *p = welcome.text, *end = p + welcome.len;
+
+	while (p < end) {
+		const char *m = memchr(p, NICK_MARK, (size_t)(end - p));
+		size_t k = (size_t)((m ? m : end) - p);
+		if (n + k + nl > cap)
+			return 0;
+		memcpy(out + n, p, k);
+		n += k;
+		p += k;
+		if (m) {
+			memcpy(out + n, nick, nl);
+			n += nl;
+			p++;
+		}
+	}
+	return n;
+}
+
+/* 001-005 (the template), LUSERS and, without --motd, 422 as one reply;
+ * a MOTD file's lines after it. */
+static void
+send_welcome(struct client *c)
+{
+	char buf[sizeof(welcome.text) + 16 * REG_NAME_SZ + 6 * IRC_LINE_MAX];
+	struct outbuf o = {buf, 0, sizeof(buf)};
+	bool no_motd = c->w->lim.motd[0] == '\0';
+
+	if (welcome.len == 0 || strcmp(welcome.srv, srv(c)) != 0)
+		welcome_make(srv(c));
+	o.n = welcome_fill(c->name, buf,
+			   sizeof(welcome.text) + 16 * REG_NAME_SZ);
+	lusers_put(&o, c);
+	if (no_motd) {
+		out_num(&o, c, " 422 ");
+		out_str(&o, ":MOTD File is missing\r\n");
+	}
+	if (o.n <= o.cap)
+		conn_reply_raw(&c->conn, buf, o.n);
+	if (!no_motd)
+		send_motd(c);
 }
 
 /* ---- NAMES ---- */
 
-static void user_host(struct worker *w, const struct reg_user_view *v,
-		      struct uinfo *u);
-
-/* " nick!user@host" for each " nick" of list (userhost-in-names); the
- * caller frees it. */
+/* " @nick!user@host" for each " nick" of list: the member's prefixes
+ * (multi-prefix: all of them) and, with userhost-in-names, its user@host;
+ * the caller frees it. */
 static char *
-names_with_hosts(struct client *c, const char *list, size_t n, size_t *len)
+names_decorated(struct client *c, int room, const char *list, size_t n,
+		size_t *len)
 {
 	size_t cap = n * 24 + 256, out = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), pfx[3], nuh[160];
 	struct reg_user_view v;
-	struct uinfo u;
 
 	for (size_t i = 0; buf && i < n;) {
 		const char *sp = memchr(list + i + 1, ' ', n - i - 1);
 		size_t e = sp ? (size_t)(sp - list) : n;
 		if (registry_lookup(c->w->reg, list + i + 1, e - i - 1, &v) ==
 		    0) {
-			user_host(c->w, &v, &u);
-			int k = snprintf(buf + out, cap - out, " %s!%s@%s",
-					 v.name, u.user, u.host);
+			irc_member_prefix(c->w, room, v.slot, IRC(c)->mprefix,
+					  pfx);
+			user_nuh(c->w, &v, nuh, sizeof(nuh));
+			int k = snprintf(buf + out, cap - out, " %s%s", pfx,
+					 IRC(c)->uhnames ? nuh : v.name);
 			if (k > 0 && (size_t)k < cap - out)
 				out += (size_t)k;
 		}
@@ -317,13 +443,14 @@ names_with_hosts(struct client *c, const char *list, size_t n, size_t *len)
 
 /* 353 lines for the space-joined names in list (leading space each). */
 static void
-send_names_list(struct client *c, const char *chan, const char *list, size_t n)
+send_names_list(struct client *c, int room, const char *chan, const char *list,
+		size_t n)
 {
 	size_t i = 0;
-	char *hosts = NULL;
+	char *hosts = NULL, sym = irc_chan_symbol(c, room);
 
-	if (IRC(c)->uhnames) {
-		hosts = names_with_hosts(c, list, n, &n);
+	if (IRC(c)->uhnames || room >= 0) {
+		hosts = names_decorated(c, room, list, n, &n);
 		if (hosts == NULL)
 			return;
 		list = hosts;
@@ -339,7 +466,7 @@ send_names_list(struct client *c, const char *chan, const char *list, size_t n)
 		}
 		if (end - i <= IRC_NAMES_ROOM || last == i)
 			last = end;
-		num(c, 353, "= %s :%.*s", chan, (int)(last - i - 1),
+		num(c, 353, "%c %s :%.*s", sym, chan, (int)(last - i - 1),
 		    list + i + 1);
 		i = last;
 	}
@@ -360,7 +487,7 @@ send_names_all(struct client *c)
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(list + len, cap - len, " %s",
 					w->views[i].name);
-	send_names_list(c, IRC_CHAN_ALL, list, len);
+	send_names_list(c, -1, IRC_CHAN_ALL, list, len);
 	free(list);
 }
 
@@ -374,7 +501,7 @@ send_names_room(struct client *c, uint32_t room, const char *chan)
 		return;
 	size_t n = registry_room_members(c->w->reg, room, list, need);
 	if (n <= need && n > 0)
-		send_names_list(c, chan, list, n);
+		send_names_list(c, (int)room, chan, list, n);
 	free(list);
 }
 
@@ -535,7 +662,7 @@ cmd_cap(struct client *c, const struct irc_msg *m)
 
 /* A channel's room (or -1 for &all); -2 and a 403 when it does not exist
  * and create is false, or it is not a valid name. */
-static int
+int
 chan_lookup(struct client *c, const struct irc_param *p, bool create,
 	    bool quiet)
 {
@@ -566,7 +693,7 @@ chan_lookup(struct client *c, const struct irc_param *p, bool create,
 	return room < 0 ? -2 : room;
 }
 
-static void
+void
 chan_name(struct client *c, int room, char *buf, size_t cap)
 {
 	const char *rn = room >= 0
@@ -579,7 +706,7 @@ chan_name(struct client *c, int room, char *buf, size_t cap)
 		irc_room_chan(rn, buf, cap);
 }
 
-static bool
+bool
 is_member(struct client *c, int room)
 {
 	if (room < 0)
@@ -595,6 +722,7 @@ join_echo(struct client *c, int room)
 	self_prefix(c, pfx, sizeof(pfx));
 	chan_name(c, room, chan, sizeof(chan));
 	send_line(c, ":%s JOIN %s", pfx, chan);
+	irc_topic_burst(c, room, chan);
 	if (room < 0)
 		send_names_all(c);
 	else
@@ -606,23 +734,55 @@ static void
 join_all(struct client *c)
 {
 	IRC(c)->in_all = true;
+	login_hear_all(c, true);
 	join_echo(c, -1);
+}
+
+static const struct irc_param *join_keys; /* JOIN's second parameter */
+static size_t join_key_at;                /* the next key in it */
+
+/* The next comma-separated key of JOIN (empty when there is none). */
+static void
+join_next_key(char *key, size_t cap)
+{
+	const struct irc_param *k = join_keys;
+	size_t at = join_key_at, end = at;
+
+	key[0] = '\0';
+	if (k == NULL || at > k->len)
+		return;
+	while (end < k->len && k->p[end] != ',')
+		end++;
+	snprintf(key, cap, "%.*s", (int)(end - at), k->p + at);
+	join_key_at = end + 1;
 }
 
 static void
 join_one(struct client *c, const struct irc_param *p)
 {
-	int room = chan_lookup(c, p, true, false);
+	char key[IRC_LINE_MAX], nuh[160], chan[64];
+	struct reg_user_view me_v = {.slot = (uint32_t)c->slot,
+				     .conn_id = c->conn.id,
+				     .dialect = DIALECT_IRC};
 
+	join_next_key(key, sizeof(key));
+	int room = chan_lookup(c, p, true, false);
 	if (room == -2 || is_member(c, room))
 		return;
 	if (room == -1) {
 		join_all(c);
 		return;
 	}
-	if (registry_room_join(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
-	    0)
+	memcpy(me_v.name, c->name, sizeof(me_v.name));
+	user_nuh(c->w, &me_v, nuh, sizeof(nuh));
+	struct reg_entry e = {nuh, key};
+	int rc = registry_room_enter(c->w->reg, (uint32_t)room,
+				     (uint32_t)c->slot, &e);
+	if (rc < 0) {
+		chan_name(c, room, chan, sizeof(chan));
+		irc_join_refused(c, chan, rc);
 		return;
+	}
 	login_note_room(c, (uint32_t)room, true);
 	join_echo(c, room);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
@@ -669,7 +829,10 @@ cmd_join(struct client *c, const struct irc_msg *m)
 		part_all_rooms(c);
 		return;
 	}
+	join_keys = m->nparams > 1 ? &m->params[1] : NULL;
+	join_key_at = 0;
 	each_item(c, &m->params[0], join_one);
+	join_keys = NULL;
 }
 
 static void
@@ -694,6 +857,7 @@ part_one(struct client *c, const struct irc_param *p,
 		send_line(c, ":%s PART %s", pfx, chan);
 	if (room == -1) {
 		IRC(c)->in_all = false;
+		login_hear_all(c, false);
 		return;
 	}
 	registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
@@ -718,6 +882,8 @@ cmd_part(struct client *c, const struct irc_msg *m)
 	part_reason = NULL;
 }
 
+static bool names_many; /* NAMES #a,#b: one 366 for the whole list */
+
 static void
 names_item(struct client *c, const struct irc_param *p)
 {
@@ -725,25 +891,34 @@ names_item(struct client *c, const struct irc_param *p)
 	int room = chan_lookup(c, p, false, true);
 
 	if (room == -2) {
-		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+		if (!names_many)
+			num(c, 366, "%.*s :End of /NAMES list.", (int)p->len,
+			    p->p);
 		return;
 	}
 	chan_name(c, room, chan, sizeof(chan));
 	if (room == -1)
 		send_names_all(c);
-	else
+	else if (irc_chan_visible(c, room))
 		send_names_room(c, (uint32_t)room, chan);
-	num(c, 366, "%s :End of /NAMES list.", chan);
+	if (!names_many)
+		num(c, 366, "%s :End of /NAMES list.", chan);
 }
 
 static void
 cmd_names(struct client *c, const struct irc_msg *m)
 {
+	const struct irc_param *p = &m->params[0];
+
 	if (m->nparams == 0) {
 		num(c, 366, "* :End of /NAMES list.");
 		return;
 	}
-	each_item(c, &m->params[0], names_item);
+	names_many = memchr(p->p, ',', p->len) != NULL;
+	each_item(c, p, names_item);
+	if (names_many)
+		num(c, 366, "%.*s :End of /NAMES list.", (int)p->len, p->p);
+	names_many = false;
 }
 
 static size_t
@@ -766,87 +941,71 @@ room_size(struct client *c, int room)
 }
 
 static void
-list_one(struct client *c, int room)
+list_one(struct client *c, int room, size_t size)
 {
 	char chan[64];
+	struct reg_chan_view v;
 
 	chan_name(c, room, chan, sizeof(chan));
-	num(c, 322, "%s %zu :", chan, room_size(c, room));
-}
-
-static void
-list_item(struct client *c, const struct irc_param *p)
-{
-	int room = chan_lookup(c, p, false, true);
-
-	if (room != -2)
-		list_one(c, room);
+	if (room < 0 || registry_chan_get(c->w->reg, (uint32_t)room, &v) < 0)
+		v.topic[0] = '\0';
+	num(c, 322, "%s %zu :%s", chan, size, v.topic);
 }
 
 static bool glob(const char *pat, const char *s);
 
-/* Does the room pass every ELIST filter of the comma-separated list f
- * (">n", "<n" users, "!mask" not matching, "mask" matching)? */
+/* Does a channel pass LIST's conditions (ELIST=MNU: comma-separated
+ * masks, !masks, >n and <n members)? Without a mask every channel does
+ * but &all. */
 static bool
-list_filters_pass(struct client *c, uint32_t room, const char *f)
+list_wants(const struct irc_param *items, const char *chan, size_t size,
+	   bool is_all)
 {
-	char chan[64], one[IRC_LINE_MAX];
+	char it[IRC_LINE_MAX];
+	bool masks = false, hit = false;
+	size_t i = 0;
 
-	chan_name(c, (int)room, chan, sizeof(chan));
-	while (*f) {
-		size_t n = strcspn(f, ",");
-		snprintf(one, sizeof(one), "%.*s", (int)n, f);
-		f += n + (f[n] == ',');
-		long want = strtol(one + 1, NULL, 10);
-		size_t size = one[0] == '>' || one[0] == '<'
-				      ? room_size(c, (int)room)
-				      : 0;
-		bool ok = one[0] == '>'   ? size > (size_t)want
-			  : one[0] == '<' ? want > 0 && size < (size_t)want
-			  : one[0] == '!' ? !glob(one + 1, chan)
-					  : glob(one, chan);
-		if (!ok)
-			return false;
+	while (items && i < items->len) {
+		const char *comma = memchr(items->p + i, ',', items->len - i);
+		size_t end = comma ? (size_t)(comma - items->p) : items->len;
+		snprintf(it, sizeof(it), "%.*s", (int)(end - i), items->p + i);
+		i = end + 1;
+		if (it[0] == '>' || it[0] == '<') {
+			size_t n = strtoul(it + 1, NULL, 10);
+			if (it[0] == '>' ? size <= n : size >= n)
+				return false;
+		} else if (it[0] == '!') {
+			if (glob(it + 1, chan))
+				return false;
+		} else if (it[0]) {
+			masks = true;
+			hit = hit || glob(it, chan);
+		}
 	}
-	return true;
+	return masks ? hit : !is_all;
 }
 
 static void
 cmd_list(struct client *c, const struct irc_msg *m)
 {
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
-	char f[IRC_LINE_MAX];
-
-	irc_param_str(m, 0, f, sizeof(f));
-	num(c, 321, "Channel :Users  Name");
-	if (f[0] && !strpbrk(f, "*?!<>")) {
-		each_item(c, &m->params[0], list_item);
-	} else {
-		for (uint32_t r = 0; r < max; r++)
-			if (registry_room_name(c->w->reg, r) &&
-			    list_filters_pass(c, r, f))
-				list_one(c, (int)r);
-	}
-	num(c, 323, ":End of /LIST");
-}
-
-static void
-cmd_topic(struct client *c, const struct irc_msg *m)
-{
+	const struct irc_param *items = m->nparams > 0 ? &m->params[0] : NULL;
 	char chan[64];
-	int room = chan_lookup(c, &m->params[0], false, false);
 
-	if (room == -2)
-		return;
-	chan_name(c, room, chan, sizeof(chan));
-	if (m->nparams < 2) {
-		num(c, 331, "%s :No topic is set", chan);
-		return;
+	num(c, 321, "Channel :Users  Name");
+	for (int r = 0; r < (int)max; r++) {
+		if (!registry_room_name(c->w->reg, (uint32_t)r) ||
+		    !irc_chan_visible(c, r))
+			continue;
+		chan_name(c, r, chan, sizeof(chan));
+		size_t size = room_size(c, r);
+		if (list_wants(items, chan, size, false))
+			list_one(c, r, size);
 	}
-	if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else
-		num(c, 482, "%s :You're not channel operator", chan);
+	size_t all = room_size(c, -1);
+	if (list_wants(items, IRC_CHAN_ALL, all, true))
+		list_one(c, -1, all);
+	num(c, 323, ":End of /LIST");
 }
 
 /* ---- messages ---- */
@@ -942,7 +1101,7 @@ msg_to_chan(struct client *c, const struct irc_param *t)
 
 	if (room == -2)
 		return;
-	if (!is_member(c, room)) {
+	if (!irc_may_send(c, room)) {
 		chan_name(c, room, chan, sizeof(chan));
 		if (!cur.notice)
 			num(c, 404, "%s :Cannot send to channel", chan);
@@ -973,7 +1132,10 @@ msg_to_nick(struct client *c, const struct irc_param *t)
 static void
 msg_item(struct client *c, const struct irc_param *t)
 {
-	if (t->p[0] == '#' || t->p[0] == '&')
+	if ((t->p[0] == '@' || t->p[0] == '+') && t->len > 1 &&
+	    (t->p[1] == '#' || t->p[1] == '&'))
+		irc_status_msg(c, t, cur.text, cur.notice);
+	else if (t->p[0] == '#' || t->p[0] == '&')
 		msg_to_chan(c, t);
 	else
 		msg_to_nick(c, t);
@@ -1100,7 +1262,15 @@ nick_change(struct client *c, const char *nick)
 		return;
 	self_prefix(c, pfx, sizeof(pfx));
 	memcpy(old, c->name, sizeof(old));
-	if (login_rename(c, nick) < 0) {
+	uint8_t *flags = malloc(c->nrooms + 1);
+	if (flags == NULL)
+		return;
+	irc_flags_save(c, flags);
+	int rc = login_rename(c, nick);
+	if (rc >= 0 || c->slot >= 0)
+		irc_flags_restore(c, flags);
+	free(flags);
+	if (rc < 0) {
 		num(c, 433, "%s :Nickname is already in use", nick);
 		return;
 	}
@@ -1113,7 +1283,7 @@ nick_change(struct client *c, const char *nick)
 
 /* ---- queries ---- */
 
-static bool
+bool
 lookup_user(struct client *c, const struct irc_param *p,
 	    struct reg_user_view *v)
 {
@@ -1127,13 +1297,17 @@ whois_channels(struct client *c, const struct reg_user_view *v)
 	size_t n = 0;
 	uint32_t max = registry_limits(c->w->reg)->max_rooms;
 
+	char pfx[3];
+
 	for (uint32_t r = 0; r < max && n < 400; r++) {
 		if (!registry_room_name(c->w->reg, r) ||
-		    !registry_room_has(c->w->reg, r, v->slot))
+		    !registry_room_has(c->w->reg, r, v->slot) ||
+		    !irc_chan_visible(c, (int)r))
 			continue;
 		chan_name(c, (int)r, chan, sizeof(chan));
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-				      n ? " " : "", chan);
+		irc_member_prefix(c->w, (int)r, v->slot, IRC(c)->mprefix, pfx);
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s%s",
+				      n ? " " : "", pfx, chan);
 	}
 	if (n > 0)
 		num(c, 319, "%s :%s", v->name, list);
@@ -1235,11 +1409,12 @@ cmd_whowas(struct client *c, const struct irc_msg *m)
 struct who_form {
 	char fields[16]; /* "" for 352 */
 	char token[4];
+	char pfx[3]; /* the member's channel prefix (@, +) */
 };
 
 /* H or G, then * for an operator and B for a bot */
 static void
-who_flags(const struct uinfo *u, char *out)
+who_flags(const struct uinfo *u, const char *pfx, char *out)
 {
 	size_t n = 0;
 
@@ -1248,7 +1423,7 @@ who_flags(const struct uinfo *u, char *out)
 		out[n++] = '*';
 	if (u->bot)
 		out[n++] = 'B';
-	out[n] = '\0';
+	snprintf(out + n, 4, "%s", pfx);
 }
 
 /* One WHOX field of the 354 reply into out (with its leading space). */
@@ -1257,11 +1432,11 @@ whox_field(struct client *c, char f, const char *chan,
 	   const struct reg_user_view *v, const struct uinfo *u,
 	   const struct who_form *wf, char *out, size_t cap)
 {
-	char flags[8];
+	char flags[12];
 	long long idle = u->signon ? (long long)(time(NULL) - u->last_msg) : 0;
 	bool irc = v->dialect == DIALECT_IRC;
 
-	who_flags(u, flags);
+	who_flags(u, wf->pfx, flags);
 	switch (f) {
 	case 't':
 		return (size_t)snprintf(out, cap, " %s", wf->token);
@@ -1312,18 +1487,20 @@ whox_reply(struct client *c, const char *chan, const struct reg_user_view *v,
 }
 
 static void
-who_reply(struct client *c, const char *chan, const struct reg_user_view *v,
-	  const struct who_form *wf)
+who_reply(struct client *c, int room, const char *chan,
+	  const struct reg_user_view *v, const struct who_form *wf)
 {
 	struct uinfo u;
-	char flags[8];
+	struct who_form f = *wf;
+	char flags[12];
 
 	user_host(c->w, v, &u);
-	if (wf->fields[0]) {
-		whox_reply(c, chan, v, &u, wf);
+	irc_member_prefix(c->w, room, v->slot, IRC(c)->mprefix, f.pfx);
+	if (f.fields[0]) {
+		whox_reply(c, chan, v, &u, &f);
 		return;
 	}
-	who_flags(&u, flags);
+	who_flags(&u, f.pfx, flags);
 	num(c, 352, "%s %s %s %s %s %s :0 %s", chan, u.user, u.host, srv(c),
 	    v->name, flags, u.real);
 }
@@ -1417,7 +1594,7 @@ who_room(struct client *c, int room, const char *chan,
 	for (size_t i = 0; i < n; i++)
 		if (room < 0 ||
 		    registry_room_has(w->reg, (uint32_t)room, w->views[i].slot))
-			who_reply(c, chan, &w->views[i], wf);
+			who_reply(c, room, chan, &w->views[i], wf);
 }
 
 static void
@@ -1432,7 +1609,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 	if (mask[0] == '#' || mask[0] == '&') {
 		int room = chan_lookup(c, &m->params[0], false, true);
 		chan_name(c, room, chan, sizeof(chan));
-		if (room != -2)
+		if (room != -2 && irc_chan_visible(c, room))
 			who_room(c, room, chan, &wf);
 		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
 		return;
@@ -1443,7 +1620,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 				  registry_limits(w->reg)->max_users);
 	for (size_t i = 0; i < n; i++)
 		if (who_matches(c, mask, &w->views[i]))
-			who_reply(c, "*", &w->views[i], &wf);
+			who_reply(c, -1, "*", &w->views[i], &wf);
 	num(c, 315, "%s :End of WHO list.", mask);
 }
 
@@ -1544,60 +1721,6 @@ cmd_setname(struct client *c, const struct irc_msg *m)
 
 /* ---- MODE ---- */
 
-/* MODE #c +o/+v nick: 401 for no such nick, 441 for one not in the
- * channel; true when the target (if any) is fine. */
-static bool
-mode_target_ok(struct client *c, const struct irc_msg *m, int room,
-	       const char *chan)
-{
-	struct reg_user_view v;
-	const struct irc_param *f = &m->params[1];
-	bool whom = memchr(f->p, 'o', f->len) || memchr(f->p, 'v', f->len);
-
-	if (m->nparams < 3 || !whom)
-		return true;
-	const struct irc_param *t = &m->params[2];
-	if (!lookup_user(c, t, &v)) {
-		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
-		return false;
-	}
-	bool in = room < 0 ||
-		  registry_room_has(c->w->reg, (uint32_t)room, v.slot);
-	if (!in)
-		num(c, 441, "%s %s :They aren't on that channel", v.name, chan);
-	return in;
-}
-
-static void
-mode_chan(struct client *c, const struct irc_msg *m, int room)
-{
-	char chan[64];
-
-	chan_name(c, room, chan, sizeof(chan));
-	if (m->nparams == 1) {
-		num(c, 324, "%s +nt", chan);
-		num(c, 329, "%s %lld", chan, (long long)irc_epoch());
-		return;
-	}
-	const struct irc_param *p = &m->params[1];
-	const char *s = p->p;
-	size_t l = p->len;
-	if (l > 0 && (s[0] == '+' || s[0] == '-')) {
-		s++;
-		l--;
-	}
-	if (l == 1 && s[0] == 'b' && m->nparams == 2)
-		num(c, 368, "%s :End of channel ban list", chan);
-	else if (l == 1 && s[0] == 'e' && m->nparams == 2)
-		num(c, 349, "%s :End of channel exception list", chan);
-	else if (l == 1 && s[0] == 'I' && m->nparams == 2)
-		num(c, 347, "%s :End of channel invite list", chan);
-	else if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else if (mode_target_ok(c, m, room, chan))
-		num(c, 482, "%s :You're not channel operator", chan);
-}
-
 /* The user mode letters a user may set on itself, and where each is kept
  * (o only goes: OPER sets it). */
 static bool *
@@ -1684,7 +1807,7 @@ cmd_mode(struct client *c, const struct irc_msg *m)
 	if (t->len > 0 && (t->p[0] == '#' || t->p[0] == '&')) {
 		int room = chan_lookup(c, t, false, false);
 		if (room != -2)
-			mode_chan(c, m, room);
+			irc_mode_chan(c, m, room);
 		return;
 	}
 	if (!lookup_user(c, t, &v)) {
@@ -1763,21 +1886,6 @@ cmd_quit(struct client *c, const struct irc_msg *m)
 	irc_close(c, IRC(c)->quit_msg);
 }
 
-static void
-cmd_kick(struct client *c, const struct irc_msg *m)
-{
-	char chan[64];
-	int room = chan_lookup(c, &m->params[0], false, false);
-
-	if (room == -2)
-		return;
-	chan_name(c, room, chan, sizeof(chan));
-	if (!is_member(c, room))
-		num(c, 442, "%s :You're not on that channel", chan);
-	else
-		num(c, 482, "%s :You're not channel operator", chan);
-}
-
 static const struct irc_cmd cmds[] = {
 	{"NICK", 0, true, cmd_nick},
 	{"USER", 4, true, cmd_user},
@@ -1794,7 +1902,7 @@ static const struct irc_cmd cmds[] = {
 	{"SETNAME", 1, false, cmd_setname},
 	{"NAMES", 0, false, cmd_names},
 	{"LIST", 0, false, cmd_list},
-	{"TOPIC", 1, false, cmd_topic},
+	{"TOPIC", 1, false, irc_cmd_topic},
 	{"WHO", 0, false, cmd_who},
 	{"WHOIS", 1, false, cmd_whois},
 	{"WHOWAS", 1, false, cmd_whowas},
@@ -1807,7 +1915,8 @@ static const struct irc_cmd cmds[] = {
 	{"VERSION", 0, false, cmd_version},
 	{"TIME", 0, false, cmd_time},
 	{"OPER", 2, false, irc_cmd_oper},
-	{"KICK", 2, false, cmd_kick},
+	{"KICK", 2, false, irc_cmd_kick},
+	{"INVITE", 0, false, irc_cmd_invite},
 	{"MONITOR", 1, false, irc_cmd_monitor},
 	{"KILL", 1, false, irc_cmd_kill},
 	{"WALLOPS", 1, false, irc_cmd_wallops},
@@ -1957,18 +2066,20 @@ irc_wants(struct client *c, const struct ev_body *ev)
 {
 	if (c->dstate == NULL)
 		return false;
-	if (ev->kind == EV_NICK && (ev->flags & (EVF_AWAY | EVF_SETNAME)))
+	uint16_t sub = ev->flags & EVF_SUB;
+
+	if (ev->kind == EV_NICK && sub)
 		return (shared_with(c, ev) || irc_monitors(c, ev)) &&
-		       (ev->flags & EVF_AWAY ? IRC(c)->away_notify
-					     : IRC(c)->setname);
+		       (sub == EVF_AWAY ? IRC(c)->away_notify
+					: IRC(c)->setname);
 	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGOUT ||
 	    ev->kind == EV_NICK)
 		irc_monitor_event(c, ev);
-	if (ev->flags & EVF_KILL) {
+	if (ev->kind == EV_PM && sub == EVF_KILL) {
 		irc_killed(c, ev->sender);
 		return false;
 	}
-	if (ev->flags & EVF_WALLOPS)
+	if (ev->kind == EV_BCST && sub == EVF_WALLOPS)
 		return IRC(c)->wallops;
 	switch (ev->kind) {
 	case EV_LOGIN:
@@ -1983,6 +2094,8 @@ irc_wants(struct client *c, const struct ev_body *ev)
 		IRC(c)->shared_slot = ev->sender_slot;
 		IRC(c)->shared_conn = ev->sender_conn;
 		return false;
+	case EV_ROOM_MSG:
+		return irc_status_wants(c, ev);
 	default:
 		return true;
 	}
@@ -2068,12 +2181,13 @@ static int
 r_nick(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
-	const char *verb = ev->flags & EVF_AWAY      ? "AWAY"
-			   : ev->flags & EVF_SETNAME ? "SETNAME"
-						     : "NICK";
+	uint16_t sub = ev->flags & EVF_SUB;
+	const char *verb = sub == EVF_AWAY      ? "AWAY"
+			   : sub == EVF_SETNAME ? "SETNAME"
+						: "NICK";
 
 	ev_prefix(ev, pfx, sizeof(pfx));
-	if (ev->text_len == 0 && (ev->flags & EVF_AWAY))
+	if (ev->text_len == 0 && sub == EVF_AWAY)
 		return put_line(q, ":%s AWAY", pfx);
 	return put_line(q, ":%s %s :%.*s", pfx, verb, (int)ev->text_len,
 			ev->text);
@@ -2093,6 +2207,8 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
 
+	if (ev->flags & EVF_KICKED) /* text: "<kicker> KICK #c <you> :why" */
+		return put_line(q, ":%.*s", (int)ev->text_len, ev->text);
 	ev_prefix(ev, pfx, sizeof(pfx));
 	if (ev->text_len == 0)
 		return put_line(q, ":%s PART #%s", pfx, ev->room);
@@ -2105,7 +2221,7 @@ r_bcst(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
 
-	if (ev->flags & EVF_WALLOPS) {
+	if ((ev->flags & EVF_SUB) == EVF_WALLOPS) {
 		ev_prefix(ev, pfx, sizeof(pfx));
 		return put_line(q, ":%s WALLOPS :%.*s", pfx, (int)ev->text_len,
 				ev->text);
@@ -2113,9 +2229,21 @@ r_bcst(struct sendq *q, const struct ev_view *ev)
 	return put_text(q, ev, IRC_CHAN_ALL);
 }
 
+/* A MODE/TOPIC/KICK/INVITE line of an IRC user, after its prefix. */
+static int
+put_cmd_line(struct sendq *q, const struct ev_view *ev)
+{
+	char pfx[160];
+
+	ev_prefix(ev, pfx, sizeof(pfx));
+	return put_line(q, ":%s %.*s", pfx, (int)ev->text_len, ev->text);
+}
+
 static int
 r_pm(struct sendq *q, const struct ev_view *ev)
 {
+	if (ev->flags & EVF_LINE)
+		return put_cmd_line(q, ev);
 	return put_text(q, ev, ev->to ? ev->to : "*");
 }
 
@@ -2124,6 +2252,8 @@ r_room_msg(struct sendq *q, const struct ev_view *ev)
 {
 	char chan[64];
 
+	if (ev->flags & EVF_LINE)
+		return put_cmd_line(q, ev);
 	snprintf(chan, sizeof(chan), "#%s", ev->room);
 	return put_text(q, ev, chan);
 }

@@ -88,13 +88,13 @@ irc_cmd_help(struct client *c, const struct irc_msg *m)
 		snprintf(subject, sizeof(subject), "index");
 	const struct help_entry *h = help_find(subject);
 	if (h == NULL) {
-		irc_num(c, 524, "%s :No help available on this topic", subject);
+		num(c, 524, "%s :No help available on this topic", subject);
 		return;
 	}
-	irc_num(c, 704, "%s :%s", subject, h->lines[0]);
+	num(c, 704, "%s :%s", subject, h->lines[0]);
 	for (size_t i = 1; i < FC_ARRAY_LEN(h->lines) && h->lines[i]; i++)
-		irc_num(c, 705, "%s :%s", subject, h->lines[i]);
-	irc_num(c, 706, "%s :End of /HELP", subject);
+		num(c, 705, "%s :%s", subject, h->lines[i]);
+	num(c, 706, "%s :End of /HELP", subject);
 }
 
 void
@@ -105,12 +105,11 @@ irc_cmd_info(struct client *c, const struct irc_msg *m)
 	irc_param_str(m, 0, target, sizeof(target));
 	if (target[0] &&
 	    !irc_eq(target, strlen(target), irc_srv(c), strlen(irc_srv(c)))) {
-		irc_num(c, 402, "%s :No such server", target);
+		num(c, 402, "%s :No such server", target);
 		return;
 	}
-	irc_num(c, 371,
-		":forkchatd, the forkchat chat daemon: okfail, numeric");
-	irc_num(c, 371, ":and irc users in one chat (one master, pre-forked");
-	irc_num(c, 371, ":workers, users and rooms in shared memory).");
-	irc_num(c, 374, ":End of /INFO list");
+	num(c, 371, ":forkchatd, the forkchat chat daemon: okfail, numeric");
+	num(c, 371, ":and irc users in one chat (one master, pre-forked");
+	num(c, 371, ":workers, users and rooms in shared memory).");
+	num(c, 374, ":End of /INFO list");
 }

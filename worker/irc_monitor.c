@@ -27,11 +27,11 @@ mon_status(struct client *c, const char *nick, size_t len)
 	struct uinfo u;
 
 	if (registry_lookup(c->w->reg, nick, len, &v) < 0) {
-		irc_num(c, 731, ":%.*s", (int)len, nick);
+		num(c, 731, ":%.*s", (int)len, nick);
 		return;
 	}
 	irc_user_host(c->w, &v, &u);
-	irc_num(c, 730, ":%s!%s@%s", v.name, u.user, u.host);
+	num(c, 730, ":%s!%s@%s", v.name, u.user, u.host);
 }
 
 static void
@@ -40,13 +40,13 @@ mon_add(struct client *c, const char *nick, size_t len)
 	struct irc_conn *s = IRC(c);
 
 	if (!irc_valid_nick(nick, len)) {
-		irc_num(c, 432, "%.*s :Erroneous nickname", (int)len, nick);
+		num(c, 432, "%.*s :Erroneous nickname", (int)len, nick);
 		return;
 	}
 	if (mon_find(s, nick, len) < 0) {
 		if (s->nmonitor == IRC_MONITOR_MAX) {
-			irc_num(c, 734, "%d %.*s :Monitor list is full.",
-				IRC_MONITOR_MAX, (int)len, nick);
+			num(c, 734, "%d %.*s :Monitor list is full.",
+			    IRC_MONITOR_MAX, (int)len, nick);
 			return;
 		}
 		if (s->monitor == NULL &&
@@ -97,15 +97,15 @@ mon_list(struct client *c)
 	for (size_t i = 0; i < s->nmonitor; i++) {
 		size_t l = strlen(s->monitor[i]);
 		if (n + l + 1 >= sizeof(line)) {
-			irc_num(c, 732, ":%.*s", (int)n, line);
+			num(c, 732, ":%.*s", (int)n, line);
 			n = 0;
 		}
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
 				      n ? "," : "", s->monitor[i]);
 	}
 	if (n > 0)
-		irc_num(c, 732, ":%.*s", (int)n, line);
-	irc_num(c, 733, ":End of MONITOR list");
+		num(c, 732, ":%.*s", (int)n, line);
+	num(c, 733, ":End of MONITOR list");
 }
 
 void
@@ -116,7 +116,7 @@ irc_cmd_monitor(struct client *c, const struct irc_msg *m)
 	bool targets = m->nparams > 1 && m->params[1].len > 0;
 
 	if ((op == '+' || op == '-') && !targets) {
-		irc_num(c, 461, "MONITOR :Not enough parameters");
+		num(c, 461, "MONITOR :Not enough parameters");
 		return;
 	}
 	switch (op) {
@@ -140,7 +140,7 @@ irc_cmd_monitor(struct client *c, const struct irc_msg *m)
 			mon_status(c, s->monitor[i], strlen(s->monitor[i]));
 		break;
 	default:
-		irc_num(c, 421, "MONITOR :Unknown MONITOR subcommand");
+		num(c, 421, "MONITOR :Unknown MONITOR subcommand");
 	}
 }
 
@@ -151,13 +151,12 @@ mon_online(struct client *c, const struct ev_body *ev, const struct uinfo *u,
 	   bool known)
 {
 	if (known) {
-		irc_num(c, 730, ":%s!%s@%s", u->nick, u->user, u->host);
+		num(c, 730, ":%s!%s@%s", u->nick, u->user, u->host);
 		return;
 	}
 	const struct dialect_def *d =
 		dialect_by_id(ev->flags >> EVF_DIALECT_SHIFT & 0xF);
-	irc_num(c, 730, ":%s!%s@%s", ev->sender, ev->sender,
-		d ? d->name : "irc");
+	num(c, 730, ":%s!%s@%s", ev->sender, ev->sender, d ? d->name : "irc");
 }
 
 void
@@ -178,7 +177,7 @@ irc_monitor_event(struct client *c, const struct ev_body *ev)
 	if (ev->kind == EV_LOGIN && watched)
 		mon_online(c, ev, &u, known);
 	if ((ev->kind == EV_LOGOUT || ev->kind == EV_NICK) && watched)
-		irc_num(c, 731, ":%.*s", (int)len, ev->sender);
+		num(c, 731, ":%.*s", (int)len, ev->sender);
 	/* a rename: the table has the new name, the event the old one */
 	if (ev->kind == EV_NICK && known &&
 	    mon_find(s, u.nick, strlen(u.nick)) >= 0)

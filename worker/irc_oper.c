@@ -94,7 +94,7 @@ irc_cmd_oper(struct client *c, const struct irc_msg *m)
 	const struct irc_param *name = &m->params[0], *pw = &m->params[1];
 
 	if (oper_parse(c->w->lim.irc_oper, &b) < 0) {
-		irc_num(c, 491, ":No O-lines for your host");
+		num(c, 491, ":No O-lines for your host");
 		return;
 	}
 	bool ok = irc_eq(name->p, name->len, b.name, strlen(b.name)) &&
@@ -104,13 +104,13 @@ irc_cmd_oper(struct client *c, const struct irc_msg *m)
 	if (!ok) {
 		log_info("irc: failed OPER as '%.*s' from %s", (int)name->len,
 			 name->p, c->conn.ip);
-		irc_num(c, 464, ":Password incorrect");
+		num(c, 464, ":Password incorrect");
 		return;
 	}
 	IRC(c)->oper = true;
 	irc_publish(c);
-	irc_send(c, ":%s MODE %s :+o", irc_me(c), irc_me(c));
-	irc_num(c, 381, ":You are now an IRC operator");
+	send_line(c, ":%s MODE %s :+o", irc_me(c), irc_me(c));
+	num(c, 381, ":You are now an IRC operator");
 	log_info("irc: %s is now an operator", c->name);
 }
 
@@ -119,7 +119,7 @@ need_oper(struct client *c)
 {
 	if (IRC(c)->oper)
 		return true;
-	irc_num(c, 481, ":Permission Denied- You're not an IRC operator");
+	num(c, 481, ":Permission Denied- You're not an IRC operator");
 	return false;
 }
 
@@ -135,12 +135,11 @@ irc_cmd_kill(struct client *c, const struct irc_msg *m)
 	if (!need_oper(c))
 		return;
 	if (registry_lookup(c->w->reg, t->p, t->len, &v) < 0) {
-		irc_num(c, 401, "%.*s :No such nick/channel", (int)t->len,
-			t->p);
+		num(c, 401, "%.*s :No such nick/channel", (int)t->len, t->p);
 		return;
 	}
 	if (v.dialect != DIALECT_IRC) {
-		irc_num(c, 483, "%s :Only IRC users can be killed", v.name);
+		num(c, 483, "%s :Only IRC users can be killed", v.name);
 		return;
 	}
 	irc_param_str(m, 1, reason, sizeof(reason));

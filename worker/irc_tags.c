@@ -61,7 +61,7 @@ irc_cap_ls(struct client *c, bool v302)
 				      n ? " " : "", caps[i].name);
 	if (v302)
 		IRC(c)->cap_notify = true; /* implied by CAP LS 302 */
-	irc_send(c, ":%s CAP %s LS :%s", irc_srv(c), irc_me(c), list);
+	send_line(c, ":%s CAP %s LS :%s", irc_srv(c), irc_me(c), list);
 }
 
 void
@@ -76,7 +76,7 @@ irc_cap_list(struct client *c)
 			n += (size_t)snprintf(list + n, sizeof(list) - n,
 					      "%s%s", n ? " " : "",
 					      caps[i].name);
-	irc_send(c, ":%s CAP %s LIST :%s", irc_srv(c), irc_me(c), list);
+	send_line(c, ":%s CAP %s LIST :%s", irc_srv(c), irc_me(c), list);
 }
 
 bool

@@ -36,11 +36,24 @@ login_link_live(struct client *c)
 	w->live_head = c;
 }
 
+void
+login_hear_all(struct client *c, bool on)
+{
+	if (c->hears_all == on)
+		return;
+	c->hears_all = on;
+	if (on)
+		c->w->hear_all++;
+	else
+		c->w->hear_all--;
+}
+
 static void
 login_unlink_live(struct client *c)
 {
 	struct worker *w = c->w;
 
+	login_hear_all(c, false);
 	if (c->prev_live)
 		c->prev_live->next_live = c->next_live;
 	else if (w->live_head == c)
@@ -59,6 +72,8 @@ login_live(struct client *c, const struct reg_user_view *v)
 	memcpy(c->name, v->name, sizeof(c->name));
 	c->w->by_slot[v->slot] = c;
 	login_link_live(c);
+	/* a dialect with a wants hook (irc) says itself when c hears all */
+	login_hear_all(c, c->d->wants == NULL);
 	client_logged_in(c);
 }
 

@@ -169,6 +169,22 @@ cmd_room(struct client *c, const struct cmdline *cl)
 		      cl->payload);
 }
 
+/* A refused JOIN: 300, with the channel mode that refused it (irc). */
+static void
+join_refused(struct client *c, const char *rn, size_t rl, int rc)
+{
+	const char *why = rc == -EPERM          ? "banned"
+			  : rc == -EACCES       ? "invite only"
+			  : rc == -EKEYREJECTED ? "key needed"
+			  : rc == -EUSERS       ? "room full"
+						: NULL;
+
+	if (why)
+		reply(c, "300 Cannot join %.*s: %s", (int)rl, rn, why);
+	else
+		reply(c, "300 Already in room %.*s", (int)rl, rn);
+}
+
 static void
 cmd_join(struct client *c, const struct cmdline *cl)
 {
@@ -177,10 +193,13 @@ cmd_join(struct client *c, const struct cmdline *cl)
 	int room = room_lookup(c, cl->payload, cl->payload_len);
 	if (room < 0)
 		return;
-	if (registry_room_join(c->w->reg, (uint32_t)room, (uint32_t)c->slot) <
-	    0) {
-		reply(c, "300 Already in room %.*s", (int)cl->payload_len,
-		      cl->payload);
+	char nuh[3 * REG_NAME_SZ + 16];
+	snprintf(nuh, sizeof(nuh), "%s!%s@numeric", c->name, c->name);
+	struct reg_entry e = {nuh, NULL};
+	int rc = registry_room_enter(c->w->reg, (uint32_t)room,
+				     (uint32_t)c->slot, &e);
+	if (rc < 0) {
+		join_refused(c, cl->payload, cl->payload_len, rc);
 		return;
 	}
 	login_note_room(c, (uint32_t)room, true);
@@ -225,6 +244,19 @@ two_params(struct client *c, const struct cmdline *cl, const char **first,
 	return true;
 }
 
+/* A moderated room (irc +m) takes texts from its operators and voiced
+ * members only. */
+static bool
+may_speak(struct client *c, uint32_t room)
+{
+	uint32_t s = (uint32_t)c->slot;
+
+	if (!(registry_chan_modes(c->w->reg, room) & CM_MODERATED))
+		return true;
+	return registry_member_flag(c->w->reg, room, s, RM_OP) ||
+	       registry_member_flag(c->w->reg, room, s, RM_VOICE);
+}
+
 static void
 cmd_send(struct client *c, const struct cmdline *cl)
 {
@@ -242,6 +274,10 @@ cmd_send(struct client *c, const struct cmdline *cl)
 		return;
 	if (!registry_room_has(c->w->reg, (uint32_t)room, (uint32_t)c->slot)) {
 		reply(c, "300 Not in room %.*s", (int)rl, rn);
+		return;
+	}
+	if (!may_speak(c, (uint32_t)room)) {
+		reply(c, "300 Cannot send to %.*s: moderated", (int)rl, rn);
 		return;
 	}
 	reply(c, "200 Sent to %.*s", (int)rl, rn);
