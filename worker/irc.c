@@ -124,6 +124,16 @@ self_prefix(const struct client *c, char *buf, size_t cap)
 	snprintf(buf, cap, "%s!%s@%s", c->name, IRC(c)->user, c->conn.ip);
 }
 
+/* c needs every login and broadcast while in &all, monitoring nicks or
+ * taking WALLOPS (+w): the fanout skips them on a worker where no one does. */
+void
+irc_hear_update(struct client *c)
+{
+	struct irc_conn *s = IRC(c);
+
+	login_hear_all(c, s->in_all || s->nmonitor > 0 || s->wallops);
+}
+
 /* Publish what WHOIS, WHO and the away reply of other workers read. */
 void
 irc_publish(struct client *c)
@@ -734,7 +744,7 @@ static void
 join_all(struct client *c)
 {
 	IRC(c)->in_all = true;
-	login_hear_all(c, true);
+	irc_hear_update(c);
 	join_echo(c, -1);
 }
 
@@ -857,7 +867,7 @@ part_one(struct client *c, const struct irc_param *p,
 		send_line(c, ":%s PART %s", pfx, chan);
 	if (room == -1) {
 		IRC(c)->in_all = false;
-		login_hear_all(c, false);
+		irc_hear_update(c);
 		return;
 	}
 	registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
@@ -1784,6 +1794,7 @@ mode_self(struct client *c, const struct irc_msg *m)
 		}
 		if (*flag != add) {
 			*flag = add;
+			irc_hear_update(c);
 			done[n++] = add ? '+' : '-';
 			done[n++] = f;
 		}

@@ -55,6 +55,7 @@ mon_add(struct client *c, const char *nick, size_t len)
 			return;
 		memcpy(s->monitor[s->nmonitor], nick, len);
 		s->monitor[s->nmonitor++][len] = '\0';
+		irc_hear_update(c);
 	}
 	mon_status(c, nick, len);
 }
@@ -70,6 +71,7 @@ mon_remove(struct client *c, const char *nick, size_t len)
 	s->nmonitor--;
 	memmove(s->monitor[i], s->monitor[i + 1],
 		(s->nmonitor - (size_t)i) * sizeof(*s->monitor));
+	irc_hear_update(c);
 }
 
 /* Call fn for each comma-separated nick of p. */
@@ -129,6 +131,7 @@ irc_cmd_monitor(struct client *c, const struct irc_msg *m)
 	case 'C':
 	case 'c':
 		s->nmonitor = 0;
+		irc_hear_update(c);
 		break;
 	case 'L':
 	case 'l':

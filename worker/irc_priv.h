@@ -47,6 +47,9 @@ struct irc_conn {
 const char *irc_srv(const struct client *c);
 /* The client's nick as replies address it ("*" before it has one). */
 const char *irc_me(const struct client *c);
+/* Count c among the worker's users who hear every login and broadcast
+ * (login_hear_all) while it needs them: &all, MONITOR, +w. */
+void irc_hear_update(struct client *c);
 /* Publish c's details to the shared table (after any change). */
 void irc_publish(struct client *c);
 /* user@host, real name and flags of any user (its dialect's for non-IRC
