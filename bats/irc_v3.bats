@@ -128,7 +128,7 @@ TIME_RE='time=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 	fc_iexpect_match a "^@label=l3 :$IRCSRV BATCH \\+([0-9a-f]+) labeled-response$"
 	local id=${BASH_REMATCH[1]}
 	fc_iexpect a "@batch=$id :alice!~alice@127.0.0.1 JOIN #c"
-	fc_iexpect a "@batch=$id :$IRCSRV 353 alice = #c :alice"
+	fc_iexpect a "@batch=$id :$IRCSRV 353 alice = #c :@alice"
 	fc_iexpect a "@batch=$id :$IRCSRV 366 alice #c :End of /NAMES list."
 	fc_iexpect a ":$IRCSRV BATCH -$id"
 	fc_isend a "@label=l4 FOO"
