@@ -87,14 +87,16 @@ load limits_helpers
 	fc_expect_closed c
 }
 
-@test "irc.limits.bytes: an IRC text that is not UTF-8 reaches the other dialects with U+FFFD; a NUL line is dropped" {
+@test "irc.limits.bytes + irc.utf8only: a line that is not UTF-8 gets FAIL <cmd> INVALID_UTF8 and goes nowhere (UTF8ONLY); a NUL line is dropped" {
 	fc_start_irc
 	fc_login alice
 	fc_register c carol
 	fc_expect alice "JOINED carol"
 	fc_send_raw c 'PRIVMSG alice :caf\xe9 ok\r\n'
-	fc_expect alice "NPM carol caf"$'\xef\xbf\xbd'" ok"
+	fc_iexpect c ":$IRCSRV FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8 encoding on this network"
 	fc_send_raw c 'PRIVMSG alice :a\x00b\r\nPING x\r\n'
 	fc_iexpect c ":$IRCSRV PONG $IRCSRV :x"
 	fc_expect_silent alice 0.2
+	fc_send_raw c 'PRIVMSG alice :caf\xc3\xa9 ok\r\n'
+	fc_expect alice "NPM carol café ok"
 }

@@ -34,13 +34,36 @@ setup() {
 	fc_iexpect_match c "^:$IRCSRV 311 carol dave "
 }
 
-@test "irc.whowas: 406 and 369 (no history is kept); 431 without a nick" {
-	fc_register c carol
-	fc_isend c "WHOWAS gone"
-	fc_iexpect c ":$IRCSRV 406 carol gone :There was no such nickname"
-	fc_iexpect c ":$IRCSRV 369 carol gone :End of WHOWAS"
-	fc_isend c "WHOWAS"
-	fc_iexpect c ":$IRCSRV 461 carol WHOWAS :Not enough parameters"
+@test "irc.whowas: 314 and 312 per earlier user of the nick or nicks (the most recent first, at most <count>), 369; 406 for none; across workers" {
+	fc_register a alice
+	fc_register g gone
+	fc_iexpect a ":$(fc_pfx gone) JOIN &all"
+	fc_isend g "NICK gone2"
+	fc_iexpect g ":$(fc_pfx gone) NICK :gone2"
+	fc_isend g "QUIT"
+	fc_iwait a "^:gone2!~gone@127.0.0.1 QUIT "
+	fc_register h gone
+	fc_isend h "QUIT"
+	fc_iwait a "^:gone!~gone@127.0.0.1 QUIT "
+	fc_isend a "WHOWAS gone"
+	fc_iexpect a ":$IRCSRV 314 alice gone ~gone 127.0.0.1 * :gone test"
+	fc_iexpect_match a "^:$IRCSRV 312 alice gone $IRCSRV :[A-Z][a-z]{2} "
+	fc_iexpect a ":$IRCSRV 314 alice gone ~gone 127.0.0.1 * :gone test"
+	fc_iexpect_match a "^:$IRCSRV 312 alice gone $IRCSRV :"
+	fc_iexpect a ":$IRCSRV 369 alice gone :End of WHOWAS"
+	fc_isend a "WHOWAS GONE2 1"
+	fc_iexpect a ":$IRCSRV 314 alice gone2 ~gone 127.0.0.1 * :gone test"
+	fc_iexpect_match a "^:$IRCSRV 312 alice gone2 "
+	fc_iexpect a ":$IRCSRV 369 alice GONE2 :End of WHOWAS"
+	fc_isend a "WHOWAS gone2,nobody"
+	fc_iexpect a ":$IRCSRV 314 alice gone2 ~gone 127.0.0.1 * :gone test"
+	fc_iexpect_match a "^:$IRCSRV 312 alice gone2 "
+	fc_iexpect a ":$IRCSRV 369 alice gone2,nobody :End of WHOWAS"
+	fc_isend a "WHOWAS nobody"
+	fc_iexpect a ":$IRCSRV 406 alice nobody :There was no such nickname"
+	fc_iexpect a ":$IRCSRV 369 alice nobody :End of WHOWAS"
+	fc_isend a "WHOWAS"
+	fc_iexpect a ":$IRCSRV 461 alice WHOWAS :Not enough parameters"
 }
 
 @test "irc.who: WHO #c gives 352 per member (H, or G when away) then 315; WHO nick and WHO mask match any dialect" {
@@ -112,6 +135,7 @@ setup() {
 	fc_iexpect_match c "^:$IRCSRV 351 carol forkchatd-[^ ]+\\. $IRCSRV :forkchat chat daemon$"
 	fc_iexpect_match c "^:$IRCSRV 005 carol .*CASEMAPPING=ascii"
 	fc_iexpect_match c "^:$IRCSRV 005 carol .*NICKLEN=14"
+	fc_iexpect_match c "^:$IRCSRV 005 carol .*WHOX"
 	fc_isend c "TIME"
 	fc_iexpect_match c "^:$IRCSRV 391 carol $IRCSRV :[A-Z][a-z]+day [A-Z][a-z]+ [0-9]{2} [0-9]{4} -- [0-9:]{8} \\+00:00$"
 	fc_isend c "MOTD"
@@ -137,7 +161,7 @@ setup() {
 	fc_login alice
 	fc_connect_irc c
 	fc_isend c "CAP LS 302"
-	fc_iexpect c ":$IRCSRV CAP * LS :multi-prefix userhost-in-names"
+	fc_iexpect c ":$IRCSRV CAP * LS :away-notify batch cap-notify echo-message extended-monitor labeled-response message-tags multi-prefix server-time setname userhost-in-names"
 	fc_isend c "CAP REQ :multi-prefix userhost-in-names"
 	fc_iexpect c ":$IRCSRV CAP * ACK :multi-prefix userhost-in-names"
 	fc_isend c "CAP REQ :sasl"
@@ -148,7 +172,7 @@ setup() {
 	fc_iwait c "^:$IRCSRV 353 carol = &all :alice!alice@okfail carol!~carol@127.0.0.1$"
 	fc_iexpect c ":$IRCSRV 366 carol &all :End of /NAMES list."
 	fc_isend c "CAP LIST"
-	fc_iexpect c ":$IRCSRV CAP carol LIST :multi-prefix userhost-in-names"
+	fc_iexpect c ":$IRCSRV CAP carol LIST :cap-notify multi-prefix userhost-in-names"
 	fc_isend c "CAP REQ :-userhost-in-names"
 	fc_iexpect c ":$IRCSRV CAP carol ACK :-userhost-in-names"
 	fc_isend c "NAMES &all"

@@ -34,13 +34,15 @@ load irc_helpers
 	fc_iexpect a ":$IRCSRV 001 alice :Welcome to the forkchat IRC Network, alice"
 	fc_iexpect_match a "^:$IRCSRV 002 alice :Your host is $IRCSRV, running version forkchatd-"
 	fc_iexpect_match a "^:$IRCSRV 003 alice :This server was created "
-	fc_iexpect_match a "^:$IRCSRV 004 alice $IRCSRV forkchatd-[^ ]+ iw beIiklmnopstv beIklov$"
+	fc_iexpect_match a "^:$IRCSRV 004 alice $IRCSRV forkchatd-[^ ]+ Biow beIiklmnopstv beIklov$"
 	local isupport=""
+	fc_read a && isupport+="$FC_LAST "
 	fc_read a && isupport+="$FC_LAST "
 	fc_read a && isupport+="$FC_LAST"
 	local t
 	for t in CASEMAPPING=ascii CHANTYPES=#\& NICKLEN=14 CHANNELLEN=33 LINELEN=512 \
-		"PREFIX=(ov)@+ " CHANMODES=beI,k,l,imnpst MODES=4 MAXLIST=beI:64 NETWORK=forkchat; do
+		"PREFIX=(ov)@+ " CHANMODES=beI,k,l,imnpst MODES=4 MAXLIST=beI:64 NETWORK=forkchat \
+		BOT=B ELIST=MNU MONITOR=100 UTF8ONLY WHOX; do
 		[[ $isupport == *" $t"* ]] || fail "005 lacks $t: $isupport"
 	done
 	[[ $isupport == *":are supported by this server"* ]]
@@ -153,13 +155,13 @@ load irc_helpers
 	fc_start_irc
 	fc_connect_irc a
 	fc_isend a "CAP LS 302"
-	fc_iexpect a ":$IRCSRV CAP * LS :multi-prefix userhost-in-names"
+	fc_iexpect a ":$IRCSRV CAP * LS :away-notify batch cap-notify echo-message extended-monitor labeled-response message-tags multi-prefix server-time setname userhost-in-names"
 	fc_isend a "NICK alice"
 	fc_isend a "USER al 0 * :Al"
 	fc_isend a "CAP REQ :multi-prefix sasl"
 	fc_iexpect a ":$IRCSRV CAP alice NAK :multi-prefix sasl"
 	fc_isend a "CAP LIST"
-	fc_iexpect a ":$IRCSRV CAP alice LIST :"
+	fc_iexpect a ":$IRCSRV CAP alice LIST :cap-notify"
 	fc_isend a "CAP REQ :multi-prefix"
 	fc_iexpect a ":$IRCSRV CAP alice ACK :multi-prefix"
 	fc_expect_silent a 0.3

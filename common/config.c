@@ -75,6 +75,8 @@ static const struct key_def keys[] = {
 	{"irc-join-all", K_U32, L(irc_join_all), 0, 0, 1},
 	{"irc-password", K_TEXT, L(irc_password),
 	 sizeof(((struct fc_limits *)0)->irc_password), 0, 0},
+	{"irc-oper", K_TEXT, L(irc_oper),
+	 sizeof(((struct fc_limits *)0)->irc_oper), 0, 0},
 	{"cluster", K_TEXT, C(cluster), FC_PATH_SZ, 0, 0},
 	{"node-id", K_TEXT, C(node_id),
 	 sizeof(((struct fc_config *)0)->node_id), 0, 0},
@@ -297,7 +299,9 @@ config_set_in(struct fc_config *c, const char *key, const char *value,
 	if (k->type == K_TEXT) {
 		if (strlen(value) >= k->size ||
 		    (k->off == L(server_name) &&
-		     !config_valid_server_name(value))) {
+		     !config_valid_server_name(value)) ||
+		    (k->off == L(irc_oper) && value[0] &&
+		     !strstr(value, ":pbkdf2-sha256$"))) {
 			snprintf(err, errlen, "%s: bad value '%s'", key, value);
 			return -1;
 		}

@@ -47,6 +47,7 @@ struct fc_limits {
 	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */
 	char irc_password[64]; /* irc: PASS needed to register, "" none */
 	uint32_t irc_join_all; /* irc: join &all at registration (1) */
+	char irc_oper[192];    /* irc: "name:pbkdf2-sha256$iter$salt$hash" */
 };
 
 struct fc_config {

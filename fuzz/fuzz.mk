@@ -23,7 +23,8 @@ FUZZ_HARNESSES = fuzz_line fuzz_okfail fuzz_numeric fuzz_irc fuzz_frame
 FUZZ_BINS      = $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
 
 FUZZ_DIALECT_SRC = fuzz/stubs.c worker/okfail.c worker/numeric.c worker/irc.c \
-		   worker/irc_modes.c \
+		   worker/irc_modes.c worker/irc_monitor.c worker/irc_oper.c \
+		   worker/irc_help.c worker/irc_tags.c \
 		   worker/dispatch.c worker/sendq.c proto/line.c proto/wire.c \
 		   proto/irc.c ipc/userinfo.c \
 		   ipc/registry.c ipc/registry_chan.c ipc/shmlock.c ipc/metrics.c \
@@ -58,7 +59,7 @@ $(FUZZ_DIR)/fuzz_okfail $(FUZZ_DIR)/fuzz_numeric $(FUZZ_DIR)/fuzz_irc: \
 		$(FUZZ_DIR)/%: fuzz/%.c \
 		$(FUZZ_DIALECT_SRC) $(FUZZ_DIALECT_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_KNOWN) -o $@ $< $(FUZZ_DIALECT_SRC) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_KNOWN) -o $@ $< $(FUZZ_DIALECT_SRC) -lm -lcrypto
 
 # $(call fuzz_run,harness,seconds): one harness over its corpus
 fuzz_run = mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts && \

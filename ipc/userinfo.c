@@ -1,11 +1,13 @@
 /* The irc dialect's per-user table (see userinfo.h): a sequence lock per
  * entry, odd while its one writer copies, so that a reader on another
- * worker never returns a torn entry. */
+ * worker never returns a torn entry. The WHOWAS ring beside it has many
+ * writers: each takes its entry's sequence from even to odd with a CAS. */
 #include "userinfo.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 
 struct uinfo_slot {
@@ -13,10 +15,18 @@ struct uinfo_slot {
 	struct uinfo v;
 };
 
+struct whowas_slot {
+	_Atomic uint32_t seq;
+	uint64_t serial; /* which record this is (ww_next when written) */
+	struct uinfo v;
+};
+
 struct userinfo {
 	uint32_t n;
 	_Atomic uint32_t peak;
 	size_t size;
+	_Atomic uint64_t ww_next; /* records ever written */
+	struct whowas_slot ww[WHOWAS_MAX];
 	struct uinfo_slot slots[];
 };
 
@@ -99,4 +109,79 @@ userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		return a != 0 && out->conn_id == conn_id && named ? 0 : -1;
 	}
 	return -1;
+}
+
+void
+userinfo_whowas_add(struct userinfo *u, const struct uinfo *gone)
+{
+	if (u == NULL)
+		return;
+	uint64_t serial = atomic_fetch_add(&u->ww_next, 1);
+	struct whowas_slot *s = &u->ww[serial % WHOWAS_MAX];
+	uint32_t seq = atomic_load(&s->seq) & ~1u;
+
+	/* another writer WHOWAS_MAX records on may hold it: wait for it */
+	while (!atomic_compare_exchange_weak(&s->seq, &seq, seq + 1))
+		seq &= ~1u;
+	atomic_thread_fence(memory_order_release);
+	s->serial = serial;
+	memcpy(&s->v, gone, sizeof(s->v));
+	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
+}
+
+/* Copy record serial if it is still in its slot: 0, else -1. */
+static int
+whowas_read(struct userinfo *u, uint64_t serial, struct uinfo *out)
+{
+	struct whowas_slot *s = &u->ww[serial % WHOWAS_MAX];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a =
+			atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		uint64_t got = s->serial;
+		memcpy(out, &s->v, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
+			continue;
+		out->nick[UINFO_NICK_SZ - 1] = '\0';
+		out->user[UINFO_USER_SZ - 1] = '\0';
+		out->host[UINFO_HOST_SZ - 1] = '\0';
+		out->real[UINFO_REAL_SZ - 1] = '\0';
+		return a != 0 && got == serial ? 0 : -1;
+	}
+	return -1;
+}
+
+/* nick is one of the comma-separated names of list (ASCII case ignored) */
+static bool
+one_of(const char *list, const char *nick)
+{
+	size_t n = strlen(nick);
+
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncasecmp(p, nick, n) == 0)
+			return true;
+		p += l + (p[l] == ',');
+	}
+	return false;
+}
+
+size_t
+userinfo_whowas_find(struct userinfo *u, const char *nick, struct uinfo *out,
+		     size_t max)
+{
+	size_t n = 0;
+
+	if (u == NULL)
+		return 0;
+	uint64_t end = atomic_load(&u->ww_next);
+	uint64_t first = end > WHOWAS_MAX ? end - WHOWAS_MAX : 0;
+	for (uint64_t i = end; i > first && n < max; i--)
+		if (whowas_read(u, i - 1, &out[n]) == 0 &&
+		    one_of(nick, out[n].nick))
+			n++;
+	return n;
 }

@@ -18,6 +18,9 @@
 
 struct uinfo {
 	uint32_t conn_id;         /* the connection that wrote it, */
+	bool invisible;           /* user mode +i: hidden from WHO masks */
+	bool oper;                /* user mode +o: a server operator */
+	bool bot;                 /* user mode +B: a bot */
 	char nick[UINFO_NICK_SZ]; /* under this name */
 	char prev[UINFO_NICK_SZ]; /* or the one before a rename */
 	char user[UINFO_USER_SZ];
@@ -26,8 +29,10 @@ struct uinfo {
 	char away[UINFO_AWAY_SZ]; /* "" when not away */
 	int64_t signon;           /* seconds since the epoch */
 	int64_t last_msg;         /* when it last sent a message (idle) */
-	bool invisible;           /* user mode +i: hidden from WHO masks */
 };
+
+/* WHOWAS history: the last WHOWAS_MAX users who left or were renamed */
+#define WHOWAS_MAX 256
 
 struct userinfo;
 
@@ -45,5 +50,14 @@ uint32_t userinfo_peak(struct userinfo *u, uint32_t now);
  * IRC user writes it. */
 int userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 		 const char *nick, struct uinfo *out);
+
+/* Record that the user u (nick, user, host, real) went at u->signon
+ * seconds; any worker may call it. */
+void userinfo_whowas_add(struct userinfo *u, const struct uinfo *gone);
+/* Up to max entries for nick, or any of the comma-separated nicks in it
+ * (ASCII case ignored), the most recent first, into out (signon: when it
+ * went); returns how many. */
+size_t userinfo_whowas_find(struct userinfo *u, const char *nick,
+			    struct uinfo *out, size_t max);
 
 #endif

@@ -61,6 +61,7 @@ static const struct option longopts[] = {
 	{"motd", required_argument, NULL, 1},
 	{"irc-password", required_argument, NULL, 1},
 	{"irc-join-all", required_argument, NULL, 1},
+	{"irc-oper", required_argument, NULL, 1},
 	{"cluster", required_argument, NULL, 1},
 	{"node-id", required_argument, NULL, 1},
 	{"cluster-ttl", required_argument, NULL, 1},
@@ -115,6 +116,8 @@ options_usage(FILE *out)
 		"      --motd FILE               irc: message of the day (none: 422)\n"
 		"      --irc-password PASS       irc: PASS needed to register (none)\n"
 		"      --irc-join-all 0|1        irc: join &all at registration (1)\n"
+		"      --irc-oper NAME:HASH      irc: the operator block for OPER; HASH is\n"
+		"                                pbkdf2-sha256$ITER$SALTHEX$KEYHEX (none)\n"
 		"      --control-socket PATH     status socket, mode 0600 (as root\n"
 		"                                /run/forkchatd/forkchatd.sock, else\n"
 		"                                $XDG_RUNTIME_DIR/forkchatd.sock)\n"

@@ -56,8 +56,12 @@ irc_parse(const char *line, size_t len, struct irc_msg *m)
 	size_t i = skip_spaces(line, len, 0);
 
 	memset(m, 0, sizeof(*m));
-	if (i < len && line[i] == '@')
-		i = skip_spaces(line, len, word_end(line, len, i));
+	if (i < len && line[i] == '@') {
+		size_t e = word_end(line, len, i);
+		m->tags = line + i + 1;
+		m->tags_len = e - i - 1;
+		i = skip_spaces(line, len, e);
+	}
 	if (i < len && line[i] == ':') {
 		size_t e = word_end(line, len, i);
 		m->prefix = line + i + 1;

@@ -11,6 +11,7 @@
 #define IRC_LINE_MAX 512 /* bytes with the \r\n */
 #define IRC_MAX_PARAMS 15
 #define IRC_CHAN_ALL "&all"
+#define IRC_TAGS_MAX 4096 /* bytes of client tags with the @ and space */
 
 struct irc_param {
 	const char *p; /* not NUL-terminated */
@@ -18,6 +19,8 @@ struct irc_param {
 };
 
 struct irc_msg {
+	const char *tags; /* IRCv3 tags without the '@', NULL when absent */
+	size_t tags_len;
 	const char *prefix; /* without the ':', NULL when absent */
 	size_t prefix_len;
 	const char *cmd;
@@ -41,7 +44,7 @@ enum irc_plain {
 	IRC_PLAIN_CTCP,  /* a CTCP request other than ACTION: not relayed */
 };
 
-/* Parse one line (no terminator): optional @tags (skipped), optional
+/* Parse one line (no terminator): optional @tags (m->tags), optional
  * :prefix, command, up to 15 params. Returns -1 when there is no command. */
 int irc_parse(const char *line, size_t len, struct irc_msg *m);
 /* The command is word, ignoring ASCII case. */

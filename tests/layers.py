@@ -23,7 +23,10 @@ LAYERS = {
     "services": (2, ["worker/client", "worker/login", "worker/fanout",
                      "worker/files", "worker/dialect"]),
     "dialects": (3, ["worker/dispatch", "worker/okfail", "worker/numeric",
-                     "worker/irc", "worker/irc_modes", "worker/irc_chan"]),
+                     "worker/irc", "worker/irc_modes", "worker/irc_chan",
+                     "worker/irc_priv", "worker/irc_tags",
+                     "worker/irc_monitor", "worker/irc_oper",
+                     "worker/irc_help"]),
     "loop": (4, ["worker/worker", "worker/worker_main"]),
 }
 

@@ -67,6 +67,8 @@ test_parse_tags_spaces_empty_trailing(void **state)
 	(void)state;
 	parse("@time=x;a=b   USER  u 0  * :", &m);
 	assert_true(irc_cmd_is(&m, "USER"));
+	assert_int_equal(m.tags_len, 10);
+	assert_memory_equal(m.tags, "time=x;a=b", 10);
 	assert_int_equal(m.nparams, 4);
 	expect_param(&m, 2, "*");
 	expect_param(&m, 3, "");

@@ -103,12 +103,50 @@ test_no_torn_reads(void **state)
 	userinfo_destroy(u);
 }
 
+static void
+gone(struct userinfo *u, const char *nick, const char *user)
+{
+	struct uinfo g;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.nick, sizeof(g.nick), "%s", nick);
+	snprintf(g.user, sizeof(g.user), "%s", user);
+	userinfo_whowas_add(u, &g);
+}
+
+/* WHOWAS: the most recent first, case ignored, at most max, and only the
+ * last WHOWAS_MAX records kept */
+static void
+test_whowas_ring(void **state)
+{
+	struct userinfo *u = userinfo_create(4);
+	struct uinfo out[4];
+
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(userinfo_whowas_find(u, "bob", out, 4), 0);
+	gone(u, "bob", "first");
+	gone(u, "alice", "x");
+	gone(u, "Bob", "second");
+	assert_int_equal(userinfo_whowas_find(u, "BOB", out, 4), 2);
+	assert_string_equal(out[0].user, "second");
+	assert_string_equal(out[1].user, "first");
+	assert_int_equal(userinfo_whowas_find(u, "bob", out, 1), 1);
+	assert_string_equal(out[0].user, "second");
+	for (int i = 0; i < WHOWAS_MAX; i++)
+		gone(u, "filler", "f");
+	assert_int_equal(userinfo_whowas_find(u, "bob", out, 4), 0);
+	assert_int_equal(userinfo_whowas_find(u, "filler", out, 4), 4);
+	userinfo_destroy(u);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_clear),
 		cmocka_unit_test(test_no_torn_reads),
+		cmocka_unit_test(test_whowas_ring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,31 +16,13 @@
 #include "../proto/irc.h"
 #include "client.h"
 #include "dispatch.h"
-#include "irc_chan.h"
+#include "irc_priv.h"
 
 #define IRC_VERSION "forkchatd-1.0.0"
 #define IRC_NETWORK "forkchat"
 #define IRC_TOPICLEN 300
 #define IRC_TARGETS 4      /* TARGMAX for PRIVMSG/NOTICE */
 #define IRC_NAMES_ROOM 400 /* bytes of names per 353 line */
-
-#define IRC(c) ((struct irc_conn *)(c)->dstate)
-
-struct irc_conn {
-	char nick[REG_NAME_SZ]; /* asked for, before registration */
-	char prev[REG_NAME_SZ]; /* the name before the last rename */
-	char user[UINFO_USER_SZ];
-	char real[UINFO_REAL_SZ];
-	char away[UINFO_AWAY_SZ];
-	char quit_msg[IRC_LINE_MAX];
-	bool got_nick, got_user, cap_wait, pass_ok;
-	bool in_all;    /* joined to &all */
-	bool invisible; /* user mode +i */
-	bool uhnames;   /* CAP userhost-in-names */
-	bool mprefix;   /* CAP multi-prefix */
-	int64_t signon, last_msg;
-	uint32_t shared_slot, shared_conn; /* a leaver that shared a room */
-};
 
 typedef void (*irc_fn)(struct client *c, const struct irc_msg *m);
 
@@ -80,17 +62,24 @@ format_line(char out[IRC_LINE_MAX + 1], const char *fmt, va_list ap)
 	return irc_line(out, IRC_LINE_MAX + 1, "%s", tmp);
 }
 
+static void
+vsend(struct client *c, const char *fmt, va_list ap)
+{
+	char out[IRC_LINE_MAX + 1];
+	size_t len = format_line(out, fmt, ap);
+
+	if (len > 0)
+		irc_out(c, out, len);
+}
+
 void
 send_line(struct client *c, const char *fmt, ...)
 {
-	char out[IRC_LINE_MAX + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	size_t len = format_line(out, fmt, ap);
+	vsend(c, fmt, ap);
 	va_end(ap);
-	if (len > 0)
-		conn_reply_raw(&c->conn, out, len);
 }
 
 /* ":server NNN nick <text>" */
@@ -105,6 +94,18 @@ num(struct client *c, int code, const char *fmt, ...)
 	va_end(ap);
 	if (n >= 0)
 		send_line(c, ":%s %03d %s %s", srv(c), code, me(c), tmp);
+}
+
+const char *
+irc_srv(const struct client *c)
+{
+	return srv(c);
+}
+
+const char *
+irc_me(const struct client *c)
+{
+	return me(c);
 }
 
 /* "ERROR :Closing link: nick[host] (why)", then close. */
@@ -123,8 +124,18 @@ self_prefix(const struct client *c, char *buf, size_t cap)
 	snprintf(buf, cap, "%s!%s@%s", c->name, IRC(c)->user, c->conn.ip);
 }
 
+/* c needs every login and broadcast while in &all, monitoring nicks or
+ * taking WALLOPS (+w): the fanout skips them on a worker where no one does. */
+void
+irc_hear_update(struct client *c)
+{
+	struct irc_conn *s = IRC(c);
+
+	login_hear_all(c, s->in_all || s->nmonitor > 0 || s->wallops);
+}
+
 /* Publish what WHOIS, WHO and the away reply of other workers read. */
-static void
+void
 irc_publish(struct client *c)
 {
 	struct uinfo u;
@@ -141,6 +152,8 @@ irc_publish(struct client *c)
 	snprintf(u.away, sizeof(u.away), "%s", IRC(c)->away);
 	u.signon = IRC(c)->signon;
 	u.invisible = IRC(c)->invisible;
+	u.oper = IRC(c)->oper;
+	u.bot = IRC(c)->bot;
 	u.last_msg = IRC(c)->last_msg;
 	userinfo_put(c->w->uinfo, (uint32_t)c->slot, &u);
 }
@@ -169,6 +182,12 @@ user_nuh(struct worker *w, const struct reg_user_view *v, char *buf, size_t cap)
 	snprintf(buf, cap, "%s!%s@%s", v->name, u.user, u.host);
 }
 
+void
+irc_user_host(struct worker *w, const struct reg_user_view *v, struct uinfo *u)
+{
+	user_host(w, v, u);
+}
+
 /* ---- the welcome burst ---- */
 
 /* At most 13 tokens a line (15 parameters with the nick and the text). */
@@ -177,7 +196,8 @@ static const char *isupport[] = {
 	"CHANNELLEN=33 CHANTYPES=#& ELIST=MNU EXCEPTS INVEX LINELEN=512",
 	"MAXLIST=beI:64 MODES=4 NETWORK=" IRC_NETWORK " NICKLEN=14 "
 	"PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,"
-	"NAMES:,LIST:,WHOIS:1,ISON:,USERHOST:5,KICK:4 TOPICLEN=300 USERLEN=15",
+	"NAMES:,LIST:,WHOIS:1,WHOWAS:,ISON:,USERHOST:5,KICK:4 TOPICLEN=300",
+	"USERLEN=15 BOT=B MONITOR=100 UTF8ONLY WHOX",
 };
 
 static void
@@ -338,7 +358,7 @@ welcome_make(const char *s)
 		":%s 002 \1 :Your host is %s, running version " IRC_VERSION
 		"\r\n"
 		":%s 003 \1 :This server was created %s\r\n"
-		":%s 004 \1 %s " IRC_VERSION " iw beIiklmnopstv beIklov\r\n",
+		":%s 004 \1 %s " IRC_VERSION " Biow beIiklmnopstv beIklov\r\n",
 		s, s, s, s, created, s, s);
 	for (size_t i = 0;
 	     i < FC_ARRAY_LEN(isupport) && n < sizeof(welcome.text); i++)
@@ -513,6 +533,7 @@ irc_try_register(struct client *c)
 }
 
 static void join_all(struct client *c);
+static void notify_sharers(struct client *c, uint16_t flag, const char *text);
 
 static void
 irc_login_result(struct client *c, int rc)
@@ -563,7 +584,6 @@ nick_param(struct client *c, const struct irc_msg *m, char *nick)
 }
 
 static void nick_change(struct client *c, const char *nick);
-static void irc_publish(struct client *c);
 
 static void
 cmd_nick(struct client *c, const struct irc_msg *m)
@@ -624,37 +644,6 @@ cmd_pass(struct client *c, const struct irc_msg *m)
 			  memcmp(m->params[0].p, want, m->params[0].len) == 0;
 }
 
-#define IRC_CAPS "multi-prefix userhost-in-names"
-
-/* Apply a CAP REQ list if every capability in it is ours: true. */
-static bool
-cap_request(struct client *c, const struct irc_param *p)
-{
-	bool uh = IRC(c)->uhnames, mp = IRC(c)->mprefix;
-
-	for (size_t i = 0; i < p->len;) {
-		const char *sp = memchr(p->p + i, ' ', p->len - i);
-		size_t e = sp ? (size_t)(sp - p->p) : p->len;
-		const char *w = p->p + i;
-		size_t l = e - i;
-		bool off = l > 0 && w[0] == '-';
-		if (off) {
-			w++;
-			l--;
-		}
-		if (irc_eq(w, l, "userhost-in-names", 17))
-			uh = !off;
-		else if (irc_eq(w, l, "multi-prefix", 12))
-			mp = !off;
-		else if (l > 0)
-			return false;
-		i = e + 1;
-	}
-	IRC(c)->uhnames = uh;
-	IRC(c)->mprefix = mp;
-	return true;
-}
-
 static void
 cmd_cap(struct client *c, const struct irc_msg *m)
 {
@@ -668,17 +657,14 @@ cmd_cap(struct client *c, const struct irc_msg *m)
 	if (strcmp(sub, "LS") == 0) {
 		if (c->state != CS_LIVE)
 			IRC(c)->cap_wait = true;
-		send_line(c, ":%s CAP %s LS :" IRC_CAPS, srv(c), me(c));
+		irc_cap_ls(c, arg->len == 3 && memcmp(arg->p, "302", 3) >= 0);
 	} else if (strcmp(sub, "LIST") == 0) {
-		send_line(c, ":%s CAP %s LIST :%s%s%s", srv(c), me(c),
-			  IRC(c)->mprefix ? "multi-prefix" : "",
-			  IRC(c)->mprefix && IRC(c)->uhnames ? " " : "",
-			  IRC(c)->uhnames ? "userhost-in-names" : "");
+		irc_cap_list(c);
 	} else if (strcmp(sub, "REQ") == 0) {
 		if (c->state != CS_LIVE)
 			IRC(c)->cap_wait = true;
 		send_line(c, ":%s CAP %s %s :%.*s", srv(c), me(c),
-			  cap_request(c, arg) ? "ACK" : "NAK", (int)arg->len,
+			  irc_cap_req(c, arg) ? "ACK" : "NAK", (int)arg->len,
 			  arg->p);
 	} else if (strcmp(sub, "END") == 0) {
 		IRC(c)->cap_wait = false;
@@ -764,7 +750,7 @@ static void
 join_all(struct client *c)
 {
 	IRC(c)->in_all = true;
-	login_hear_all(c, true);
+	irc_hear_update(c);
 	join_echo(c, -1);
 }
 
@@ -816,6 +802,8 @@ join_one(struct client *c, const struct irc_param *p)
 	login_note_room(c, (uint32_t)room, true);
 	join_echo(c, room);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
+	if (IRC(c)->away[0])
+		notify_sharers(c, EVF_AWAY, IRC(c)->away);
 }
 
 static void part_one(struct client *c, const struct irc_param *p,
@@ -885,7 +873,7 @@ part_one(struct client *c, const struct irc_param *p,
 		send_line(c, ":%s PART %s", pfx, chan);
 	if (room == -1) {
 		IRC(c)->in_all = false;
-		login_hear_all(c, false);
+		irc_hear_update(c);
 		return;
 	}
 	registry_room_leave(c->w->reg, (uint32_t)room, (uint32_t)c->slot);
@@ -1038,105 +1026,175 @@ cmd_list(struct client *c, const struct irc_msg *m)
 
 /* ---- messages ---- */
 
-/* Deliver an IRC text: untouched to IRC users, converted (formatting
- * stripped, CTCP ACTION as "* nick text") to the other dialects. */
+/* The message being sent (PRIVMSG, NOTICE or TAGMSG) to each target: its
+ * text, and for IRC users the text after its tag block. */
+struct out_msg {
+	const struct irc_param *text;
+	bool notice, tagmsg;
+	char tagged[IRC_BLOCK_MAX + IRC_LINE_MAX + 2]; /* "block text" */
+	size_t tlen;
+};
+
+static struct out_msg cur;
+
+/* The other dialects' copy: formatting stripped, CTCP ACTION as
+ * "* nick text", other CTCP not relayed. */
 static void
-deliver(struct client *c, uint16_t kind, int room,
-	const struct reg_user_view *to, const struct irc_param *text,
-	bool notice)
+deliver_plain(struct client *c, uint16_t kind, int room,
+	      const struct reg_user_view *to, uint16_t flags)
 {
 	char plain[3 * IRC_LINE_MAX + 64];
 	size_t plen;
-	enum irc_plain p = irc_plain(c->name, text->p, text->len, plain,
-				     sizeof(plain), &plen);
+
+	if (cur.tagmsg || irc_plain(c->name, cur.text->p, cur.text->len, plain,
+				    sizeof(plain), &plen) != IRC_PLAIN_TEXT)
+		return;
 	struct fanout_args a = {.kind = kind,
-				.flags = notice ? EVF_NOTICE : 0,
+				.flags = flags | EVF_PLAIN_ONLY,
 				.from = c,
 				.room = room,
 				.to = to,
-				.text = text->p,
-				.len = text->len};
-	const struct dialect_def *d = to ? dialect_by_id(to->dialect) : NULL;
-
-	if (to && !(d && d->raw_text)) {
-		if (p != IRC_PLAIN_TEXT)
-			return;
-		a.text = plain;
-		a.len = plen;
-	}
-	bool same = p == IRC_PLAIN_TEXT && plen == text->len &&
-		    memcmp(plain, text->p, plen) == 0;
-	if (to || same) {
-		fanout_ex(c->w, &a);
-		return;
-	}
-	a.flags |= EVF_RAW_ONLY;
-	fanout_ex(c->w, &a);
-	if (p != IRC_PLAIN_TEXT)
-		return;
-	a.flags = (uint16_t)((a.flags & ~EVF_RAW_ONLY) | EVF_PLAIN_ONLY);
-	a.text = plain;
-	a.len = plen;
+				.text = plain,
+				.len = plen};
 	fanout_ex(c->w, &a);
 }
 
+/* echo-message: the sender's own copy, as its variant shows it. */
 static void
-msg_to_chan(struct client *c, const struct irc_param *t,
-	    const struct irc_param *text, bool notice)
+echo(struct client *c, uint16_t kind, int room, const char *target,
+     uint16_t flags)
+{
+	char uh[UINFO_USER_SZ + UINFO_HOST_SZ + 1];
+
+	if (!IRC(c)->echo)
+		return;
+	snprintf(uh, sizeof(uh), "%s@%s", IRC(c)->user, c->conn.ip);
+	const char *rn = room >= 0
+				 ? registry_room_name(c->w->reg, (uint32_t)room)
+				 : NULL;
+	struct ev_view v = {
+		.sender = c->name,
+		.sender_uh = uh,
+		.to = target,
+		.room = rn ? rn : "?",
+		.text = cur.tagged,
+		.text_len = cur.tlen,
+		.flags = (uint16_t)(flags | EVF_TAGS |
+				    DIALECT_IRC << EVF_DIALECT_SHIFT)};
+	irc_echo(c, kind, &v);
+}
+
+/* Deliver an IRC message: with its tag block and untouched to IRC users,
+ * converted to the other dialects; echoed to the sender if it asked. */
+static void
+deliver(struct client *c, uint16_t kind, int room,
+	const struct reg_user_view *to)
+{
+	uint16_t flags = (uint16_t)((cur.notice ? EVF_NOTICE : 0) |
+				    (cur.tagmsg ? EVF_TAGMSG : 0));
+	const struct dialect_def *d = to ? dialect_by_id(to->dialect) : NULL;
+	bool irc_to = to && d && d->raw_text;
+	struct fanout_args a = {.kind = kind,
+				.flags = flags | EVF_RAW_ONLY | EVF_TAGS,
+				.from = c,
+				.room = room,
+				.to = to,
+				.text = cur.tagged,
+				.len = cur.tlen};
+
+	if (to == NULL || irc_to)
+		fanout_ex(c->w, &a);
+	if (!irc_to)
+		deliver_plain(c, kind, room, to, flags);
+	echo(c, kind, room, to ? to->name : NULL, flags);
+}
+
+static void
+msg_to_chan(struct client *c, const struct irc_param *t)
 {
 	char chan[64];
-	int room = chan_lookup(c, t, false, notice);
+	int room = chan_lookup(c, t, false, cur.notice);
 
 	if (room == -2)
 		return;
 	if (!irc_may_send(c, room)) {
 		chan_name(c, room, chan, sizeof(chan));
-		if (!notice)
+		if (!cur.notice)
 			num(c, 404, "%s :Cannot send to channel", chan);
 		return;
 	}
-	deliver(c, room < 0 ? EV_BCST : EV_ROOM_MSG, room, NULL, text, notice);
+	deliver(c, room < 0 ? EV_BCST : EV_ROOM_MSG, room, NULL);
 }
 
 static void
-msg_to_nick(struct client *c, const struct irc_param *t,
-	    const struct irc_param *text, bool notice)
+msg_to_nick(struct client *c, const struct irc_param *t)
 {
 	struct reg_user_view to;
 	struct uinfo u;
 
 	if (registry_lookup(c->w->reg, t->p, t->len, &to) < 0) {
-		if (!notice)
+		if (!cur.notice)
 			num(c, 401, "%.*s :No such nick/channel", (int)t->len,
 			    t->p);
 		return;
 	}
 	if (!fanout_reachable(c->w, &to)) {
-		if (!notice)
+		if (!cur.notice && !cur.tagmsg)
 			num(c, 263,
 			    "PRIVMSG :Cluster unavailable, try again later");
 		return;
 	}
-	deliver(c, EV_PM, -1, &to, text, notice);
-	if (!notice &&
+	deliver(c, EV_PM, -1, &to);
+	if (!cur.notice && !cur.tagmsg &&
 	    userinfo_get(c->w->uinfo, to.slot, to.conn_id, to.name, &u) == 0 &&
 	    u.away[0])
 		num(c, 301, "%s :%s", to.name, u.away);
 }
-
-static const struct irc_param *msg_text;
-static bool msg_notice;
 
 static void
 msg_item(struct client *c, const struct irc_param *t)
 {
 	if ((t->p[0] == '@' || t->p[0] == '+') && t->len > 1 &&
 	    (t->p[1] == '#' || t->p[1] == '&'))
-		irc_status_msg(c, t, msg_text, msg_notice);
+		irc_status_msg(c, t, cur.text, cur.notice);
 	else if (t->p[0] == '#' || t->p[0] == '&')
-		msg_to_chan(c, t, msg_text, msg_notice);
+		msg_to_chan(c, t);
 	else
-		msg_to_nick(c, t, msg_text, msg_notice);
+		msg_to_nick(c, t);
+}
+
+/* The targets are fine (411/407 otherwise, never for a NOTICE). */
+static bool
+msg_targets_ok(struct client *c, const struct irc_msg *m, const char *cmd,
+	       bool quiet)
+{
+	if (m->nparams < 1 || m->params[0].len == 0) {
+		if (!quiet)
+			num(c, 411, ":No recipient given (%s)", cmd);
+		return false;
+	}
+	const struct irc_param *t = &m->params[0];
+	size_t targets = 1;
+	for (size_t i = 0; i < t->len; i++)
+		targets += t->p[i] == ',';
+	if (targets > IRC_TARGETS && !quiet)
+		num(c, 407, "%.*s :Too many targets", (int)t->len, t->p);
+	return targets <= IRC_TARGETS;
+}
+
+static void
+send_to_targets(struct client *c, const struct irc_msg *m,
+		const struct irc_param *text)
+{
+	size_t b = irc_tag_block(c, m, cur.tagged, IRC_BLOCK_MAX);
+	int n = snprintf(cur.tagged + b, sizeof(cur.tagged) - b, " %.*s",
+			 (int)text->len, text->p);
+
+	cur.text = text;
+	cur.tlen = b + (n > 0 ? (size_t)n : 0);
+	each_item(c, &m->params[0], msg_item);
+	IRC(c)->last_msg = time(NULL);
+	irc_publish(c);
 }
 
 static void
@@ -1144,31 +1202,16 @@ send_msg(struct client *c, const struct irc_msg *m, bool notice)
 {
 	const char *cmd = notice ? "NOTICE" : "PRIVMSG";
 
-	if (m->nparams < 1 || m->params[0].len == 0) {
-		if (!notice)
-			num(c, 411, ":No recipient given (%s)", cmd);
+	if (!msg_targets_ok(c, m, cmd, notice))
 		return;
-	}
 	if (m->nparams < 2 || m->params[1].len == 0) {
 		if (!notice)
 			num(c, 412, ":No text to send");
 		return;
 	}
-	const struct irc_param *t = &m->params[0];
-	size_t targets = 1;
-	for (size_t i = 0; i < t->len; i++)
-		targets += t->p[i] == ',';
-	if (targets > IRC_TARGETS) {
-		if (!notice)
-			num(c, 407, "%.*s :Too many targets", (int)t->len,
-			    t->p);
-		return;
-	}
-	msg_text = &m->params[1];
-	msg_notice = notice;
-	each_item(c, t, msg_item);
-	IRC(c)->last_msg = time(NULL);
-	irc_publish(c);
+	cur.notice = notice;
+	cur.tagmsg = false;
+	send_to_targets(c, m, &m->params[1]);
 }
 
 static void
@@ -1181,6 +1224,19 @@ static void
 cmd_notice(struct client *c, const struct irc_msg *m)
 {
 	send_msg(c, m, true);
+}
+
+/* TAGMSG: only tags, to IRC users with message-tags. */
+static void
+cmd_tagmsg(struct client *c, const struct irc_msg *m)
+{
+	static const struct irc_param none = {"", 0};
+
+	if (!msg_targets_ok(c, m, "TAGMSG", false))
+		return;
+	cur.notice = false;
+	cur.tagmsg = true;
+	send_to_targets(c, m, &none);
 }
 
 /* ---- nick change ---- */
@@ -1215,6 +1271,8 @@ nick_events(struct client *c, const char *old)
 			   EVF_PLAIN_ONLY);
 }
 
+static void whowas_note(struct client *c, const char *nick);
+
 /* NICK after registration: a rename for IRC users, a logout and a login
  * for the other dialects. */
 static void
@@ -1239,6 +1297,7 @@ nick_change(struct client *c, const char *nick)
 		return;
 	}
 	snprintf(IRC(c)->prev, sizeof(IRC(c)->prev), "%s", old);
+	whowas_note(c, old);
 	irc_publish(c);
 	send_line(c, ":%s NICK :%s", pfx, c->name);
 	nick_events(c, old);
@@ -1293,6 +1352,10 @@ whois_item(struct client *c, const struct irc_param *p)
 	num(c, 312, "%s %s :forkchat", v.name, srv(c));
 	if (u.away[0])
 		num(c, 301, "%s :%s", v.name, u.away);
+	if (u.oper)
+		num(c, 313, "%s :is an IRC operator", v.name);
+	if (u.bot)
+		num(c, 335, "%s :is a bot on " IRC_NETWORK, v.name);
 	if (u.signon)
 		num(c, 317, "%s %lld %lld :seconds idle, signon time", v.name,
 		    (long long)(time(NULL) - u.last_msg), (long long)u.signon);
@@ -1311,30 +1374,178 @@ cmd_whois(struct client *c, const struct irc_msg *m)
 	each_item(c, p, whois_item);
 }
 
+/* Remember c under its current (or old) name for WHOWAS. */
+static void
+whowas_note(struct client *c, const char *nick)
+{
+	struct uinfo u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.nick, sizeof(u.nick), "%s", nick);
+	snprintf(u.user, sizeof(u.user), "%s", IRC(c)->user);
+	snprintf(u.host, sizeof(u.host), "%s", c->conn.ip);
+	snprintf(u.real, sizeof(u.real), "%s", IRC(c)->real);
+	u.signon = time(NULL);
+	userinfo_whowas_add(c->w->uinfo, &u);
+}
+
+/* the dialect's on_logout: c's name is about to go */
+static void
+irc_gone(struct client *c)
+{
+	if (c->dstate && c->name[0])
+		whowas_note(c, c->name);
+}
+
 static void
 cmd_whowas(struct client *c, const struct irc_msg *m)
 {
+	char nick[IRC_LINE_MAX], when[64];
+	struct uinfo found[16];
 	const struct irc_param *p = &m->params[0];
 
 	if (p->len == 0) {
 		num(c, 431, ":No nickname given");
 		return;
 	}
-	num(c, 406, "%.*s :There was no such nickname", (int)p->len, p->p);
+	irc_param_str(m, 0, nick, sizeof(nick));
+	long count = m->nparams > 1 ? strtol(m->params[1].p, NULL, 10) : 0;
+	size_t max = count > 0 && count < 16 ? (size_t)count : 16;
+	size_t n = userinfo_whowas_find(c->w->uinfo, nick, found, max);
+	if (n == 0)
+		num(c, 406, "%.*s :There was no such nickname", (int)p->len,
+		    p->p);
+	for (size_t i = 0; i < n; i++) {
+		time_t t = (time_t)found[i].signon;
+		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y",
+			 gmtime(&t));
+		num(c, 314, "%s %s %s * :%s", found[i].nick, found[i].user,
+		    found[i].host, found[i].real);
+		num(c, 312, "%s %s :%s", found[i].nick, srv(c), when);
+	}
 	num(c, 369, "%.*s :End of WHOWAS", (int)p->len, p->p);
+}
+
+/* WHO's reply form: plain 352, or WHOX's 354 with the fields asked for
+ * ("%tcuihsnfdlaor" in any order) and a query token. */
+struct who_form {
+	char fields[16]; /* "" for 352 */
+	char token[4];
+	char pfx[3]; /* the member's channel prefix (@, +) */
+};
+
+/* H or G, then * for an operator and B for a bot */
+static void
+who_flags(const struct uinfo *u, const char *pfx, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = u->away[0] ? 'G' : 'H';
+	if (u->oper)
+		out[n++] = '*';
+	if (u->bot)
+		out[n++] = 'B';
+	snprintf(out + n, 4, "%s", pfx);
+}
+
+/* One WHOX field of the 354 reply into out (with its leading space). */
+static size_t
+whox_field(struct client *c, char f, const char *chan,
+	   const struct reg_user_view *v, const struct uinfo *u,
+	   const struct who_form *wf, char *out, size_t cap)
+{
+	char flags[12];
+	long long idle = u->signon ? (long long)(time(NULL) - u->last_msg) : 0;
+	bool irc = v->dialect == DIALECT_IRC;
+
+	who_flags(u, wf->pfx, flags);
+	switch (f) {
+	case 't':
+		return (size_t)snprintf(out, cap, " %s", wf->token);
+	case 'c':
+		return (size_t)snprintf(out, cap, " %s", chan);
+	case 'u':
+		return (size_t)snprintf(out, cap, " %s", u->user);
+	case 'i':
+		return (size_t)snprintf(out, cap, " %s",
+					irc ? u->host : "255.255.255.255");
+	case 'h':
+		return (size_t)snprintf(out, cap, " %s", u->host);
+	case 's':
+		return (size_t)snprintf(out, cap, " %s", srv(c));
+	case 'n':
+		return (size_t)snprintf(out, cap, " %s", v->name);
+	case 'f':
+		return (size_t)snprintf(out, cap, " %s", flags);
+	case 'd':
+		return (size_t)snprintf(out, cap, " 0");
+	case 'l':
+		return (size_t)snprintf(out, cap, " %lld", idle);
+	case 'a':
+		return (size_t)snprintf(out, cap, " 0");
+	case 'o':
+		return (size_t)snprintf(out, cap, " n/a");
+	case 'r':
+		return (size_t)snprintf(out, cap, " :%s", u->real);
+	default:
+		return 0;
+	}
+}
+
+static void
+whox_reply(struct client *c, const char *chan, const struct reg_user_view *v,
+	   const struct uinfo *u, const struct who_form *wf)
+{
+	static const char order[] = "tcuihsnfdlaor";
+	char line[IRC_LINE_MAX];
+	size_t n = 0;
+
+	line[0] = '\0';
+	for (const char *f = order; *f && n < sizeof(line) - 1; f++)
+		if (strchr(wf->fields, *f))
+			n += whox_field(c, *f, chan, v, u, wf, line + n,
+					sizeof(line) - n);
+	num(c, 354, "%s", n ? line + 1 : "");
 }
 
 static void
 who_reply(struct client *c, int room, const char *chan,
-	  const struct reg_user_view *v)
+	  const struct reg_user_view *v, const struct who_form *wf)
 {
 	struct uinfo u;
-	char pfx[3];
+	struct who_form f = *wf;
+	char flags[12];
 
 	user_host(c->w, v, &u);
-	irc_member_prefix(c->w, room, v->slot, IRC(c)->mprefix, pfx);
-	num(c, 352, "%s %s %s %s %s %s%s :0 %s", chan, u.user, u.host, srv(c),
-	    v->name, u.away[0] ? "G" : "H", pfx, u.real);
+	irc_member_prefix(c->w, room, v->slot, IRC(c)->mprefix, f.pfx);
+	if (f.fields[0]) {
+		whox_reply(c, chan, v, &u, &f);
+		return;
+	}
+	who_flags(&u, f.pfx, flags);
+	num(c, 352, "%s %s %s %s %s %s :0 %s", chan, u.user, u.host, srv(c),
+	    v->name, flags, u.real);
+}
+
+/* WHO's second parameter: "%fields[,token]" asks for WHOX. */
+static void
+who_form(const struct irc_msg *m, struct who_form *wf)
+{
+	char arg[64];
+
+	memset(wf, 0, sizeof(*wf));
+	irc_param_str(m, 1, arg, sizeof(arg));
+	if (arg[0] != '%')
+		return;
+	char *comma = strchr(arg, ',');
+	if (comma) {
+		*comma = '\0';
+		snprintf(wf->token, sizeof(wf->token), "%.3s", comma + 1);
+	}
+	snprintf(wf->fields, sizeof(wf->fields), "%.15s",
+		 arg[1] ? arg + 1 : "n");
+	if (wf->token[0] == '\0')
+		snprintf(wf->token, sizeof(wf->token), "0");
 }
 
 static char
@@ -1395,7 +1606,8 @@ who_matches(struct client *c, const char *mask, const struct reg_user_view *v)
 }
 
 static void
-who_room(struct client *c, int room, const char *chan)
+who_room(struct client *c, int room, const char *chan,
+	 const struct who_form *wf)
 {
 	struct worker *w = c->w;
 	size_t n = registry_users(w->reg, w->views,
@@ -1404,7 +1616,7 @@ who_room(struct client *c, int room, const char *chan)
 	for (size_t i = 0; i < n; i++)
 		if (room < 0 ||
 		    registry_room_has(w->reg, (uint32_t)room, w->views[i].slot))
-			who_reply(c, room, chan, &w->views[i]);
+			who_reply(c, room, chan, &w->views[i], wf);
 }
 
 static void
@@ -1412,13 +1624,15 @@ cmd_who(struct client *c, const struct irc_msg *m)
 {
 	char mask[IRC_LINE_MAX], chan[64];
 	struct worker *w = c->w;
+	struct who_form wf;
 
+	who_form(m, &wf);
 	irc_param_str(m, 0, mask, sizeof(mask));
 	if (mask[0] == '#' || mask[0] == '&') {
 		int room = chan_lookup(c, &m->params[0], false, true);
 		chan_name(c, room, chan, sizeof(chan));
 		if (room != -2 && irc_chan_visible(c, room))
-			who_room(c, room, chan);
+			who_room(c, room, chan, &wf);
 		num(c, 315, "%s :End of WHO list.", room == -2 ? mask : chan);
 		return;
 	}
@@ -1428,7 +1642,7 @@ cmd_who(struct client *c, const struct irc_msg *m)
 				  registry_limits(w->reg)->max_users);
 	for (size_t i = 0; i < n; i++)
 		if (who_matches(c, mask, &w->views[i]))
-			who_reply(c, -1, "*", &w->views[i]);
+			who_reply(c, -1, "*", &w->views[i], &wf);
 	num(c, 315, "%s :End of WHO list.", mask);
 }
 
@@ -1480,6 +1694,18 @@ cmd_userhost(struct client *c, const struct irc_msg *m)
 	num(c, 302, ":%s", out);
 }
 
+static void nick_event(struct client *c, uint16_t kind, const char *name,
+		       int room, const char *text, uint16_t flags);
+
+/* away-notify and setname: tell the IRC users who share a channel with c
+ * (and asked for it). */
+static void
+notify_sharers(struct client *c, uint16_t flag, const char *text)
+{
+	nick_event(c, EV_NICK, c->name, -1, text,
+		   (uint16_t)(EVF_RAW_ONLY | flag));
+}
+
 static void
 cmd_away(struct client *c, const struct irc_msg *m)
 {
@@ -1491,9 +1717,68 @@ cmd_away(struct client *c, const struct irc_msg *m)
 		num(c, 306, ":You have been marked as being away");
 	}
 	irc_publish(c);
+	notify_sharers(c, EVF_AWAY, IRC(c)->away);
+}
+
+static void
+cmd_setname(struct client *c, const struct irc_msg *m)
+{
+	char pfx[128];
+	const struct irc_param *p = &m->params[0];
+
+	if (p->len == 0 || p->len >= sizeof(IRC(c)->real)) {
+		send_line(c,
+			  ":%s FAIL SETNAME INVALID_REALNAME :Realname is "
+			  "not valid",
+			  srv(c));
+		return;
+	}
+	irc_param_str(m, 0, IRC(c)->real, sizeof(IRC(c)->real));
+	irc_publish(c);
+	self_prefix(c, pfx, sizeof(pfx));
+	if (IRC(c)->setname)
+		send_line(c, ":%s SETNAME :%s", pfx, IRC(c)->real);
+	notify_sharers(c, EVF_SETNAME, IRC(c)->real);
 }
 
 /* ---- MODE ---- */
+
+/* The user mode letters a user may set on itself, and where each is kept
+ * (o only goes: OPER sets it). */
+static bool *
+umode_flag(struct irc_conn *s, char f, bool add)
+{
+	switch (f) {
+	case 'i':
+		return &s->invisible;
+	case 'w':
+		return &s->wallops;
+	case 'B':
+		return &s->bot;
+	case 'o':
+		return add ? NULL : &s->oper;
+	default:
+		return NULL;
+	}
+}
+
+/* "+iwB..." of the user's modes into out (8 bytes). */
+static void
+umode_string(const struct irc_conn *s, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = '+';
+	if (s->invisible)
+		out[n++] = 'i';
+	if (s->oper)
+		out[n++] = 'o';
+	if (s->wallops)
+		out[n++] = 'w';
+	if (s->bot)
+		out[n++] = 'B';
+	out[n] = '\0';
+}
 
 static void
 mode_self(struct client *c, const struct irc_msg *m)
@@ -1503,7 +1788,8 @@ mode_self(struct client *c, const struct irc_msg *m)
 	bool add = true, unknown = false;
 
 	if (m->nparams == 1) {
-		num(c, 221, "+%s", IRC(c)->invisible ? "i" : "");
+		umode_string(IRC(c), done);
+		num(c, 221, "%s", done);
 		return;
 	}
 	const struct irc_param *p = &m->params[1];
@@ -1513,23 +1799,26 @@ mode_self(struct client *c, const struct irc_msg *m)
 			add = f == '+';
 			continue;
 		}
-		if (f != 'i' && f != 'w') {
-			unknown = true;
+		bool *flag = umode_flag(IRC(c), f, add);
+		if (flag == NULL) {
+			unknown = unknown || f != 'o';
 			continue;
 		}
-		if (f == 'i' && IRC(c)->invisible != add) {
-			IRC(c)->invisible = add;
-			irc_publish(c);
+		if (*flag != add) {
+			*flag = add;
+			irc_hear_update(c);
 			done[n++] = add ? '+' : '-';
-			done[n++] = 'i';
+			done[n++] = f;
 		}
 	}
 	done[n] = '\0';
 	if (unknown)
 		num(c, 501, ":Unknown MODE flag");
 	self_prefix(c, pfx, sizeof(pfx));
-	if (n > 0)
+	if (n > 0) {
+		irc_publish(c);
 		send_line(c, ":%s MODE %s :%s", pfx, c->name, done);
+	}
 }
 
 static void
@@ -1620,13 +1909,6 @@ cmd_quit(struct client *c, const struct irc_msg *m)
 	irc_close(c, IRC(c)->quit_msg);
 }
 
-static void
-cmd_oper(struct client *c, const struct irc_msg *m)
-{
-	(void)m;
-	num(c, 491, ":No O-lines for your host");
-}
-
 static const struct irc_cmd cmds[] = {
 	{"NICK", 0, true, cmd_nick},
 	{"USER", 4, true, cmd_user},
@@ -1639,6 +1921,8 @@ static const struct irc_cmd cmds[] = {
 	{"PART", 1, false, cmd_part},
 	{"PRIVMSG", 0, false, cmd_privmsg},
 	{"NOTICE", 0, false, cmd_notice},
+	{"TAGMSG", 0, false, cmd_tagmsg},
+	{"SETNAME", 1, false, cmd_setname},
 	{"NAMES", 0, false, cmd_names},
 	{"LIST", 0, false, cmd_list},
 	{"TOPIC", 1, false, irc_cmd_topic},
@@ -1653,25 +1937,63 @@ static const struct irc_cmd cmds[] = {
 	{"LUSERS", 0, false, cmd_lusers},
 	{"VERSION", 0, false, cmd_version},
 	{"TIME", 0, false, cmd_time},
-	{"OPER", 2, false, cmd_oper},
+	{"OPER", 2, false, irc_cmd_oper},
 	{"KICK", 2, false, irc_cmd_kick},
 	{"INVITE", 0, false, irc_cmd_invite},
+	{"MONITOR", 1, false, irc_cmd_monitor},
+	{"KILL", 1, false, irc_cmd_kill},
+	{"WALLOPS", 1, false, irc_cmd_wallops},
+	{"HELP", 0, false, irc_cmd_help},
+	{"HELPOP", 0, false, irc_cmd_help},
+	{"INFO", 0, false, irc_cmd_info},
 };
 
 /* ---- the dialect's entry points ---- */
+
+static void irc_too_long(struct client *c);
+
+/* Well-formed UTF-8 (UTF8ONLY), whatever the control bytes. */
+static bool
+utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = u[i] < 0x80 ? 1 : wire_utf8_len(u + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
 
 static void
 irc_on_line(struct client *c, const char *line, size_t len)
 {
 	struct irc_msg m;
 
-	if (c->dstate == NULL &&
-	    (c->dstate = calloc(1, sizeof(struct irc_conn))) == NULL) {
-		client_close(c, CR_NO_MEMORY, NULL);
-		return;
+	if (c->dstate == NULL) {
+		if ((c->dstate = calloc(1, sizeof(struct irc_conn))) == NULL) {
+			client_close(c, CR_NO_MEMORY, NULL);
+			return;
+		}
+		irc_tags_select(c);
 	}
 	if (memchr(line, '\0', len) || irc_parse(line, len, &m) < 0)
 		return;
+	size_t tags = m.tags ? m.tags_len + 2 : 0;
+	if (tags > IRC_TAGS_MAX || len - tags > IRC_LINE_MAX - 2) {
+		irc_too_long(c);
+		return;
+	}
+	if (!utf8_ok(line, len)) {
+		send_line(c,
+			  ":%s FAIL %.*s INVALID_UTF8 :Message rejected, "
+			  "your IRC software MUST use UTF-8 encoding on "
+			  "this network",
+			  srv(c), (int)m.cmd_len, m.cmd);
+		return;
+	}
 	for (size_t i = 0; i < FC_ARRAY_LEN(cmds); i++) {
 		const struct irc_cmd *d = &cmds[i];
 		if (!irc_cmd_is(&m, d->word))
@@ -1684,15 +2006,23 @@ irc_on_line(struct client *c, const char *line, size_t len)
 			num(c, 461, "%s :Not enough parameters", d->word);
 			return;
 		}
+		irc_label_begin(c, &m);
 		d->fn(c, &m);
+		irc_label_end(c);
 		return;
 	}
+	irc_label_begin(c, &m);
 	num(c, 421, "%.*s :Unknown command", (int)m.cmd_len, m.cmd);
+	irc_label_end(c);
 }
 
 static void
 irc_release(struct client *c)
 {
+	if (c->dstate) {
+		irc_monitor_free(c->dstate);
+		irc_label_begin(c, NULL);
+	}
 	free(c->dstate);
 	c->dstate = NULL;
 }
@@ -1759,6 +2089,21 @@ irc_wants(struct client *c, const struct ev_body *ev)
 {
 	if (c->dstate == NULL)
 		return false;
+	uint16_t sub = ev->flags & EVF_SUB;
+
+	if (ev->kind == EV_NICK && sub)
+		return (shared_with(c, ev) || irc_monitors(c, ev)) &&
+		       (sub == EVF_AWAY ? IRC(c)->away_notify
+					: IRC(c)->setname);
+	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGOUT ||
+	    ev->kind == EV_NICK)
+		irc_monitor_event(c, ev);
+	if (ev->kind == EV_PM && sub == EVF_KILL) {
+		irc_killed(c, ev->sender);
+		return false;
+	}
+	if (ev->kind == EV_BCST && sub == EVF_WALLOPS)
+		return IRC(c)->wallops;
 	switch (ev->kind) {
 	case EV_LOGIN:
 	case EV_BCST:
@@ -1818,6 +2163,8 @@ put_text(struct sendq *q, const struct ev_view *ev, const char *target)
 	const char *verb = ev->flags & EVF_NOTICE ? "NOTICE" : "PRIVMSG";
 
 	ev_prefix(ev, pfx, sizeof(pfx));
+	if (ev->flags & EVF_TAGMSG)
+		return put_line(q, ":%s TAGMSG %s", pfx, target);
 	if ((ev->flags >> EVF_DIALECT_SHIFT & 0xF) == DIALECT_IRC)
 		return put_line(q, ":%s %s %s :%.*s", pfx, verb, target,
 				(int)ev->text_len, ev->text);
@@ -1857,9 +2204,16 @@ static int
 r_nick(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
+	uint16_t sub = ev->flags & EVF_SUB;
+	const char *verb = sub == EVF_AWAY      ? "AWAY"
+			   : sub == EVF_SETNAME ? "SETNAME"
+						: "NICK";
 
 	ev_prefix(ev, pfx, sizeof(pfx));
-	return put_line(q, ":%s NICK :%.*s", pfx, (int)ev->text_len, ev->text);
+	if (ev->text_len == 0 && sub == EVF_AWAY)
+		return put_line(q, ":%s AWAY", pfx);
+	return put_line(q, ":%s %s :%.*s", pfx, verb, (int)ev->text_len,
+			ev->text);
 }
 
 static int
@@ -1888,6 +2242,13 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 static int
 r_bcst(struct sendq *q, const struct ev_view *ev)
 {
+	char pfx[160];
+
+	if ((ev->flags & EVF_SUB) == EVF_WALLOPS) {
+		ev_prefix(ev, pfx, sizeof(pfx));
+		return put_line(q, ":%s WALLOPS :%.*s", pfx, (int)ev->text_len,
+				ev->text);
+	}
 	return put_text(q, ev, IRC_CHAN_ALL);
 }
 
@@ -1924,10 +2285,11 @@ r_room_msg(struct sendq *q, const struct ev_view *ev)
 const struct dialect_def irc_dialect = {
 	.name = "irc",
 	.id = DIALECT_IRC,
-	.max_line = IRC_LINE_MAX,
+	.max_line = IRC_TAGS_MAX + IRC_LINE_MAX,
 	.on_line = irc_on_line,
 	.login_result = irc_login_result,
 	.registered = irc_publish,
+	.on_logout = irc_gone,
 	.release = irc_release,
 	.ping = irc_ping,
 	.raw_text = true,

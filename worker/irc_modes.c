@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "../common/util.h"
-#include "irc_chan.h"
+#include "irc_priv.h"
 
 #define MODE_PARAMS 4 /* ISUPPORT MODES: parameters of one MODE */
 #define KICK_TARGETS 4

@@ -4,6 +4,7 @@ Loaded by irctest with --controller forkchatd (this folder on PYTHONPATH);
 FORKCHATD names the binary (default: bin/forkchatd of this checkout).
 Starts three workers, so that the suite also crosses workers.
 """
+import hashlib
 import os
 from pathlib import Path
 import shutil
@@ -17,6 +18,13 @@ from irctest.basecontrollers import (
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_BIN = HERE.parent.parent / "bin" / "forkchatd"
+
+
+def oper_block(name: str, password: str, iterations: int = 1000) -> str:
+    """The --irc-oper value for irctest's operator (operuser/operpassword)."""
+    salt = os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return f"{name}:pbkdf2-sha256${iterations}${salt.hex()}${key.hex()}"
 
 
 class ForkchatdController(BaseServerController, DirectoryBasedController):
@@ -61,6 +69,9 @@ class ForkchatdController(BaseServerController, DirectoryBasedController):
             # channel: no &all (with its JOIN/QUIT of everyone) unless asked
             "--irc-join-all",
             "0",
+            # irctest's operator block
+            "--irc-oper",
+            oper_block("operuser", "operpassword"),
             # the suite's clients answer no PING of ours
             "--ping-interval",
             "300",
