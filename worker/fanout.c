@@ -127,6 +127,20 @@ copy_for(const struct client *c, const struct ev_body *ev)
 	return true;
 }
 
+/* Membership at the event's place in the stream: an irc channel line
+ * (EVF_LINE) goes by the rooms this worker has seen c in, so that a KICK
+ * line still reaches a member whose own kick came right after it. */
+static bool
+in_room(struct worker *w, const struct client *c, const struct ev_body *ev)
+{
+	if (!(ev->flags & EVF_LINE))
+		return registry_room_has(w->reg, ev->room, (uint32_t)c->slot);
+	for (size_t i = 0; i < c->nrooms; i++)
+		if (c->rooms[i] == ev->room)
+			return true;
+	return false;
+}
+
 static bool
 wants(struct worker *w, struct client *c, const struct ev_body *ev)
 {
@@ -135,8 +149,7 @@ wants(struct worker *w, struct client *c, const struct ev_body *ev)
 	if ((uint32_t)c->slot == ev->sender_slot &&
 	    c->conn.id == ev->sender_conn)
 		return false;
-	if (is_room_kind(ev->kind) &&
-	    !registry_room_has(w->reg, ev->room, (uint32_t)c->slot))
+	if (is_room_kind(ev->kind) && !in_room(w, c, ev))
 		return false;
 	if (c->d->wants && !c->d->wants(c, ev))
 		return false;

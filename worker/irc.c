@@ -2230,8 +2230,8 @@ r_room_left(struct sendq *q, const struct ev_view *ev)
 {
 	char pfx[160];
 
-	if (ev->flags & EVF_KICKED) /* text: "<kicker> KICK #c <you> :why" */
-		return put_line(q, ":%.*s", (int)ev->text_len, ev->text);
+	if (ev->flags & EVF_KICKED) /* the room's KICK line showed it */
+		return 0;
 	ev_prefix(ev, pfx, sizeof(pfx));
 	if (ev->text_len == 0)
 		return put_line(q, ":%s PART #%s", pfx, ev->room);

@@ -568,8 +568,7 @@ kick_one(struct client *c, int room, const char *chan,
 		num(c, 441, "%s %s :They aren't on that channel", v.name, chan);
 		return;
 	}
-	bool self = v.slot == (uint32_t)c->slot;
-	chan_line(c, room, !self, "KICK %s %s :%s", chan, v.name, reason);
+	chan_line(c, room, true, "KICK %s %s :%s", chan, v.name, reason);
 	struct fanout_args left = {.kind = EV_ROOM_LEFT,
 				   .flags = EVF_PLAIN_ONLY,
 				   .from = c,
