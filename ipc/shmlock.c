@@ -4,6 +4,7 @@
 #include "shmlock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,6 +12,32 @@
 #include "metrics.h"
 
 static pid_t lock_self;
+static pid_t pid_cached; /* 0: not known in this process yet */
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+shmlock_forget_pid(void)
+{
+	pid_cached = 0;
+}
+
+static void
+shmlock_watch_forks(void)
+{
+	(void)pthread_atfork(NULL, NULL, shmlock_forget_pid);
+}
+
+/* glibc does not cache getpid() (a system call per lock): cache it here and
+ * forget it in every child of fork() */
+static pid_t
+shmlock_self(void)
+{
+	if (pid_cached == 0) {
+		pthread_once(&pid_once, shmlock_watch_forks);
+		pid_cached = getpid();
+	}
+	return pid_cached;
+}
 
 int
 shmlock_init(struct shmlock *l)
@@ -59,8 +86,7 @@ shmlock_ms_since(const struct timespec *t0)
 void
 shmlock_lock(struct shmlock *l)
 {
-	/* getpid() is cached per process; a forked child refreshes it */
-	pid_t self = getpid();
+	pid_t self = shmlock_self();
 	struct timespec t0;
 	bool warned = false;
 
