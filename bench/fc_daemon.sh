@@ -11,6 +11,7 @@ fc_start() {
 	shift 2
 	"$@" "$fc" -f -w 2 -l okfail=127.0.0.1:0 \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
+		--flood-rate 0 --max-per-ip 0 --login-timeout 0 --spool-dir "$dir/spool" \
 		--sendq-hard 16777216 --sendq-soft 8388608 \
 		--worker-budget 1073741824 --control-socket "$dir/fc.sock" \
 		2>"$dir/fc.log" &
