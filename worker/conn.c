@@ -4,6 +4,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -977,6 +978,35 @@ conn_take_raw(struct conn *c, char *buf, size_t max, size_t *n)
 		c->rd_wait = 0;
 	c->raw_taken += *n;
 	return rc;
+}
+
+bool
+conn_can_splice(const struct conn *c)
+{
+	return c->ssl == NULL && c->rd_wait != 0 &&
+	       linebuf_pending(&c->in) == 0;
+}
+
+enum io_result
+conn_splice_raw(struct conn *c, int pipe_wr, size_t max, size_t *n)
+{
+	ssize_t r;
+
+	*n = 0;
+	do
+		r = splice(c->fd, NULL, pipe_wr, NULL, max,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return IO_AGAIN;
+	if (r <= 0) {
+		c->rd_wait = 0;
+		return r == 0 ? IO_CLOSED : IO_ERROR;
+	}
+	*n = (size_t)r;
+	c->raw_taken += *n;
+	metrics_add(M_BYTES_IN, r);
+	return IO_DONE;
 }
 
 /* The peer closed its side: a last line without its terminator still
