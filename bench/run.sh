@@ -5,6 +5,7 @@
 # non-zero on any loss. file: the 1 GiB store-and-forward relay across
 # workers against the plain TCP copy, the daemon's longest loop pass
 # meanwhile, and bench/spoolio. cluster: the cluster rows (bench/cluster.sh).
+# BENCH_REPS (3): repetitions of full and cluster.
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -262,10 +263,10 @@ main() {
 	elif [ "$MODE" = latency ]; then
 		for r in 1 2 3; do latency_rep "$r"; done
 	else
-		for r in 1 2 3; do log "repetition $r"; full_rep "$r"; done
+		for r in $(seq "${BENCH_REPS:-3}"); do log "repetition $r"; full_rep "$r"; done
 		profile
 		python3 "$ROOT/bench/summarize.py" "$OUT" "$ROOT/docs/bench" | tee "$OUT/summary.md"
-		cluster_main 3 | tee -a "$OUT/summary.md"
+		cluster_main "${BENCH_REPS:-3}" | tee -a "$OUT/summary.md"
 	fi
 	log "done: $RES (failures: $FAIL)"
 	exit $FAIL
