@@ -154,12 +154,13 @@ run_copy() { # rep size
 	echo "${out/RESULT /RESULT rep=$1 }" | tee -a "$RES" >&2
 }
 
-profile() { # perf on the forkchatd workers during a fanout and a login storm
+profile() { # perf on the forkchatd workers during a fanout, a login storm and PMs
 	command -v perf >/dev/null || { log "perf missing: no profile"; return; }
 	local workers; workers=$(echo "${PP[forkchatd]}" | cut -d, -f2-)
-	for what in fanout login; do
+	for what in fanout login pm; do
 		local args=(--scenario fanout --clients 1000 --duration 6)
 		[ $what = login ] && args=(--scenario login --clients 3000)
+		[ $what = pm ] && args=(--scenario pm --clients 1000 --duration 6)
 		perf record -F 999 -g -o "$OUT/perf-$what.data" -p "$workers" -- sleep 5 \
 			>/dev/null 2>&1 &
 		local pp=$!

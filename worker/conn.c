@@ -58,6 +58,7 @@ static const char *const reason_names[CR_MAX] = {
 static void conn_on_event(struct handler *h, uint32_t events);
 static void conn_read(struct conn *c);
 static void conn_read_later(struct conn *c, bool budget_spent);
+static bool conn_send_queued(struct conn *c);
 static void conn_arm(struct conn *c);
 
 const char *
@@ -479,6 +480,15 @@ conn_push(struct conn *c, const char *p, size_t n)
 
 	if (c->why != CR_NONE)
 		return;
+	/* the queue may hold only what this pass pushed to a socket that
+	 * had room at its last write: the limit is for what the kernel
+	 * refused, so write first (plain sockets; TLS waits for the flush) */
+	if (queued + n > lim->sendq_hard && c->ssl == NULL &&
+	    !(c->events & EPOLLOUT)) {
+		if (!conn_send_queued(c))
+			return;
+		queued = conn_pushed(c);
+	}
 	if (queued + n > lim->sendq_hard) {
 		log_info("client closed fd=%d reason=sendq-hard queued=%zu",
 			 c->fd, queued);
@@ -587,8 +597,9 @@ conn_pull_source(struct conn *c)
 
 /* Write what is queued, then what the source has; EPOLLOUT stays armed
  * only while bytes remain. */
-static void
-conn_write(struct conn *c)
+/* Write what is queued now: false when that closed c. */
+static bool
+conn_send_queued(struct conn *c)
 {
 	size_t before = conn_queued(c);
 	size_t w;
@@ -603,10 +614,18 @@ conn_write(struct conn *c)
 		conn_account(c, before);
 		conn_replies_gone(c, before);
 		conn_close(c, CR_WRITE_ERROR, NULL);
-		return;
+		return false;
 	}
 	conn_account(c, before);
 	conn_replies_gone(c, w);
+	return true;
+}
+
+static void
+conn_write(struct conn *c)
+{
+	if (!conn_send_queued(c))
+		return;
 	if (conn_pushed(c) <= c->set->lim->sendq_soft && c->soft_timer) {
 		loop_timer_cancel(c->set->loop, c->soft_timer);
 		c->soft_timer = 0;
