@@ -195,6 +195,16 @@ def issue15_targets(rows, out):
             if f is not None and c:
                 ratios.append(f / c)
         add("file %s vs TCP copy" % what, ratios, goal, unit="%")
+    presence = []  # okfail storm vs N/L_limit + N(N-1)/2/F (docs/BENCHMARKS.md)
+    for rep in sorted({r["rep"] for r in rows if "rep" in r}):
+        lg = pick(rows, rep=rep, scenario="login", server="forkchatd")
+        lim = med(pick(rows, rep=rep, scenario="login", server="limit"), "logins_per_s")
+        f = med(pick(rows, rep=rep, scenario="fanout", rate="full", clients=1000, server="forkchatd"),
+                "deliveries_per_s")
+        if lg and lim and f:
+            n = float(lg[0]["clients"])
+            presence.append(float(lg[0]["logins_per_s"]) * (1 / lim + (n - 1) / (2 * f)))
+    add("login storm okfail: logins/s vs 1/(1/L_limit + (N-1)/2F)", presence, 1.0)
     idle = [float(r["bytes_per_client"]) for r in pick(rows, scenario="idle", server="forkchatd")]
     out.append("\n### Issue 15 goals, same-run ratios per repetition\n")
     out.append(table(["goal", "per repetition", "median", "goal", ""], res))
