@@ -57,15 +57,16 @@ def main():
             print("| %d | %s | %s | %s | %d/%d |" % (n, fmt(d), fmt(c, 3), fmt(p and tuple(x / 1000 for x in p), 1),
                                                     lost, reord))
             f.write("%d %.0f %s\n" % (n, d[0], "%.4f" % c[0] if c else "NaN"))
-    print("\n| idle clients | bytes/client | Pss MiB (sum) |")
-    print("|---|---|---|")
+    print("\n| idle clients | bytes/client (all-in) | bytes/client above the daemon before they came | Pss MiB (sum) |")
+    print("|---|---|---|---|")
     idat = os.path.join(outdir, "growth_idle.dat")
     with open(idat, "w") as f:
-        f.write("# clients bytes_per_client\n")
+        f.write("# clients bytes_per_client delta_bytes_per_client\n")
         for n, rs in idle:
             b, pss = med(rs, "bytes_per_client"), med(rs, "pss_kib")
-            print("| %d | %s | %s |" % (n, fmt(b), fmt(pss and tuple(x / 1024 for x in pss), 1)))
-            f.write("%d %.0f\n" % (n, b[0]))
+            dl = med(rs, "delta_bytes_per_client")
+            print("| %d | %s | %s | %s |" % (n, fmt(b), fmt(dl), fmt(pss and tuple(x / 1024 for x in pss), 1)))
+            f.write("%d %.0f %s\n" % (n, b[0], "%.0f" % dl[0] if dl else "NaN"))
     gnuplot("""set terminal pngcairo size 900,560 noenhanced
 set output '%s/growth_fanout.png'
 set title 'forkchatd room fanout, 10 senders at full speed, by room size'
@@ -81,8 +82,10 @@ set output '%s/growth_idle.png'
 set title 'forkchatd idle memory per logged-in client (Pss of every process + TCP socket memory)'
 set xlabel 'idle clients'; set ylabel 'bytes per client'; set grid; set yrange [0:*]
 set logscale x
-plot '%s' using 1:2 with linespoints lw 2 title 'bytes/client', 2500 with lines dt 2 title 'goal 2,500 B'
-""" % (plotdir, idat))
+plot '%s' using 1:2 with linespoints lw 2 title 'bytes/client (all-in)', \\
+     '%s' using 1:3 with linespoints lw 2 title 'above the daemon before they came', \\
+     2500 with lines dt 2 title 'goal 2,500 B'
+""" % (plotdir, idat, idat))
 
 
 if __name__ == "__main__":
