@@ -87,10 +87,9 @@ void
 shmlock_lock(struct shmlock *l)
 {
 	pid_t self = shmlock_self();
-	struct timespec t0;
+	struct timespec t0 = {0,
+			      0}; /* the first sleep: most locks never wait */
 	bool warned = false;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	lock_self = self;
 	metrics_add(M_LOCK_WAITS, atomic_load(&l->owner) != 0);
@@ -109,6 +108,8 @@ shmlock_lock(struct shmlock *l)
 			atomic_fetch_sub(&l->waiters, 1);
 			return;
 		}
+		if (t0.tv_sec == 0 && t0.tv_nsec == 0)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		shmlock_sleep(l);
 		atomic_fetch_sub(&l->waiters, 1);
 		if (!warned && shmlock_ms_since(&t0) >= 2000) {
