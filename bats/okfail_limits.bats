@@ -74,6 +74,25 @@ load limits_helpers
 	fc_wait_for alice "LEFT bob"
 }
 
+@test "close.sendq: a client that reads is not closed when one burst pushes more than --sendq-hard to it at once" {
+	fc_start --sendq-hard 4096 --sendq-soft 2048 --sendq-soft-seconds 600 \
+		--flood-rate 0
+	fc_login alice
+	fc_login bob
+	fc_expect alice "JOINED bob"
+	# 80 PMs of ~110 bytes in one write: ~9 KB for bob in one loop pass,
+	# all of which bob's empty socket buffer takes at once
+	local text burst="" i
+	text=$(printf 'x%.0s' $(seq 100))
+	for i in $(seq 80); do burst+="PM bob $i $text\n"; done
+	fc_send_raw alice "$burst"
+	for i in $(seq 80); do fc_expect alice "OK PM bob $i $text"; done
+	for i in $(seq 80); do fc_expect bob "NPM alice $i $text"; done
+	fc_send bob "PM alice still here"
+	fc_expect bob "OK PM alice still here"
+	fc_expect alice "NPM bob still here"
+}
+
 @test "close.sendq: a client that does not read is closed past --sendq-hard; a final DSCN / 903 stands on a line of its own" {
 	fc_start --sendq-hard 4096 --sendq-soft 1024 --sendq-soft-seconds 600 \
 		--flood-rate 0

@@ -17,10 +17,12 @@ def cell(fs, k):
     return '%s (%s-%s)' % (format(statistics.median(v), ',.0f'), format(v[0], ',.0f'), format(v[-1], ',.0f')) if v else '-'
 
 
-print('| scenario | build | deliveries/s (idle: bytes/client) | p50 us | p99 us | loads | lost/reord |')
+print('| scenario | build | deliveries/s (idle: bytes/client, login: logins/s, file: MiB/s) | p50 us | p99 us | loads | lost/reord |')
 print('|---|---|---|---|---|---|---|')
 for (s, srv), fs in rows.items():
     loads = ' '.join(f.get('load', '?').split('/')[0] for f in fs)
     lr = '%d/%d' % (sum(int(f.get('lost', 0)) for f in fs), sum(int(f.get('reordered', 0)) for f in fs))
-    main = cell(fs, 'bytes_per_client' if s == 'idle' else 'deliveries_per_s')
+    main = cell(fs, {'idle': 'bytes_per_client', 'login': 'logins_per_s', 'file': 'mb_per_s'}.get(s, 'deliveries_per_s'))
+    if s == 'file':
+        main += ' up %s, deliver %s' % (cell(fs, 'upload_mb_per_s'), cell(fs, 'deliver_mb_per_s'))
     print('| %s | %s | %s | %s | %s | %s | %s |' % (s, srv, main, cell(fs, 'p50_us'), cell(fs, 'p99_us'), loads, lr))

@@ -5,8 +5,8 @@
 # fc_start FORKCHATD DIR [WRAPPER...]: the daemon (under WRAPPER, e.g. nice
 # or valgrind) with its log and control socket in DIR; sets FC_PID (the
 # wrapper's pid), FC_PORT (okfail, or irc with DIALECT=irc: its irc users
-# join no &all, like run.sh's forkchatd-irc) and FC_PIDS (master,worker,
-# worker). Returns 1 when it did not start within 60 s.
+# join no &all, like run.sh's forkchatd-irc), FC_NPORT (numeric) and
+# FC_PIDS (master,worker,worker). Returns 1 when it did not start within 60 s.
 fc_start() {
 	local fc=$1 dir=$2
 	shift 2
@@ -16,15 +16,17 @@ fc_start() {
 		[[ $h == *--$o* ]] && lim+=("--$o" 0)
 	done
 	[[ $h == *--spool-dir* ]] && lim+=(--spool-dir "$dir/spool")
-	"$@" "$fc" -f -w 2 -l "$dia=127.0.0.1:0" "${lim[@]}" \
+	"$@" "$fc" -f -w 2 -l "$dia=127.0.0.1:0" -l numeric=127.0.0.1:0 "${lim[@]}" \
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
 		--sendq-hard 16777216 --sendq-soft 8388608 \
-		--worker-budget 1073741824 --control-socket "$dir/fc.sock" \
+		--worker-budget 1073741824 --max-file-size 4294967296 \
+		--control-socket "$dir/fc.sock" \
 		2>"$dir/fc.log" &
 	FC_PID=$!
 	FC_PORT= FC_PIDS=
 	for _ in $(seq 300); do # the port, then every worker's pid
 		[ -n "$FC_PORT" ] || FC_PORT=$(grep -o "$dia addr=127.0.0.1:[0-9]*" "$dir/fc.log" | cut -d: -f2)
+		FC_NPORT=$(grep -o 'numeric addr=127.0.0.1:[0-9]*' "$dir/fc.log" | cut -d: -f2)
 		[ -n "$FC_PORT" ] && FC_PIDS=$("$fc" status --json -S "$dir/fc.sock" 2>/dev/null | python3 -c \
 			'import json,sys;d=json.load(sys.stdin);w=[x["pid"] for x in d["workers"] if x["pid"]];print(",".join(map(str,[d["pid"]]+w)) if len(w)==2 else "")' 2>/dev/null)
 		[ -n "$FC_PIDS" ] && return 0

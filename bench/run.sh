@@ -6,7 +6,8 @@
 # workers against the plain TCP copy, the daemon's longest loop pass
 # meanwhile, and bench/spoolio. cluster: the cluster rows (bench/cluster.sh).
 # env: BENCH_SERVERS="forkchatd-irc ngircd ..." runs only those servers,
-# BENCH_REPS (3) repetitions of full, BENCH_CLUSTER=0 skips full's cluster rows.
+# BENCH_REPS (3) repetitions of full and cluster, BENCH_CLUSTER=0 skips
+# full's cluster rows.
 set -u
 MODE=${1:-smoke}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,12 +157,13 @@ run_copy() { # rep size
 	echo "${out/RESULT /RESULT rep=$1 }" | tee -a "$RES" >&2
 }
 
-profile() { # perf on the forkchatd workers during a fanout and a login storm
+profile() { # perf on the forkchatd workers during a fanout, a login storm and PMs
 	command -v perf >/dev/null || { log "perf missing: no profile"; return; }
 	local workers; workers=$(echo "${PP[forkchatd]}" | cut -d, -f2-)
-	for what in fanout login; do
+	for what in fanout login pm; do
 		local args=(--scenario fanout --clients 1000 --duration 6)
 		[ $what = login ] && args=(--scenario login --clients 3000)
+		[ $what = pm ] && args=(--scenario pm --clients 1000 --duration 6)
 		perf record -F 999 -g -o "$OUT/perf-$what.data" -p "$workers" -- sleep 5 \
 			>/dev/null 2>&1 &
 		local pp=$!
@@ -268,7 +270,7 @@ main() {
 		for r in $(seq "${BENCH_REPS:-3}"); do log "repetition $r"; full_rep "$r"; done
 		profile
 		python3 "$ROOT/bench/summarize.py" "$OUT" "$ROOT/docs/bench" | tee "$OUT/summary.md"
-		[ "${BENCH_CLUSTER:-1}" = 0 ] || cluster_main 3 | tee -a "$OUT/summary.md"
+		[ "${BENCH_CLUSTER:-1}" = 0 ] || cluster_main "${BENCH_REPS:-3}" | tee -a "$OUT/summary.md"
 	fi
 	log "done: $RES (failures: $FAIL)"
 	exit $FAIL

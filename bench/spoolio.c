@@ -6,7 +6,9 @@
  * phase and the longest single call (the loop-pass cost a worker would pay
  * for it), and whether any call slept (waited for the disk) rather than
  * being preempted by a busy machine. NOFALLOC=1 in the environment: no
- * space set aside first. usage: spoolio DIR [SIZE_MIB] [--no-flush|--splice]
+ * space set aside first; INLINE_WRITEBACK=1: writeback started by the
+ * writer itself, not by the closer thread a worker has.
+ * usage: spoolio DIR [SIZE_MIB] [--no-flush|--splice]
  * (--splice: the upload through splice(2) instead of read + write) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -257,11 +259,14 @@ main(int argc, char **argv)
 		perror("spool_open");
 		return 1;
 	}
+	if (!getenv("INLINE_WRITEBACK") && spool_closer_start() < 0)
+		perror("spool_closer_start");
 	if (use_splice)
 		upload_splice(fd, size);
 	else
 		upload(fd, size, flush);
 	deliver(fd, size);
+	spool_closer_stop();
 	/* the last close frees the blocks and the page cache of the file */
 	struct cost cl = {0};
 	int64_t a = us_now();

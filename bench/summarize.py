@@ -200,6 +200,70 @@ def targets(rows, base, out):
     out.append(table(["target", "measured (median)", "goal", "", "by how much"], res))
 
 
+def per_rep(rows, field, a, b, **kw):
+    """a/b of field per repetition (same run), with a and b server names."""
+    out = []
+    for rep in sorted({r["rep"] for r in rows if "rep" in r}):
+        va = med(pick(rows, rep=rep, server=a, **kw), field)
+        vb = med(pick(rows, rep=rep, server=b, **kw), field)
+        if va is not None and vb:
+            out.append(va / vb)
+    return out
+
+
+def issue15_targets(rows, out):
+    """The goals of issue 15, each as a same-run ratio per repetition."""
+    res = []
+
+    def add(name, ratios, goal, higher_is_better=True, unit="x"):
+        if not ratios:
+            return
+        m = statistics.median(ratios)
+        ok = m >= goal if higher_is_better else m <= goal
+        every = all(r >= goal if higher_is_better else r <= goal for r in ratios)
+        show = (lambda v: "%.0f %%" % (v * 100)) if unit == "%" else (lambda v: "%.2fx" % v)
+        res.append([name, " / ".join(show(r) for r in ratios), show(m),
+                    ("≥ " if higher_is_better else "≤ ") + show(goal),
+                    ("met" if ok else "**missed**") + ("" if every or not ok else " (not in every repetition)")])
+    fan = dict(scenario="fanout", rate="full", clients=1000)
+    add("fanout 1000 clients: deliveries/s vs ngircd", per_rep(rows, "deliveries_per_s", "forkchatd", "ngircd", **fan), 3.0)
+    add("fanout 1000 clients: deliveries/s vs InspIRCd", per_rep(rows, "deliveries_per_s", "forkchatd", "inspircd", **fan), 2.5)
+    pm = dict(scenario="pm", clients=1000)
+    add("PM full speed: msgs/s vs InspIRCd", per_rep(rows, "msgs_per_s", "forkchatd", "inspircd", rate="full", **pm), 1.5)
+    add("PM full speed: p99 vs InspIRCd's", per_rep(rows, "p99_us", "forkchatd", "inspircd", rate="full", **pm), 1.0, False)
+    add("PM 1000 msgs/s: p99 vs InspIRCd's", per_rep(rows, "p99_us", "forkchatd", "inspircd", rate="1000", **pm), 1.0, False)
+    add("fanout 1000 msgs/s: p99 vs limit's", per_rep(rows, "p99_us", "forkchatd", "limit", scenario="fanout",
+                                                       rate="1000", clients=1000), 1.3, False)
+    add("login storm irc: logins/s vs limit", per_rep(rows, "logins_per_s", "forkchatd-irc", "limit",
+                                                       scenario="login"), 0.8, unit="%")
+    for field, goal, what in (("upload_mb_per_s", 0.8, "upload"), ("deliver_mb_per_s", 0.8, "delivery"),
+                              ("mb_per_s", 0.4, "whole 1 GiB")):
+        ratios = []
+        for rep in sorted({r["rep"] for r in rows if "rep" in r}):
+            f = med(pick(rows, rep=rep, scenario="file"), field)
+            c = med(pick(rows, rep=rep, scenario="copy"), "mb_per_s")
+            if f is not None and c:
+                ratios.append(f / c)
+        add("file %s vs TCP copy" % what, ratios, goal, unit="%")
+    presence = []  # okfail storm vs N/L_limit + N(N-1)/2/F (docs/BENCHMARKS.md)
+    for rep in sorted({r["rep"] for r in rows if "rep" in r}):
+        lg = pick(rows, rep=rep, scenario="login", server="forkchatd")
+        lim = med(pick(rows, rep=rep, scenario="login", server="limit"), "logins_per_s")
+        f = med(pick(rows, rep=rep, scenario="fanout", rate="full", clients=1000, server="forkchatd"),
+                "deliveries_per_s")
+        if lg and lim and f:
+            n = float(lg[0]["clients"])
+            presence.append(float(lg[0]["logins_per_s"]) * (1 / lim + (n - 1) / (2 * f)))
+    add("login storm okfail: logins/s vs 1/(1/L_limit + (N-1)/2F)", presence, 1.0)
+    idle = [float(r["bytes_per_client"]) for r in pick(rows, scenario="idle", server="forkchatd")]
+    out.append("\n### Issue 15 goals, same-run ratios per repetition\n")
+    out.append(table(["goal", "per repetition", "median", "goal", ""], res))
+    if idle:
+        out.append("\nidle bytes per client (forkchatd, 10,000, after the fanout rows): %s; goal ≤ 2,500: %s\n"
+                   % (" / ".join("%.0f" % v for v in idle),
+                      "met" if statistics.median(idle) <= 2500 else "**missed**"))
+
+
 def plot_fanout(rows, sizes, outdir, plotdir):
     if not sizes:
         return
@@ -255,6 +319,7 @@ def main():
     other_tables(rows, out)
     irc_tables(rows, out)
     targets(rows, base, out)
+    issue15_targets(rows, out)
     plot_fanout(rows, sizes, outdir, plotdir)
     for scen in ("fanout", "pm", "fanout100"):
         plot_cdf(outdir, plotdir, scen)

@@ -45,6 +45,8 @@ static const struct frame_rule rules[FR_TYPE_MAX] = {
 	[FR_CLAIM_REPLY] = {"CLAIM_REPLY", sizeof(struct claim_reply_body),
 			    sizeof(struct claim_reply_body), false},
 	[FR_KICK] = {"KICK", 0, 256, false},
+	[FR_EVENTS] = {"EVENTS", sizeof(struct ev_rec) + sizeof(struct ev_body),
+		       FRAME_MAX_PAYLOAD, false},
 };
 
 static bool
@@ -64,6 +66,26 @@ frame_check_event(const char *p, size_t len)
 	if (sizeof(ev) + (size_t)ev.text_len != len)
 		return -1;
 	return str_in_field(ev.sender, sizeof(ev.sender)) ? 0 : -1;
+}
+
+static int
+frame_check_events(const char *p, size_t len)
+{
+	struct ev_rec rec;
+
+	for (size_t off = 0; off < len;) {
+		if (len - off < sizeof(rec))
+			return -1;
+		memcpy(&rec, p + off, sizeof(rec));
+		if (rec.len < sizeof(struct ev_body) ||
+		    rec.len > len - off - sizeof(rec) ||
+		    EV_REC_SIZE(rec.len) > len - off)
+			return -1;
+		if (frame_check_event(p + off + sizeof(rec), rec.len) < 0)
+			return -1;
+		off += EV_REC_SIZE(rec.len);
+	}
+	return 0;
 }
 
 static int
@@ -104,6 +126,8 @@ frame_validate(const struct frame_hdr *h, const char *payload, size_t got,
 	switch (h->type) {
 	case FR_EVENT:
 		return frame_check_event(payload, h->len);
+	case FR_EVENTS:
+		return frame_check_events(payload, h->len);
 	case FR_USER_GONE:
 		return frame_check_gone(payload, h->len);
 	case FR_FILE_OFFER:
@@ -127,4 +151,21 @@ frame_type_name(uint16_t type)
 	if (type == 0 || type >= FR_TYPE_MAX || rules[type].name == NULL)
 		return "UNKNOWN";
 	return rules[type].name;
+}
+
+bool
+frame_events_next(const struct frame *f, size_t *off, struct frame *out)
+{
+	struct ev_rec rec;
+
+	if (*off >= f->hdr.len)
+		return false;
+	memcpy(&rec, f->payload + *off, sizeof(rec));
+	out->hdr = f->hdr;
+	out->hdr.type = FR_EVENT;
+	out->hdr.len = rec.len;
+	out->payload = f->payload + *off + sizeof(rec);
+	out->fd = -1;
+	*off += EV_REC_SIZE(rec.len);
+	return true;
 }

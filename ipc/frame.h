@@ -36,6 +36,9 @@ enum frame_type {
 	FR_CLAIM,       /* claim (or release) a name cluster-wide */
 	FR_CLAIM_REPLY, /* the claim's outcome */
 	FR_KICK,        /* close every local user: the node was declared dead */
+	/* worker <-> worker */
+	FR_EVENTS, /* several FR_EVENT payloads: a loop pass's events to a peer
+		    */
 	FR_TYPE_MAX
 };
 
@@ -99,6 +102,17 @@ struct ev_body {
 	uint32_t text_len;
 	char sender[REG_NAME_SZ];
 };
+
+/* FR_EVENTS payload: records, each this header, then len bytes (one FR_EVENT
+ * payload), then zeros up to a multiple of EV_REC_ALIGN. */
+struct ev_rec {
+	uint32_t len;
+	uint32_t zero;
+};
+#define EV_REC_ALIGN 8
+#define EV_REC_SIZE(len)                                                       \
+	((sizeof(struct ev_rec) + (size_t)(len) + EV_REC_ALIGN - 1) &          \
+	 ~(size_t)(EV_REC_ALIGN - 1))
 
 /* FR_USER_GONE payload: a user of a dead worker, and the rooms it was in. */
 struct gone_body {
@@ -170,5 +184,8 @@ struct frame {
 int frame_validate(const struct frame_hdr *h, const char *payload, size_t got,
 		   bool has_fd);
 const char *frame_type_name(uint16_t type);
+/* The next event of a validated FR_EVENTS frame f, from *off on, as an
+ * FR_EVENT frame in *out (its payload points into f's): false at the end. */
+bool frame_events_next(const struct frame *f, size_t *off, struct frame *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include "shmlock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,6 +12,32 @@
 #include "metrics.h"
 
 static pid_t lock_self;
+static pid_t pid_cached; /* 0: not known in this process yet */
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void
+shmlock_forget_pid(void)
+{
+	pid_cached = 0;
+}
+
+static void
+shmlock_watch_forks(void)
+{
+	(void)pthread_atfork(NULL, NULL, shmlock_forget_pid);
+}
+
+/* glibc does not cache getpid() (a system call per lock): cache it here and
+ * forget it in every child of fork() */
+static pid_t
+shmlock_self(void)
+{
+	if (pid_cached == 0) {
+		pthread_once(&pid_once, shmlock_watch_forks);
+		pid_cached = getpid();
+	}
+	return pid_cached;
+}
 
 int
 shmlock_init(struct shmlock *l)
@@ -59,12 +86,10 @@ shmlock_ms_since(const struct timespec *t0)
 void
 shmlock_lock(struct shmlock *l)
 {
-	/* getpid() is cached per process; a forked child refreshes it */
-	pid_t self = getpid();
-	struct timespec t0;
+	pid_t self = shmlock_self();
+	struct timespec t0 = {0,
+			      0}; /* the first sleep: most locks never wait */
 	bool warned = false;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	lock_self = self;
 	metrics_add(M_LOCK_WAITS, atomic_load(&l->owner) != 0);
@@ -83,6 +108,8 @@ shmlock_lock(struct shmlock *l)
 			atomic_fetch_sub(&l->waiters, 1);
 			return;
 		}
+		if (t0.tv_sec == 0 && t0.tv_nsec == 0)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 		shmlock_sleep(l);
 		atomic_fetch_sub(&l->waiters, 1);
 		if (!warned && shmlock_ms_since(&t0) >= 2000) {

@@ -1,6 +1,7 @@
 /* Proves ipc/frame.c and ipc/chan.c: frame_validate accepts every good frame
  * type and refuses each malformation (length, type, fd, unterminated strings,
- * event kind and text_len, USER_GONE room count); frames cross a real
+ * event kind and text_len, USER_GONE room count, FR_EVENTS records, read
+ * back one by one); frames cross a real
  * SEQPACKET socketpair whole, queue in order when the kernel is full, and an
  * fd travels with FR_PEER_UP (also from the queue). */
 #include <errno.h>
@@ -252,6 +253,68 @@ test_validate_event(void **state)
 
 /* ---- channels ---- */
 
+/* Append one FR_EVENTS record (event ev, then text) at buf + *len. */
+static void
+rec_add(char *buf, size_t *len, const struct ev_body *ev, const char *text)
+{
+	struct ev_rec rec = {.len = (uint32_t)(sizeof(*ev) + ev->text_len)};
+
+	memset(buf + *len, 0, EV_REC_SIZE(rec.len));
+	memcpy(buf + *len, &rec, sizeof(rec));
+	memcpy(buf + *len + sizeof(rec), ev, sizeof(*ev));
+	memcpy(buf + *len + sizeof(rec) + sizeof(*ev), text, ev->text_len);
+	*len += EV_REC_SIZE(rec.len);
+}
+
+static void
+test_validate_events(void **state)
+{
+	static char buf[1024];
+	size_t len = 0;
+	struct ev_body e1 = ev_ok(5), e2 = ev_ok(0);
+
+	(void)state;
+	e2.kind = EV_PM;
+	rec_add(buf, &len, &e1, "hello");
+	rec_add(buf, &len, &e2, "");
+	assert_int_equal(len % EV_REC_ALIGN, 0);
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len), false), 0);
+	assert_string_equal(frame_type_name(FR_EVENTS), "EVENTS");
+	/* the events come back one by one, in order, as FR_EVENT frames */
+	struct frame f = {.payload = pkt + sizeof(struct frame_hdr), .fd = -1};
+	struct frame ev;
+	size_t off = 0;
+	memcpy(&f.hdr, pkt, sizeof(f.hdr));
+	assert_true(frame_events_next(&f, &off, &ev));
+	assert_int_equal(ev.hdr.type, FR_EVENT);
+	assert_int_equal(ev.hdr.len, sizeof(e1) + 5);
+	assert_memory_equal(ev.payload, &e1, sizeof(e1));
+	assert_memory_equal(ev.payload + sizeof(e1), "hello", 5);
+	assert_int_equal((ev.payload - f.payload) % EV_REC_ALIGN, 0);
+	assert_true(frame_events_next(&f, &off, &ev));
+	assert_int_equal(ev.hdr.len, sizeof(e2));
+	assert_memory_equal(ev.payload, &e2, sizeof(e2));
+	assert_false(frame_events_next(&f, &off, &ev));
+	/* a cut record, a record past the end, a bad event inside, no padding
+	 */
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len - 8), false), -1);
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len + 4), false), -1);
+	struct ev_rec rec = {.len = 4096};
+	memcpy(buf, &rec, sizeof(rec));
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len), false), -1);
+	rec.len = 8;
+	memcpy(buf, &rec, sizeof(rec));
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len), false), -1);
+	len = 0;
+	e1.kind = 0;
+	rec_add(buf, &len, &e1, "hello");
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len), false), -1);
+	len = 0;
+	e1 = ev_ok(3);
+	rec_add(buf, &len, &e1, "abc");
+	assert_int_equal(validate(mk(FR_EVENTS, buf, len - 1), false), -1);
+}
+
 static void
 pair(struct chan *a, struct chan *b)
 {
@@ -462,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_validate_fd),
 		cmocka_unit_test(test_validate_strings),
 		cmocka_unit_test(test_validate_event),
+		cmocka_unit_test(test_validate_events),
 		cmocka_unit_test(test_chan_round_trip),
 		cmocka_unit_test(test_chan_queue_when_full),
 		cmocka_unit_test(test_chan_fd_passing),

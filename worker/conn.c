@@ -4,6 +4,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static const char *const reason_names[CR_MAX] = {
 static void conn_on_event(struct handler *h, uint32_t events);
 static void conn_read(struct conn *c);
 static void conn_read_later(struct conn *c, bool budget_spent);
+static bool conn_send_queued(struct conn *c);
 static void conn_arm(struct conn *c);
 
 const char *
@@ -478,6 +480,15 @@ conn_push(struct conn *c, const char *p, size_t n)
 
 	if (c->why != CR_NONE)
 		return;
+	/* the queue may hold only what this pass pushed to a socket that
+	 * had room at its last write: the limit is for what the kernel
+	 * refused, so write first (plain sockets; TLS waits for the flush) */
+	if (queued + n > lim->sendq_hard && c->ssl == NULL &&
+	    !(c->events & EPOLLOUT)) {
+		if (!conn_send_queued(c))
+			return;
+		queued = conn_pushed(c);
+	}
 	if (queued + n > lim->sendq_hard) {
 		log_info("client closed fd=%d reason=sendq-hard queued=%zu",
 			 c->fd, queued);
@@ -586,8 +597,9 @@ conn_pull_source(struct conn *c)
 
 /* Write what is queued, then what the source has; EPOLLOUT stays armed
  * only while bytes remain. */
-static void
-conn_write(struct conn *c)
+/* Write what is queued now: false when that closed c. */
+static bool
+conn_send_queued(struct conn *c)
 {
 	size_t before = conn_queued(c);
 	size_t w;
@@ -602,10 +614,18 @@ conn_write(struct conn *c)
 		conn_account(c, before);
 		conn_replies_gone(c, before);
 		conn_close(c, CR_WRITE_ERROR, NULL);
-		return;
+		return false;
 	}
 	conn_account(c, before);
 	conn_replies_gone(c, w);
+	return true;
+}
+
+static void
+conn_write(struct conn *c)
+{
+	if (!conn_send_queued(c))
+		return;
 	if (conn_pushed(c) <= c->set->lim->sendq_soft && c->soft_timer) {
 		loop_timer_cancel(c->set->loop, c->soft_timer);
 		c->soft_timer = 0;
@@ -977,6 +997,35 @@ conn_take_raw(struct conn *c, char *buf, size_t max, size_t *n)
 		c->rd_wait = 0;
 	c->raw_taken += *n;
 	return rc;
+}
+
+bool
+conn_can_splice(const struct conn *c)
+{
+	return c->ssl == NULL && c->rd_wait != 0 &&
+	       linebuf_pending(&c->in) == 0;
+}
+
+enum io_result
+conn_splice_raw(struct conn *c, int pipe_wr, size_t max, size_t *n)
+{
+	ssize_t r;
+
+	*n = 0;
+	do
+		r = splice(c->fd, NULL, pipe_wr, NULL, max,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return IO_AGAIN;
+	if (r <= 0) {
+		c->rd_wait = 0;
+		return r == 0 ? IO_CLOSED : IO_ERROR;
+	}
+	*n = (size_t)r;
+	c->raw_taken += *n;
+	metrics_add(M_BYTES_IN, r);
+	return IO_DONE;
 }
 
 /* The peer closed its side: a last line without its terminator still

@@ -190,6 +190,13 @@ void conn_set_raw(struct conn *c, conn_raw_fn fn);
 /* Raw input: bytes already buffered first, then the socket. IO_DONE with
  * *n > 0, IO_AGAIN, IO_CLOSED (end of stream) or IO_ERROR. */
 enum io_result conn_take_raw(struct conn *c, char *buf, size_t max, size_t *n);
+/* Whether conn_splice_raw may be used now: a plain socket, still open for
+ * reading, with no input buffered in user space. */
+bool conn_can_splice(const struct conn *c);
+/* Raw input moved from the socket into the pipe pipe_wr (which must be
+ * empty) without a copy here: results as conn_take_raw. */
+enum io_result conn_splice_raw(struct conn *c, int pipe_wr, size_t max,
+			       size_t *n);
 /* What decides whether c reads (its owner's state, its queues) changed:
  * apply the input rule again, and handle buffered input if it may. */
 void conn_input_changed(struct conn *c);

@@ -6,6 +6,7 @@
  * answers delivered or failed, shown to the sender as 714. A stalled or
  * vanished sender thus never touches its receiver; memory stays flat. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,36 @@ struct rx {
  * (an upload's read, a TLS delivery's chunk): memory is flat whatever the
  * number or size of files. */
 static char iobuf[IOBUF];
+/* A plain upload moves from the socket through this pipe into the spool
+ * file (splice: no copy in user space); empty between calls, -1 when none. */
+static int up_pipe[2] = {-1, -1};
+
+static void
+up_pipe_close(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (up_pipe[i] >= 0)
+			close(up_pipe[i]);
+		up_pipe[i] = -1;
+	}
+}
+
+/* The pipe, made on first use with room for one IOBUF: false without. */
+static bool
+up_pipe_ready(void)
+{
+	if (up_pipe[0] >= 0)
+		return true;
+	if (pipe2(up_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		up_pipe[0] = up_pipe[1] = -1;
+		return false;
+	}
+	if (fcntl(up_pipe[1], F_SETPIPE_SZ, IOBUF) < IOBUF) {
+		up_pipe_close();
+		return false;
+	}
+	return true;
+}
 
 static struct spool *
 files_spool(void)
@@ -246,6 +277,14 @@ upload_stored(struct worker *w, struct upload *up)
 }
 
 static void
+upload_fail(struct upload *up)
+{
+	log_warn("file spool write user=%s", up->c->name);
+	up->failed = true;
+	conn_say(&up->c->conn, "101 File transfer failed: spool write error");
+}
+
+static void
 upload_write(struct upload *up, const char *p, size_t n)
 {
 	if (up->failed)
@@ -253,15 +292,34 @@ upload_write(struct upload *up, const char *p, size_t n)
 	while (n > 0) {
 		ssize_t k = spool_append(up->fd, &up->off, p, n);
 		if (k <= 0) {
-			log_warn("file spool write user=%s", up->c->name);
-			up->failed = true;
-			conn_say(&up->c->conn,
-				 "101 File transfer failed: spool write error");
+			upload_fail(up);
 			return;
 		}
 		p += k;
 		n -= (size_t)k;
 	}
+}
+
+/* Up to max bytes of the upload from the socket into the spool file:
+ * spliced when the connection allows it, else read and written. */
+static enum io_result
+upload_take(struct upload *up, size_t max, size_t *n)
+{
+	struct conn *conn = &up->c->conn;
+
+	if (up->failed || !conn_can_splice(conn) || !up_pipe_ready()) {
+		enum io_result rc = conn_take_raw(conn, iobuf, max, n);
+		if (rc == IO_DONE)
+			upload_write(up, iobuf, *n);
+		return rc;
+	}
+	enum io_result rc = conn_splice_raw(conn, up_pipe[1], max, n);
+	if (rc == IO_DONE &&
+	    spool_splice_in(up_pipe[0], up->fd, &up->off, *n) < 0) {
+		up_pipe_close(); /* it may hold the bytes that failed */
+		upload_fail(up);
+	}
+	return rc;
 }
 
 static void upload_continue(void *arg);
@@ -280,8 +338,8 @@ upload_input(struct conn *conn)
 
 	while (up->got < up->size && done < UPLOAD_MAX_PER_CALL) {
 		uint64_t want = up->size - up->got;
-		enum io_result rc = conn_take_raw(
-			conn, iobuf, want < IOBUF ? want : IOBUF, &n);
+		enum io_result rc =
+			upload_take(up, want < IOBUF ? want : IOBUF, &n);
 		if (rc == IO_AGAIN)
 			return;
 		if (rc != IO_DONE) { /* the sender vanished mid-file */
@@ -289,7 +347,6 @@ upload_input(struct conn *conn)
 			client_close(c, CR_UPLOAD_EOF, NULL);
 			return;
 		}
-		upload_write(up, iobuf, n);
 		up->got += n;
 		metrics_add(M_FILE_BYTES, (int64_t)n);
 		done += n;
@@ -591,5 +648,6 @@ files_worker_start(struct worker *w)
 void
 files_worker_stop(void)
 {
+	up_pipe_close();
 	spool_closer_stop();
 }

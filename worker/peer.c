@@ -3,6 +3,7 @@
  * worker stop reading its clients instead (bgpd-style XOFF). */
 #include "peer.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -25,19 +26,71 @@ peer_update(struct peer *p)
 }
 
 static int
-mesh_put(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
-	 size_t alen, const void *b, size_t blen, int fd)
+peer_put(struct mesh *m, struct peer *p, uint16_t type, uint32_t id,
+	 const void *a, size_t alen, const void *b, size_t blen, int fd)
 {
-	if (to < 0 || to >= m->n)
-		return -1;
-	struct peer *p = &m->peers[to];
-	if (!p->up)
-		return -1;
 	if (chan_send(&p->ch, type, id, a, alen, b, blen, fd) != IO_DONE) {
-		mesh_lost(m, to);
+		mesh_lost(m, (int)(p - m->peers));
 		return -1;
 	}
 	peer_update(p);
+	return 0;
+}
+
+/* The events waiting for p go out as one frame: 0, or -1 (p was lost). */
+static int
+peer_send_batch(struct mesh *m, struct peer *p)
+{
+	uint32_t len = p->batch_len;
+
+	if (len == 0)
+		return 0;
+	p->batch_len = 0;
+	return peer_put(m, p, FR_EVENTS, 0, p->batch, len, NULL, 0, -1);
+}
+
+static struct peer *
+mesh_peer(struct mesh *m, int to)
+{
+	if (to < 0 || to >= m->n || !m->peers[to].up)
+		return NULL;
+	return &m->peers[to];
+}
+
+static int
+mesh_put(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
+	 size_t alen, const void *b, size_t blen, int fd)
+{
+	struct peer *p = mesh_peer(m, to);
+
+	if (p == NULL || peer_send_batch(m, p) < 0)
+		return -1;
+	return peer_put(m, p, type, id, a, alen, b, blen, fd);
+}
+
+int
+mesh_send_event(struct mesh *m, int to, const void *a, size_t alen,
+		const void *b, size_t blen)
+{
+	struct peer *p = mesh_peer(m, to);
+	size_t need = EV_REC_SIZE(alen + blen);
+
+	if (p == NULL)
+		return -1;
+	if (p->batch == NULL || need > FRAME_MAX_PAYLOAD)
+		return mesh_put(m, to, FR_EVENT, 0, a, alen, b, blen, -1);
+	if (need > FRAME_MAX_PAYLOAD - p->batch_len &&
+	    peer_send_batch(m, p) < 0)
+		return -1;
+	struct ev_rec rec = {.len = (uint32_t)(alen + blen), .zero = 0};
+	char *at = p->batch + p->batch_len;
+	memcpy(at, &rec, sizeof(rec));
+	memcpy(at + sizeof(rec), a, alen);
+	if (blen > 0)
+		memcpy(at + sizeof(rec) + alen, b, blen);
+	memset(at + sizeof(rec) + alen + blen, 0,
+	       need - sizeof(rec) - alen - blen);
+	p->batch_len += (uint32_t)need;
 	return 0;
 }
 
@@ -63,11 +116,28 @@ mesh_lost(struct mesh *m, int idx)
 	if (!p->up)
 		return;
 	log_info("peer down worker=%d", idx);
+	p->batch_len = 0;
 	loop_del(m->loop, p->ch.fd);
 	chan_close(&p->ch);
 	p->up = false;
 	p->want_out = false;
 	m->hooks->lost(m->arg, idx);
+}
+
+/* A frame to the hooks; the events of an FR_EVENTS one by one, as FR_EVENT
+ * frames (a peer lost meanwhile gets none of the rest). */
+static void
+peer_deliver(struct mesh *m, struct peer *p, const struct frame *f)
+{
+	struct frame ev;
+	size_t off = 0;
+
+	if (f->hdr.type != FR_EVENTS) {
+		m->hooks->frame(m->arg, f);
+		return;
+	}
+	while (p->up && frame_events_next(f, &off, &ev))
+		m->hooks->frame(m->arg, &ev);
 }
 
 static void
@@ -94,7 +164,7 @@ peer_on_event(struct handler *h, uint32_t events)
 			return;
 		}
 		if (rc == IO_DONE && f.hdr.src_worker == p->idx)
-			m->hooks->frame(m->arg, &f);
+			peer_deliver(m, p, &f);
 		if ((i & 63) == 63)
 			__atomic_store_n(&m->board->heartbeat_ms, now_ms(),
 					 __ATOMIC_RELAXED);
@@ -108,6 +178,9 @@ peer_open(struct mesh *m, struct peer *p, int idx, int fd)
 		close(fd);
 		return -1;
 	}
+	if (p->batch == NULL)
+		p->batch = malloc(FRAME_MAX_PAYLOAD);
+	p->batch_len = 0;
 	p->h.fn = peer_on_event;
 	p->m = m;
 	p->idx = (uint16_t)idx;
@@ -187,7 +260,8 @@ mesh_flush(struct mesh *m)
 {
 	for (int i = 0; i < m->n; i++) {
 		struct peer *p = &m->peers[i];
-		if (!p->up || !chan_pending(&p->ch))
+		if (!p->up || peer_send_batch(m, p) < 0 ||
+		    !chan_pending(&p->ch))
 			continue;
 		if (chan_flush(&p->ch) == IO_CLOSED)
 			mesh_lost(m, i);

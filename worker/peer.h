@@ -26,6 +26,8 @@ struct peer {
 	bool up;
 	bool want_out;
 	struct chan ch;
+	char *batch; /* FR_EVENTS payload being built, FRAME_MAX_PAYLOAD */
+	uint32_t batch_len; /* bytes in batch, 0: nothing waits */
 };
 
 struct mesh_hooks {
@@ -57,6 +59,11 @@ int mesh_init(struct mesh *m, struct loop *l, int idx, int gen, int n,
  * is down are dropped (its users are gone): 0, or -1. */
 int mesh_send(struct mesh *m, int to, uint16_t type, uint32_t id, const void *a,
 	      size_t alen, const void *b, size_t blen);
+/* An FR_EVENT payload (a, then b) for worker `to`: it waits with the other
+ * events of this loop pass for one FR_EVENTS frame, sent by mesh_flush (or
+ * before any other frame to that worker, so the order holds): 0, or -1. */
+int mesh_send_event(struct mesh *m, int to, const void *a, size_t alen,
+		    const void *b, size_t blen);
 /* The same with a descriptor that travels along (SCM_RIGHTS); the caller
  * keeps its own fd. */
 int mesh_send_fd(struct mesh *m, int to, uint16_t type, uint32_t id,

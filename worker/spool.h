@@ -74,7 +74,8 @@ int spool_open(const struct spool *s, uint64_t size);
 /* Starts this process's closer thread (once; a worker calls it at start):
  * the last close of a spool file frees its blocks and drops its page cache,
  * which takes about 0.2 s for 1 GiB (bench/spoolio), so spool_close hands
- * it to the thread instead of holding the loop up. 0, or -1 and errno. */
+ * it to the thread instead of holding the loop up; it also starts the
+ * writeback spool_append asks for. 0, or -1 and errno. */
 int spool_closer_start(void);
 /* Ends the closer thread once the descriptors queued to it are closed. */
 void spool_closer_stop(void);
@@ -84,8 +85,12 @@ void spool_close(int fd);
 
 /* Appends n bytes at offset *off (advanced by what was written) and starts
  * the writeback of every whole SPOOL_FLUSH_STEP passed, without waiting for
- * it. Returns bytes written or -1 with errno. */
+ * it (in the closer thread when there is one). Returns bytes written or -1 with
+ * errno. */
 ssize_t spool_append(int fd, uint64_t *off, const void *p, size_t n);
+/* The same for n bytes waiting in the pipe pipe_rd (splice): 0 when all of
+ * them are in the file, -1 with errno (the pipe may then hold some). */
+int spool_splice_in(int pipe_rd, int fd, uint64_t *off, size_t n);
 
 /* Up to n bytes of the spool file from *off to a plain socket (sendfile),
  * advancing *off; asks for read-ahead of the next SPOOL_READAHEAD bytes

@@ -487,6 +487,7 @@ worker_before_sleep(void *arg)
 {
 	struct worker *w = arg;
 
+	mesh_flush(&w->mesh); /* the peers start on this pass's events now */
 	conn_flush_all(&w->net);
 	conn_reap_closing(&w->net);
 	mesh_flush(&w->mesh);

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""bench/growth_plot.py OUTDIR PLOTDIR: the table and plots of bench/growth.sh
+(fanout deliveries/s and CPU per delivery by room size, idle bytes per client
+by crowd size; medians over the repetitions) from OUTDIR/results.txt."""
+import os
+import statistics
+import subprocess
+import sys
+
+
+def load(path):
+    rows = []
+    for line in open(path):
+        if line.startswith("RESULT "):
+            rows.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+    return rows
+
+
+def med(rows, field):
+    vals = [float(r[field]) for r in rows if field in r]
+    return (statistics.median(vals), min(vals), max(vals)) if vals else None
+
+
+def by_size(rows, scen):
+    sizes = sorted({int(r["clients"]) for r in rows if r.get("scenario") == scen})
+    return [(n, [r for r in rows if r.get("scenario") == scen and int(r["clients"]) == n]) for n in sizes]
+
+
+def fmt(s, digits=0):
+    if s is None:
+        return "n/a"
+    f = "{:,.%df}" % digits
+    return "%s (%s–%s)" % tuple(f.format(x) for x in s) if s[1] != s[2] else f.format(s[0])
+
+
+def gnuplot(script):
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("gnuplot failed: %s" % e, file=sys.stderr)
+
+
+def main():
+    outdir, plotdir = sys.argv[1], sys.argv[2]
+    os.makedirs(plotdir, exist_ok=True)
+    rows = load(os.path.join(outdir, "results.txt"))
+    fan, idle = by_size(rows, "fanout"), by_size(rows, "idle")
+    print("| clients | deliveries/s | CPU µs per delivery (both workers) | p99 ms | lost/reord |")
+    print("|---|---|---|---|---|")
+    dat = os.path.join(outdir, "growth_fanout.dat")
+    with open(dat, "w") as f:
+        f.write("# clients deliveries_per_s cpu_us_per_delivery\n")
+        for n, rs in fan:
+            d, c, p = med(rs, "deliveries_per_s"), med(rs, "cpu_us_per_delivery"), med(rs, "p99_us")
+            lost = sum(int(r.get("lost", 0)) for r in rs)
+            reord = sum(int(r.get("reordered", 0)) for r in rs)
+            print("| %d | %s | %s | %s | %d/%d |" % (n, fmt(d), fmt(c, 3), fmt(p and tuple(x / 1000 for x in p), 1),
+                                                    lost, reord))
+            f.write("%d %.0f %s\n" % (n, d[0], "%.4f" % c[0] if c else "NaN"))
+    print("\n| idle clients | bytes/client (all-in) | bytes/client above the daemon before they came | Pss MiB (sum) |")
+    print("|---|---|---|---|")
+    idat = os.path.join(outdir, "growth_idle.dat")
+    with open(idat, "w") as f:
+        f.write("# clients bytes_per_client delta_bytes_per_client\n")
+        for n, rs in idle:
+            b, pss = med(rs, "bytes_per_client"), med(rs, "pss_kib")
+            dl = med(rs, "delta_bytes_per_client")
+            print("| %d | %s | %s | %s |" % (n, fmt(b), fmt(dl), fmt(pss and tuple(x / 1024 for x in pss), 1)))
+            f.write("%d %.0f %s\n" % (n, b[0], "%.0f" % dl[0] if dl else "NaN"))
+    gnuplot("""set terminal pngcairo size 900,560 noenhanced
+set output '%s/growth_fanout.png'
+set title 'forkchatd room fanout, 10 senders at full speed, by room size'
+set xlabel 'clients in the room'; set logscale x; set grid
+set ylabel 'deliveries/s'; set format y '%%.1s%%c'; set yrange [0:*]
+set y2label 'CPU µs per delivery (both workers)'; set y2tics; set y2range [0:*]
+set key bottom right
+plot '%s' using 1:2 with linespoints lw 2 title 'deliveries/s', \\
+     '%s' using 1:3 axes x1y2 with linespoints lw 2 title 'CPU µs per delivery'
+""" % (plotdir, dat, dat))
+    gnuplot("""set terminal pngcairo size 900,460 noenhanced
+set output '%s/growth_idle.png'
+set title 'forkchatd idle memory per logged-in client (Pss of every process + TCP socket memory)'
+set xlabel 'idle clients'; set ylabel 'bytes per client'; set grid; set yrange [0:*]
+set logscale x
+plot '%s' using 1:2 with linespoints lw 2 title 'bytes/client (all-in)', \\
+     '%s' using 1:3 with linespoints lw 2 title 'above the daemon before they came', \\
+     2500 with lines dt 2 title 'goal 2,500 B'
+""" % (plotdir, idat, idat))
+
+
+if __name__ == "__main__":
+    main()
