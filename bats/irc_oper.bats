@@ -41,6 +41,25 @@ setup() {
 	fc_iexpect d ":$IRCSRV 491 dave :No O-lines for your host"
 }
 
+@test "irc.oper.rate: wrong OPERs beyond a burst of 4 get 263 without a password check; the worker answers meanwhile; a later OPER works" {
+	fc_register c carol
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do fc_isend c "OPER boss wrong$i"; done
+	fc_isend c "PING :alive"
+	fc_iexpect c ":$IRCSRV 464 carol :Password incorrect"
+	fc_iwait c "^:$IRCSRV 263 carol OPER :Too many OPER attempts, try again later$"
+	fc_iwait c "^:$IRCSRV PONG $IRCSRV :alive$"
+	# the bucket refills: the right password is taken again within seconds
+	local deadline=$((SECONDS + 10))
+	while :; do
+		[ $SECONDS -lt $deadline ] || fail "OPER never taken again"
+		fc_isend c "OPER boss :s3cret pw"
+		fc_iwait c "^:$IRCSRV (381|263) carol "
+		[[ $FC_LAST == *" 381 "* ]] && break
+		sleep 0.3
+	done
+}
+
 @test "irc.whois.flags: an operator shows 313 in WHOIS and * in WHO, a bot (MODE +B) 335 and B, to users on every worker; MODE -o drops it" {
 	fc_register c carol
 	fc_register d dave

@@ -7,11 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/log.h"
 #include "irc_priv.h"
 
 #define OPER_KEY_MAX 64
+/* Each check costs the worker's loop a PBKDF2 (≈35 ms at 100,000
+ * iterations here): a worker hashes at most OPER_BURST at once and one
+ * more every OPER_REFILL_MS, so no client can stall it with wrong OPERs. */
+#define OPER_BURST 4
+#define OPER_REFILL_MS 500
 
 struct oper_block {
 	char name[REG_NAME_SZ];
@@ -87,6 +93,27 @@ oper_password_ok(const struct oper_block *b, const char *pw, size_t len)
 	return ok;
 }
 
+/* May this worker hash one more OPER password now? Takes a token. */
+static bool
+oper_token(void)
+{
+	static double tokens = OPER_BURST;
+	static long long last_ms;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (last_ms != 0)
+		tokens += (double)(now - last_ms) / OPER_REFILL_MS;
+	last_ms = now;
+	if (tokens > OPER_BURST)
+		tokens = OPER_BURST;
+	if (tokens < 1)
+		return false;
+	tokens -= 1;
+	return true;
+}
+
 void
 irc_cmd_oper(struct client *c, const struct irc_msg *m)
 {
@@ -97,8 +124,13 @@ irc_cmd_oper(struct client *c, const struct irc_msg *m)
 		num(c, 491, ":No O-lines for your host");
 		return;
 	}
-	bool ok = irc_eq(name->p, name->len, b.name, strlen(b.name)) &&
-		  oper_password_ok(&b, pw->p, pw->len);
+	bool named = irc_eq(name->p, name->len, b.name, strlen(b.name));
+	if (named && !oper_token()) {
+		OPENSSL_cleanse((void *)pw->p, pw->len);
+		num(c, 263, "OPER :Too many OPER attempts, try again later");
+		return;
+	}
+	bool ok = named && oper_password_ok(&b, pw->p, pw->len);
 	/* the line buffer held the password: wipe our view of it */
 	OPENSSL_cleanse((void *)pw->p, pw->len);
 	if (!ok) {
