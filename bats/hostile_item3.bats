@@ -69,7 +69,13 @@ PY
 	tls_start
 	local out
 	# 0x16 0x03 0x01: the start of a TLS record header, then nothing
-	out=$(hold_sockets "$OKTLS" 3 160301 20 "$BATS_TEST_TMPDIR/r1" & hold_sockets "$NUMTLS" 3 "" 20 "$BATS_TEST_TMPDIR/r2"; wait)
+	# each to its own file: two writers on one pipe interleave their lines
+	local p
+	hold_sockets "$OKTLS" 3 160301 20 "$BATS_TEST_TMPDIR/r1" >"$BATS_TEST_TMPDIR/o1" &
+	p=$!
+	hold_sockets "$NUMTLS" 3 "" 20 "$BATS_TEST_TMPDIR/r2" >"$BATS_TEST_TMPDIR/o2"
+	wait "$p"
+	out=$(cat "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2")
 	echo "closed after: $out" >&3
 	[[ $out != *open* ]] || fail "a half handshake was still open after 20 s: $out"
 	local t

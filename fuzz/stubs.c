@@ -80,8 +80,8 @@ client_close(struct client *c, enum close_reason r, const char *detail)
 {
 	check(r > CR_NONE && r < CR_MAX, "close reason");
 	/* irc's ERROR line carries a reason (QUIT's text, a bad PASS) */
-	check(detail == NULL ||
-		      (c->d == &irc_dialect && strlen(detail) < IRC_LINE_MAX),
+	check(detail == NULL || (c->d->id == DIALECT_IRC &&
+				 strlen(detail) < IRC_LINE_MAX),
 	      "a close detail from a dialect that gives none");
 	if (c->state == CS_LIVE) {
 		registry_release(W.reg, (uint32_t)c->slot, c->conn.id, NULL,
@@ -159,6 +159,15 @@ fanout_to(struct worker *w, uint16_t kind, struct client *from,
 	check(len > 0, "private event without text");
 	check(to->slot != (uint32_t)from->slot, "private event to oneself");
 	check(to->slot < MAX_USERS, "target slot");
+}
+
+/* One node, no cluster: every user is reachable. */
+bool
+fanout_reachable(struct worker *w, const struct reg_user_view *to)
+{
+	check(w == &W, "worker");
+	check(to != NULL, "target");
+	return true;
 }
 
 /* The irc dialect's services (linked, not fuzzed by these harnesses). */

@@ -11,7 +11,7 @@ valgrind --quiet --trace-children=yes --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	--log-file="$dir/vg.%p" \
 	bin/forkchatd -f -w 2 -l okfail=127.0.0.1:0 -l numeric=127.0.0.1:0 \
-	--control-socket "$dir/ctl" 2>"$dir/log" &
+	--spool-dir "$dir/spool" --control-socket "$dir/ctl" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 300); do
 	grep -q 'listening dialect=numeric' "$dir/log" 2>/dev/null && break
