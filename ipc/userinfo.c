@@ -15,10 +15,14 @@ struct uinfo_slot {
 	struct uinfo v;
 };
 
-struct whowas_slot {
-	_Atomic uint32_t seq;
+struct whowas_rec {
 	uint64_t serial; /* which record this is (ww_next when written) */
 	struct uinfo v;
+};
+
+struct whowas_slot {
+	_Atomic uint32_t seq;
+	struct whowas_rec r;
 };
 
 struct userinfo {
@@ -82,6 +86,36 @@ userinfo_peak(struct userinfo *u, uint32_t now)
 	return now > p ? now : p;
 }
 
+/* Copy n bytes of src, guarded by the sequence lock seq, into dst: the
+ * even sequence the copy was taken at (0: never written), or 1 when no
+ * stable copy came in 1000 tries. */
+static uint32_t
+seq_copy(_Atomic uint32_t *seq, const void *src, void *dst, size_t n)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a = atomic_load_explicit(seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		memcpy(dst, src, n);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(seq, memory_order_relaxed) == a)
+			return a;
+	}
+	return 1;
+}
+
+/* Every string of a copied record ends inside its field. */
+static void
+terminate(struct uinfo *v)
+{
+	v->nick[UINFO_NICK_SZ - 1] = '\0';
+	v->user[UINFO_USER_SZ - 1] = '\0';
+	v->host[UINFO_HOST_SZ - 1] = '\0';
+	v->real[UINFO_REAL_SZ - 1] = '\0';
+	v->away[UINFO_AWAY_SZ - 1] = '\0';
+	v->prev[UINFO_NICK_SZ - 1] = '\0';
+}
+
 int
 userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 	     const char *nick, struct uinfo *out)
@@ -89,26 +123,13 @@ userinfo_get(struct userinfo *u, uint32_t slot, uint32_t conn_id,
 	if (u == NULL || slot >= u->n)
 		return -1;
 	struct uinfo_slot *s = &u->slots[slot];
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a =
-			atomic_load_explicit(&s->seq, memory_order_acquire);
-		if (a & 1)
-			continue;
-		memcpy(out, &s->v, sizeof(*out));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
-			continue;
-		out->nick[UINFO_NICK_SZ - 1] = '\0';
-		out->user[UINFO_USER_SZ - 1] = '\0';
-		out->host[UINFO_HOST_SZ - 1] = '\0';
-		out->real[UINFO_REAL_SZ - 1] = '\0';
-		out->away[UINFO_AWAY_SZ - 1] = '\0';
-		out->prev[UINFO_NICK_SZ - 1] = '\0';
-		bool named = strcmp(out->nick, nick) == 0 ||
-			     (out->prev[0] && strcmp(out->prev, nick) == 0);
-		return a != 0 && out->conn_id == conn_id && named ? 0 : -1;
-	}
-	return -1;
+	uint32_t a = seq_copy(&s->seq, &s->v, out, sizeof(*out));
+	if (a & 1 || a == 0)
+		return -1;
+	terminate(out);
+	bool named = strcmp(out->nick, nick) == 0 ||
+		     (out->prev[0] && strcmp(out->prev, nick) == 0);
+	return out->conn_id == conn_id && named ? 0 : -1;
 }
 
 void
@@ -124,8 +145,8 @@ userinfo_whowas_add(struct userinfo *u, const struct uinfo *gone)
 	while (!atomic_compare_exchange_weak(&s->seq, &seq, seq + 1))
 		seq &= ~1u;
 	atomic_thread_fence(memory_order_release);
-	s->serial = serial;
-	memcpy(&s->v, gone, sizeof(s->v));
+	s->r.serial = serial;
+	memcpy(&s->r.v, gone, sizeof(s->r.v));
 	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
 
@@ -134,24 +155,14 @@ static int
 whowas_read(struct userinfo *u, uint64_t serial, struct uinfo *out)
 {
 	struct whowas_slot *s = &u->ww[serial % WHOWAS_MAX];
+	struct whowas_rec r;
+	uint32_t a = seq_copy(&s->seq, &s->r, &r, sizeof(r));
 
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a =
-			atomic_load_explicit(&s->seq, memory_order_acquire);
-		if (a & 1)
-			continue;
-		uint64_t got = s->serial;
-		memcpy(out, &s->v, sizeof(*out));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != a)
-			continue;
-		out->nick[UINFO_NICK_SZ - 1] = '\0';
-		out->user[UINFO_USER_SZ - 1] = '\0';
-		out->host[UINFO_HOST_SZ - 1] = '\0';
-		out->real[UINFO_REAL_SZ - 1] = '\0';
-		return a != 0 && got == serial ? 0 : -1;
-	}
-	return -1;
+	if (a & 1 || a == 0 || r.serial != serial)
+		return -1;
+	*out = r.v;
+	terminate(out);
+	return 0;
 }
 
 /* nick is one of the comma-separated names of list (ASCII case ignored) */
