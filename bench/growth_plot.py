@@ -3,22 +3,11 @@
 (fanout deliveries/s and CPU per delivery by room size, idle bytes per client
 by crowd size; medians over the repetitions) from OUTDIR/results.txt."""
 import os
-import statistics
-import subprocess
 import sys
 
-
-def load(path):
-    rows = []
-    for line in open(path):
-        if line.startswith("RESULT "):
-            rows.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
-    return rows
-
-
-def med(rows, field):
-    vals = [float(r[field]) for r in rows if field in r]
-    return (statistics.median(vals), min(vals), max(vals)) if vals else None
+# the results file, its medians and gnuplot as the main summary reads them
+from summarize import gnuplot, load
+from summarize import stat as med
 
 
 def by_size(rows, scen):
@@ -31,13 +20,6 @@ def fmt(s, digits=0):
         return "n/a"
     f = "{:,.%df}" % digits
     return "%s (%s–%s)" % tuple(f.format(x) for x in s) if s[1] != s[2] else f.format(s[0])
-
-
-def gnuplot(script):
-    try:
-        subprocess.run(["gnuplot"], input=script.encode(), check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("gnuplot failed: %s" % e, file=sys.stderr)
 
 
 def main():
