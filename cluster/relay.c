@@ -298,12 +298,26 @@ relay_probe(struct lproc *p, const struct frame *f)
 		   sizeof(pb), NULL, 0);
 }
 
+/* The events of a worker's loop pass, one by one (order kept). */
+static void
+relay_out_events(struct lproc *p, const struct frame *f)
+{
+	struct frame ev;
+	size_t off = 0;
+
+	while (frame_events_next(f, &off, &ev))
+		relay_out_event(p, &ev);
+}
+
 void
 relay_from_worker(struct lproc *p, const struct frame *f)
 {
 	switch (f->hdr.type) {
 	case FR_EVENT:
 		relay_out_event(p, f);
+		break;
+	case FR_EVENTS:
+		relay_out_events(p, f);
 		break;
 	case FR_PROBE:
 		relay_probe(p, f);

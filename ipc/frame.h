@@ -36,7 +36,7 @@ enum frame_type {
 	FR_CLAIM,       /* claim (or release) a name cluster-wide */
 	FR_CLAIM_REPLY, /* the claim's outcome */
 	FR_KICK,        /* close every local user: the node was declared dead */
-	/* worker <-> worker */
+	/* worker -> worker or link */
 	FR_EVENTS, /* several FR_EVENT payloads: a loop pass's events to a peer
 		    */
 	FR_TYPE_MAX

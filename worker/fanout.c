@@ -194,12 +194,8 @@ fanout_event(struct worker *w, struct ev_body *ev, const char *text,
 	for (int i = 0; i < w->nworkers; i++) {
 		if (i == w->idx || (to_worker >= 0 && i != to_worker))
 			continue;
-		if (i == w->link) /* the link reads FR_EVENT frames only */
-			mesh_send(&w->mesh, i, FR_EVENT, 0, ev, sizeof(*ev),
-				  text, ev->text_len);
-		else
-			mesh_send_event(&w->mesh, i, ev, sizeof(*ev), text,
-					ev->text_len);
+		mesh_send_event(&w->mesh, i, ev, sizeof(*ev), text,
+				ev->text_len);
 	}
 }
 
