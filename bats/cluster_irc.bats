@@ -37,6 +37,42 @@ setup() {
 	fc_iwait dave "^:alice![^ ]+ QUIT :"
 }
 
+@test "cluster: irc.all + irc.privmsg.chan across nodes: an IRC user's PRIVMSG &all and #room reach okfail and numeric users of another node once, as plain text" {
+	cn_login alice n2
+	cn_login_numeric ben n2
+	fc_expect alice "JOINED ben"
+	fc_send ben "ROOM lobby"
+	fc_expect ben "200 Room lobby created"
+	fc_send ben "JOIN lobby"
+	fc_expect ben "200 Joined lobby"
+	IRCPORT=${CN_IRC[n1]} fc_register dave
+	fc_expect alice "JOINED dave"
+	fc_expect ben "710 dave login"
+	fc_ijoin dave "#lobby"
+	fc_wait_for ben "712 lobby dave joined"
+	IRCPORT=${CN_IRC[n2]} fc_register erin
+	fc_ijoin erin "#lobby"
+	fc_wait_for ben "712 lobby erin joined"
+	fc_iwait dave "^:erin![^ ]+ JOIN #lobby$"
+	fc_expect alice "JOINED erin"
+	fc_isend dave "PRIVMSG &all :one"
+	fc_isend dave $'PRIVMSG &all :\x02two\x02'
+	fc_isend dave "PRIVMSG #lobby :three"
+	fc_expect alice "BCST dave one"
+	fc_expect alice "BCST dave two"
+	fc_expect ben "703 dave one"
+	fc_expect ben "703 dave two"
+	fc_expect ben "702 lobby dave three"
+	# IRC users of the other node get each once, formatting untouched
+	# (a remote user's host is its dialect: docs/CLUSTER.md)
+	fc_iwait erin "^:dave!dave@irc PRIVMSG &all :one$"
+	fc_iexpect erin ":dave!dave@irc PRIVMSG &all :"$'\x02two\x02'
+	fc_iexpect erin ":dave!dave@irc PRIVMSG #lobby :three"
+	fc_send alice "BCST end"
+	fc_expect alice "OK BCST end"
+	fc_expect ben "703 alice end"
+}
+
 @test "cluster: irc.nick.taken across nodes: a nick held on another node (any case) is 433" {
 	cn_login Erin n2
 	IRCPORT=${CN_IRC[n1]} fc_connect_irc x

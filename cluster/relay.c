@@ -20,6 +20,8 @@ struct xev {
 	uint8_t dialect;
 	uint8_t pad;
 	uint32_t text_len;
+	uint16_t flags; /* the event's enum ev_flag: how its text is shown */
+	uint16_t pad2;
 	char sender[REG_NAME_SZ];
 	char target[REG_NAME_SZ];
 	char room[REG_ROOM_SZ];
@@ -162,6 +164,7 @@ relay_out(struct lproc *p, const struct ev_body *evp, const char *text)
 	memset(&x, 0, sizeof(x));
 	x.kind = ev.kind;
 	x.text_len = ev.text_len;
+	x.flags = ev.flags;
 	memcpy(x.sender, ev.sender, sizeof(x.sender));
 	x.sender[sizeof(x.sender) - 1] = '\0';
 	if (ev.kind == EV_ROOM_MSG || ev.kind == EV_ROOM_JOIN ||
@@ -494,6 +497,7 @@ relay_from_bus(struct lproc *p, const char *data, size_t len)
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = x.kind;
+	ev.flags = x.flags;
 	ev.target_slot = -1;
 	ev.sender_slot = UINT32_MAX;
 	ev.text_len = x.text_len;
