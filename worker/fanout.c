@@ -68,6 +68,19 @@ rendered_host(struct worker *w, struct rendered *r)
 	}
 }
 
+/* An IRC text with its tag block ("block text", EVF_TAGS) as a dialect
+ * without IRC tags shows it: the text alone. */
+static void
+untag(struct ev_view *v)
+{
+	const char *sp = memchr(v->text, ' ', v->text_len);
+	size_t skip = sp ? (size_t)(sp - v->text) + 1 : v->text_len;
+
+	v->text += skip;
+	v->text_len -= skip;
+	v->flags = (uint16_t)(v->flags & ~EVF_TAGS);
+}
+
 /* The bytes that show the event to c (NULL: its dialect does not show
  * this kind, or out of memory). */
 static const struct sendq *
@@ -91,7 +104,10 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	r->v.to = c->name;
 	if (c->d->sender_host)
 		rendered_host(w, r);
-	if (fn(q, &r->v) < 0)
+	struct ev_view v = r->v;
+	if ((v.flags & EVF_TAGS) && !c->d->raw_text)
+		untag(&v);
+	if (fn(q, &v) < 0)
 		q->len = 0;
 	return sendq_len(q) ? q : NULL;
 }

@@ -1059,6 +1059,20 @@ deliver_plain(struct client *c, uint16_t kind, int room,
 	fanout_ex(c->w, &a);
 }
 
+/* Is the current message's text the same for the other dialects (no
+ * formatting, no CTCP, not a TAGMSG)? */
+static bool
+plain_is_raw(struct client *c)
+{
+	char plain[3 * IRC_LINE_MAX + 64];
+	size_t plen;
+
+	return !cur.tagmsg &&
+	       irc_plain(c->name, cur.text->p, cur.text->len, plain,
+			 sizeof(plain), &plen) == IRC_PLAIN_TEXT &&
+	       plen == cur.text->len && memcmp(plain, cur.text->p, plen) == 0;
+}
+
 /* echo-message: the sender's own copy, as its variant shows it. */
 static void
 echo(struct client *c, uint16_t kind, int room, const char *target,
@@ -1102,6 +1116,14 @@ deliver(struct client *c, uint16_t kind, int room,
 				.text = cur.tagged,
 				.len = cur.tlen};
 
+	if (to == NULL && plain_is_raw(c)) {
+		/* one event for every dialect: the others drop the tag block
+		 * (fanout's untag) and the text is theirs as it is */
+		a.flags = (uint16_t)(a.flags & ~EVF_RAW_ONLY);
+		fanout_ex(c->w, &a);
+		echo(c, kind, room, NULL, flags);
+		return;
+	}
 	if (to == NULL || irc_to)
 		fanout_ex(c->w, &a);
 	if (!irc_to)
