@@ -41,23 +41,28 @@ FUZZ_MAXLEN_fuzz_numeric = 8192
 FUZZ_MAXLEN_fuzz_irc     = 8192
 FUZZ_MAXLEN_fuzz_frame   = 4096
 
-.PHONY: fuzz fuzz-smoke fuzz-build $(FUZZ_HARNESSES:%=fuzz-run-%)
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-deps $(FUZZ_HARNESSES:%=fuzz-run-%)
+
+# clang and libclang-rt (tests/deps.sh fuzz checks them, and installs them
+# as root on Debian), before any harness is built
+fuzz-deps:
+	@sh tests/deps.sh fuzz
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/fuzz_line: fuzz/fuzz_line.c proto/line.c proto/line.h
+$(FUZZ_DIR)/fuzz_line: fuzz/fuzz_line.c proto/line.c proto/line.h | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_line.c proto/line.c
 
 $(FUZZ_DIR)/fuzz_frame: fuzz/fuzz_frame.c ipc/frame.c ipc/chan.c \
-		common/log.c common/safefile.c ipc/frame.h ipc/chan.h
+		common/log.c common/safefile.c ipc/frame.h ipc/chan.h | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ fuzz/fuzz_frame.c ipc/frame.c \
 		ipc/chan.c common/log.c common/safefile.c
 
 $(FUZZ_DIR)/fuzz_okfail $(FUZZ_DIR)/fuzz_numeric $(FUZZ_DIR)/fuzz_irc: \
 		$(FUZZ_DIR)/%: fuzz/%.c \
-		$(FUZZ_DIALECT_SRC) $(FUZZ_DIALECT_HDR)
+		$(FUZZ_DIALECT_SRC) $(FUZZ_DIALECT_HDR) | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_KNOWN) -o $@ $< $(FUZZ_DIALECT_SRC) -lm -lcrypto
 

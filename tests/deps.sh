@@ -2,7 +2,7 @@
 # Check (and, as root on Debian, install) everything the build and `make test`
 # use. The rule: a package that a test needs goes here, so that `make test`
 # passes on a fresh machine with nothing skipped; .ci/run adds only what its
-# extra stages need (clang, valgrind, lint and fuzz tools).
+# extra stages need (valgrind, lint tools); `make fuzz` checks its own (fuzz).
 
 # build: compiler, make, the libraries (with "build", as `make run` calls
 # it, only these); unit tests: cmocka
@@ -27,6 +27,12 @@ cmds="$cmds redis-server redis-cli"
 # the irc dialect: real clients (bats/irc_clients.bats) and irctest's needs
 pkgs="$pkgs irssi weechat-headless ii python3-pytest python3-filelock python3-ecdsa"
 cmds="$cmds irssi weechat-headless ii"
+fi
+
+# fuzz (make fuzz, fuzz-smoke): clang and its libFuzzer and sanitizer
+# runtimes, only these
+if [ "${1:-}" = fuzz ]; then
+	pkgs="clang libclang-rt-14-dev" cmds="clang"
 fi
 
 missing=""
