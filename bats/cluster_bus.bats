@@ -56,7 +56,7 @@ setup() {
 	IRCPORT=${CN_IRC[n1]} fc_connect_irc erin
 	fc_isend erin "NICK erin"
 	fc_isend erin "USER erin 0 * :erin"
-	fc_iwait erin "^:irc.test 263 erin NICK :Cluster unavailable, try again later$"
+	fc_iwait erin "^:irc.test 263 \* NICK :Cluster unavailable, try again later$"
 	# back up: the same PM goes through, and nobody got a message that
 	# was refused
 	cn_redis_start "$CN_RPORT"

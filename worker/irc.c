@@ -540,10 +540,12 @@ irc_login_result(struct client *c, int rc)
 {
 	struct irc_conn *s = c->dstate;
 
-	if (rc == -EEXIST) {
-		num(c, 433, "%s :Nickname is already in use", s->nick);
+	if (rc == -EEXIST) { /* addressed to "*": the nick is not ours */
+		char nick[sizeof(s->nick)];
+		memcpy(nick, s->nick, sizeof(nick));
 		s->got_nick = false;
 		s->nick[0] = '\0';
+		num(c, 433, "%s :Nickname is already in use", nick);
 		return;
 	}
 	if (rc == -ENOSPC) {
@@ -551,9 +553,9 @@ irc_login_result(struct client *c, int rc)
 		return;
 	}
 	if (rc == -EAGAIN) { /* cluster.login-down: NICK again later */
-		num(c, 263, "NICK :Cluster unavailable, try again later");
 		s->got_nick = false;
 		s->nick[0] = '\0';
+		num(c, 263, "NICK :Cluster unavailable, try again later");
 		return;
 	}
 	if (rc != 0)
