@@ -18,8 +18,6 @@
 #include "peer.h"
 #include "sendq.h"
 
-#define RENDER_SLOTS 4 /* dialects rendered at once by fanout */
-
 enum client_state {
 	CS_NEW,        /* connected, not logged in */
 	CS_LOGIN_WAIT, /* IDENT/USER waits for a name probe on another worker,
@@ -34,12 +32,14 @@ struct userinfo;
 
 struct client {
 	struct conn conn; /* first: the transport's hooks hand us &conn */
-	struct worker *w;
+	/* what a fanout reads of every client, next to conn's such part */
 	const struct dialect_def *d;
+	struct client *prev_live, *next_live;
+	int32_t slot; /* registry slot when logged in, else -1 */
 	uint8_t state;
 	uint8_t ip_held; /* per-address counts held in the registry: 0 or 1 */
 	uint8_t ipkey[16];
-	int32_t slot; /* registry slot when logged in, else -1 */
+	struct worker *w;
 	uint64_t login_seq;
 	char name[REG_NAME_SZ];
 	char pending_name[REG_NAME_SZ];
@@ -57,7 +57,6 @@ struct client {
 	uint32_t pings_out;
 	struct upload *up;            /* our FILE upload, if any */
 	struct rx *rx_head, *rx_tail; /* files to us, the first one active */
-	struct client *prev_live, *next_live;
 	void *dstate; /* the dialect's own per-client state (its release) */
 	/* where the dialect's long reply goes on (more_reply), UINT32_MAX:
 	 * none under way */
@@ -88,7 +87,8 @@ struct worker {
 	bool pass_watch;          /* transfers run: the loop passes are timed */
 	int64_t pass_max_us, pass_max_cpu_us; /* the longest meanwhile */
 	char *scratch;                        /* a socket read */
-	struct sendq render[RENDER_SLOTS];    /* fanout: an event per dialect */
+	/* fanout: the dialect that renders into each shared output slot */
+	const struct dialect_def *shared_d[CONN_SHARED_SLOTS];
 	struct reg_user_view *views;
 	uint32_t *rooms_tmp;
 	uint64_t msgs_out;

@@ -248,9 +248,15 @@ conn_send(void *arg, const void *p, size_t n, size_t *done)
 /* ---- the input rule ---- */
 
 static size_t
+conn_out_len(const struct conn *c)
+{
+	return sendq_len(&c->out) + c->ref_bytes;
+}
+
+static size_t
 conn_queued(const struct conn *c)
 {
-	return sendq_len(&c->out) + sendq_len(&c->held);
+	return conn_out_len(c) + sendq_len(&c->held);
 }
 
 /* Replies the client does not read hold its input back: a connection
@@ -261,7 +267,7 @@ conn_output_room(const struct conn *c)
 {
 	if (c->events & EPOLLIN)
 		return conn_queued(c) <= OUT_HIGH_WATER;
-	return sendq_len(&c->out) < OUT_LOW_WATER &&
+	return conn_out_len(c) < OUT_LOW_WATER &&
 	       conn_queued(c) <= OUT_HIGH_WATER;
 }
 
@@ -319,6 +325,149 @@ conn_mark_pending(struct conn *c)
 }
 
 static void conn_budget(struct conn_set *s);
+static void conn_account(struct conn *c, size_t before);
+
+/* ---- output by reference ---- */
+
+struct sendq *
+conn_shared(struct conn_set *s, unsigned slot)
+{
+	return &s->shared[slot];
+}
+
+static void
+conn_drop_refs(struct conn *c)
+{
+	if (c->nrefs == 0)
+		return;
+	c->nrefs = 0;
+	c->ref_bytes = 0;
+	c->set->ref_holders--;
+}
+
+/* Once no connection holds a part, the shared buffers start again (and a
+ * large one goes back to the heap). */
+static void
+conn_shared_reset(struct conn_set *s)
+{
+	for (unsigned i = 0; i < CONN_SHARED_SLOTS; i++) {
+		s->shared[i].len = 0;
+		if (s->shared[i].cap > OUT_LOW_WATER)
+			sendq_free(&s->shared[i]);
+	}
+}
+
+/* The references become bytes of c's own queue, behind what it holds:
+ * before anything is queued after them, or when the socket did not take
+ * them. false when out of memory (the references are dropped). */
+static bool
+conn_refs_to_out(struct conn *c)
+{
+	const struct sendq *sh = c->set->shared;
+	bool ok = true;
+
+	for (unsigned i = 0; i < c->nrefs && ok; i++) {
+		const struct conn_ref *r = &c->refs[i];
+		ok = sendq_append(&c->out, sh[r->slot].buf + r->off, r->len) ==
+		     0;
+	}
+	conn_drop_refs(c);
+	return ok;
+}
+
+/* conn_refs_to_out, closing c when it fails: false then. */
+static bool
+conn_settle(struct conn *c)
+{
+	size_t before = conn_queued(c);
+
+	if (c->nrefs == 0 || conn_refs_to_out(c))
+		return true;
+	conn_account(c, before);
+	conn_close(c, CR_NO_MEMORY, NULL);
+	return false;
+}
+
+/* The first w bytes of the references were written. */
+static void
+conn_refs_consume(struct conn *c, size_t w)
+{
+	unsigned i = 0;
+
+	c->ref_bytes -= (uint32_t)w;
+	while (i < c->nrefs && w >= c->refs[i].len)
+		w -= c->refs[i++].len;
+	if (i < c->nrefs) {
+		c->refs[i].off += (uint32_t)w;
+		c->refs[i].len -= (uint32_t)w;
+	}
+	memmove(c->refs, c->refs + i, (c->nrefs - i) * sizeof(c->refs[0]));
+	c->nrefs = (uint8_t)(c->nrefs - i);
+	if (c->nrefs == 0) {
+		c->ref_bytes = 0;
+		c->set->ref_holders--;
+	}
+}
+
+/* A plain connection with nothing else queued writes its references
+ * straight from the shared buffers (one sendmsg); what the socket does not
+ * take is settled into its queue. false when that closed c. */
+static bool
+conn_send_refs(struct conn *c)
+{
+	const struct sendq *sh = c->set->shared;
+	struct iovec iov[CONN_REFS];
+	size_t before = conn_queued(c);
+
+	for (unsigned i = 0; i < c->nrefs; i++)
+		iov[i] =
+			(struct iovec){sh[c->refs[i].slot].buf + c->refs[i].off,
+				       c->refs[i].len};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = c->nrefs};
+	ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && errno != EAGAIN && errno != EINTR) {
+		conn_drop_refs(c);
+		conn_account(c, before);
+		conn_close(c, CR_WRITE_ERROR, NULL);
+		return false;
+	}
+	if (w > 0) {
+		const struct conn_ref *r = &c->refs[0];
+		size_t at = (size_t)w;
+		for (; at > r->len; r++)
+			at -= r->len;
+		c->out.mid_line = sh[r->slot].buf[r->off + at - 1] != '\n';
+		c->out.written += (size_t)w;
+		c->out.appended += (size_t)w;
+		c->set->bytes_out += (size_t)w;
+		metrics_add(M_BYTES_OUT, w);
+		c->wrote = true;
+		conn_refs_consume(c, (size_t)w);
+	}
+	conn_account(c, before);
+	return conn_settle(c);
+}
+
+/* A reference after the last one, or that one grown: false when c holds
+ * as many as it may (the bytes are copied instead). */
+static bool
+conn_add_ref(struct conn *c, unsigned slot, size_t off, size_t n)
+{
+	struct conn_ref *last = c->nrefs ? &c->refs[c->nrefs - 1] : NULL;
+
+	if (last && last->slot == slot && last->off + last->len == off)
+		last->len += (uint32_t)n;
+	else if (c->nrefs < CONN_REFS)
+		c->refs[c->nrefs++] = (struct conn_ref){.off = (uint32_t)off,
+							.len = (uint32_t)n,
+							.slot = (uint8_t)slot};
+	else
+		return false;
+	if (c->nrefs == 1 && c->ref_bytes == 0)
+		c->set->ref_holders++;
+	c->ref_bytes += (uint32_t)n;
+	return true;
+}
 
 /* Bytes in c's queues that others pushed. Written bytes are taken from the
  * replies first, so a client is never blamed for its own replies. */
@@ -397,10 +546,9 @@ conn_budget(struct conn_set *s)
 static bool
 conn_queue(struct conn *c, const char *p, size_t n, bool reply)
 {
-	size_t before = conn_queued(c);
-
-	if (c->why != CR_NONE)
+	if (c->why != CR_NONE || !conn_settle(c))
 		return false;
+	size_t before = conn_queued(c);
 	if (sendq_append(c->replies, p, n) < 0) {
 		conn_close(c, CR_NO_MEMORY, NULL);
 		return false;
@@ -423,7 +571,7 @@ conn_reply_raw(struct conn *c, const char *p, size_t n)
 bool
 conn_reply_room(const struct conn *c)
 {
-	return c->why == CR_NONE && sendq_len(&c->out) < OUT_LOW_WATER &&
+	return c->why == CR_NONE && conn_out_len(c) < OUT_LOW_WATER &&
 	       sendq_len(&c->held) < OUT_LOW_WATER;
 }
 
@@ -472,32 +620,41 @@ conn_soft_expired(void *arg)
 	conn_close(c, CR_SENDQ_SOFT, NULL);
 }
 
-void
-conn_push(struct conn *c, const char *p, size_t n)
+/* Room for n more pushed bytes under the hard limit: false when c is
+ * closed. The queue may hold only what this pass pushed to a socket that
+ * had room at its last write: the limit is for what the kernel refused, so
+ * write first (plain sockets; TLS waits for the flush). */
+static bool
+conn_push_room(struct conn *c, size_t n)
 {
 	const struct fc_limits *lim = c->set->lim;
 	size_t queued = conn_pushed(c);
 
 	if (c->why != CR_NONE)
-		return;
-	/* the queue may hold only what this pass pushed to a socket that
-	 * had room at its last write: the limit is for what the kernel
-	 * refused, so write first (plain sockets; TLS waits for the flush) */
+		return false;
 	if (queued + n > lim->sendq_hard && c->ssl == NULL &&
 	    !(c->events & EPOLLOUT)) {
 		if (!conn_send_queued(c))
-			return;
+			return false;
 		queued = conn_pushed(c);
 	}
 	if (queued + n > lim->sendq_hard) {
 		log_info("client closed fd=%d reason=sendq-hard queued=%zu",
 			 c->fd, queued);
 		conn_close(c, CR_SENDQ_HARD, NULL);
-		return;
+		return false;
 	}
-	if (!conn_queue(c, p, n, false))
-		return;
-	if (queued + n > lim->sendq_soft && c->soft_timer == 0)
+	return true;
+}
+
+/* Over the soft limit for too long, c is closed (conn_soft_expired). */
+static void
+conn_soft_check(struct conn *c)
+{
+	const struct fc_limits *lim = c->set->lim;
+
+	if (c->why == CR_NONE && conn_pushed(c) > lim->sendq_soft &&
+	    c->soft_timer == 0)
 		c->soft_timer = loop_timer_add(c->set->loop,
 					       loop_now(c->set->loop) +
 						       lim->sendq_soft_ms,
@@ -505,13 +662,43 @@ conn_push(struct conn *c, const char *p, size_t n)
 }
 
 void
+conn_push(struct conn *c, const char *p, size_t n)
+{
+	if (!conn_push_room(c, n) || !conn_queue(c, p, n, false))
+		return;
+	conn_soft_check(c);
+}
+
+void
+conn_push_shared(struct conn *c, unsigned slot, size_t off, size_t n)
+{
+	const char *p = c->set->shared[slot].buf + off;
+
+	/* over TLS a retried write must see the same bytes: copied */
+	if (c->ssl || c->replies != &c->out || c->source) {
+		conn_push(c, p, n);
+		return;
+	}
+	if (n == 0 || !conn_push_room(c, n))
+		return;
+	size_t before = conn_queued(c);
+	if (!conn_add_ref(c, slot, off, n)) {
+		conn_push(c, p, n);
+		return;
+	}
+	conn_account(c, before);
+	conn_mark_pending(c);
+	conn_soft_check(c);
+}
+
+void
 conn_push_data(struct conn *c, const char *p, size_t n)
 {
-	size_t before = conn_queued(c);
 	size_t w = 0;
 
-	if (c->why != CR_NONE)
+	if (c->why != CR_NONE || !conn_settle(c))
 		return;
+	size_t before = conn_queued(c);
 	/* over TLS a retried write must see the same bytes at the same
 	 * place: those always go through the queue */
 	enum io_result rc =
@@ -532,6 +719,8 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 void
 conn_hold_replies(struct conn *c, bool on)
 {
+	if (!conn_settle(c))
+		return;
 	size_t before = conn_queued(c);
 
 	c->replies = on ? &c->held : &c->out;
@@ -550,6 +739,8 @@ conn_hold_replies(struct conn *c, bool on)
 void
 conn_release_held(struct conn *c, size_t n)
 {
+	if (!conn_settle(c))
+		return;
 	size_t before = conn_queued(c);
 
 	if (n > sendq_len(&c->held))
@@ -571,6 +762,8 @@ conn_release_held(struct conn *c, size_t n)
 void
 conn_set_source(struct conn *c, conn_source_fn fn)
 {
+	if (!conn_settle(c))
+		return;
 	c->source = fn;
 	c->source_waits = fn != NULL;
 	if (fn)
@@ -601,6 +794,11 @@ conn_pull_source(struct conn *c)
 static bool
 conn_send_queued(struct conn *c)
 {
+	if (c->nrefs > 0) { /* straight to a plain socket if they are first */
+		bool direct = sendq_len(&c->out) == 0 && c->ssl == NULL;
+		if (!(direct ? conn_send_refs(c) : conn_settle(c)))
+			return false;
+	}
 	size_t before = conn_queued(c);
 	size_t w;
 	enum io_result rc =
@@ -654,6 +852,8 @@ conn_flush_all(struct conn_set *s)
 		if (c->why == CR_NONE)
 			conn_write(c);
 	}
+	if (s->ref_holders == 0)
+		conn_shared_reset(s);
 }
 
 /* ---- closing ---- */
@@ -673,6 +873,10 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 
 	if (c->why != CR_NONE)
 		return;
+	/* what was pushed by reference goes before the final line (or is
+	 * dropped with the queue) */
+	if (conn_overflow_reason(why) || !conn_refs_to_out(c))
+		conn_drop_refs(c);
 	metrics_add(M_TLS_FAILED, c->ssl && !SSL_is_init_finished(c->ssl));
 	s->queued -= conn_queued(c);
 	s->replies -= c->reply_pending;
@@ -738,6 +942,7 @@ conn_destroy(struct conn *c)
 		c->ssl = NULL;
 		ERR_clear_error();
 	}
+	conn_drop_refs(c);
 	conn_cancel_timers(c);
 	loop_del(s->loop, c->fd);
 	linger_close(&s->lingers, c->fd);

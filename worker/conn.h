@@ -84,40 +84,54 @@ typedef enum io_result (*conn_source_fn)(struct conn *c, size_t budget);
 
 struct conn_set;
 
+#define CONN_SHARED_SLOTS 8 /* shared output buffers, one per dialect */
+#define CONN_REFS 3         /* parts of them a connection holds at once */
+
+/* Bytes [off, off + len) of shared buffer slot, pushed by reference. */
+struct conn_ref {
+	uint32_t off, len;
+	uint8_t slot;
+};
+
 struct conn {
 	struct handler h;
-	struct conn_set *set;
 	int fd;
-	uint32_t id;
-	enum close_reason why; /* CR_NONE while open */
-	uint32_t events;       /* the epoll mask armed now */
-	uint32_t rd_wait;      /* what a read waits for (EPOLLOUT while TLS
-				  renegotiates); 0 once the peer closed */
-	uint32_t wr_wait;      /* what a write waits for (EPOLLIN while TLS
-				  renegotiates) */
-	SSL *ssl;              /* NULL on plain connections */
-	conn_raw_fn raw;       /* NULL: input is lines */
-	conn_source_fn source; /* NULL: output is the queue only */
-	bool source_waits;     /* the source has more: EPOLLOUT */
-	bool in_source;        /* inside the source's call */
-	struct sendq *replies; /* &out, or &held while a file streams */
+	uint32_t rd_wait;  /* what a read waits for (EPOLLOUT while TLS
+			      renegotiates); 0 once the peer closed */
+	uint32_t wr_wait;  /* what a write waits for (EPOLLIN while TLS
+			      renegotiates) */
+	bool source_waits; /* the source has more: EPOLLOUT */
+	bool wrote;        /* since the last conn_set_release_idle */
+	conn_raw_fn raw;   /* NULL: input is lines */
 	struct linebuf in;
-	struct sendq out;
-	struct sendq held;    /* deliveries waiting behind a file */
-	size_t reply_pending; /* queued bytes that are replies, not pushes */
-	size_t raw_taken;     /* raw bytes read from the socket this event */
-	double tokens;        /* flood bucket: commands */
-	double byte_tokens;   /* flood bucket: bytes */
+	size_t raw_taken;   /* raw bytes read from the socket this event */
+	double tokens;      /* flood bucket: commands */
+	double byte_tokens; /* flood bucket: bytes */
 	int64_t tokens_at;
 	timer_id line_timer;     /* a partial line must end by then */
-	timer_id soft_timer;     /* over the soft output limit until then */
 	timer_id throttle_timer; /* the rate limit holds the next line */
 	timer_id tls_timer;      /* the TLS handshake must be done by then */
 	timer_id more_timer;     /* TLS input left past the read budget */
-	struct conn *next_pending;
 	struct conn *next_closing;
 	char ip[48];
-	bool wrote; /* since the last conn_set_release_idle */
+	/* what every delivery reads (a fanout walks thousands of connections
+	 * per event): together at the end, next to the owner's first fields */
+	struct sendq held; /* deliveries waiting behind a file */
+	struct conn_set *set;
+	SSL *ssl;              /* NULL on plain connections */
+	conn_source_fn source; /* NULL: output is the queue only */
+	struct sendq *replies; /* &out, or &held while a file streams */
+	struct conn *next_pending;
+	size_t reply_pending; /* queued bytes that are replies, not pushes */
+	timer_id soft_timer;  /* over the soft output limit until then */
+	uint32_t id;
+	enum close_reason why; /* CR_NONE while open */
+	uint32_t events;       /* the epoll mask armed now */
+	uint32_t ref_bytes;    /* the length of refs */
+	bool in_source;        /* inside the source's call */
+	uint8_t nrefs;
+	struct conn_ref refs[CONN_REFS]; /* pushed after out, in order */
+	struct sendq out;
 };
 
 /* Every connection of a worker. */
@@ -136,6 +150,10 @@ struct conn_set {
 	uint64_t
 		replies; /* the part of queued that is replies (not budgeted) */
 	bool paused;     /* XOFF: no connection is read */
+	/* output rendered once for many connections (a room's line), which
+	 * they write from here; emptied once no connection holds a part */
+	struct sendq shared[CONN_SHARED_SLOTS];
+	uint32_t ref_holders; /* connections with nrefs > 0 */
 	struct lingers lingers;
 	uint64_t msgs_in, bytes_out;
 };
@@ -168,6 +186,12 @@ void conn_say(struct conn *c, const char *line);
 /* Traffic pushed by others: over the hard or the soft output limit the
  * connection is closed. */
 void conn_push(struct conn *c, const char *p, size_t n);
+/* Shared output slot: append an event's bytes once, then push them by
+ * reference to each recipient. Valid until no connection holds a part. */
+struct sendq *conn_shared(struct conn_set *s, unsigned slot);
+/* conn_push of bytes [off, off + n) of shared slot, by reference: written
+ * straight from there, copied only when the socket does not take them. */
+void conn_push_shared(struct conn *c, unsigned slot, size_t off, size_t n);
 /* File bytes: to the socket queue, ahead of held deliveries. */
 void conn_push_data(struct conn *c, const char *p, size_t n);
 /* While on, replies and pushes wait behind the file being streamed; off

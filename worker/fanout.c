@@ -19,11 +19,13 @@ is_room_kind(uint16_t kind)
 }
 
 /* Per event: each dialect's rendering, made the first time a recipient of
- * that dialect needs it and then copied to the others. */
+ * that dialect needs it, into that dialect's shared output slot of the
+ * loop pass, and pushed from there by reference to the others. */
 struct rendered {
-	const struct dialect_def *d[RENDER_SLOTS];
+	const struct dialect_def *d[CONN_SHARED_SLOTS]; /* rendered for */
+	size_t off[CONN_SHARED_SLOTS], len[CONN_SHARED_SLOTS];
 	const struct dialect_def *last_d; /* the previous recipient's dialect */
-	const struct sendq *last_q;       /* and its bytes (NULL: none) */
+	int last_slot;                    /* and its slot (-1: nothing) */
 	struct ev_view v;
 	const struct ev_body *ev;
 	bool uh_done; /* the sender's user@host was looked up */
@@ -38,7 +40,7 @@ rendered_init(struct worker *w, struct rendered *r, const struct ev_body *ev,
 
 	memset(r->d, 0, sizeof(r->d));
 	r->last_d = NULL;
-	r->last_q = NULL;
+	r->last_slot = -1;
 	if (is_room_kind(ev->kind))
 		room = registry_room_name(w->reg, ev->room);
 	r->v = (struct ev_view){.sender = ev->sender,
@@ -81,26 +83,36 @@ untag(struct ev_view *v)
 	v->flags = (uint16_t)(v->flags & ~EVF_TAGS);
 }
 
-/* The bytes that show the event to c (NULL: its dialect does not show
- * this kind, or out of memory). */
-static const struct sendq *
+/* The shared output slot of dialect d: each dialect keeps its own, so the
+ * events of a pass lie back to back there for its recipients. */
+static unsigned
+shared_slot(struct worker *w, const struct dialect_def *d)
+{
+	for (unsigned i = 0; i < CONN_SHARED_SLOTS; i++) {
+		if (w->shared_d[i] == NULL)
+			w->shared_d[i] = d;
+		if (w->shared_d[i] == d)
+			return i;
+	}
+	return 0; /* more dialects than slots: they share the first */
+}
+
+/* The slot whose bytes [r->off, + r->len) show the event to c (-1: its
+ * dialect does not show this kind, or out of memory). */
+static int
 rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	     uint16_t kind)
 {
 	render_fn fn = c->d->render[kind];
-	size_t i = 0;
 
 	if (fn == NULL)
-		return NULL;
-	while (i < RENDER_SLOTS && r->d[i] && r->d[i] != c->d)
-		i++;
-	if (i == RENDER_SLOTS)
-		i = 0; /* more dialects than slots: render again */
-	struct sendq *q = &w->render[i];
+		return -1;
+	unsigned i = shared_slot(w, c->d);
 	if (r->d[i] == c->d)
-		return sendq_len(q) ? q : NULL;
+		return r->len[i] ? (int)i : -1;
+	struct sendq *q = conn_shared(&w->net, i);
+	size_t start = sendq_len(q);
 	r->d[i] = c->d;
-	q->len = q->head = 0;
 	r->v.to = c->name;
 	if (c->d->sender_host)
 		rendered_host(w, r);
@@ -108,8 +120,10 @@ rendered_for(struct worker *w, struct rendered *r, const struct client *c,
 	if ((v.flags & EVF_TAGS) && !c->d->raw_text)
 		untag(&v);
 	if (fn(q, &v) < 0)
-		q->len = 0;
-	return sendq_len(q) ? q : NULL;
+		q->len = start;
+	r->off[i] = start;
+	r->len[i] = sendq_len(q) - start;
+	return r->len[i] ? (int)i : -1;
 }
 
 /* Recipients of one dialect follow each other: the previous one's bytes
@@ -122,13 +136,13 @@ deliver(struct worker *w, struct rendered *r, struct client *c, uint16_t kind)
 		return; /* its dialect does not show this kind */
 	w->msgs_out++;
 	if (c->d != r->last_d) {
-		r->last_q = rendered_for(w, r, c, kind);
+		r->last_slot = rendered_for(w, r, c, kind);
 		r->last_d = c->d;
 	}
-	const struct sendq *q = r->last_q;
-	if (q)
-		conn_push(&c->conn, q->buf + q->head, sendq_len(q));
-	metrics_add(M_DELIVERIES + kind, q != NULL);
+	int i = r->last_slot;
+	if (i >= 0)
+		conn_push_shared(&c->conn, (unsigned)i, r->off[i], r->len[i]);
+	metrics_add(M_DELIVERIES + kind, i >= 0);
 }
 
 /* Is this copy of an event for c's dialect (an IRC text goes raw to the
