@@ -106,6 +106,9 @@ load limits_helpers
 	# when it comes it is the last line and stands on a line of its own
 	fc_slow_ends_with slow "DSCN Output queue exceeded"
 	fc_slow_ends_with nslow "903 Output queue exceeded"
+	# their queues no longer count against the worker budget: each
+	# worker's sendq in the status is back to 0
+	fc_until '! "$FORKCHATD" status -S "$FC_CTL" | grep "^worker" | grep -qv " sendq 0 "'
 }
 
 @test "close.flood: DSCN Flooding / 904 Flooding for a client far over --flood-rate" {

@@ -873,13 +873,13 @@ conn_close(struct conn *c, enum close_reason why, const char *detail)
 
 	if (c->why != CR_NONE)
 		return;
+	metrics_add(M_TLS_FAILED, c->ssl && !SSL_is_init_finished(c->ssl));
+	s->queued -= conn_queued(c);
+	s->replies -= c->reply_pending;
 	/* what was pushed by reference goes before the final line (or is
 	 * dropped with the queue) */
 	if (conn_overflow_reason(why) || !conn_refs_to_out(c))
 		conn_drop_refs(c);
-	metrics_add(M_TLS_FAILED, c->ssl && !SSL_is_init_finished(c->ssl));
-	s->queued -= conn_queued(c);
-	s->replies -= c->reply_pending;
 	if (c->source) {
 		/* a body streams: nothing may be written into it */
 		sendq_free(&c->held);
