@@ -60,6 +60,7 @@ static const struct key_def keys[] = {
 	{"room-linger", K_SECS, L(room_linger_ms), 0, 0, 86400000},
 	{"max-rooms-per-user", K_U32, L(max_rooms_per_user), 0, 1, 1000000},
 	{"tcp-keepalive", K_SECS, L(keepalive_ms), 0, 0, 86400000},
+	{"coalesce-ms", K_U32, L(coalesce_ms), 0, 0, 1000},
 	{"max-key-size", K_U32, C(max_key_size), 0, 256, 60000},
 	{"log-level", K_LEVEL, L(log_level), 0, 0, 3},
 	{"max-rooms", K_U32, C(max_rooms), 0, 1, 1000000},
@@ -128,6 +129,7 @@ config_defaults(struct fc_config *c)
 	c->lim.room_linger_ms = 60000;
 	c->lim.max_rooms_per_user = 16;
 	c->lim.keepalive_ms = 60000;
+	c->lim.coalesce_ms = 4;
 	c->max_key_size = 4096;
 	c->lim.log_level = 2;
 	c->lim.irc_join_all = 1;

@@ -42,6 +42,7 @@ struct fc_limits {
 	int64_t room_linger_ms;      /* an empty room lives this long */
 	uint32_t max_rooms_per_user; /* live rooms one user created */
 	int64_t keepalive_ms;        /* TCP keepalive idle time, 0 = off */
+	uint32_t coalesce_ms; /* a few fresh pushed lines may wait this long */
 	int log_level;
 	char server_name[64];  /* irc: the prefix of server replies */
 	char motd[FC_PATH_SZ]; /* irc: MOTD file, "" for none (422) */

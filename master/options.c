@@ -52,6 +52,7 @@ static const struct option longopts[] = {
 	{"max-rooms-per-user", required_argument, NULL, 1},
 	{"max-key-size", required_argument, NULL, 1},
 	{"tcp-keepalive", required_argument, NULL, 1},
+	{"coalesce-ms", required_argument, NULL, 1},
 	{"log-file", required_argument, NULL, 1},
 	{"log-level", required_argument, NULL, 1},
 	{"control-socket", required_argument, NULL, 1},
@@ -106,6 +107,8 @@ options_usage(FILE *out)
 		"      --sendq-soft BYTES        output queue limit held for\n"
 		"      --sendq-soft-seconds S    this long: close (64 KiB, 10 s)\n"
 		"      --worker-budget BYTES     all output queued in one worker (64 MiB)\n"
+		"      --coalesce-ms MS          small pushes to a client written to less than\n"
+		"                                MS ago wait to go out in one write (4; 0: off)\n"
 		"      --flood-rate N            commands per second per client (20; 0: off)\n"
 		"      --flood-burst N           burst above the rate (200)\n"
 		"      --flood-bytes BYTES       input bytes per second per client (32 KiB; 0: off)\n"

@@ -25,6 +25,7 @@
 #define OUT_HIGH_WATER (64 * 1024)
 #define OUT_LOW_WATER (16 * 1024)
 #define FINAL_WRITE 4096
+#define COALESCE_BYTES 256 /* fewer fresh bytes may wait (--coalesce-ms) */
 
 /* the pending list ends here (an empty list is just this), so
  * next_pending != NULL means "on the list" */
@@ -841,17 +842,54 @@ conn_write(struct conn *c)
 	conn_input_changed(c);
 }
 
+/* The hold's timer: the loop wakes up and flushes what is due. */
+static void
+conn_hold_wake(void *arg)
+{
+	((struct conn_set *)arg)->hold_timer = 0;
+}
+
+/* Until when c's output waits, or 0: it goes now. Only a few fresh lines
+ * pushed by others to a connection sent such lines less than
+ * --coalesce-ms ago wait, so that they go out together: a stream of small
+ * lines costs the client one read, not one each. A reply, a backlog or a
+ * burst never waits. */
+static int64_t
+conn_hold_until(const struct conn *c, int64_t now)
+{
+	uint32_t ms = c->set->lim->coalesce_ms;
+
+	if (ms == 0 || sendq_len(&c->out) > 0 || c->nrefs == 0 ||
+	    c->ref_bytes >= COALESCE_BYTES || now - c->last_push >= ms)
+		return 0;
+	return c->last_push + ms;
+}
+
 void
 conn_flush_all(struct conn_set *s)
 {
-	struct conn *c;
+	struct conn *c, *kept = &pending_end;
+	int64_t now = loop_now(s->loop), due = INT64_MAX;
 
 	while ((c = s->pending_head) != &pending_end) {
 		s->pending_head = c->next_pending;
 		c->next_pending = NULL;
-		if (c->why == CR_NONE)
-			conn_write(c);
+		if (c->why != CR_NONE)
+			continue;
+		int64_t until = conn_hold_until(c, now);
+		if (until > 0) { /* stays pending */
+			c->next_pending = kept;
+			kept = c;
+			due = until < due ? until : due;
+			continue;
+		}
+		if (conn_pushed(c) > 0)
+			c->last_push = now;
+		conn_write(c);
 	}
+	s->pending_head = kept;
+	if (due != INT64_MAX && s->hold_timer == 0)
+		s->hold_timer = loop_timer_add(s->loop, due, conn_hold_wake, s);
 	if (s->ref_holders == 0)
 		conn_shared_reset(s);
 }

@@ -132,6 +132,7 @@ struct conn {
 	uint8_t nrefs;
 	struct conn_ref refs[CONN_REFS]; /* pushed after out, in order */
 	struct sendq out;
+	int64_t last_push; /* when pushed lines were last written (ms) */
 };
 
 /* Every connection of a worker. */
@@ -154,6 +155,7 @@ struct conn_set {
 	 * they write from here; emptied once no connection holds a part */
 	struct sendq shared[CONN_SHARED_SLOTS];
 	uint32_t ref_holders; /* connections with nrefs > 0 */
+	timer_id hold_timer;  /* the next end of a hold (--coalesce-ms) */
 	struct lingers lingers;
 	uint64_t msgs_in, bytes_out;
 };
