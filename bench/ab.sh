@@ -2,7 +2,9 @@
 # bench/ab.sh: wall-clock A/B of two (or more) forkchatd builds, interleaved
 # (every scenario runs on each build in turn, REPS times), with run.sh's
 # daemon flags and loadgen; the load average is printed with every result.
-#   bash bench/ab.sh ROOT_A ROOT_B ...   ROOT: a checkout with bin/forkchatd
+#   bash bench/ab.sh ROOT_A ROOT_B ...   ROOT: a checkout with bin/forkchatd,
+#   or ROOT+FLAGS: that build with more daemon flags, comma-separated
+#   (bench/ab.sh .+--coalesce-ms=0 . compares one build with and without)
 # env: REPS (3), CLIENTS (1000), DUR (3), SCEN ("fanout pm pm1000"):
 #   fanout = 10 senders full speed; pm = full speed; pm1000 = 1000 msgs/s
 #   fan1000 = fanout at 1000 msgs/s; idle = 10,000 idle clients (IDLE_N);
@@ -23,19 +25,21 @@ FAIL=0
 cleanup() {
 	for p in "${MP[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$TMP"
+	[ -n "${AB_KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-start() { # index root
+start() { # index root[+flags]
+	local flags=
+	[[ $2 == *+* ]] && flags=${2#*+}
 	mkdir -p "$TMP/$1"
 	# shellcheck disable=SC2086
-	fc_start "$2/bin/forkchatd" "$TMP/$1" $NICE || exit 1
+	FC_EXTRA=${flags//,/ } fc_start "${2%%+*}/bin/forkchatd" "$TMP/$1" $NICE || exit 1
 	MP[$1]=$FC_PID PORT[$1]=$FC_PORT NPORT[$1]=$FC_NPORT PIDS[$1]=$FC_PIDS
 }
 
 settle() { # index root
-	fc_settle "$2/bin/forkchatd" "$TMP/$1"
+	fc_settle "${2%%+*}/bin/forkchatd" "$TMP/$1"
 }
 
 args() { # scenario -> loadgen arguments
@@ -51,12 +55,12 @@ args() { # scenario -> loadgen arguments
 }
 
 run() { # rep index root scenario
-	local out load dia=okfail port=${PORT[$2]}
+	local out load dia=${DIALECT:-okfail} port=${PORT[$2]}
 	[ "$4" = file ] && dia=numeric port=${NPORT[$2]}
 	load=$(cut -d" " -f1-3 /proc/loadavg)
 	# shellcheck disable=SC2046
 	out=$($NICE taskset -c 1 "$LG" --dialect $dia --port "$port" \
-		--server "$(git -C "$3" rev-parse --short HEAD 2>/dev/null || basename "$3")" --conc 128 \
+		--server "$(git -C "${3%%+*}" rev-parse --short HEAD 2>/dev/null || basename "${3%%+*}")${3#"${3%%+*}"}" --conc 128 \
 		--pids "${PIDS[$2]}" $(args "$4") 2>>"$TMP/lg.err") || FAIL=1
 	echo "${out/RESULT /RESULT rep=$1 load=${load// /\/} }"
 	grep -q ' lost=0' <<<"$out" || FAIL=1

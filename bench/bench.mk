@@ -23,7 +23,12 @@ $(BENCH_DIR)/spoolio: $(SPOOLIO_SRC) worker/spool.h
 	@mkdir -p $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(SPOOLIO_SRC) -lm -lpthread
 
-bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit $(BENCH_DIR)/spoolio
+# one process wake-up, same CPU or the other (docs/BENCHMARKS.md)
+$(BENCH_DIR)/pingpong: bench/pingpong.c
+	@mkdir -p $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/pingpong.c -lpthread
+
+bench: $(BENCH_DIR)/loadgen $(BENCH_DIR)/limit $(BENCH_DIR)/spoolio $(BENCH_DIR)/pingpong
 
 bench-smoke: all bench
 	bash bench/run.sh smoke

@@ -7,6 +7,7 @@
 # wrapper's pid), FC_PORT (okfail, or irc with DIALECT=irc: its irc users
 # join no &all, like run.sh's forkchatd-irc), FC_NPORT (numeric) and
 # FC_PIDS (master,worker,worker). Returns 1 when it did not start within 60 s.
+# FC_EXTRA: more daemon flags, space-separated (e.g. "--coalesce-ms 0").
 fc_start() {
 	local fc=$1 dir=$2
 	shift 2
@@ -20,7 +21,7 @@ fc_start() {
 		--ping-interval 86400 --pong-timeout 86400 --max-clients 30000 \
 		--sendq-hard 16777216 --sendq-soft 8388608 \
 		--worker-budget 1073741824 --max-file-size 4294967296 \
-		--control-socket "$dir/fc.sock" \
+		--control-socket "$dir/fc.sock" ${FC_EXTRA:-} \
 		2>"$dir/fc.log" &
 	FC_PID=$!
 	FC_PORT= FC_PIDS=
