@@ -25,7 +25,8 @@
 #define OUT_HIGH_WATER (64 * 1024)
 #define OUT_LOW_WATER (16 * 1024)
 #define FINAL_WRITE 4096
-#define COALESCE_BYTES 256 /* fewer fresh bytes may wait (--coalesce-ms) */
+#define COALESCE_BYTES 256    /* fewer fresh bytes may wait (--coalesce-ms) */
+#define SHARED_MAX (1u << 20) /* shared output kept while parts are held */
 
 /* the pending list ends here (an empty list is just this), so
  * next_pending != NULL means "on the list" */
@@ -842,6 +843,27 @@ conn_write(struct conn *c)
 	conn_input_changed(c);
 }
 
+/* The shared buffers start again once no connection holds a part. Under
+ * steady traffic some client is always held (--coalesce-ms), so past
+ * SHARED_MAX the holders' parts become bytes of their own queues first.
+ * Every holder is pending (a flush writes or settles all others), so the
+ * pending list has them all. */
+static void
+conn_shared_bound(struct conn_set *s)
+{
+	size_t used = 0;
+
+	for (unsigned i = 0; i < CONN_SHARED_SLOTS; i++)
+		used += sendq_len(&s->shared[i]);
+	if (s->ref_holders > 0 && used > SHARED_MAX)
+		for (struct conn *c = s->pending_head; c != &pending_end;
+		     c = c->next_pending)
+			if (c->nrefs > 0 && c->why == CR_NONE)
+				(void)conn_settle(c);
+	if (s->ref_holders == 0)
+		conn_shared_reset(s);
+}
+
 /* The hold's timer: the loop wakes up and flushes what is due. */
 static void
 conn_hold_wake(void *arg)
@@ -890,8 +912,7 @@ conn_flush_all(struct conn_set *s)
 	s->pending_head = kept;
 	if (due != INT64_MAX && s->hold_timer == 0)
 		s->hold_timer = loop_timer_add(s->loop, due, conn_hold_wake, s);
-	if (s->ref_holders == 0)
-		conn_shared_reset(s);
+	conn_shared_bound(s);
 }
 
 /* ---- closing ---- */
