@@ -27,28 +27,40 @@ def main():
     os.makedirs(plotdir, exist_ok=True)
     rows = load(os.path.join(outdir, "results.txt"))
     fan, idle = by_size(rows, "fanout"), by_size(rows, "idle")
-    print("| clients | deliveries/s | CPU µs per delivery (both workers) | p99 ms | lost/reord |")
-    print("|---|---|---|---|---|")
-    dat = os.path.join(outdir, "growth_fanout.dat")
-    with open(dat, "w") as f:
-        f.write("# clients deliveries_per_s cpu_us_per_delivery\n")
-        for n, rs in fan:
-            d, c, p = med(rs, "deliveries_per_s"), med(rs, "cpu_us_per_delivery"), med(rs, "p99_us")
-            lost = sum(int(r.get("lost", 0)) for r in rs)
-            reord = sum(int(r.get("reordered", 0)) for r in rs)
-            print("| %d | %s | %s | %s | %d/%d |" % (n, fmt(d), fmt(c, 3), fmt(p and tuple(x / 1000 for x in p), 1),
-                                                    lost, reord))
-            f.write("%d %.0f %s\n" % (n, d[0], "%.4f" % c[0] if c else "NaN"))
-    print("\n| idle clients | bytes/client (all-in) | bytes/client above the daemon before they came | Pss MiB (sum) |")
-    print("|---|---|---|---|")
-    idat = os.path.join(outdir, "growth_idle.dat")
-    with open(idat, "w") as f:
-        f.write("# clients bytes_per_client delta_bytes_per_client\n")
-        for n, rs in idle:
-            b, pss = med(rs, "bytes_per_client"), med(rs, "pss_kib")
-            dl = med(rs, "delta_bytes_per_client")
-            print("| %d | %s | %s | %s |" % (n, fmt(b), fmt(dl), fmt(pss and tuple(x / 1024 for x in pss), 1)))
-            f.write("%d %.0f %s\n" % (n, b[0], "%.0f" % dl[0] if dl else "NaN"))
+
+    def table(name, head, dat_head, rows, line):
+        """A markdown table on stdout and its .dat file for gnuplot (its path)."""
+        print(head)
+        print("|---" * head.count("|", 1) + "|")
+        path = os.path.join(outdir, name)
+        with open(path, "w") as f:
+            f.write(dat_head + "\n")
+            for n, rs in rows:
+                md, dat = line(n, rs)
+                print(md)
+                f.write(dat + "\n")
+        return path
+
+    def fan_line(n, rs):
+        d, c, p = med(rs, "deliveries_per_s"), med(rs, "cpu_us_per_delivery"), med(rs, "p99_us")
+        lost = sum(int(r.get("lost", 0)) for r in rs)
+        reord = sum(int(r.get("reordered", 0)) for r in rs)
+        md = "| %d | %s | %s | %s | %d/%d |" % (n, fmt(d), fmt(c, 3), fmt(p and tuple(x / 1000 for x in p), 1),
+                                                lost, reord)
+        return md, "%d %.0f %s" % (n, d[0], "%.4f" % c[0] if c else "NaN")
+
+    def idle_line(n, rs):
+        b, pss, dl = med(rs, "bytes_per_client"), med(rs, "pss_kib"), med(rs, "delta_bytes_per_client")
+        md = "| %d | %s | %s | %s |" % (n, fmt(b), fmt(dl), fmt(pss and tuple(x / 1024 for x in pss), 1))
+        return md, "%d %.0f %s" % (n, b[0], "%.0f" % dl[0] if dl else "NaN")
+
+    dat = table("growth_fanout.dat",
+                "| clients | deliveries/s | CPU µs per delivery (both workers) | p99 ms | lost/reord |",
+                "# clients deliveries_per_s cpu_us_per_delivery", fan, fan_line)
+    print()
+    idat = table("growth_idle.dat",
+                 "| idle clients | bytes/client (all-in) | bytes/client above the daemon before they came | Pss MiB (sum) |",
+                 "# clients bytes_per_client delta_bytes_per_client", idle, idle_line)
     gnuplot("""set terminal pngcairo size 900,560 noenhanced
 set output '%s/growth_fanout.png'
 set title 'forkchatd room fanout, 10 senders at full speed, by room size'

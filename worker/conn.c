@@ -329,6 +329,15 @@ conn_mark_pending(struct conn *c)
 static void conn_budget(struct conn_set *s);
 static void conn_account(struct conn *c, size_t before);
 
+/* w bytes went to c's socket: counted once for the worker and metrics. */
+static void
+conn_count_out(struct conn *c, size_t w)
+{
+	c->set->bytes_out += w;
+	metrics_add(M_BYTES_OUT, (int64_t)w);
+	c->wrote = c->wrote || w > 0;
+}
+
 /* ---- output by reference ---- */
 
 struct sendq *
@@ -441,9 +450,7 @@ conn_send_refs(struct conn *c)
 		c->out.mid_line = sh[r->slot].buf[r->off + at - 1] != '\n';
 		c->out.written += (size_t)w;
 		c->out.appended += (size_t)w;
-		c->set->bytes_out += (size_t)w;
-		metrics_add(M_BYTES_OUT, w);
-		c->wrote = true;
+		conn_count_out(c, (size_t)w);
 		conn_refs_consume(c, (size_t)w);
 	}
 	conn_account(c, before);
@@ -664,28 +671,17 @@ conn_soft_check(struct conn *c)
 }
 
 void
-conn_push(struct conn *c, const char *p, size_t n)
-{
-	if (!conn_push_room(c, n) || !conn_queue(c, p, n, false))
-		return;
-	conn_soft_check(c);
-}
-
-void
 conn_push_shared(struct conn *c, unsigned slot, size_t off, size_t n)
 {
-	const char *p = c->set->shared[slot].buf + off;
-
-	/* over TLS a retried write must see the same bytes: copied */
-	if (c->ssl || c->replies != &c->out || c->source) {
-		conn_push(c, p, n);
-		return;
-	}
 	if (n == 0 || !conn_push_room(c, n))
 		return;
 	size_t before = conn_queued(c);
-	if (!conn_add_ref(c, slot, off, n)) {
-		conn_push(c, p, n);
+	/* copied: over TLS a retried write must see the same bytes, pushes
+	 * wait behind a file in held, and c holds only so many references */
+	if (c->ssl || c->replies != &c->out || c->source ||
+	    !conn_add_ref(c, slot, off, n)) {
+		if (conn_queue(c, c->set->shared[slot].buf + off, n, false))
+			conn_soft_check(c);
 		return;
 	}
 	conn_account(c, before);
@@ -712,8 +708,7 @@ conn_push_data(struct conn *c, const char *p, size_t n)
 		conn_close(c, c->ssl ? CR_NO_MEMORY : CR_WRITE_ERROR, NULL);
 		return;
 	}
-	c->set->bytes_out += w;
-	metrics_add(M_BYTES_OUT, (int64_t)w);
+	conn_count_out(c, w);
 	conn_account(c, before);
 	conn_mark_pending(c);
 }
@@ -806,9 +801,7 @@ conn_send_queued(struct conn *c)
 	enum io_result rc =
 		sendq_write(&c->out, conn_send, c, WRITE_MAX_PER_PASS, &w);
 
-	c->set->bytes_out += w;
-	metrics_add(M_BYTES_OUT, (int64_t)w);
-	c->wrote = c->wrote || w > 0;
+	conn_count_out(c, w);
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
@@ -1001,7 +994,6 @@ conn_destroy(struct conn *c)
 		c->ssl = NULL;
 		ERR_clear_error();
 	}
-	conn_drop_refs(c);
 	conn_cancel_timers(c);
 	loop_del(s->loop, c->fd);
 	linger_close(&s->lingers, c->fd);

@@ -185,14 +185,13 @@ void conn_reply(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void conn_reply_raw(struct conn *c, const char *p, size_t n);
 void conn_say(struct conn *c, const char *line);
-/* Traffic pushed by others: over the hard or the soft output limit the
- * connection is closed. */
-void conn_push(struct conn *c, const char *p, size_t n);
 /* Shared output slot: append an event's bytes once, then push them by
  * reference to each recipient. Valid until no connection holds a part. */
 struct sendq *conn_shared(struct conn_set *s, unsigned slot);
-/* conn_push of bytes [off, off + n) of shared slot, by reference: written
- * straight from there, copied only when the socket does not take them. */
+/* Traffic pushed by others, bytes [off, off + n) of shared slot: over the
+ * hard or the soft output limit the connection is closed. Pushed by
+ * reference, written straight from there, copied only when the socket does
+ * not take them (or over TLS, behind a file). */
 void conn_push_shared(struct conn *c, unsigned slot, size_t off, size_t n);
 /* File bytes: to the socket queue, ahead of held deliveries. */
 void conn_push_data(struct conn *c, const char *p, size_t n);
