@@ -84,6 +84,7 @@ enum ev_flag {
 	EVF_WALLOPS = 1 << 12, /* an EV_BCST that is a WALLOPS to +w users */
 	EVF_AWAY = 2 << 12,    /* an EV_NICK that is an AWAY change */
 	EVF_SETNAME = 3 << 12, /* an EV_NICK that is a SETNAME */
+	EVF_ROOMLESS = 1 << 12, /* an EV_LOGOUT of a user who was in no room */
 	EVF_SUB = 3 << 12,
 	EVF_TAGS = 1 << 14,   /* irc: the text is "<tag block> <text>" */
 	EVF_TAGMSG = 1 << 15, /* irc: a TAGMSG (only tags, RAW_ONLY) */

@@ -186,6 +186,18 @@ wants(struct worker *w, struct client *c, const struct ev_body *ev)
 	return c->d->render[ev->kind] != NULL;
 }
 
+/* Is ev shown to IRC users who are not in &all, monitor no one and are
+ * not +w? Logins and broadcasts are not; a logout only to those who
+ * shared a room with its user, so not when that user was in none (a mass
+ * disconnect of N such users would otherwise walk N users N times). */
+static bool
+shown_to_sharers(const struct ev_body *ev)
+{
+	if (ev->kind == EV_LOGIN || ev->kind == EV_BCST)
+		return false;
+	return ev->kind != EV_LOGOUT || !(ev->flags & EVF_ROOMLESS);
+}
+
 /* Deliver an event to the users of this worker. */
 static void
 fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
@@ -205,8 +217,8 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 			deliver(w, &r, c, ev->kind);
 		return;
 	}
-	if ((ev->kind == EV_LOGIN || ev->kind == EV_BCST) && w->hear_all == 0)
-		return; /* no one here is shown them (IRC users not in &all) */
+	if (w->hear_all == 0 && !shown_to_sharers(ev))
+		return; /* no one here is shown it (IRC users not in &all) */
 	for (struct client *c = w->live_head, *next; c; c = next) {
 		next = c->next_live;
 		if (wants(w, c, ev))

@@ -166,11 +166,11 @@ void
 irc_monitor_event(struct client *c, const struct ev_body *ev)
 {
 	struct irc_conn *s = IRC(c);
-	size_t len = strnlen(ev->sender, sizeof(ev->sender));
 	struct uinfo u;
 
 	if (s == NULL || s->nmonitor == 0)
 		return;
+	size_t len = strnlen(ev->sender, sizeof(ev->sender));
 	bool known = userinfo_get(c->w->uinfo, ev->sender_slot, ev->sender_conn,
 				  ev->sender, &u) == 0;
 	bool watched = mon_find(s, ev->sender, len) >= 0;

@@ -475,6 +475,7 @@ login_logout(struct client *c)
 	c->beat_timer = 0;
 	c->next_ping = c->pong_due = 0;
 	a = (struct fanout_args){.kind = EV_LOGOUT,
+				 .flags = nrooms == 0 ? EVF_ROOMLESS : 0,
 				 .from = c,
 				 .slot = slot,
 				 .room = -1,
