@@ -7,7 +7,9 @@
 # sockets' skmem from `ss -tm`, and sockstat.
 #   bash bench/idlemem.sh [ROOT]     ROOT: a checkout with bin/forkchatd
 # env: N (10000), BURSTS (0: fresh daemon; k: k fanout runs of 1000
-#      clients at full speed, 3 s, before the idle crowd)
+#      clients at full speed, 3 s, before the idle crowd), DIALECT (okfail;
+#      irc: the idle crowd registers over IRC, joining no &all, as run.sh's
+#      forkchatd-irc)
 . "$(dirname "$0")/lib.sh"
 ROOT=${1:-$HERE}
 FC=$ROOT/bin/forkchatd
@@ -20,11 +22,11 @@ MPID=$FC_PID PORT=$FC_PORT PIDS=$FC_PIDS
 settle() { fc_settle "$FC" "$TMP"; }
 echo "# $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) N=$N bursts=$BURSTS $(uptime)"
 for _ in $(seq "$BURSTS"); do
-	taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" \
+	taskset -c 1 "$LG" --dialect "${DIALECT:-okfail}" --port "$PORT" --conc 128 --pids "$PIDS" \
 		--scenario fanout --clients 1000 --duration 3 | cut -c1-160
 	settle
 done
-taskset -c 1 "$LG" --dialect okfail --port "$PORT" --conc 128 --pids "$PIDS" \
+taskset -c 1 "$LG" --dialect "${DIALECT:-okfail}" --port "$PORT" --conc 128 --pids "$PIDS" \
 	--scenario idle --clients "$N" --setup-timeout 180 --pause 8 \
 	>"$TMP/lg.out" 2>"$TMP/lg.err" &
 LGP=$!
