@@ -79,7 +79,7 @@ enum ev_flag {
 	EVF_KICKED = 1 << 5, /* EV_ROOM_LEFT to the user kicked out of room */
 	EVF_TO_OPS = 1 << 6, /* irc PRIVMSG @#c: to the room's operators */
 	EVF_TO_VOICED = 1 << 7, /* irc PRIVMSG +#c: to operators and voiced */
-	/* irc, bits 12-13: what an event of its kind is (EVF_SUB) */
+	/* bits 12-13: what an event of its kind is (EVF_SUB) */
 	EVF_KILL = 1 << 12,     /* an EV_PM that is a KILL of its target */
 	EVF_WALLOPS = 1 << 12,  /* an EV_BCST that is a WALLOPS to +w users */
 	EVF_AWAY = 2 << 12,     /* an EV_NICK that is an AWAY change */

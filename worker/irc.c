@@ -149,7 +149,8 @@ irc_publish(struct client *c)
 	snprintf(u.user, sizeof(u.user), "%s", IRC(c)->user);
 	snprintf(u.host, sizeof(u.host), "%s", c->conn.ip);
 	snprintf(u.real, sizeof(u.real), "%s", IRC(c)->real);
-	snprintf(u.away, sizeof(u.away), "%s", IRC(c)->away);
+	snprintf(u.away, sizeof(u.away), "%s",
+		 IRC(c)->away ? IRC(c)->away : "");
 	u.signon = IRC(c)->signon;
 	u.invisible = IRC(c)->invisible;
 	u.oper = IRC(c)->oper;
@@ -804,7 +805,7 @@ join_one(struct client *c, const struct irc_param *p)
 	login_note_room(c, (uint32_t)room, true);
 	join_echo(c, room);
 	fanout_simple(c->w, EV_ROOM_JOIN, c, room, NULL, 0);
-	if (IRC(c)->away[0])
+	if (IRC(c)->away)
 		notify_sharers(c, EVF_AWAY, IRC(c)->away);
 }
 
@@ -1730,18 +1731,25 @@ notify_sharers(struct client *c, uint16_t flag, const char *text)
 		   (uint16_t)(EVF_RAW_ONLY | flag));
 }
 
+/* Few users are away: the text is held only while one is. */
 static void
 cmd_away(struct client *c, const struct irc_msg *m)
 {
-	if (m->nparams == 0 || m->params[0].len == 0) {
-		IRC(c)->away[0] = '\0';
-		num(c, 305, ":You are no longer marked as being away");
-	} else {
-		irc_param_str(m, 0, IRC(c)->away, sizeof(IRC(c)->away));
+	char text[UINFO_AWAY_SZ] = "";
+	struct irc_conn *s = IRC(c);
+
+	if (m->nparams > 0)
+		irc_param_str(m, 0, text, sizeof(text));
+	free(s->away);
+	s->away = text[0] ? strdup(text) : NULL;
+	if (text[0] && s->away == NULL) /* stays marked as here */
+		num(c, 263, "AWAY :Server out of memory, try again");
+	else if (s->away)
 		num(c, 306, ":You have been marked as being away");
-	}
+	else
+		num(c, 305, ":You are no longer marked as being away");
 	irc_publish(c);
-	notify_sharers(c, EVF_AWAY, IRC(c)->away);
+	notify_sharers(c, EVF_AWAY, s->away ? s->away : "");
 }
 
 static void
@@ -1928,9 +1936,23 @@ cmd_quit(struct client *c, const struct irc_msg *m)
 	char reason[400];
 
 	irc_param_str(m, 0, reason, sizeof(reason));
-	snprintf(IRC(c)->quit_msg, sizeof(IRC(c)->quit_msg), "Quit%s%s",
-		 reason[0] ? ": " : "", reason);
-	irc_close(c, IRC(c)->quit_msg);
+	irc_close(c,
+		  irc_set_quit(c, "Quit%s%s", reason[0] ? ": " : "", reason));
+}
+
+const char *
+irc_set_quit(struct client *c, const char *fmt, ...)
+{
+	struct irc_conn *s = IRC(c);
+	char text[IRC_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	free(s->quit_msg);
+	s->quit_msg = strdup(text);
+	return s->quit_msg ? s->quit_msg : "Quit";
 }
 
 static const struct irc_cmd cmds[] = {
@@ -2046,6 +2068,8 @@ irc_release(struct client *c)
 	if (c->dstate) {
 		irc_monitor_free(c->dstate);
 		irc_label_begin(c, NULL);
+		free(IRC(c)->away);
+		free(IRC(c)->quit_msg);
 	}
 	free(c->dstate);
 	c->dstate = NULL;
@@ -2066,7 +2090,7 @@ irc_too_long(struct client *c)
 static const char *
 irc_quit_text(const struct client *c)
 {
-	return c->dstate && IRC(c)->quit_msg[0] ? IRC(c)->quit_msg : NULL;
+	return c->dstate ? IRC(c)->quit_msg : NULL;
 }
 
 /* "ERROR :Closing link: nick[host] (why)"; c is NULL at accept. */

@@ -204,7 +204,5 @@ irc_cmd_wallops(struct client *c, const struct irc_msg *m)
 void
 irc_killed(struct client *c, const char *killer)
 {
-	snprintf(IRC(c)->quit_msg, sizeof(IRC(c)->quit_msg), "Killed (%s)",
-		 killer);
-	client_close(c, CR_QUIT, IRC(c)->quit_msg);
+	client_close(c, CR_QUIT, irc_set_quit(c, "Killed (%s)", killer));
 }

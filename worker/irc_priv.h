@@ -21,8 +21,8 @@ struct irc_conn {
 	char prev[REG_NAME_SZ]; /* the name before the last rename */
 	char user[UINFO_USER_SZ];
 	char real[UINFO_REAL_SZ];
-	char away[UINFO_AWAY_SZ];
-	char quit_msg[IRC_LINE_MAX];
+	char *away;     /* AWAY text (malloc), NULL while here */
+	char *quit_msg; /* QUIT or KILL text (malloc), NULL before */
 	bool got_nick, got_user, cap_wait, pass_ok;
 	bool in_all;    /* joined to &all */
 	bool invisible; /* user mode +i */
@@ -50,6 +50,10 @@ const char *irc_me(const struct client *c);
 /* Count c among the worker's users who hear every login and broadcast
  * (login_hear_all) while it needs them: &all, MONITOR, +w. */
 void irc_hear_update(struct client *c);
+/* Set c's QUIT text (printf-style) and return it ("Quit" without memory):
+ * it stays until c's state is released, for the logout's line. */
+const char *irc_set_quit(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Publish c's details to the shared table (after any change). */
 void irc_publish(struct client *c);
 /* user@host, real name and flags of any user (its dialect's for non-IRC
