@@ -4,7 +4,9 @@
 # idle clients in and, while they stay connected, prints the loadgen's
 # figure (Pss of every process + TCP socket memory) and its parts: Pss per
 # process split into heap / shared memory (registry) / the rest, the
-# sockets' skmem from `ss -tm`, and sockstat.
+# sockets' skmem from `ss -tm`, and sockstat; then the workers' CPU time
+# for the crowd's leaving all at once (until 0 clients, and in the 4 s
+# after: a mass disconnect must leave no work behind).
 #   bash bench/idlemem.sh [ROOT]     ROOT: a checkout with bin/forkchatd
 # env: N (10000), BURSTS (0: fresh daemon; k: k fanout runs of 1000
 #      clients at full speed, 3 s, before the idle crowd), DIALECT (okfail;
@@ -30,7 +32,16 @@ taskset -c 1 "$LG" --dialect "${DIALECT:-okfail}" --port "$PORT" --conc 128 --pi
 	--scenario idle --clients "$N" --setup-timeout 180 --pause 8 \
 	>"$TMP/lg.out" 2>"$TMP/lg.err" &
 LGP=$!
+worker_ms() { # the workers' user + system CPU time so far, in ms
+	local t=0 p u s w=${PIDS#*,}
+	for p in ${w//,/ }; do
+		read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat")
+		t=$((t + u + s))
+	done
+	echo $((t * 1000 / $(getconf CLK_TCK)))
+}
 for _ in $(seq 1800); do grep -q 'LOADGEN MEASURED' "$TMP/lg.err" && break; sleep 0.1; done
+t0=$(worker_ms) # the loadgen keeps the crowd 8 s more
 cat "$TMP/lg.out"
 for p in ${PIDS//,/ }; do
 	awk -v p="$p" '
@@ -45,3 +56,7 @@ ss -tmn state established "( sport = :$PORT )" 2>/dev/null | awk '
 		split(m, f, ","); for (i in f) { k = f[i]; gsub(/[^a-z]/, "", k); v = f[i]; gsub(/[^0-9]/, "", v); s[k] += v } }
 	END { printf "server-side sockets %d, skmem sums (bytes): ", n; for (k in s) if (k != "rb" && k != "tb") printf "%s=%.0f ", k, s[k]; print "" }'
 wait "$LGP"
+settle
+t1=$(worker_ms)
+sleep 4
+echo "mass disconnect of $N: workers' CPU $((t1 - t0)) ms until 0 clients, $(($(worker_ms) - t1)) ms in the 4 s after"
