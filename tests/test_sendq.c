@@ -1,7 +1,8 @@
 /* Proves worker/sendq.c: bytes leave in the order they were queued whatever
  * the socket accepts; sendq_put writes straight from the caller's buffer only
  * when nothing is queued, queues the rest, and keeps the appended/written
- * counters that file completion relies on; a broken socket is reported. */
+ * counters that file completion relies on; a broken socket is reported; an
+ * emptied buffer is kept only up to the caller's keep. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +56,7 @@ drain(struct sendq *q, struct sink *s, size_t max)
 {
 	size_t want = sendq_len(q) < max ? sendq_len(q) : max;
 	size_t w;
-	enum io_result rc = sendq_write(q, sink_write, s, max, &w);
+	enum io_result rc = sendq_write(q, sink_write, s, max, 4096, &w);
 
 	assert_int_equal(rc, w == want ? IO_DONE : IO_AGAIN);
 	return (long)w;
@@ -163,6 +164,31 @@ test_write_respects_max_and_releases_big_buffers(void **state)
 	assert_null(q.buf); /* an emptied big buffer goes back at once */
 }
 
+/* An emptied buffer stays when it is at most the caller's keep, else goes. */
+static void
+test_write_keeps_buffer_up_to_keep(void **state)
+{
+	struct sendq q = {0};
+	struct sink s = {.room = sizeof(s.got)};
+	char line[1000];
+	size_t w;
+
+	(void)state;
+	memset(line, 'k', sizeof(line));
+	assert_int_equal(sendq_append(&q, line, sizeof(line)), 0);
+	assert_int_equal(sendq_write(&q, sink_write, &s, 4096, 4096, &w),
+			 IO_DONE);
+	assert_int_equal(w, sizeof(line));
+	assert_non_null(q.buf); /* 1024 bytes, within the keep */
+	assert_int_equal(sendq_append(&q, line, sizeof(line)), 0);
+	assert_int_equal(sendq_write(&q, sink_write, &s, 4096, 512, &w),
+			 IO_DONE);
+	assert_int_equal(w, sizeof(line));
+	assert_null(q.buf); /* over the keep */
+	assert_int_equal(q.cap, 0);
+	assert_memory_equal(s.got + sizeof(line), line, sizeof(line));
+}
+
 int
 main(void)
 {
@@ -174,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_put_broken_socket),
 		cmocka_unit_test(
 			test_write_respects_max_and_releases_big_buffers),
+		cmocka_unit_test(test_write_keeps_buffer_up_to_keep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

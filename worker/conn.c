@@ -27,7 +27,13 @@
 #define FINAL_WRITE 4096
 #define COALESCE_BYTES 256    /* fewer fresh bytes may wait (--coalesce-ms) */
 #define SHARED_MAX (1u << 20) /* shared output kept while parts are held */
-#define OUT_KEEP_QUIET 512    /* an emptied queue a quiet client keeps */
+/* An emptied queue keeps its buffer up to OUT_KEEP_ACTIVE while its client
+ * writes every tick (no malloc per pass), up to OUT_KEEP_QUIET after a burst
+ * to a quiet client (its welcome, a list): freed at once, the next burst
+ * reuses it, where the give-back tick half a second later would leave holes
+ * in the heap that are never returned (2 KB per idle IRC client). */
+#define OUT_KEEP_ACTIVE 4096
+#define OUT_KEEP_QUIET 512
 
 /* the pending list ends here (an empty list is just this), so
  * next_pending != NULL means "on the list" */
@@ -799,17 +805,11 @@ conn_send_queued(struct conn *c)
 	}
 	size_t before = conn_queued(c);
 	size_t w;
-	bool active = c->wrote;
 	enum io_result rc =
-		sendq_write(&c->out, conn_send, c, WRITE_MAX_PER_PASS, &w);
+		sendq_write(&c->out, conn_send, c, WRITE_MAX_PER_PASS,
+			    c->wrote ? OUT_KEEP_ACTIVE : OUT_KEEP_QUIET, &w);
 
 	conn_count_out(c, w);
-	/* A burst to a client that was quiet (its welcome, a list) leaves
-	 * the buffer at once: freed now, the next burst reuses it, where the
-	 * release half a second later would leave holes in the heap that
-	 * are never given back (2 KB per idle IRC client) */
-	if (!active && sendq_len(&c->out) == 0 && c->out.cap > OUT_KEEP_QUIET)
-		sendq_free(&c->out);
 	if (rc == IO_CLOSED || rc == IO_ERROR) {
 		sendq_free(&c->out); /* nothing more can be delivered */
 		conn_account(c, before);
@@ -995,7 +995,7 @@ conn_destroy(struct conn *c)
 
 	/* one last try to deliver a final line */
 	if (sendq_len(&c->out) > 0)
-		(void)sendq_write(&c->out, conn_send, c, FINAL_WRITE, &w);
+		(void)sendq_write(&c->out, conn_send, c, FINAL_WRITE, 0, &w);
 	if (c->ssl) {
 		SSL_shutdown(c->ssl); /* best effort: never waits */
 		SSL_free(c->ssl);

@@ -186,16 +186,15 @@ wants(struct worker *w, struct client *c, const struct ev_body *ev)
 	return c->d->render[ev->kind] != NULL;
 }
 
-/* Is ev shown to IRC users who are not in &all, monitor no one and are
- * not +w? Logins and broadcasts are not; a logout only to those who
- * shared a room with its user, so not when that user was in none (a mass
- * disconnect of N such users would otherwise walk N users N times). */
+/* Is ev shown only to users who hear everyone (worker.hear_all)? Logins
+ * and broadcasts are; so is the logout of a user who was in no room, since
+ * others see a logout only if they shared one (else a mass disconnect of N
+ * users walks N users N times). */
 static bool
-shown_to_sharers(const struct ev_body *ev)
+only_for_hear_all(const struct ev_body *ev)
 {
-	if (ev->kind == EV_LOGIN || ev->kind == EV_BCST)
-		return false;
-	return ev->kind != EV_LOGOUT || !(ev->flags & EVF_ROOMLESS);
+	return ev->kind == EV_LOGIN || ev->kind == EV_BCST ||
+	       (ev->kind == EV_LOGOUT && (ev->flags & EVF_ROOMLESS));
 }
 
 /* Deliver an event to the users of this worker. */
@@ -217,7 +216,7 @@ fanout_local(struct worker *w, const struct ev_body *ev, const char *text)
 			deliver(w, &r, c, ev->kind);
 		return;
 	}
-	if (w->hear_all == 0 && !shown_to_sharers(ev))
+	if (w->hear_all == 0 && only_for_hear_all(ev))
 		return; /* no one here is shown it (IRC users not in &all) */
 	for (struct client *c = w->live_head, *next; c; c = next) {
 		next = c->next_live;

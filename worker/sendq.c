@@ -2,8 +2,6 @@
  * only when the free space at the front is worth it. */
 #include "sendq.h"
 
-#define SENDQ_KEEP 4096
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,9 +53,9 @@ sendq_put(struct sendq *q, const void *p, size_t n, sendq_writer wr, void *arg,
 }
 
 /* Past a write: what is left moves on, and an emptied buffer is kept only
- * if small (an active client needs no malloc per loop pass). */
+ * up to keep bytes. */
 static void
-sendq_consume(struct sendq *q, size_t w)
+sendq_consume(struct sendq *q, size_t w, size_t keep)
 {
 	q->mid_line = q->buf[q->head + w - 1] != '\n';
 	q->head += w;
@@ -66,7 +64,7 @@ sendq_consume(struct sendq *q, size_t w)
 	if (q->len > 0)
 		return;
 	q->head = 0;
-	if (q->cap > SENDQ_KEEP) {
+	if (q->cap > keep) {
 		free(q->buf);
 		q->buf = NULL;
 		q->cap = 0;
@@ -75,7 +73,7 @@ sendq_consume(struct sendq *q, size_t w)
 
 enum io_result
 sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max,
-	    size_t *written)
+	    size_t keep, size_t *written)
 {
 	size_t n = q->len < max ? q->len : max;
 	size_t w = 0;
@@ -85,7 +83,7 @@ sendq_write(struct sendq *q, sendq_writer wr, void *arg, size_t max,
 		return IO_DONE;
 	enum io_result rc = wr(arg, q->buf + q->head, n, &w);
 	if (w > 0)
-		sendq_consume(q, w);
+		sendq_consume(q, w, keep);
 	*written = w;
 	return rc;
 }

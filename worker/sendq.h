@@ -34,9 +34,10 @@ int sendq_append(struct sendq *q, const void *p, size_t n);
 enum io_result sendq_put(struct sendq *q, const void *p, size_t n,
 			 sendq_writer wr, void *arg, size_t *written);
 /* Write at most max queued bytes; *written = bytes written. IO_DONE when
- * all of them went, IO_AGAIN when the socket took fewer, else broken. */
+ * all of them went, IO_AGAIN when the socket took fewer, else broken. A
+ * buffer that this empties is kept only if at most keep bytes. */
 enum io_result sendq_write(struct sendq *q, sendq_writer wr, void *arg,
-			   size_t max, size_t *written);
+			   size_t max, size_t keep, size_t *written);
 /* Drop what is queued (mid_line survives: it is about the socket). */
 void sendq_free(struct sendq *q);
 
