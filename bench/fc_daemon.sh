@@ -1,6 +1,6 @@
-# bench/fc_daemon.sh: sourced by the bench scripts (ab, icount, idlemem,
+# bench/fc_daemon.sh: sourced by the bench scripts (ab, growth, icount, idlemem,
 # syscount): start one forkchatd with run.sh's flags and wait until clients
-# are gone. Not a program of its own.
+# are gone, and read processes' CPU time. Not a program of its own.
 
 # fc_start FORKCHATD DIR [WRAPPER...]: the daemon (under WRAPPER, e.g. nice
 # or valgrind) with its log and control socket in DIR; sets FC_PID (the
@@ -59,4 +59,15 @@ fc_cleanup() {
 	[ -n "${MPID:-}" ] && kill "$MPID" 2>/dev/null
 	wait 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+
+# fc_cpu_ticks PID...: "user system" clock ticks of those processes, summed
+# (commas or spaces between the pids).
+fc_cpu_ticks() {
+	local tu=0 ts=0 p u s
+	for p in ${*//,/ }; do
+		read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat")
+		tu=$((tu + u)) ts=$((ts + s))
+	done
+	echo "$tu $ts"
 }

@@ -23,15 +23,6 @@ OUT=$HERE/bench/out/growth-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 ln -sfn "$(basename "$OUT")" "$HERE/bench/out/latest-growth"
 
-ticks() { # pids...: "user system" clock ticks, summed over them
-	local tu=0 ts=0 p u s
-	for p in "$@"; do
-		read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat")
-		tu=$((tu + u)) ts=$((ts + s))
-	done
-	echo "$tu $ts"
-}
-
 per_delivery() { # ticks deliveries: CPU µs per delivery
 	awk -v t="$1" -v d="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.3f", t / hz * 1e6 / d}'
 }
@@ -56,10 +47,8 @@ run() { # rep server port "pids" loadgen-args...: CPU between READY and DONE onl
 	lgp=$!
 	t0= t1=
 	if [ ${#pause[@]} -gt 0 ]; then
-		# shellcheck disable=SC2086
-		wait_mark "$err" READY "$lgp" && t0=$(ticks $pids)
-		# shellcheck disable=SC2086
-		wait_mark "$err" DONE "$lgp" && t1=$(ticks $pids)
+		wait_mark "$err" READY "$lgp" && t0=$(fc_cpu_ticks "$pids")
+		wait_mark "$err" DONE "$lgp" && t1=$(fc_cpu_ticks "$pids")
 	fi
 	wait "$lgp" || FAIL=1
 	grep -v '^LOADGEN' "$err" >>"$OUT/loadgen.err"

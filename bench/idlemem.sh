@@ -33,12 +33,9 @@ taskset -c 1 "$LG" --dialect "${DIALECT:-okfail}" --port "$PORT" --conc 128 --pi
 	>"$TMP/lg.out" 2>"$TMP/lg.err" &
 LGP=$!
 worker_ms() { # the workers' user + system CPU time so far, in ms
-	local t=0 p u s w=${PIDS#*,}
-	for p in ${w//,/ }; do
-		read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat")
-		t=$((t + u + s))
-	done
-	echo $((t * 1000 / $(getconf CLK_TCK)))
+	local t
+	t=$(fc_cpu_ticks "${PIDS#*,}")
+	echo $(((${t% *} + ${t#* }) * 1000 / $(getconf CLK_TCK)))
 }
 for _ in $(seq 1800); do grep -q 'LOADGEN MEASURED' "$TMP/lg.err" && break; sleep 0.1; done
 t0=$(worker_ms) # the loadgen keeps the crowd 8 s more
